@@ -1,1 +1,76 @@
-fn main() {}
+//! `plait`: the command-line front end. Glue only; the logic lives in the crates.
+
+mod assets;
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Local retrieval-augmented ingest for code and papers.
+///
+/// plait watches folders, chunks code along its syntax tree and PDFs by page (OCR'ing
+/// scanned pages), encodes chunks with a ColBERT model into two PLAID indexes (code and
+/// docs), serves searches from the CLI and HTTP, and summarizes long documents with a
+/// local llama.cpp model. Run `scripts/setup` once to fetch the models and libraries.
+#[derive(Debug, Parser)]
+#[command(
+    name = "plait",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    /// Assets directory made by scripts/setup [env: PLAIT_HOME] [default: ~/.cache/plait]
+    #[arg(long, global = true, value_name = "DIR")]
+    home: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check that every asset is installed and intact and that the runtimes load
+    Doctor(commands::doctor::Args),
+    /// Ingest folders into the code and docs indexes (incremental)
+    Ingest(commands::pending::PathsArgs),
+    /// Watch folders and keep the indexes in step with them
+    Watch(commands::pending::PathsArgs),
+    /// Search the code index, the docs index, or both: `search [code|docs] QUERY`
+    Search(commands::pending::SearchArgs),
+    /// Serve the code index on 127.0.0.1:8088 and the docs index on 127.0.0.1:8089
+    Serve(commands::pending::ServeArgs),
+    /// Print the text of a PDF or image per page, OCR'ing scanned pages
+    Ocr(commands::pending::FileArgs),
+    /// Summarize a PDF, Markdown or text file with page citations
+    Summarize(commands::pending::FileArgs),
+    /// List model roles, their files, and the acceleration each will use
+    Models(commands::pending::NoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = assets::Home::resolve(cli.home).and_then(|home| match cli.command {
+        Command::Doctor(args) => commands::doctor::run(&home, &args),
+        Command::Ingest(_) => commands::pending::not_yet("ingest", 3),
+        Command::Watch(_) => commands::pending::not_yet("watch", 3),
+        Command::Search(_) => commands::pending::not_yet("search", 4),
+        Command::Serve(_) => commands::pending::not_yet("serve", 4),
+        Command::Ocr(_) => commands::pending::not_yet("ocr", 6),
+        Command::Summarize(_) => commands::pending::not_yet("summarize", 7),
+        Command::Models(_) => commands::pending::not_yet("models", 7),
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // One readable line (plus causes), no backtrace, for every user error.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("plait: error: {e:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

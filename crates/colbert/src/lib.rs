@@ -1,1 +1,27 @@
-//! placeholder
+//! ColBERT late-interaction encoding and multi-vector search primitives.
+//!
+//! Text in, vectors out: [`OnnxEncoder`] runs a ColBERT ONNX export (or the embedded
+//! MiniLM default packaged in the same directory format) through ONNX Runtime and
+//! returns one L2-normalised vector per kept token. [`maxsim`] scores a query against a
+//! document by late interaction. This crate knows nothing of files, PDFs or chunking.
+//!
+//! ONNX Runtime is loaded at run time from a path the caller passes in
+//! ([`OnnxRuntime::load`]); the library never reads environment variables.
+
+mod config;
+mod embeddings;
+mod encoder;
+mod error;
+mod onnx;
+mod runtime;
+pub mod testing;
+
+pub use config::ModelConfig;
+pub use embeddings::{maxsim, TokenEmbeddings};
+pub use encoder::Encoder;
+pub use error::ColbertError;
+pub use onnx::{OnnxEncoder, OnnxEncoderBuilder};
+pub use runtime::OnnxRuntime;
+
+/// Result alias of this crate.
+pub type Result<T, E = ColbertError> = std::result::Result<T, E>;

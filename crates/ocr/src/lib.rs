@@ -1,1 +1,14 @@
-//! placeholder
+//! PDF text with positions through PDFium, and OCR of scanned pages.
+//!
+//! This is the only crate that links PDFium. The shared library is bound at run time
+//! from a path the caller passes in ([`Pdfium::load`]); the library never reads
+//! environment variables.
+
+mod error;
+mod pdf;
+
+pub use error::OcrError;
+pub use pdf::{PageText, PdfText, Pdfium};
+
+/// Result alias of this crate.
+pub type Result<T, E = OcrError> = std::result::Result<T, E>;

@@ -1,0 +1,50 @@
+//! The error type of the `colbert` crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while loading or running an encoder.
+#[derive(Debug, thiserror::Error)]
+pub enum ColbertError {
+    /// The ONNX Runtime shared library could not be loaded.
+    #[error("cannot load ONNX Runtime from {path}: {reason}")]
+    RuntimeLoad { path: PathBuf, reason: String },
+
+    /// ONNX Runtime was already loaded in this process from another file.
+    #[error("ONNX Runtime is already loaded from {loaded}; cannot load it again from {requested}")]
+    RuntimeMismatch { loaded: PathBuf, requested: PathBuf },
+
+    /// A file the model directory must contain is missing.
+    #[error("model directory {dir} has no {file}")]
+    MissingModelFile { dir: PathBuf, file: &'static str },
+
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// `onnx_config.json` does not parse or is inconsistent.
+    #[error("invalid model config {path}: {reason}")]
+    Config { path: PathBuf, reason: String },
+
+    /// `tokenizer.json` could not be loaded or used.
+    #[error("tokenizer {path}: {reason}")]
+    Tokenizer { path: PathBuf, reason: String },
+
+    /// ONNX Runtime refused to build a session for the model.
+    #[error("cannot load ONNX model {path}: {source}")]
+    Session { path: PathBuf, source: ort::Error },
+
+    /// Running the model failed.
+    #[error("inference failed for model {path}: {source}")]
+    Inference { path: PathBuf, source: ort::Error },
+
+    /// The model produced vectors of an unexpected shape.
+    #[error("model {path} output has dimension {got}, config says embedding_dim = {expected}")]
+    Dims {
+        path: PathBuf,
+        expected: usize,
+        got: usize,
+    },
+}

@@ -1,0 +1,42 @@
+//! The error type of the `ocr` crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong reading a PDF or an image.
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    /// The PDFium shared library could not be loaded.
+    #[error("cannot load PDFium from {path}: {reason}")]
+    LibraryLoad { path: PathBuf, reason: String },
+
+    /// PDFium is already bound in this process to another file.
+    #[error("PDFium is already loaded from {loaded}; cannot load it again from {requested}")]
+    LibraryMismatch { loaded: PathBuf, requested: PathBuf },
+
+    /// The input file does not exist or cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// The file is empty.
+    #[error("{path}: the file is empty")]
+    Empty { path: PathBuf },
+
+    /// The file is not a PDF PDFium can parse.
+    #[error("{path}: not a valid PDF ({reason})")]
+    InvalidPdf { path: PathBuf, reason: String },
+
+    /// The PDF is encrypted and needs a password.
+    #[error("{path}: the PDF is encrypted; a password is needed to open it")]
+    PasswordRequired { path: PathBuf },
+
+    /// Reading one page failed.
+    #[error("{path}, page {page}: {reason}")]
+    Page {
+        path: PathBuf,
+        page: usize,
+        reason: String,
+    },
+}

@@ -1,0 +1,150 @@
+//! Binding PDFium once per process and reading the text layer of PDF pages.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use pdfium_render::prelude::{PdfiumError, PdfiumInternalError};
+
+use crate::{OcrError, Result};
+
+/// The text layer of one page.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PageText {
+    /// 1-based page number.
+    pub number: usize,
+    /// Page width in points.
+    pub width: f32,
+    /// Page height in points.
+    pub height: f32,
+    /// The page's text in PDFium's reading order.
+    pub text: String,
+}
+
+/// The text layer of a whole document.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PdfText {
+    /// The file that was read.
+    pub path: PathBuf,
+    /// One entry per page, in order.
+    pub pages: Vec<PageText>,
+}
+
+/// A handle on the process-wide PDFium library.
+#[derive(Clone, Copy)]
+pub struct Pdfium {
+    bound: &'static Bound,
+}
+
+struct Bound {
+    library: PathBuf,
+    pdfium: pdfium_render::prelude::Pdfium,
+}
+
+impl std::fmt::Debug for Pdfium {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pdfium")
+            .field("library", &self.bound.library)
+            .finish()
+    }
+}
+
+static BOUND: OnceLock<Bound> = OnceLock::new();
+static INIT: Mutex<()> = Mutex::new(());
+
+impl Pdfium {
+    /// Binds `libpdfium.so` from `library` (once per process). Binding again to the
+    /// same file returns a handle on the existing binding.
+    pub fn load(library: &Path) -> Result<Self> {
+        let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bound) = BOUND.get() {
+            let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            return if canon(&bound.library) == canon(library) {
+                Ok(Self { bound })
+            } else {
+                Err(OcrError::LibraryMismatch {
+                    loaded: bound.library.clone(),
+                    requested: library.to_path_buf(),
+                })
+            };
+        }
+        if !library.is_file() {
+            return Err(OcrError::LibraryLoad {
+                path: library.to_path_buf(),
+                reason: "no such file".into(),
+            });
+        }
+        let bindings = pdfium_render::prelude::Pdfium::bind_to_library(library).map_err(|e| {
+            OcrError::LibraryLoad {
+                path: library.to_path_buf(),
+                reason: e.to_string(),
+            }
+        })?;
+        let bound = BOUND.get_or_init(|| Bound {
+            library: library.to_path_buf(),
+            pdfium: pdfium_render::prelude::Pdfium::new(bindings),
+        });
+        Ok(Self { bound })
+    }
+
+    /// The shared-library file PDFium was bound from.
+    pub fn library(&self) -> &Path {
+        &self.bound.library
+    }
+
+    /// Reads the text layer of every page of the PDF at `path`.
+    pub fn text(&self, path: &Path, password: Option<&str>) -> Result<PdfText> {
+        let meta = std::fs::metadata(path).map_err(|source| OcrError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if meta.len() == 0 {
+            return Err(OcrError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let doc = self
+            .bound
+            .pdfium
+            .load_pdf_from_file(path, password)
+            .map_err(|e| open_error(path, e))?;
+        let mut pages = Vec::new();
+        for (i, page) in doc.pages().iter().enumerate() {
+            let page_err = |e: PdfiumError| OcrError::Page {
+                path: path.to_path_buf(),
+                page: i + 1,
+                reason: e.to_string(),
+            };
+            let text = page.text().map_err(page_err)?.all();
+            pages.push(PageText {
+                number: i + 1,
+                width: page.width().value,
+                height: page.height().value,
+                text,
+            });
+        }
+        Ok(PdfText {
+            path: path.to_path_buf(),
+            pages,
+        })
+    }
+}
+
+fn open_error(path: &Path, e: PdfiumError) -> OcrError {
+    match e {
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::PasswordError) => {
+            OcrError::PasswordRequired {
+                path: path.to_path_buf(),
+            }
+        }
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::FormatError) => {
+            OcrError::InvalidPdf {
+                path: path.to_path_buf(),
+                reason: "PDFium cannot parse the file".into(),
+            }
+        }
+        other => OcrError::InvalidPdf {
+            path: path.to_path_buf(),
+            reason: other.to_string(),
+        },
+    }
+}
