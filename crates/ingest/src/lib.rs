@@ -1,1 +1,15 @@
-//! placeholder
+//! Folder ingest: discovery, classification, text extraction, chunking, and keeping the
+//! code and docs indexes in step with the folders.
+//!
+//! Extraction of PDFs and images goes through `plait-ocr`; encoding and indexing through
+//! `plait-colbert`. Configuration is passed in; the library never reads environment
+//! variables.
+
+mod classify;
+mod error;
+
+pub use classify::{classify, DocFormat, FileKind, Language};
+pub use error::IngestError;
+
+/// Result alias of this crate.
+pub type Result<T, E = IngestError> = std::result::Result<T, E>;

@@ -1,0 +1,28 @@
+//! The error type of the `ingest` crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong ingesting one file or folder.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// A file or folder could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// Text extraction from a PDF or image failed.
+    #[error("cannot extract text from {path}: {source}")]
+    Extract {
+        path: PathBuf,
+        source: plait_ocr::OcrError,
+    },
+
+    /// Encoding chunks failed.
+    #[error("cannot encode chunks of {path}: {source}")]
+    Encode {
+        path: PathBuf,
+        source: plait_colbert::ColbertError,
+    },
+}

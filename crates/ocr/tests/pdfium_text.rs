@@ -1,0 +1,71 @@
+//! PDFium bound for real: text layers of fixture PDFs and clear errors for bad ones.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+#[path = "../../../tests/support/assets.rs"]
+mod assets;
+
+use plait_ocr::{OcrError, Pdfium};
+
+fn pdfium() -> Pdfium {
+    Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap()
+}
+
+#[test]
+fn reads_the_text_layer_of_a_text_pdf() {
+    let text = pdfium()
+        .text(&assets::asset("fixtures/pypdf/crazyones.pdf"), None)
+        .unwrap();
+    assert_eq!(text.pages.len(), 1);
+    assert!(text.pages[0].text.contains("crazy ones"), "{}", text.pages[0].text);
+    assert!(text.pages[0].width > 100.0 && text.pages[0].height > 100.0);
+}
+
+#[test]
+fn reads_every_page_of_the_whitepaper_in_order() {
+    let text = pdfium()
+        .text(
+            &assets::asset("fixtures/ghostscript/GS9_Color_Management.pdf"),
+            None,
+        )
+        .unwrap();
+    assert_eq!(text.pages.len(), 42);
+    let numbers: Vec<usize> = text.pages.iter().map(|p| p.number).collect();
+    assert_eq!(numbers, (1..=42).collect::<Vec<_>>());
+    assert!(text.pages[0].text.contains("Color"), "{}", text.pages[0].text);
+}
+
+#[test]
+fn an_invalid_pdf_is_a_clear_error_naming_the_file() {
+    let path = assets::asset("fixtures/ocrmypdf/invalid.pdf");
+    let err = pdfium().text(&path, None).unwrap_err();
+    assert!(matches!(err, OcrError::InvalidPdf { .. }), "{err:?}");
+    assert!(err.to_string().contains("invalid.pdf"));
+}
+
+#[test]
+fn an_encrypted_pdf_asks_for_a_password_and_opens_with_it() {
+    let path = assets::asset("fixtures/pypdf/encrypted-file.pdf");
+    let err = pdfium().text(&path, None).unwrap_err();
+    assert!(matches!(err, OcrError::PasswordRequired { .. }), "{err:?}");
+    assert!(err.to_string().contains("password"));
+    let text = pdfium().text(&path, Some("test")).unwrap();
+    assert!(!text.pages.is_empty());
+}
+
+#[test]
+fn an_empty_or_missing_file_is_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("plait-ocr-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.pdf");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(matches!(
+        pdfium().text(&empty, None).unwrap_err(),
+        OcrError::Empty { .. }
+    ));
+    assert!(matches!(
+        pdfium().text(&dir.join("nope.pdf"), None).unwrap_err(),
+        OcrError::Io { .. }
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

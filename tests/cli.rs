@@ -1,0 +1,152 @@
+//! End-to-end tests of the `plait` binary: help, doctor, and commands not landed yet.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+mod support {
+    pub mod assets;
+}
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::assets;
+
+fn plait(args: &[&str], home: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plait"))
+        .args(args)
+        .env("PLAIT_HOME", home)
+        .output()
+        .expect("run plait")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn help_lists_every_command() {
+    let o = plait(&["--help"], &assets::home());
+    assert!(o.status.success());
+    let text = stdout(&o);
+    for cmd in [
+        "doctor",
+        "ingest",
+        "watch",
+        "search",
+        "serve",
+        "ocr",
+        "summarize",
+        "models",
+    ] {
+        assert!(text.contains(cmd), "--help lacks {cmd}:\n{text}");
+    }
+}
+
+#[test]
+fn doctor_verifies_every_asset_and_loads_the_runtimes() {
+    let o = plait(&["doctor", "--json"], &assets::home());
+    assert!(o.status.success(), "doctor failed:\n{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["problems"], 0);
+    let assets = report["assets"].as_array().unwrap();
+    assert!(assets.len() >= 30);
+    for a in assets {
+        assert_eq!(a["status"], "ok", "{a}");
+    }
+    let runtimes = report["runtimes"].as_array().unwrap();
+    let names: Vec<&str> = runtimes.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["onnxruntime+encoder", "pdfium", "llama.cpp"]);
+    assert!(runtimes.iter().all(|r| r["ok"] == true), "{runtimes:?}");
+}
+
+/// A copy of the assets directory made of symlinks, so single files can be broken.
+fn linked_home(tmp: &Path) -> PathBuf {
+    fn link(src: &Path, dst: &Path) {
+        std::fs::create_dir_all(dst).unwrap();
+        for e in std::fs::read_dir(src).unwrap() {
+            let e = e.unwrap();
+            let to = dst.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                link(&e.path(), &to);
+            } else {
+                std::os::unix::fs::symlink(e.path(), &to).unwrap();
+            }
+        }
+    }
+    let home = tmp.join("home");
+    link(&assets::home(), &home);
+    home
+}
+
+#[test]
+fn doctor_names_a_missing_asset_and_a_bad_checksum_and_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = linked_home(tmp.path());
+    let onnx = home.join("models/ocr/ppocrv4/cls.onnx");
+    std::fs::remove_file(&onnx).unwrap();
+    let txt = home.join("fixtures/ocrmypdf/linn.txt");
+    std::fs::remove_file(&txt).unwrap();
+    std::fs::write(&txt, "tampered").unwrap();
+
+    let o = plait(&["doctor", "--files-only"], &home);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("cls.onnx is missing"), "{err}");
+    assert!(err.contains("linn.txt has sha256"), "{err}");
+    assert!(err.contains("2 problem(s)"), "{err}");
+    assert!(err.contains("scripts/setup"), "{err}");
+    let out = stdout(&o);
+    assert!(out.contains("missing") && out.contains("bad checksum"), "{out}");
+}
+
+#[test]
+fn an_empty_assets_directory_fails_with_the_setup_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = plait(&["doctor", "--json", "--files-only"], tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let n = report["assets"].as_array().unwrap().len();
+    assert_eq!(report["problems"], n);
+    assert!(stderr(&o).contains("run `scripts/setup`"));
+}
+
+#[test]
+fn doctor_reports_a_runtime_that_cannot_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = linked_home(tmp.path());
+    let lib = home.join("lib/libonnxruntime.so.1.31.1");
+    std::fs::remove_file(&lib).unwrap();
+    std::fs::write(&lib, b"not a shared library").unwrap();
+    let o = plait(&["doctor", "--json"], &home);
+    assert_eq!(o.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ort = &report["runtimes"][0];
+    assert_eq!(ort["ok"], false);
+    assert!(
+        ort["detail"].as_str().unwrap().contains("libonnxruntime"),
+        "{ort}"
+    );
+}
+
+#[test]
+fn commands_not_landed_say_so_and_exit_69() {
+    let home = assets::home();
+    for args in [
+        vec!["ingest", "."],
+        vec!["watch", "."],
+        vec!["search", "code", "parse a page range"],
+        vec!["serve"],
+        vec!["ocr", "x.pdf"],
+        vec!["summarize", "x.pdf"],
+        vec!["models"],
+    ] {
+        let o = plait(&args, &home);
+        assert_eq!(o.status.code(), Some(69), "{args:?}");
+        assert!(stderr(&o).contains("not available yet"), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?} printed output");
+    }
+}
