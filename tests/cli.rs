@@ -58,7 +58,10 @@ fn doctor_verifies_every_asset_and_loads_the_runtimes() {
         assert_eq!(a["status"], "ok", "{a}");
     }
     let runtimes = report["runtimes"].as_array().unwrap();
-    let names: Vec<&str> = runtimes.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = runtimes
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["onnxruntime+encoder", "pdfium", "llama.cpp"]);
     assert!(runtimes.iter().all(|r| r["ok"] == true), "{runtimes:?}");
 }
@@ -100,7 +103,10 @@ fn doctor_names_a_missing_asset_and_a_bad_checksum_and_the_fix() {
     assert!(err.contains("2 problem(s)"), "{err}");
     assert!(err.contains("scripts/setup"), "{err}");
     let out = stdout(&o);
-    assert!(out.contains("missing") && out.contains("bad checksum"), "{out}");
+    assert!(
+        out.contains("missing") && out.contains("bad checksum"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -13,7 +13,10 @@ impl TokenEmbeddings {
     /// # Panics
     /// If `dim` is zero or does not divide `data.len()`: a programming error.
     pub fn new(dim: usize, data: Vec<f32>) -> Self {
-        assert!(dim > 0 && data.len().is_multiple_of(dim), "bad embedding shape");
+        assert!(
+            dim > 0 && data.len().is_multiple_of(dim),
+            "bad embedding shape"
+        );
         Self { dim, data }
     }
 

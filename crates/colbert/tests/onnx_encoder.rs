@@ -68,7 +68,10 @@ fn batching_and_order_do_not_change_vectors() {
             .zip(together[i].as_slice())
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
-        assert!(max_diff < 1e-3, "text {i}: padding changed vectors by {max_diff}");
+        assert!(
+            max_diff < 1e-3,
+            "text {i}: padding changed vectors by {max_diff}"
+        );
     }
 }
 
@@ -83,7 +86,12 @@ fn documents_are_truncated_to_document_length() {
 #[test]
 fn a_missing_model_directory_is_a_clear_error() {
     let rt = OnnxRuntime::load(&assets::asset("lib/libonnxruntime.so.1.31.1")).unwrap();
-    let err = OnnxEncoderBuilder::new("/nonexistent/model").build(&rt).unwrap_err();
-    assert!(matches!(err, ColbertError::MissingModelFile { .. }), "{err}");
+    let err = OnnxEncoderBuilder::new("/nonexistent/model")
+        .build(&rt)
+        .unwrap_err();
+    assert!(
+        matches!(err, ColbertError::MissingModelFile { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("/nonexistent/model"));
 }

@@ -17,7 +17,11 @@ fn reads_the_text_layer_of_a_text_pdf() {
         .text(&assets::asset("fixtures/pypdf/crazyones.pdf"), None)
         .unwrap();
     assert_eq!(text.pages.len(), 1);
-    assert!(text.pages[0].text.contains("crazy ones"), "{}", text.pages[0].text);
+    assert!(
+        text.pages[0].text.contains("crazy ones"),
+        "{}",
+        text.pages[0].text
+    );
     assert!(text.pages[0].width > 100.0 && text.pages[0].height > 100.0);
 }
 
@@ -32,7 +36,11 @@ fn reads_every_page_of_the_whitepaper_in_order() {
     assert_eq!(text.pages.len(), 42);
     let numbers: Vec<usize> = text.pages.iter().map(|p| p.number).collect();
     assert_eq!(numbers, (1..=42).collect::<Vec<_>>());
-    assert!(text.pages[0].text.contains("Color"), "{}", text.pages[0].text);
+    assert!(
+        text.pages[0].text.contains("Color"),
+        "{}",
+        text.pages[0].text
+    );
 }
 
 #[test]

@@ -40,7 +40,8 @@ fn greedy_generation_is_deterministic_and_streams() {
     let model = smollm2();
     let info = model.info();
     assert_eq!(info.architecture, "llama");
-    let prompt = "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n";
+    let prompt =
+        "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n";
     let mut streamed = String::new();
     let a = model
         .generate(prompt, &config(12), |p| streamed.push_str(p))
