@@ -47,4 +47,40 @@ pub enum ColbertError {
         expected: usize,
         got: usize,
     },
+
+    /// There is no committed index in the directory.
+    #[error("no index in {path} (no CURRENT file): build one first")]
+    NoIndex { path: PathBuf },
+
+    /// An index file is damaged or inconsistent.
+    #[error("index file {path} is corrupt: {reason}")]
+    CorruptIndex { path: PathBuf, reason: String },
+
+    /// The index was written by an incompatible version.
+    #[error("index {path} has format_version {found}; this plait reads version {supported}")]
+    UnsupportedFormat {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+
+    /// Input vectors have the wrong dimension.
+    #[error("document {key} has vectors of dimension {got}, the index uses {expected}")]
+    DocumentDims {
+        key: u64,
+        expected: usize,
+        got: usize,
+    },
+
+    /// A key was added twice.
+    #[error("document key {key} is already in the index")]
+    DuplicateKey { key: u64 },
+
+    /// Index settings that cannot work.
+    #[error("invalid index configuration: {reason}")]
+    InvalidConfig { reason: String },
+
+    /// Another writer holds the index.
+    #[error("index {path} is locked by another writer (another plait ingest or watch is running)")]
+    Locked { path: PathBuf },
 }

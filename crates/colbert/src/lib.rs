@@ -3,7 +3,9 @@
 //! Text in, vectors out: [`OnnxEncoder`] runs a ColBERT ONNX export (or the embedded
 //! MiniLM default packaged in the same directory format) through ONNX Runtime and
 //! returns one L2-normalised vector per kept token. [`maxsim`] scores a query against a
-//! document by late interaction. This crate knows nothing of files, PDFs or chunking.
+//! document by late interaction. [`Index`] keeps token vectors in a PLAID index
+//! (centroids + residuals quantised to `nbits`, an inverted file, immutable segments and
+//! atomic commits) and answers staged late-interaction searches. This crate knows nothing of files, PDFs or chunking.
 //!
 //! ONNX Runtime is loaded at run time from a path the caller passes in
 //! ([`OnnxRuntime::load`]); the library never reads environment variables.
@@ -12,6 +14,7 @@ mod config;
 mod embeddings;
 mod encoder;
 mod error;
+pub mod index;
 mod onnx;
 mod runtime;
 pub mod testing;
@@ -20,6 +23,7 @@ pub use config::ModelConfig;
 pub use embeddings::{maxsim, TokenEmbeddings};
 pub use encoder::Encoder;
 pub use error::ColbertError;
+pub use index::{Documents, Index, IndexConfig, IndexWriter, SearchHit, SearchParams};
 pub use onnx::{OnnxEncoder, OnnxEncoderBuilder};
 pub use runtime::OnnxRuntime;
 

@@ -1,0 +1,101 @@
+//! `metadata-<generation>.json`: the versioned description of one committed index state,
+//! and `CURRENT`, which names the committed one.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::storage::{io_err, write_atomic};
+use crate::{ColbertError, Result};
+
+/// Version of the on-disk layout this code writes. Readers accept every version listed
+/// in [`SUPPORTED_FORMAT_VERSIONS`].
+pub const FORMAT_VERSION: u32 = 1;
+const SUPPORTED_FORMAT_VERSIONS: [u32; 1] = [1];
+
+/// Name of the file holding the name of the committed manifest.
+pub(crate) const CURRENT: &str = "CURRENT";
+
+/// One committed state of an index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// On-disk format version.
+    pub format_version: u32,
+    /// Commit counter, increasing.
+    pub generation: u64,
+    /// Vector dimension.
+    pub dim: usize,
+    /// Residual bits per dimension.
+    pub nbits: u8,
+    /// Number of centroids.
+    pub num_centroids: usize,
+    /// Directory of the codec arrays (centroids, buckets).
+    pub codec: String,
+    /// Immutable segments, oldest first.
+    pub segments: Vec<SegmentMeta>,
+    /// Next number for naming new segment or codec directories.
+    pub next_id: u64,
+    /// Free-form description of the encoder that made the vectors.
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+/// One segment: a directory of PLAID arrays for a batch of documents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentMeta {
+    /// Directory name inside the index.
+    pub dir: String,
+    /// Documents in the segment, deleted ones included.
+    pub num_docs: usize,
+    /// Token vectors in the segment.
+    pub num_tokens: usize,
+    /// File (inside `dir`) listing deleted local document numbers, if any.
+    #[serde(default)]
+    pub deleted: Option<String>,
+}
+
+impl Manifest {
+    pub(crate) fn file_name(generation: u64) -> String {
+        format!("metadata-{generation:06}.json")
+    }
+
+    /// Reads the manifest `CURRENT` names.
+    pub(crate) fn load_current(dir: &Path) -> Result<Self> {
+        let current = dir.join(CURRENT);
+        let name = std::fs::read_to_string(&current).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ColbertError::NoIndex {
+                    path: dir.to_path_buf(),
+                }
+            } else {
+                io_err(&current)(source)
+            }
+        })?;
+        let path = dir.join(name.trim());
+        let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
+        let m: Manifest = serde_json::from_str(&text).map_err(|e| ColbertError::CorruptIndex {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        if !SUPPORTED_FORMAT_VERSIONS.contains(&m.format_version) {
+            return Err(ColbertError::UnsupportedFormat {
+                path,
+                found: m.format_version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        Ok(m)
+    }
+
+    /// Commits this manifest: writes it durably, then switches `CURRENT` to it.
+    /// Everything the manifest names must already be on disk and synced.
+    pub(crate) fn commit(&self, dir: &Path) -> Result<()> {
+        let name = Self::file_name(self.generation);
+        let json = serde_json::to_vec_pretty(self).map_err(|e| ColbertError::CorruptIndex {
+            path: dir.join(&name),
+            reason: e.to_string(),
+        })?;
+        write_atomic(&dir.join(&name), &json)?;
+        write_atomic(&dir.join(CURRENT), format!("{name}\n").as_bytes())
+    }
+}

@@ -1,0 +1,126 @@
+//! The PLAID multi-vector index: residual-compressed token vectors in immutable
+//! segments, an inverted file from centroids to documents, and staged late-interaction
+//! search.
+
+mod codec;
+mod kmeans;
+mod manifest;
+mod rng;
+mod search;
+mod segment;
+mod storage;
+mod writer;
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array1, Array2};
+
+pub use codec::ResidualCodec;
+pub use kmeans::{assign, kmeans, KMeansConfig};
+pub use manifest::{Manifest, SegmentMeta, FORMAT_VERSION};
+pub use search::{SearchHit, SearchParams};
+pub use writer::{Documents, IndexConfig, IndexWriter};
+
+use segment::Segment;
+use storage::read_npy;
+
+use crate::Result;
+
+/// A committed index opened for searching: one consistent snapshot.
+///
+/// Opening reads the manifest `CURRENT` names and memory-maps its segments; later
+/// commits by a writer do not change an opened `Index` (its files are never modified),
+/// so a search sees either the state before a commit or after it.
+#[derive(Debug)]
+pub struct Index {
+    dir: PathBuf,
+    manifest: Manifest,
+    codec: ResidualCodec,
+    segments: Vec<Segment>,
+}
+
+impl Index {
+    /// Opens the committed index in `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let manifest = Manifest::load_current(dir)?;
+        let cdir = dir.join(&manifest.codec);
+        let centroids: Array2<f32> = read_npy(&cdir.join("centroids.npy"))?;
+        let cutoffs: Array2<f32> = read_npy(&cdir.join("bucket_cutoffs.npy"))?;
+        let weights: Array2<f32> = read_npy(&cdir.join("bucket_weights.npy"))?;
+        let avg_residual: Array1<f32> = read_npy(&cdir.join("avg_residual.npy"))?;
+        let threshold: Array1<f32> = read_npy(&cdir.join("cluster_threshold.npy"))?;
+        let codec = ResidualCodec::from_parts(
+            centroids,
+            cutoffs,
+            weights,
+            avg_residual,
+            threshold.first().copied().unwrap_or(0.0),
+            manifest.nbits,
+        );
+        let segments = manifest
+            .segments
+            .iter()
+            .map(|s| Segment::open(&dir.join(&s.dir), s.deleted.as_deref(), codec.packed_len()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            manifest,
+            codec,
+            segments,
+        })
+    }
+
+    /// The directory the index lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The committed manifest this snapshot was opened from.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The residual codec (centroids and quantisers).
+    pub fn codec(&self) -> &ResidualCodec {
+        &self.codec
+    }
+
+    /// Documents that are not deleted.
+    pub fn num_documents(&self) -> usize {
+        self.segments.iter().map(Segment::num_live).sum()
+    }
+
+    /// Stored token vectors, deleted documents included until they are merged away.
+    pub fn num_tokens(&self) -> usize {
+        self.segments.iter().map(Segment::num_tokens).sum()
+    }
+
+    /// Keys of all live documents, in storage order.
+    pub fn keys(&self) -> Result<Vec<u64>> {
+        let mut out = Vec::with_capacity(self.num_documents());
+        for seg in &self.segments {
+            let keys = seg.keys()?;
+            out.extend(
+                keys.iter()
+                    .enumerate()
+                    .filter(|&(d, _)| !seg.is_deleted(d))
+                    .map(|(_, &k)| k),
+            );
+        }
+        Ok(out)
+    }
+
+    /// The decompressed token vectors of the document with `key`, if present.
+    pub fn document(&self, key: u64) -> Result<Option<Array2<f32>>> {
+        for seg in &self.segments {
+            let keys = seg.keys()?;
+            if let Some(d) = keys.iter().position(|&k| k == key) {
+                if seg.is_deleted(d) {
+                    continue;
+                }
+                return Ok(Some(search::decompress_doc(&self.codec, seg, d)?));
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,247 @@
+//! PLAID search: centroid probing, pruned centroid interaction for candidates, exact
+//! MaxSim on decompressed vectors for the best of them; and the exhaustive reference.
+
+use std::collections::HashSet;
+
+use ndarray::{Array2, ArrayView2};
+
+use super::codec::ResidualCodec;
+use super::segment::{CodesRef, Segment};
+use super::Index;
+use crate::{Result, TokenEmbeddings};
+
+/// Search settings; the defaults are tuned on the synthetic benchmark corpus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchParams {
+    /// Results returned.
+    pub k: usize,
+    /// Centroids probed per query token.
+    pub n_ivf_probe: usize,
+    /// Centroids whose best query-token score is below this are ignored when
+    /// approximating document scores (`None`: no pruning).
+    pub centroid_score_threshold: Option<f32>,
+    /// Candidates re-scored exactly on decompressed vectors.
+    pub n_full_scores: usize,
+}
+
+impl Default for SearchParams {
+    fn default() -> Self {
+        Self {
+            k: 10,
+            n_ivf_probe: 8,
+            centroid_score_threshold: Some(0.4),
+            n_full_scores: 256,
+        }
+    }
+}
+
+/// One result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchHit {
+    /// The document's key.
+    pub key: u64,
+    /// Exact MaxSim over the document's decompressed vectors.
+    pub score: f32,
+}
+
+/// A candidate: segment number, local document, score.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    seg: usize,
+    doc: usize,
+    score: f32,
+}
+
+pub(crate) fn decompress_doc(
+    codec: &ResidualCodec,
+    seg: &Segment,
+    doc: usize,
+) -> Result<Array2<f32>> {
+    let (a, b) = (seg.doc_offsets[doc], seg.doc_offsets[doc + 1]);
+    let plen = codec.packed_len();
+    let residuals = &seg.residuals()?[a * plen..b * plen];
+    let codes: Vec<u32> = match seg.codes()? {
+        CodesRef::U16(c) => c[a..b].iter().map(|&x| u32::from(x)).collect(),
+        CodesRef::U32(c) => c[a..b].to_vec(),
+    };
+    Ok(codec.decompress(&codes, residuals))
+}
+
+/// Exact MaxSim of `query` (nq × dim) against `doc` (tokens × dim).
+fn maxsim_matrix(query: ArrayView2<'_, f32>, doc: ArrayView2<'_, f32>) -> f32 {
+    if doc.nrows() == 0 {
+        return 0.0;
+    }
+    let sims = query.dot(&doc.t());
+    sims.outer_iter()
+        .map(|row| row.iter().copied().fold(f32::NEG_INFINITY, f32::max))
+        .sum()
+}
+
+/// Approximate score of one document from centroid scores: per query token, the best
+/// score among the document's (unpruned) centroids. `ct` holds, per centroid, the scores
+/// of all query tokens contiguously.
+#[inline]
+fn approx_score<C: Copy + Into<u32>>(
+    codes: &[C],
+    ct: &[f32],
+    keep: &[bool],
+    nq: usize,
+    best: &mut [f32],
+) -> f32 {
+    best.fill(0.0);
+    for &c in codes {
+        let c: u32 = c.into();
+        let c = c as usize;
+        if !keep[c] {
+            continue;
+        }
+        let col = &ct[c * nq..(c + 1) * nq];
+        for (b, &s) in best.iter_mut().zip(col) {
+            if s > *b {
+                *b = s;
+            }
+        }
+    }
+    best.iter().sum()
+}
+
+impl Index {
+    fn query_matrix<'q>(&self, query: &'q TokenEmbeddings) -> ArrayView2<'q, f32> {
+        ArrayView2::from_shape((query.len(), query.dim()), query.as_slice())
+            .unwrap_or_else(|_| unreachable!("TokenEmbeddings is always rows x dim"))
+    }
+
+    fn check_query(&self, query: &TokenEmbeddings) -> Result<()> {
+        if query.dim() != self.manifest.dim {
+            return Err(crate::ColbertError::DocumentDims {
+                key: 0,
+                expected: self.manifest.dim,
+                got: query.dim(),
+            });
+        }
+        Ok(())
+    }
+
+    /// PLAID search. With `filter`, only documents whose key is in it are returned.
+    pub fn search(
+        &self,
+        query: &TokenEmbeddings,
+        params: &SearchParams,
+        filter: Option<&HashSet<u64>>,
+    ) -> Result<Vec<SearchHit>> {
+        self.check_query(query)?;
+        if query.is_empty() || params.k == 0 {
+            return Ok(Vec::new());
+        }
+        let q = self.query_matrix(query);
+        let nq = q.nrows();
+        let k = self.codec.num_centroids();
+        // Centroid scores, stored centroid-major: ct[c * nq + i] = <q_i, centroid_c>.
+        let scores = self.codec.centroids().dot(&q.t());
+        let ct = scores
+            .as_slice()
+            .unwrap_or_else(|| unreachable!("a fresh product is contiguous"));
+        // Probe: the top n_ivf_probe centroids of every query token.
+        let mut probed = vec![false; k];
+        let probe = params.n_ivf_probe.clamp(1, k);
+        let mut order: Vec<usize> = (0..k).collect();
+        for i in 0..nq {
+            let col = |c: usize| ct[c * nq + i];
+            order.select_nth_unstable_by(probe - 1, |&a, &b| col(b).total_cmp(&col(a)));
+            for &c in &order[..probe] {
+                probed[c] = true;
+            }
+        }
+        let keep: Vec<bool> = match params.centroid_score_threshold {
+            None => vec![true; k],
+            Some(t) => (0..k)
+                .map(|c| ct[c * nq..(c + 1) * nq].iter().any(|&s| s >= t))
+                .collect(),
+        };
+        let mut candidates = Vec::new();
+        let mut best = vec![0f32; nq];
+        for (si, seg) in self.segments.iter().enumerate() {
+            let ivf = seg.ivf()?;
+            let keys = seg.keys()?;
+            let codes = seg.codes()?;
+            let mut seen = vec![false; seg.num_docs()];
+            for (c, _) in probed.iter().enumerate().filter(|(_, &p)| p) {
+                for &d in seg.ivf_list(ivf, c) {
+                    let d = d as usize;
+                    if seen[d] {
+                        continue;
+                    }
+                    seen[d] = true;
+                    if seg.is_deleted(d) || filter.is_some_and(|f| !f.contains(&keys[d])) {
+                        continue;
+                    }
+                    let (a, b) = (seg.doc_offsets[d], seg.doc_offsets[d + 1]);
+                    let score = match &codes {
+                        CodesRef::U16(cs) => approx_score(&cs[a..b], ct, &keep, nq, &mut best),
+                        CodesRef::U32(cs) => approx_score(&cs[a..b], ct, &keep, nq, &mut best),
+                    };
+                    candidates.push(Candidate {
+                        seg: si,
+                        doc: d,
+                        score,
+                    });
+                }
+            }
+        }
+        let n_full = params.n_full_scores.max(params.k);
+        if candidates.len() > n_full {
+            candidates.select_nth_unstable_by(n_full - 1, |a, b| b.score.total_cmp(&a.score));
+            candidates.truncate(n_full);
+        }
+        self.rerank(q, candidates, params.k)
+    }
+
+    /// Exact MaxSim over every live document's decompressed vectors (the reference).
+    pub fn search_exhaustive(
+        &self,
+        query: &TokenEmbeddings,
+        k: usize,
+        filter: Option<&HashSet<u64>>,
+    ) -> Result<Vec<SearchHit>> {
+        self.check_query(query)?;
+        let q = self.query_matrix(query);
+        let mut candidates = Vec::new();
+        for (si, seg) in self.segments.iter().enumerate() {
+            let keys = seg.keys()?;
+            for (d, key) in keys.iter().enumerate() {
+                if !seg.is_deleted(d) && filter.is_none_or(|f| f.contains(key)) {
+                    candidates.push(Candidate {
+                        seg: si,
+                        doc: d,
+                        score: 0.0,
+                    });
+                }
+            }
+        }
+        self.rerank(q, candidates, k)
+    }
+
+    fn rerank(
+        &self,
+        q: ArrayView2<'_, f32>,
+        mut candidates: Vec<Candidate>,
+        k: usize,
+    ) -> Result<Vec<SearchHit>> {
+        for c in &mut candidates {
+            let doc = decompress_doc(&self.codec, &self.segments[c.seg], c.doc)?;
+            c.score = maxsim_matrix(q, doc.view());
+        }
+        candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+        candidates.truncate(k);
+        candidates
+            .into_iter()
+            .map(|c| {
+                Ok(SearchHit {
+                    key: self.segments[c.seg].keys()?[c.doc],
+                    score: c.score,
+                })
+            })
+            .collect()
+    }
+}

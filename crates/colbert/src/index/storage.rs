@@ -1,0 +1,120 @@
+//! Index files: `.npy` arrays written once and memory-mapped for reading, and the
+//! durable-write helpers of the commit protocol.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ndarray::{ArrayBase, ArrayView1, ArrayView2, Data, Dimension};
+use ndarray_npy::{ReadableElement, ViewElement, ViewNpyExt, WritableElement, WriteNpyExt};
+
+use crate::{ColbertError, Result};
+
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ColbertError + '_ {
+    move |source| ColbertError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn corrupt(path: &Path, reason: impl std::fmt::Display) -> ColbertError {
+    ColbertError::CorruptIndex {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Writes `array` as `.npy` at `path` and flushes it to disk.
+pub(crate) fn write_npy<A, S, D>(path: &Path, array: &ArrayBase<S, D>) -> Result<()>
+where
+    A: WritableElement,
+    S: Data<Elem = A>,
+    D: Dimension,
+{
+    let file = File::create(path).map_err(io_err(path))?;
+    let mut w = std::io::BufWriter::new(file);
+    array
+        .write_npy(&mut w)
+        .map_err(|e| corrupt(path, format!("cannot write: {e}")))?;
+    let file = w.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
+    file.sync_all().map_err(io_err(path))
+}
+
+/// Reads a small `.npy` array fully into memory.
+pub(crate) fn read_npy<T: ReadableElement, D: Dimension>(
+    path: &Path,
+) -> Result<ndarray::Array<T, D>> {
+    ndarray_npy::read_npy(path).map_err(|e| corrupt(path, e))
+}
+
+/// Writes `bytes` to `path` durably: a temporary file, fsync, rename, fsync of the
+/// directory. A crash leaves either the old file or the new one.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    ));
+    {
+        let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+        f.write_all(bytes).map_err(io_err(&tmp))?;
+        f.sync_all().map_err(io_err(&tmp))?;
+    }
+    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    sync_dir(dir)
+}
+
+/// fsyncs a directory so renames and new entries in it are durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}
+
+/// A read-only memory map of one `.npy` file.
+#[derive(Debug)]
+pub(crate) struct MappedNpy {
+    path: PathBuf,
+    map: memmap2::Mmap,
+}
+
+impl MappedNpy {
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(io_err(path))?;
+        // SAFETY: index files are immutable once committed: writers only ever create new
+        // files and rename manifests, never modify a file a reader may have mapped.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err(path))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            map,
+        })
+    }
+
+    /// The mapped array as a 1-D view (checked dtype and shape).
+    pub(crate) fn view1<T: ViewElement>(&self) -> Result<ArrayView1<'_, T>> {
+        ArrayView1::view_npy(&self.map).map_err(|e| corrupt(&self.path, e))
+    }
+
+    /// The mapped array as a 2-D view.
+    pub(crate) fn view2<T: ViewElement>(&self) -> Result<ArrayView2<'_, T>> {
+        ArrayView2::view_npy(&self.map).map_err(|e| corrupt(&self.path, e))
+    }
+
+    /// The mapped 1-D array as a contiguous slice.
+    pub(crate) fn slice1<T: ViewElement>(&self) -> Result<&[T]> {
+        let v = self.view1::<T>()?;
+        v.to_slice()
+            .ok_or_else(|| corrupt(&self.path, "array is not contiguous"))
+    }
+
+    /// The mapped 2-D array as a contiguous row-major slice.
+    pub(crate) fn slice2<T: ViewElement>(&self) -> Result<(&[T], usize)> {
+        let v = self.view2::<T>()?;
+        let cols = v.ncols();
+        let s = v
+            .to_slice()
+            .ok_or_else(|| corrupt(&self.path, "array is not row-major contiguous"))?;
+        Ok((s, cols))
+    }
+}

@@ -1,0 +1,332 @@
+//! Building, extending and pruning an index; each change is one atomic commit.
+//!
+//! Commit protocol: new arrays go into new directories (a segment, a codec) or new
+//! files (a deletion list), all fsynced; then a new `metadata-<gen>.json` is written and
+//! `CURRENT` is switched to it by rename. A kill at any point leaves `CURRENT` naming
+//! the previous, complete state; files no manifest names are removed by the next writer.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array1, ArrayView2, Axis};
+
+use super::codec::ResidualCodec;
+use super::kmeans::{kmeans, KMeansConfig};
+use super::manifest::{Manifest, SegmentMeta, CURRENT, FORMAT_VERSION};
+use super::rng::SplitMix64;
+use super::segment::{write_deleted, write_segment};
+use super::storage::{io_err, sync_dir, write_npy};
+use super::Index;
+use crate::{ColbertError, Result};
+
+/// Tokens sampled to fit the residual quantisers.
+const CODEC_SAMPLE: usize = 65_536;
+
+/// Settings of an index build.
+#[derive(Debug, Clone)]
+pub struct IndexConfig {
+    /// Residual bits per dimension: 2 or 4.
+    pub nbits: u8,
+    /// Number of centroids; `None` picks `2^floor(log2(8·sqrt(tokens)))`.
+    pub num_centroids: Option<usize>,
+    /// k-means iterations.
+    pub kmeans_iterations: usize,
+    /// k-means training points per centroid.
+    pub max_points_per_centroid: usize,
+    /// Seed of every random choice, for reproducible builds.
+    pub seed: u64,
+    /// Description of the encoder, kept in the manifest.
+    pub model: Option<String>,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        Self {
+            nbits: 4,
+            num_centroids: None,
+            kmeans_iterations: 4,
+            max_points_per_centroid: 64,
+            seed: 42,
+            model: None,
+        }
+    }
+}
+
+impl IndexConfig {
+    fn centroids_for(&self, tokens: usize) -> usize {
+        let k = self.num_centroids.unwrap_or_else(|| {
+            let target = 8.0 * (tokens as f64).sqrt();
+            1usize << (target.log2().floor().max(0.0) as u32)
+        });
+        k.clamp(1, tokens.max(1))
+    }
+}
+
+/// A batch of documents in flat form: `doclens[i]` consecutive rows of `vectors` belong
+/// to the document with key `keys[i]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Documents<'a> {
+    /// Stable caller-chosen keys, one per document.
+    pub keys: &'a [u64],
+    /// Token count per document.
+    pub doclens: &'a [usize],
+    /// All token vectors (unit norm), documents one after another.
+    pub vectors: ArrayView2<'a, f32>,
+}
+
+impl Documents<'_> {
+    fn validate(&self, dim: usize) -> Result<()> {
+        let invalid = |reason: String| Err(ColbertError::InvalidConfig { reason });
+        if self.keys.len() != self.doclens.len() {
+            return invalid(format!(
+                "{} keys for {} documents",
+                self.keys.len(),
+                self.doclens.len()
+            ));
+        }
+        let total: usize = self.doclens.iter().sum();
+        if total != self.vectors.nrows() {
+            return invalid(format!(
+                "doclens add up to {total} tokens, {} vectors given",
+                self.vectors.nrows()
+            ));
+        }
+        if self.vectors.ncols() != dim {
+            return Err(ColbertError::DocumentDims {
+                key: self.keys.first().copied().unwrap_or(0),
+                expected: dim,
+                got: self.vectors.ncols(),
+            });
+        }
+        let mut seen = HashSet::with_capacity(self.keys.len());
+        for &k in self.keys {
+            if !seen.insert(k) {
+                return Err(ColbertError::DuplicateKey { key: k });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The single writer of an index directory (an exclusive lock on `LOCK`).
+#[derive(Debug)]
+pub struct IndexWriter {
+    dir: PathBuf,
+    _lock: File,
+}
+
+impl IndexWriter {
+    /// Takes the writer lock of `dir` (created if needed); fails if another writer holds it.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let lock_path = dir.join("LOCK");
+        let lock = File::create(&lock_path).map_err(io_err(&lock_path))?;
+        lock.try_lock().map_err(|_| ColbertError::Locked {
+            path: dir.to_path_buf(),
+        })?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    /// Builds a fresh index from `docs`, replacing whatever the directory held, in one
+    /// commit.
+    pub fn rebuild(&self, docs: Documents<'_>, config: &IndexConfig) -> Result<Index> {
+        let dim = docs.vectors.ncols();
+        docs.validate(dim)?;
+        if !matches!(config.nbits, 2 | 4) {
+            return Err(ColbertError::InvalidConfig {
+                reason: format!("nbits must be 2 or 4, not {}", config.nbits),
+            });
+        }
+        if dim == 0
+            || !(dim * usize::from(config.nbits)).is_multiple_of(8)
+            || docs.vectors.nrows() == 0
+        {
+            return Err(ColbertError::InvalidConfig {
+                reason: format!(
+                    "cannot index {} vectors of dimension {dim} with nbits {}",
+                    docs.vectors.nrows(),
+                    config.nbits
+                ),
+            });
+        }
+        let previous = Manifest::load_current(&self.dir).ok();
+        let mut next_id = previous.as_ref().map_or(1, |m| m.next_id);
+        let generation = previous.as_ref().map_or(1, |m| m.generation + 1);
+        let tokens = docs.vectors.nrows();
+        let k = config.centroids_for(tokens);
+        let centroids = kmeans(
+            docs.vectors,
+            &KMeansConfig {
+                k,
+                iterations: config.kmeans_iterations,
+                max_points_per_centroid: config.max_points_per_centroid,
+                seed: config.seed,
+            },
+        );
+        let mut rng = SplitMix64::new(config.seed ^ 0x5eed_c0de);
+        let sample_idx = rng.sample_indices(tokens, CODEC_SAMPLE);
+        let sample = docs.vectors.select(Axis(0), &sample_idx);
+        let codec = ResidualCodec::train(centroids, sample.view(), config.nbits);
+
+        let codec_dir = format!("codec-{next_id:06}");
+        next_id += 1;
+        write_codec(&self.dir.join(&codec_dir), &codec)?;
+        let seg_dir = format!("seg-{next_id:06}");
+        next_id += 1;
+        write_segment(
+            &self.dir.join(&seg_dir),
+            &codec,
+            docs.keys,
+            docs.doclens,
+            docs.vectors,
+        )?;
+        let manifest = Manifest {
+            format_version: FORMAT_VERSION,
+            generation,
+            dim,
+            nbits: config.nbits,
+            num_centroids: codec.num_centroids(),
+            codec: codec_dir,
+            segments: vec![SegmentMeta {
+                dir: seg_dir,
+                num_docs: docs.keys.len(),
+                num_tokens: tokens,
+                deleted: None,
+            }],
+            next_id,
+            model: config.model.clone(),
+        };
+        self.commit(&manifest)
+    }
+
+    /// Adds documents as a new segment compressed with the existing centroids.
+    pub fn add(&self, docs: Documents<'_>) -> Result<Index> {
+        let index = Index::open(&self.dir)?;
+        docs.validate(index.manifest.dim)?;
+        let existing: HashSet<u64> = index.keys()?.into_iter().collect();
+        if let Some(&k) = docs.keys.iter().find(|k| existing.contains(k)) {
+            return Err(ColbertError::DuplicateKey { key: k });
+        }
+        let mut manifest = index.manifest.clone();
+        let seg_dir = format!("seg-{:06}", manifest.next_id);
+        manifest.next_id += 1;
+        manifest.generation += 1;
+        write_segment(
+            &self.dir.join(&seg_dir),
+            &index.codec,
+            docs.keys,
+            docs.doclens,
+            docs.vectors,
+        )?;
+        manifest.segments.push(SegmentMeta {
+            dir: seg_dir,
+            num_docs: docs.keys.len(),
+            num_tokens: docs.vectors.nrows(),
+            deleted: None,
+        });
+        drop(index);
+        self.commit(&manifest)
+    }
+
+    /// Deletes the documents with these keys (unknown keys are ignored); returns how
+    /// many were deleted. Costs one small file per touched segment.
+    pub fn delete(&self, keys: &[u64]) -> Result<(Index, usize)> {
+        let index = Index::open(&self.dir)?;
+        let wanted: HashSet<u64> = keys.iter().copied().collect();
+        let mut manifest = index.manifest.clone();
+        manifest.generation += 1;
+        let mut removed = 0;
+        for (seg, meta) in index.segments.iter().zip(manifest.segments.iter_mut()) {
+            let mut hits: Vec<u32> = seg
+                .keys()?
+                .iter()
+                .enumerate()
+                .filter(|&(d, k)| wanted.contains(k) && !seg.is_deleted(d))
+                .map(|(d, _)| d as u32)
+                .collect();
+            if hits.is_empty() {
+                continue;
+            }
+            removed += hits.len();
+            hits.extend(seg.deleted_docs());
+            hits.sort_unstable();
+            let name = format!("deleted-{:06}.npy", manifest.generation);
+            let seg_dir = self.dir.join(&meta.dir);
+            write_deleted(&seg_dir.join(&name), &hits)?;
+            sync_dir(&seg_dir)?;
+            meta.deleted = Some(name);
+        }
+        drop(index);
+        if removed == 0 {
+            return Ok((Index::open(&self.dir)?, 0));
+        }
+        Ok((self.commit(&manifest)?, removed))
+    }
+
+    fn commit(&self, manifest: &Manifest) -> Result<Index> {
+        manifest.commit(&self.dir)?;
+        self.collect_garbage(manifest);
+        Index::open(&self.dir)
+    }
+
+    /// Removes files no longer named by `manifest`. Best effort: a failure here loses
+    /// nothing, and open readers keep their mapped files (unlinked files stay readable).
+    fn collect_garbage(&self, manifest: &Manifest) {
+        let keep_meta = Manifest::file_name(manifest.generation);
+        let mut keep_dirs: HashSet<&str> =
+            manifest.segments.iter().map(|s| s.dir.as_str()).collect();
+        keep_dirs.insert(manifest.codec.as_str());
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let path = e.path();
+            if name == CURRENT || name == "LOCK" || name == keep_meta.as_str() {
+                continue;
+            }
+            if path.is_dir() {
+                if keep_dirs.contains(name.as_ref()) {
+                    if let Some(seg) = manifest.segments.iter().find(|s| s.dir == name) {
+                        prune_deleted_files(&path, seg.deleted.as_deref());
+                    }
+                } else if name.starts_with("seg-") || name.starts_with("codec-") {
+                    let _ = std::fs::remove_dir_all(&path);
+                }
+            } else if name.starts_with("metadata-") || name.starts_with('.') {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+}
+
+fn prune_deleted_files(seg_dir: &Path, keep: Option<&str>) {
+    let Ok(entries) = std::fs::read_dir(seg_dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("deleted-") && Some(name.as_ref()) != keep {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+fn write_codec(dir: &Path, codec: &ResidualCodec) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    write_npy(&dir.join("centroids.npy"), &codec.centroids())?;
+    write_npy(&dir.join("bucket_cutoffs.npy"), &codec.cutoffs())?;
+    write_npy(&dir.join("bucket_weights.npy"), &codec.weights())?;
+    write_npy(&dir.join("avg_residual.npy"), &codec.avg_residual())?;
+    write_npy(
+        &dir.join("cluster_threshold.npy"),
+        &Array1::from(vec![codec.cluster_threshold()]),
+    )?;
+    sync_dir(dir)
+}
