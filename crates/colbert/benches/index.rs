@@ -1,0 +1,265 @@
+//! PLAID index benchmark on the shared synthetic corpus (`../shared/bench/synth.py`).
+//!
+//! Prints build time and peak memory, bytes per stored token, the time to delete and to
+//! add 1% of the documents, and search latency (one thread, query encoding excluded)
+//! with recall@10 against exhaustive exact MaxSim over the original vectors, side by side
+//! with the exhaustive search over the index's own decompressed vectors.
+//!
+//! Data: `scripts/bench-data` writes it to `target/bench-data/synth` (override with
+//! `PLAIT_BENCH_DATA`). `--sweep` also prints a grid of search settings.
+
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ndarray::{s, Array1, Array2, Array3, ArrayView2};
+use plait_colbert::{Documents, IndexConfig, IndexWriter, SearchParams, TokenEmbeddings};
+use rayon::prelude::*;
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("PLAIT_BENCH_DATA").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data/synth"),
+        PathBuf::from,
+    )
+}
+
+fn status_kib(field: &str) -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn dir_size(p: &Path) -> u64 {
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| {
+                    let m = e.metadata().unwrap();
+                    if m.is_dir() {
+                        dir_size(&e.path())
+                    } else {
+                        m.len()
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Exact top-10 by MaxSim over the original vectors, cached beside the data.
+fn ground_truth(dir: &Path, tokens: ArrayView2<'_, f32>, offsets: &[usize], queries: &Array3<f32>) -> Vec<Vec<u64>> {
+    let cache = dir.join("gt_top10.npy");
+    if let Ok(gt) = ndarray_npy::read_npy::<_, Array2<u64>>(&cache) {
+        if gt.nrows() == queries.shape()[0] {
+            return gt.outer_iter().map(|r| r.to_vec()).collect();
+        }
+    }
+    let t = Instant::now();
+    let ndocs = offsets.len() - 1;
+    let gt: Vec<Vec<u64>> = (0..queries.shape()[0])
+        .into_par_iter()
+        .map(|qi| {
+            let q = queries.slice(s![qi, .., ..]);
+            let mut scores = Vec::with_capacity(ndocs);
+            for d in 0..ndocs {
+                let doc = tokens.slice(s![offsets[d]..offsets[d + 1], ..]);
+                let sims = q.dot(&doc.t());
+                let sc: f32 = sims
+                    .outer_iter()
+                    .map(|r| r.iter().copied().fold(f32::NEG_INFINITY, f32::max))
+                    .sum();
+                scores.push((sc, d as u64));
+            }
+            scores.sort_by(|a, b| b.0.total_cmp(&a.0));
+            scores.iter().take(10).map(|x| x.1).collect()
+        })
+        .collect();
+    let flat: Vec<u64> = gt.iter().flatten().copied().collect();
+    let arr = Array2::from_shape_vec((gt.len(), 10), flat).unwrap();
+    ndarray_npy::write_npy(&cache, &arr).unwrap();
+    println!("ground truth (exact MaxSim, original vectors): {:.1} s, cached in {}", t.elapsed().as_secs_f64(), cache.display());
+    gt
+}
+
+fn recall_at_10(hits: &[Vec<u64>], gt: &[Vec<u64>]) -> f64 {
+    let mut total = 0.0;
+    for (h, g) in hits.iter().zip(gt) {
+        let g: HashSet<u64> = g.iter().copied().collect();
+        total += h.iter().take(10).filter(|k| g.contains(k)).count() as f64 / 10.0;
+    }
+    total / gt.len() as f64
+}
+
+struct Run {
+    p50: f64,
+    p95: f64,
+    recall: f64,
+}
+
+fn run_queries(
+    index: &plait_colbert::Index,
+    queries: &[TokenEmbeddings],
+    gt: &[Vec<u64>],
+    f: impl Fn(&plait_colbert::Index, &TokenEmbeddings) -> Vec<u64>,
+) -> Run {
+    // One warm-up pass, then the timed pass.
+    for q in queries.iter().take(20) {
+        f(index, q);
+    }
+    let mut times = Vec::with_capacity(queries.len());
+    let mut hits = Vec::with_capacity(queries.len());
+    for q in queries {
+        let t = Instant::now();
+        hits.push(f(index, q));
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Run {
+        p50: percentile(&times, 0.5),
+        p95: percentile(&times, 0.95),
+        recall: recall_at_10(&hits, gt),
+    }
+}
+
+fn main() {
+    let sweep = std::env::args().any(|a| a == "--sweep");
+    let dir = data_dir();
+    let tokens_path = dir.join("doc_tokens.npy");
+    assert!(
+        tokens_path.exists(),
+        "no benchmark data in {}: run `scripts/bench-data` (or set PLAIT_BENCH_DATA)",
+        dir.display()
+    );
+    let tokens: Array2<f32> = ndarray_npy::read_npy(&tokens_path).unwrap();
+    let doclens: Array1<i32> = ndarray_npy::read_npy(dir.join("doclens.npy")).unwrap();
+    let queries: Array3<f32> = ndarray_npy::read_npy(dir.join("queries.npy")).unwrap();
+    let doclens: Vec<usize> = doclens.iter().map(|&l| l as usize).collect();
+    let mut offsets = vec![0usize];
+    for &l in &doclens {
+        offsets.push(offsets[offsets.len() - 1] + l);
+    }
+    let ndocs = doclens.len();
+    let dim = tokens.ncols();
+    println!(
+        "corpus: {ndocs} documents, {} token vectors of dim {dim}, {} queries of {} vectors",
+        tokens.nrows(),
+        queries.shape()[0],
+        queries.shape()[1]
+    );
+    let gt = ground_truth(&dir, tokens.view(), &offsets, &queries);
+    let qs: Vec<TokenEmbeddings> = queries
+        .outer_iter()
+        .map(|q| TokenEmbeddings::new(dim, q.iter().copied().collect()))
+        .collect();
+
+    let index_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-index");
+    let _ = std::fs::remove_dir_all(&index_dir);
+    let keys: Vec<u64> = (0..ndocs as u64).collect();
+    let writer = IndexWriter::open(&index_dir).unwrap();
+    let rss_before = status_kib("VmRSS:");
+    reset_peak_rss();
+    let t = Instant::now();
+    let config = IndexConfig::default();
+    let index = writer
+        .rebuild(
+            Documents {
+                keys: &keys,
+                doclens: &doclens,
+                vectors: tokens.view(),
+            },
+            &config,
+        )
+        .unwrap();
+    let build_s = t.elapsed().as_secs_f64();
+    let peak = status_kib("VmHWM:");
+    println!(
+        "build: {build_s:.1} s, {} centroids, nbits {}; peak RSS {:.0} MiB ({:.0} MiB of it the loaded corpus and ground truth, {:.0} MiB above that)",
+        index.codec().num_centroids(),
+        config.nbits,
+        peak as f64 / 1024.0,
+        rss_before as f64 / 1024.0,
+        peak.saturating_sub(rss_before) as f64 / 1024.0
+    );
+    let bytes = dir_size(&index_dir);
+    println!(
+        "on disk: {:.1} MiB, {:.1} bytes per token (dim*nbits/8 = {} + code)",
+        bytes as f64 / 1048576.0,
+        bytes as f64 / tokens.nrows() as f64,
+        dim * config.nbits as usize / 8
+    );
+    drop(index);
+
+    // 1% update: delete 100 documents, then add them back as new documents.
+    let n_upd = ndocs / 100;
+    let upd_keys: Vec<u64> = (0..n_upd as u64).map(|i| i * 97 % ndocs as u64).collect::<HashSet<_>>().into_iter().collect();
+    let t = Instant::now();
+    let (_, removed) = writer.delete(&upd_keys).unwrap();
+    let del_s = t.elapsed().as_secs_f64();
+    let upd_lens: Vec<usize> = upd_keys.iter().map(|&k| doclens[k as usize]).collect();
+    let rows: Vec<usize> = upd_keys
+        .iter()
+        .flat_map(|&k| offsets[k as usize]..offsets[k as usize + 1])
+        .collect();
+    let upd_vectors = tokens.select(ndarray::Axis(0), &rows);
+    let t = Instant::now();
+    let index = writer
+        .add(Documents {
+            keys: &upd_keys,
+            doclens: &upd_lens,
+            vectors: upd_vectors.view(),
+        })
+        .unwrap();
+    let add_s = t.elapsed().as_secs_f64();
+    println!(
+        "update: delete {removed} documents (1%) {:.0} ms; add {} documents (1%, {} tokens) {:.0} ms",
+        del_s * 1e3,
+        upd_keys.len(),
+        rows.len(),
+        add_s * 1e3
+    );
+    assert_eq!(index.num_documents(), ndocs);
+
+    let params = SearchParams::default();
+    let plaid = run_queries(&index, &qs, &gt, |ix, q| {
+        ix.search(q, &params, None).unwrap().iter().map(|h| h.key).collect()
+    });
+    let exhaustive = run_queries(&index, &qs[..20], &gt[..20], |ix, q| {
+        ix.search_exhaustive(q, 10, None).unwrap().iter().map(|h| h.key).collect()
+    });
+    println!(
+        "search (1 thread, {params:?}):\n  plaid       p50 {:.2} ms  p95 {:.2} ms  recall@10 {:.3}\n  exhaustive  p50 {:.1} ms  p95 {:.1} ms  recall@10 {:.3} (20 queries; exact MaxSim over decompressed vectors: the codec's ceiling)\n  speedup of plaid over exhaustive at p50: {:.0}x",
+        plaid.p50, plaid.p95, plaid.recall, exhaustive.p50, exhaustive.p95, exhaustive.recall, exhaustive.p50 / plaid.p50
+    );
+    if sweep {
+        println!("sweep: n_ivf_probe threshold n_full_scores -> p50 ms, p95 ms, recall@10");
+        for probe in [4usize, 8, 16] {
+            for thr in [None, Some(0.2f32), Some(0.3)] {
+                for nfull in [128usize, 256, 512] {
+                    let p = SearchParams {
+                        k: 10,
+                        n_ivf_probe: probe,
+                        centroid_score_threshold: thr,
+                        n_full_scores: nfull,
+                    };
+                    let r = run_queries(&index, &qs, &gt, |ix, q| {
+                        ix.search(q, &p, None).unwrap().iter().map(|h| h.key).collect()
+                    });
+                    println!("  {probe:>3} {thr:>10?} {nfull:>4} -> {:.2} {:.2} {:.3}", r.p50, r.p95, r.recall);
+                }
+            }
+        }
+    }
+}
