@@ -60,7 +60,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Exact top-10 by MaxSim over the original vectors, cached beside the data.
-fn ground_truth(dir: &Path, tokens: ArrayView2<'_, f32>, offsets: &[usize], queries: &Array3<f32>) -> Vec<Vec<u64>> {
+fn ground_truth(
+    dir: &Path,
+    tokens: ArrayView2<'_, f32>,
+    offsets: &[usize],
+    queries: &Array3<f32>,
+) -> Vec<Vec<u64>> {
     let cache = dir.join("gt_top10.npy");
     if let Ok(gt) = ndarray_npy::read_npy::<_, Array2<u64>>(&cache) {
         if gt.nrows() == queries.shape()[0] {
@@ -90,7 +95,11 @@ fn ground_truth(dir: &Path, tokens: ArrayView2<'_, f32>, offsets: &[usize], quer
     let flat: Vec<u64> = gt.iter().flatten().copied().collect();
     let arr = Array2::from_shape_vec((gt.len(), 10), flat).unwrap();
     ndarray_npy::write_npy(&cache, &arr).unwrap();
-    println!("ground truth (exact MaxSim, original vectors): {:.1} s, cached in {}", t.elapsed().as_secs_f64(), cache.display());
+    println!(
+        "ground truth (exact MaxSim, original vectors): {:.1} s, cached in {}",
+        t.elapsed().as_secs_f64(),
+        cache.display()
+    );
     gt
 }
 
@@ -115,8 +124,8 @@ fn run_queries(
     gt: &[Vec<u64>],
     f: impl Fn(&plait_colbert::Index, &TokenEmbeddings) -> Vec<u64>,
 ) -> Run {
-    // One warm-up pass, then the timed pass.
-    for q in queries.iter().take(20) {
+    // A few warm-up queries, then the timed pass.
+    for q in queries.iter().take(5) {
         f(index, q);
     }
     let mut times = Vec::with_capacity(queries.len());
@@ -172,7 +181,16 @@ fn main() {
     let rss_before = status_kib("VmRSS:");
     reset_peak_rss();
     let t = Instant::now();
-    let config = IndexConfig::default();
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    let mut config = IndexConfig::default();
+    config.num_centroids = env("PLAIT_BENCH_K").or(config.num_centroids);
+    config.kmeans_iterations = env("PLAIT_BENCH_ITERS").unwrap_or(config.kmeans_iterations);
+    config.max_points_per_centroid =
+        env("PLAIT_BENCH_PPC").unwrap_or(config.max_points_per_centroid);
     let index = writer
         .rebuild(
             Documents {
@@ -186,8 +204,10 @@ fn main() {
     let build_s = t.elapsed().as_secs_f64();
     let peak = status_kib("VmHWM:");
     println!(
-        "build: {build_s:.1} s, {} centroids, nbits {}; peak RSS {:.0} MiB ({:.0} MiB of it the loaded corpus and ground truth, {:.0} MiB above that)",
+        "build: {build_s:.1} s, {} centroids, {} k-means iterations, {} points per centroid, nbits {}; peak RSS {:.0} MiB ({:.0} MiB of it the loaded corpus and ground truth, {:.0} MiB above that)",
         index.codec().num_centroids(),
+        config.kmeans_iterations,
+        config.max_points_per_centroid,
         config.nbits,
         peak as f64 / 1024.0,
         rss_before as f64 / 1024.0,
@@ -204,7 +224,11 @@ fn main() {
 
     // 1% update: delete 100 documents, then add them back as new documents.
     let n_upd = ndocs / 100;
-    let upd_keys: Vec<u64> = (0..n_upd as u64).map(|i| i * 97 % ndocs as u64).collect::<HashSet<_>>().into_iter().collect();
+    let upd_keys: Vec<u64> = (0..n_upd as u64)
+        .map(|i| i * 97 % ndocs as u64)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
     let t = Instant::now();
     let (_, removed) = writer.delete(&upd_keys).unwrap();
     let del_s = t.elapsed().as_secs_f64();
@@ -232,22 +256,38 @@ fn main() {
     );
     assert_eq!(index.num_documents(), ndocs);
 
-    let params = SearchParams::default();
+    let mut params = SearchParams::default();
+    params.n_ivf_probe = env("PLAIT_BENCH_PROBE").unwrap_or(params.n_ivf_probe);
+    params.n_full_scores = env("PLAIT_BENCH_NFULL").unwrap_or(params.n_full_scores);
+    if let Some(t) = std::env::var("PLAIT_BENCH_THRESHOLD")
+        .ok()
+        .and_then(|v| v.parse::<f32>().ok())
+    {
+        params.centroid_score_threshold = Some(t);
+    }
     let plaid = run_queries(&index, &qs, &gt, |ix, q| {
-        ix.search(q, &params, None).unwrap().iter().map(|h| h.key).collect()
+        ix.search(q, &params, None)
+            .unwrap()
+            .iter()
+            .map(|h| h.key)
+            .collect()
     });
-    let exhaustive = run_queries(&index, &qs[..20], &gt[..20], |ix, q| {
-        ix.search_exhaustive(q, 10, None).unwrap().iter().map(|h| h.key).collect()
+    let exhaustive = run_queries(&index, &qs, &gt, |ix, q| {
+        ix.search_exhaustive(q, 10, None)
+            .unwrap()
+            .iter()
+            .map(|h| h.key)
+            .collect()
     });
     println!(
-        "search (1 thread, {params:?}):\n  plaid       p50 {:.2} ms  p95 {:.2} ms  recall@10 {:.3}\n  exhaustive  p50 {:.1} ms  p95 {:.1} ms  recall@10 {:.3} (20 queries; exact MaxSim over decompressed vectors: the codec's ceiling)\n  speedup of plaid over exhaustive at p50: {:.0}x",
+        "search (1 thread, {params:?}):\n  plaid       p50 {:.2} ms  p95 {:.2} ms  recall@10 {:.3}\n  exhaustive  p50 {:.1} ms  p95 {:.1} ms  recall@10 {:.3} (exact MaxSim over decompressed vectors: the codec's ceiling)\n  speedup of plaid over exhaustive at p50: {:.0}x",
         plaid.p50, plaid.p95, plaid.recall, exhaustive.p50, exhaustive.p95, exhaustive.recall, exhaustive.p50 / plaid.p50
     );
     if sweep {
         println!("sweep: n_ivf_probe threshold n_full_scores -> p50 ms, p95 ms, recall@10");
-        for probe in [4usize, 8, 16] {
-            for thr in [None, Some(0.2f32), Some(0.3)] {
-                for nfull in [128usize, 256, 512] {
+        for probe in [4usize] {
+            for thr in [Some(0.25f32), Some(0.3), Some(0.35)] {
+                for nfull in [64usize, 128, 256, 512] {
                     let p = SearchParams {
                         k: 10,
                         n_ivf_probe: probe,
@@ -255,9 +295,16 @@ fn main() {
                         n_full_scores: nfull,
                     };
                     let r = run_queries(&index, &qs, &gt, |ix, q| {
-                        ix.search(q, &p, None).unwrap().iter().map(|h| h.key).collect()
+                        ix.search(q, &p, None)
+                            .unwrap()
+                            .iter()
+                            .map(|h| h.key)
+                            .collect()
                     });
-                    println!("  {probe:>3} {thr:>10?} {nfull:>4} -> {:.2} {:.2} {:.3}", r.p50, r.p95, r.recall);
+                    println!(
+                        "  {probe:>3} {thr:>10?} {nfull:>4} -> {:.2} {:.2} {:.3}",
+                        r.p50, r.p95, r.recall
+                    );
                 }
             }
         }

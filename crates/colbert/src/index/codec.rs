@@ -190,19 +190,25 @@ impl ResidualCodec {
 
     /// Reconstructs one vector (unit norm) into `out` from its centroid and residual.
     pub fn decompress_into(&self, code: u32, packed: &[u8], out: &mut [f32]) {
-        let per_byte = 8 / self.nbits as usize;
-        out.copy_from_slice(self.centroids.row(code as usize).as_slice().unwrap_or(&[]));
-        for (p, &b) in packed.iter().enumerate() {
-            let base = (p * 256 + b as usize) * per_byte;
-            let w = &self.lut[base..base + per_byte];
-            for (o, &x) in out[p * per_byte..(p + 1) * per_byte].iter_mut().zip(w) {
-                *o += x;
-            }
-        }
-        let norm = out.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let norm = self.decompress_raw_into(code, packed, out);
         if norm > 0.0 {
-            out.iter_mut().for_each(|x| *x /= norm);
+            let inv = 1.0 / norm;
+            out.iter_mut().for_each(|x| *x *= inv);
         }
+    }
+
+    /// Writes centroid + residual into `out` without normalising it; returns its norm.
+    /// Callers that only need dot products scale the products instead of the vector.
+    pub fn decompress_raw_into(&self, code: u32, packed: &[u8], out: &mut [f32]) -> f32 {
+        let centroid = self.centroids.row(code as usize);
+        out.copy_from_slice(centroid.as_slice().unwrap_or(&[]));
+        match self.nbits {
+            4 => add_lut::<2>(&self.lut, packed, out),
+            2 => add_lut::<4>(&self.lut, packed, out),
+            8 => add_lut::<1>(&self.lut, packed, out),
+            _ => add_lut::<8>(&self.lut, packed, out),
+        }
+        out.iter().map(|x| x * x).sum::<f32>().sqrt()
     }
 
     /// Reconstructs many vectors (rows of the result).
@@ -220,6 +226,24 @@ impl ResidualCodec {
             }
         }
         out
+    }
+}
+
+/// Adds the bucket weights of each packed byte (`PER_BYTE` dimensions per byte).
+#[inline]
+fn add_lut<const PER_BYTE: usize>(lut: &[f32], packed: &[u8], out: &mut [f32]) {
+    for ((&b, o), p) in packed
+        .iter()
+        .zip(out.chunks_exact_mut(PER_BYTE))
+        .zip(0usize..)
+    {
+        let base = (p * 256 + b as usize) * PER_BYTE;
+        let w: &[f32; PER_BYTE] = lut[base..base + PER_BYTE]
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("the table has PER_BYTE entries per byte value"));
+        for (x, &y) in o.iter_mut().zip(w) {
+            *x += y;
+        }
     }
 }
 

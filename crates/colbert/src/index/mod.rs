@@ -99,7 +99,7 @@ impl Index {
     pub fn keys(&self) -> Result<Vec<u64>> {
         let mut out = Vec::with_capacity(self.num_documents());
         for seg in &self.segments {
-            let keys = seg.keys()?;
+            let keys = seg.keys();
             out.extend(
                 keys.iter()
                     .enumerate()
@@ -113,7 +113,7 @@ impl Index {
     /// The decompressed token vectors of the document with `key`, if present.
     pub fn document(&self, key: u64) -> Result<Option<Array2<f32>>> {
         for seg in &self.segments {
-            let keys = seg.keys()?;
+            let keys = seg.keys();
             if let Some(d) = keys.iter().position(|&k| k == key) {
                 if seg.is_deleted(d) {
                     continue;

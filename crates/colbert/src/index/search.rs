@@ -28,9 +28,9 @@ impl Default for SearchParams {
     fn default() -> Self {
         Self {
             k: 10,
-            n_ivf_probe: 8,
-            centroid_score_threshold: Some(0.4),
-            n_full_scores: 256,
+            n_ivf_probe: 4,
+            centroid_score_threshold: Some(0.3),
+            n_full_scores: 192,
         }
     }
 }
@@ -43,6 +43,9 @@ pub struct SearchHit {
     /// Exact MaxSim over the document's decompressed vectors.
     pub score: f32,
 }
+
+/// Token rows decompressed per matrix product when re-ranking.
+const RERANK_BLOCK_TOKENS: usize = 8192;
 
 /// A candidate: segment number, local document, score.
 #[derive(Debug, Clone, Copy)]
@@ -59,23 +62,12 @@ pub(crate) fn decompress_doc(
 ) -> Result<Array2<f32>> {
     let (a, b) = (seg.doc_offsets[doc], seg.doc_offsets[doc + 1]);
     let plen = codec.packed_len();
-    let residuals = &seg.residuals()?[a * plen..b * plen];
-    let codes: Vec<u32> = match seg.codes()? {
+    let residuals = &seg.residuals()[a * plen..b * plen];
+    let codes: Vec<u32> = match seg.codes() {
         CodesRef::U16(c) => c[a..b].iter().map(|&x| u32::from(x)).collect(),
         CodesRef::U32(c) => c[a..b].to_vec(),
     };
     Ok(codec.decompress(&codes, residuals))
-}
-
-/// Exact MaxSim of `query` (nq × dim) against `doc` (tokens × dim).
-fn maxsim_matrix(query: ArrayView2<'_, f32>, doc: ArrayView2<'_, f32>) -> f32 {
-    if doc.nrows() == 0 {
-        return 0.0;
-    }
-    let sims = query.dot(&doc.t());
-    sims.outer_iter()
-        .map(|row| row.iter().copied().fold(f32::NEG_INFINITY, f32::max))
-        .sum()
 }
 
 /// Approximate score of one document from centroid scores: per query token, the best
@@ -162,9 +154,9 @@ impl Index {
         let mut candidates = Vec::new();
         let mut best = vec![0f32; nq];
         for (si, seg) in self.segments.iter().enumerate() {
-            let ivf = seg.ivf()?;
-            let keys = seg.keys()?;
-            let codes = seg.codes()?;
+            let ivf = seg.ivf();
+            let keys = seg.keys();
+            let codes = seg.codes();
             let mut seen = vec![false; seg.num_docs()];
             for (c, _) in probed.iter().enumerate().filter(|(_, &p)| p) {
                 for &d in seg.ivf_list(ivf, c) {
@@ -208,7 +200,7 @@ impl Index {
         let q = self.query_matrix(query);
         let mut candidates = Vec::new();
         for (si, seg) in self.segments.iter().enumerate() {
-            let keys = seg.keys()?;
+            let keys = seg.keys();
             for (d, key) in keys.iter().enumerate() {
                 if !seg.is_deleted(d) && filter.is_none_or(|f| f.contains(key)) {
                     candidates.push(Candidate {
@@ -222,15 +214,82 @@ impl Index {
         self.rerank(q, candidates, k)
     }
 
+    /// Exact MaxSim of the candidates on decompressed vectors; the best `k`.
+    ///
+    /// Candidates are decompressed in blocks into one matrix so that each block's
+    /// scores come from a single large matrix product instead of one small one per
+    /// document.
     fn rerank(
         &self,
         q: ArrayView2<'_, f32>,
         mut candidates: Vec<Candidate>,
         k: usize,
     ) -> Result<Vec<SearchHit>> {
-        for c in &mut candidates {
-            let doc = decompress_doc(&self.codec, &self.segments[c.seg], c.doc)?;
-            c.score = maxsim_matrix(q, doc.view());
+        let dim = self.codec.dim();
+        let plen = self.codec.packed_len();
+        let nq = q.nrows();
+        let mut block = Array2::<f32>::zeros((RERANK_BLOCK_TOKENS, dim));
+        let mut inv_norms = vec![0f32; RERANK_BLOCK_TOKENS];
+        let mut start = 0;
+        while start < candidates.len() {
+            // Fill the block with as many whole documents as fit.
+            let mut rows = 0;
+            let mut end = start;
+            while end < candidates.len() {
+                let c = candidates[end];
+                let seg = &self.segments[c.seg];
+                let (a, b) = (seg.doc_offsets[c.doc], seg.doc_offsets[c.doc + 1]);
+                let n = b - a;
+                if rows + n > block.nrows() {
+                    if rows > 0 {
+                        break;
+                    }
+                    block = Array2::<f32>::zeros((n, dim));
+                    inv_norms.resize(n, 0.0);
+                }
+                let residuals = seg.residuals();
+                let codes = seg.codes();
+                for t in a..b {
+                    let code = match &codes {
+                        CodesRef::U16(cs) => u32::from(cs[t]),
+                        CodesRef::U32(cs) => cs[t],
+                    };
+                    let mut row = block.row_mut(rows);
+                    let out = row.as_slice_mut().unwrap_or_else(|| {
+                        unreachable!("rows of a standard matrix are contiguous")
+                    });
+                    let norm = self.codec.decompress_raw_into(
+                        code,
+                        &residuals[t * plen..(t + 1) * plen],
+                        out,
+                    );
+                    inv_norms[rows] = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+                    rows += 1;
+                }
+                end += 1;
+            }
+            let sims = block.slice(ndarray::s![..rows, ..]).dot(&q.t());
+            let mut row = 0;
+            for c in &mut candidates[start..end] {
+                let seg = &self.segments[c.seg];
+                let n = seg.doc_offsets[c.doc + 1] - seg.doc_offsets[c.doc];
+                let mut best = vec![f32::NEG_INFINITY; nq];
+                for (r, &inv) in sims
+                    .slice(ndarray::s![row..row + n, ..])
+                    .outer_iter()
+                    .zip(&inv_norms[row..row + n])
+                {
+                    for (b, &x) in best.iter_mut().zip(r.iter()) {
+                        let x = x * inv;
+                        if x > *b {
+                            *b = x;
+                        }
+                    }
+                }
+                c.score = if n == 0 { 0.0 } else { best.iter().sum() };
+                row += n;
+            }
+            start = end;
         }
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
         candidates.truncate(k);
@@ -238,7 +297,7 @@ impl Index {
             .into_iter()
             .map(|c| {
                 Ok(SearchHit {
-                    key: self.segments[c.seg].keys()?[c.doc],
+                    key: self.segments[c.seg].keys()[c.doc],
                     score: c.score,
                 })
             })

@@ -103,11 +103,14 @@ fn offsets(lens: impl Iterator<Item = usize>) -> Vec<usize> {
 
 impl Segment {
     pub(crate) fn open(dir: &Path, deleted_file: Option<&str>, dim_bytes: usize) -> Result<Self> {
-        let codes = MappedNpy::open(&dir.join("codes.npy"))?;
-        let wide_codes = codes.view1::<u16>().is_err();
-        let residuals = MappedNpy::open(&dir.join("residuals.npy"))?;
-        let keys = MappedNpy::open(&dir.join("keys.npy"))?;
-        let ivf = MappedNpy::open(&dir.join("ivf.npy"))?;
+        let codes_path = dir.join("codes.npy");
+        let (codes, wide_codes) = match MappedNpy::open::<u16>(&codes_path, 1) {
+            Ok(c) => (c, false),
+            Err(_) => (MappedNpy::open::<u32>(&codes_path, 1)?, true),
+        };
+        let residuals = MappedNpy::open::<u8>(&dir.join("residuals.npy"), 2)?;
+        let keys = MappedNpy::open::<u64>(&dir.join("keys.npy"), 1)?;
+        let ivf = MappedNpy::open::<u32>(&dir.join("ivf.npy"), 1)?;
         let doclens: Array1<u32> = read_npy(&dir.join("doclens.npy"))?;
         let ivf_lengths: Array1<u32> = read_npy(&dir.join("ivf_lengths.npy"))?;
         let doc_offsets = offsets(doclens.iter().map(|&l| l as usize));
@@ -146,7 +149,7 @@ impl Segment {
             reason,
         };
         let tokens = self.num_tokens();
-        let ncodes = match self.codes()? {
+        let ncodes = match self.codes() {
             CodesRef::U16(s) => s.len(),
             CodesRef::U32(s) => s.len(),
         };
@@ -156,17 +159,16 @@ impl Segment {
                 format!("{ncodes} codes for {tokens} tokens"),
             ));
         }
-        let (res, cols) = self.residuals.slice2::<u8>()?;
-        if cols != dim_bytes || res.len() != tokens * dim_bytes {
+        if self.residuals.shape() != [tokens, dim_bytes] {
             return Err(bad(
                 "residuals.npy",
                 format!("expected {tokens} x {dim_bytes} bytes"),
             ));
         }
-        if self.keys()?.len() != self.num_docs() {
+        if self.keys().len() != self.num_docs() {
             return Err(bad("keys.npy", "one key per document expected".into()));
         }
-        let nivf = self.ivf.slice1::<u32>()?.len();
+        let nivf = self.ivf().len();
         if self.ivf_offsets.last().copied() != Some(nivf) {
             return Err(bad("ivf.npy", "ivf_lengths do not add up".into()));
         }
@@ -196,20 +198,20 @@ impl Segment {
             .collect()
     }
 
-    pub(crate) fn codes(&self) -> Result<CodesRef<'_>> {
-        Ok(if self.wide_codes {
-            CodesRef::U32(self.codes.slice1::<u32>()?)
+    pub(crate) fn codes(&self) -> CodesRef<'_> {
+        if self.wide_codes {
+            CodesRef::U32(self.codes.slice())
         } else {
-            CodesRef::U16(self.codes.slice1::<u16>()?)
-        })
+            CodesRef::U16(self.codes.slice())
+        }
     }
 
-    pub(crate) fn residuals(&self) -> Result<&[u8]> {
-        Ok(self.residuals.slice2::<u8>()?.0)
+    pub(crate) fn residuals(&self) -> &[u8] {
+        self.residuals.slice()
     }
 
-    pub(crate) fn keys(&self) -> Result<&[u64]> {
-        self.keys.slice1::<u64>()
+    pub(crate) fn keys(&self) -> &[u64] {
+        self.keys.slice()
     }
 
     /// Local documents with a token assigned to centroid `c`.
@@ -220,7 +222,7 @@ impl Segment {
         }
     }
 
-    pub(crate) fn ivf(&self) -> Result<&[u32]> {
-        self.ivf.slice1::<u32>()
+    pub(crate) fn ivf(&self) -> &[u32] {
+        self.ivf.slice()
     }
 }

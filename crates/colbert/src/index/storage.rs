@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ndarray::{ArrayBase, ArrayView1, ArrayView2, Data, Dimension};
+use ndarray::{ArrayBase, Data, Dimension};
 use ndarray_npy::{ReadableElement, ViewElement, ViewNpyExt, WritableElement, WriteNpyExt};
 
 use crate::{ColbertError, Result};
@@ -71,50 +71,59 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(io_err(dir))
 }
 
-/// A read-only memory map of one `.npy` file.
+/// A read-only memory map of one `.npy` file whose header was parsed once at open, so
+/// the hot path gets its data as a plain slice without re-reading the header.
 #[derive(Debug)]
 pub(crate) struct MappedNpy {
     path: PathBuf,
     map: memmap2::Mmap,
+    /// Byte range of the array data inside the map.
+    data: std::ops::Range<usize>,
+    shape: Vec<usize>,
+    dtype: std::any::TypeId,
 }
 
 impl MappedNpy {
-    pub(crate) fn open(path: &Path) -> Result<Self> {
+    /// Maps `path` and checks that it holds a C-order array of `T` with `ndim` axes.
+    pub(crate) fn open<T: ViewElement + bytemuck::Pod>(path: &Path, ndim: usize) -> Result<Self> {
         let file = File::open(path).map_err(io_err(path))?;
         // SAFETY: index files are immutable once committed: writers only ever create new
         // files and rename manifests, never modify a file a reader may have mapped.
         #[allow(unsafe_code)]
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err(path))?;
+        let view = ndarray::ArrayViewD::<T>::view_npy(&map).map_err(|e| corrupt(path, e))?;
+        if view.ndim() != ndim || !view.is_standard_layout() {
+            return Err(corrupt(
+                path,
+                format!("expected a C-order array with {ndim} axes"),
+            ));
+        }
+        let shape = view.shape().to_vec();
+        let bytes = view.len() * size_of::<T>();
+        let start = view.as_ptr() as usize - map.as_ptr() as usize;
+        drop(view);
         Ok(Self {
             path: path.to_path_buf(),
             map,
+            data: start..start + bytes,
+            shape,
+            dtype: std::any::TypeId::of::<T>(),
         })
     }
 
-    /// The mapped array as a 1-D view (checked dtype and shape).
-    pub(crate) fn view1<T: ViewElement>(&self) -> Result<ArrayView1<'_, T>> {
-        ArrayView1::view_npy(&self.map).map_err(|e| corrupt(&self.path, e))
+    /// The data as a flat slice of `T` (the type it was opened with).
+    pub(crate) fn slice<T: bytemuck::Pod>(&self) -> &[T] {
+        assert_eq!(
+            self.dtype,
+            std::any::TypeId::of::<T>(),
+            "{}: opened with another type",
+            self.path.display()
+        );
+        bytemuck::cast_slice(&self.map[self.data.clone()])
     }
 
-    /// The mapped array as a 2-D view.
-    pub(crate) fn view2<T: ViewElement>(&self) -> Result<ArrayView2<'_, T>> {
-        ArrayView2::view_npy(&self.map).map_err(|e| corrupt(&self.path, e))
-    }
-
-    /// The mapped 1-D array as a contiguous slice.
-    pub(crate) fn slice1<T: ViewElement>(&self) -> Result<&[T]> {
-        let v = self.view1::<T>()?;
-        v.to_slice()
-            .ok_or_else(|| corrupt(&self.path, "array is not contiguous"))
-    }
-
-    /// The mapped 2-D array as a contiguous row-major slice.
-    pub(crate) fn slice2<T: ViewElement>(&self) -> Result<(&[T], usize)> {
-        let v = self.view2::<T>()?;
-        let cols = v.ncols();
-        let s = v
-            .to_slice()
-            .ok_or_else(|| corrupt(&self.path, "array is not row-major contiguous"))?;
-        Ok((s, cols))
+    /// The array's shape.
+    pub(crate) fn shape(&self) -> &[usize] {
+        &self.shape
     }
 }

@@ -45,7 +45,7 @@ impl Default for IndexConfig {
         Self {
             nbits: 4,
             num_centroids: None,
-            kmeans_iterations: 4,
+            kmeans_iterations: 10,
             max_points_per_centroid: 64,
             seed: 42,
             model: None,
@@ -242,7 +242,7 @@ impl IndexWriter {
         let mut removed = 0;
         for (seg, meta) in index.segments.iter().zip(manifest.segments.iter_mut()) {
             let mut hits: Vec<u32> = seg
-                .keys()?
+                .keys()
                 .iter()
                 .enumerate()
                 .filter(|&(d, k)| wanted.contains(k) && !seg.is_deleted(d))
