@@ -11,6 +11,7 @@ mod segment;
 mod storage;
 mod writer;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2};
@@ -37,6 +38,8 @@ pub struct Index {
     manifest: Manifest,
     codec: ResidualCodec,
     segments: Vec<Segment>,
+    /// Live key -> (segment, local document).
+    locations: HashMap<u64, (u32, u32)>,
 }
 
 impl Index {
@@ -62,11 +65,23 @@ impl Index {
             .iter()
             .map(|s| Segment::open(&dir.join(&s.dir), s.deleted.as_deref(), codec.packed_len()))
             .collect::<Result<Vec<_>>>()?;
+        let mut locations = HashMap::new();
+        for (si, seg) in segments.iter().enumerate() {
+            for (d, &k) in seg.keys().iter().enumerate() {
+                if !seg.is_deleted(d) && locations.insert(k, (si as u32, d as u32)).is_some() {
+                    return Err(crate::ColbertError::CorruptIndex {
+                        path: dir.join(&manifest.segments[si].dir).join("keys.npy"),
+                        reason: format!("key {k} is live in two places"),
+                    });
+                }
+            }
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
             codec,
             segments,
+            locations,
         })
     }
 
@@ -87,7 +102,12 @@ impl Index {
 
     /// Documents that are not deleted.
     pub fn num_documents(&self) -> usize {
-        self.segments.iter().map(Segment::num_live).sum()
+        self.locations.len()
+    }
+
+    /// Whether a live document has this key.
+    pub fn contains(&self, key: u64) -> bool {
+        self.locations.contains_key(&key)
     }
 
     /// Stored token vectors, deleted documents included until they are merged away.
@@ -96,31 +116,27 @@ impl Index {
     }
 
     /// Keys of all live documents, in storage order.
-    pub fn keys(&self) -> Result<Vec<u64>> {
+    pub fn keys(&self) -> Vec<u64> {
         let mut out = Vec::with_capacity(self.num_documents());
         for seg in &self.segments {
-            let keys = seg.keys();
             out.extend(
-                keys.iter()
+                seg.keys()
+                    .iter()
                     .enumerate()
                     .filter(|&(d, _)| !seg.is_deleted(d))
                     .map(|(_, &k)| k),
             );
         }
-        Ok(out)
+        out
     }
 
-    /// The decompressed token vectors of the document with `key`, if present.
-    pub fn document(&self, key: u64) -> Result<Option<Array2<f32>>> {
-        for seg in &self.segments {
-            let keys = seg.keys();
-            if let Some(d) = keys.iter().position(|&k| k == key) {
-                if seg.is_deleted(d) {
-                    continue;
-                }
-                return Ok(Some(search::decompress_doc(&self.codec, seg, d)?));
-            }
-        }
-        Ok(None)
+    /// The decompressed (unit-norm) token vectors of the document with `key`, if present.
+    pub fn document(&self, key: u64) -> Option<Array2<f32>> {
+        let &(s, d) = self.locations.get(&key)?;
+        Some(search::decompress_doc(
+            &self.codec,
+            &self.segments[s as usize],
+            d as usize,
+        ))
     }
 }

@@ -44,6 +44,10 @@ pub struct SearchHit {
     pub score: f32,
 }
 
+/// A key filter with at most this many times `n_full_scores` keys is searched by
+/// scoring every member (no probing), which keeps full recall inside small subsets.
+const SMALL_FILTER_FACTOR: usize = 8;
+
 /// Token rows decompressed per matrix product when re-ranking.
 const RERANK_BLOCK_TOKENS: usize = 8192;
 
@@ -55,11 +59,7 @@ struct Candidate {
     score: f32,
 }
 
-pub(crate) fn decompress_doc(
-    codec: &ResidualCodec,
-    seg: &Segment,
-    doc: usize,
-) -> Result<Array2<f32>> {
+pub(crate) fn decompress_doc(codec: &ResidualCodec, seg: &Segment, doc: usize) -> Array2<f32> {
     let (a, b) = (seg.doc_offsets[doc], seg.doc_offsets[doc + 1]);
     let plen = codec.packed_len();
     let residuals = &seg.residuals()[a * plen..b * plen];
@@ -67,7 +67,7 @@ pub(crate) fn decompress_doc(
         CodesRef::U16(c) => c[a..b].iter().map(|&x| u32::from(x)).collect(),
         CodesRef::U32(c) => c[a..b].to_vec(),
     };
-    Ok(codec.decompress(&codes, residuals))
+    codec.decompress(&codes, residuals)
 }
 
 /// Approximate score of one document from centroid scores: per query token, the best
@@ -153,6 +153,31 @@ impl Index {
         };
         let mut candidates = Vec::new();
         let mut best = vec![0f32; nq];
+        let n_full = params.n_full_scores.max(params.k);
+        if let Some(f) = filter {
+            if f.len() <= n_full * SMALL_FILTER_FACTOR {
+                // A small subset: score every member instead of relying on the probes,
+                // so nothing inside the subset is missed.
+                for key in f {
+                    let Some(&(si, d)) = self.locations.get(key) else {
+                        continue;
+                    };
+                    let (si, d) = (si as usize, d as usize);
+                    let seg = &self.segments[si];
+                    let (a, b) = (seg.doc_offsets[d], seg.doc_offsets[d + 1]);
+                    let score = match seg.codes() {
+                        CodesRef::U16(cs) => approx_score(&cs[a..b], ct, &keep, nq, &mut best),
+                        CodesRef::U32(cs) => approx_score(&cs[a..b], ct, &keep, nq, &mut best),
+                    };
+                    candidates.push(Candidate {
+                        seg: si,
+                        doc: d,
+                        score,
+                    });
+                }
+                return self.finish(q, candidates, n_full, params.k);
+            }
+        }
         for (si, seg) in self.segments.iter().enumerate() {
             let ivf = seg.ivf();
             let keys = seg.keys();
@@ -181,12 +206,22 @@ impl Index {
                 }
             }
         }
-        let n_full = params.n_full_scores.max(params.k);
+        self.finish(q, candidates, n_full, params.k)
+    }
+
+    /// Keeps the `n_full` best approximate candidates and re-ranks them exactly.
+    fn finish(
+        &self,
+        q: ArrayView2<'_, f32>,
+        mut candidates: Vec<Candidate>,
+        n_full: usize,
+        k: usize,
+    ) -> Result<Vec<SearchHit>> {
         if candidates.len() > n_full {
             candidates.select_nth_unstable_by(n_full - 1, |a, b| b.score.total_cmp(&a.score));
             candidates.truncate(n_full);
         }
-        self.rerank(q, candidates, params.k)
+        self.rerank(q, candidates, k)
     }
 
     /// Exact MaxSim over every live document's decompressed vectors (the reference).

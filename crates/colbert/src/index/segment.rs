@@ -35,7 +35,6 @@ pub(crate) struct Segment {
     ivf_offsets: Vec<usize>,
     /// Deleted local document numbers as a bitset.
     deleted: Vec<u64>,
-    num_deleted: usize,
 }
 
 /// Writes a new segment directory for the given documents.
@@ -117,14 +116,12 @@ impl Segment {
         let ivf_offsets = offsets(ivf_lengths.iter().map(|&l| l as usize));
         let num_docs = doclens.len();
         let mut deleted = vec![0u64; num_docs.div_ceil(64)];
-        let mut num_deleted = 0;
         if let Some(name) = deleted_file {
             let del: Array1<u32> = read_npy(&dir.join(name))?;
             for &d in &del {
                 let d = d as usize;
-                if d < num_docs && deleted[d / 64] & (1 << (d % 64)) == 0 {
+                if d < num_docs {
                     deleted[d / 64] |= 1 << (d % 64);
-                    num_deleted += 1;
                 }
             }
         }
@@ -137,7 +134,6 @@ impl Segment {
             doc_offsets,
             ivf_offsets,
             deleted,
-            num_deleted,
         };
         seg.check(dir, dim_bytes)?;
         Ok(seg)
@@ -181,10 +177,6 @@ impl Segment {
 
     pub(crate) fn num_tokens(&self) -> usize {
         self.doc_offsets.last().copied().unwrap_or(0)
-    }
-
-    pub(crate) fn num_live(&self) -> usize {
-        self.num_docs() - self.num_deleted
     }
 
     pub(crate) fn is_deleted(&self, doc: usize) -> bool {

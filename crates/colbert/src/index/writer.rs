@@ -207,8 +207,7 @@ impl IndexWriter {
     pub fn add(&self, docs: Documents<'_>) -> Result<Index> {
         let index = Index::open(&self.dir)?;
         docs.validate(index.manifest.dim)?;
-        let existing: HashSet<u64> = index.keys()?.into_iter().collect();
-        if let Some(&k) = docs.keys.iter().find(|k| existing.contains(k)) {
+        if let Some(&k) = docs.keys.iter().find(|&&k| index.contains(k)) {
             return Err(ColbertError::DuplicateKey { key: k });
         }
         let mut manifest = index.manifest.clone();
