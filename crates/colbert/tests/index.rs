@@ -273,6 +273,38 @@ fn updates_and_deletes_keep_keys_stable() {
 }
 
 #[test]
+fn documents_on_new_topics_get_new_centroids() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = corpus(200, 13, |i| i as u64);
+    let new = corpus(100, 14, |i| 10_000 + i as u64); // other topic directions
+    let w = IndexWriter::open(tmp.path()).unwrap();
+    let before = w.rebuild(old.docs(), &small_config()).unwrap();
+    let k0 = before.codec().num_centroids();
+    // More of the same topics: no new centroids.
+    let same = corpus(260, 13, |i| 20_000 + i as u64).subset(&(200..260).collect::<Vec<_>>());
+    let index = w.add(same.docs()).unwrap();
+    assert_eq!(index.codec().num_centroids(), k0);
+    let index = w.add(new.docs()).unwrap();
+    let k1 = index.codec().num_centroids();
+    assert!(k1 > k0, "centroids {k0} -> {k1}");
+    // The new documents compress well and are found by their own queries.
+    let mut found = 0;
+    for d in 0..20 {
+        let hits = index
+            .search(
+                &new.query(d, 700 + d as u64),
+                &SearchParams::default(),
+                None,
+            )
+            .unwrap();
+        found += usize::from(keys_of(&hits).contains(&new.keys[d]));
+    }
+    assert!(found >= 18, "found {found}/20 new documents");
+    // Old documents are unaffected.
+    assert_eq!(index.document(5).unwrap(), before.document(5).unwrap());
+}
+
+#[test]
 fn a_filter_returns_only_members_and_misses_none_of_them() {
     let tmp = tempfile::tempdir().unwrap();
     let c = corpus(400, 5, |i| i as u64);

@@ -146,6 +146,45 @@ impl ResidualCodec {
         self.cluster_threshold
     }
 
+    /// A codec with `extra` centroids appended (unit rows). Existing centroid ids keep
+    /// their meaning, so segments compressed before stay valid; quantisers are kept.
+    pub fn with_added_centroids(&self, extra: ArrayView2<'_, f32>) -> Self {
+        let mut centroids = self.centroids.clone();
+        for row in extra.outer_iter() {
+            // Shapes match: `extra` comes from k-means over vectors of this dimension.
+            let _ = centroids.push_row(row);
+        }
+        Self::from_parts(
+            centroids,
+            self.cutoffs.clone(),
+            self.weights.clone(),
+            self.avg_residual.clone(),
+            self.cluster_threshold,
+            self.nbits,
+        )
+    }
+
+    /// Rows of `vectors` farther than `factor × cluster_threshold` from their nearest
+    /// centroid.
+    pub fn outliers(&self, vectors: ArrayView2<'_, f32>, factor: f32) -> Vec<usize> {
+        let limit = factor * self.cluster_threshold;
+        let codes = assign(vectors, self.centroids.view());
+        vectors
+            .outer_iter()
+            .zip(&codes)
+            .enumerate()
+            .filter(|(_, (v, &c))| {
+                let d2: f32 = v
+                    .iter()
+                    .zip(self.centroids.row(c as usize).iter())
+                    .map(|(x, m)| (x - m) * (x - m))
+                    .sum();
+                d2.sqrt() > limit
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// Compresses `vectors` (rows): their centroid ids and packed residuals.
     pub fn compress(&self, vectors: ArrayView2<'_, f32>) -> (Vec<u32>, Vec<u8>) {
         let codes = assign(vectors, self.centroids.view());

@@ -27,6 +27,9 @@ use storage::read_npy;
 
 use crate::Result;
 
+/// How often `Index::open` starts over when commits keep replacing the state it reads.
+const OPEN_ATTEMPTS: usize = 20;
+
 /// A committed index opened for searching: one consistent snapshot.
 ///
 /// Opening reads the manifest `CURRENT` names and memory-maps its segments; later
@@ -44,8 +47,31 @@ pub struct Index {
 
 impl Index {
     /// Opens the committed index in `dir`.
+    ///
+    /// A writer may commit and collect the previous state's files while this runs; then
+    /// the files of the manifest just read can vanish. Opening starts over from the new
+    /// `CURRENT` in that case (bounded), so a reader always gets a whole snapshot.
     pub fn open(dir: &Path) -> Result<Self> {
-        let manifest = Manifest::load_current(dir)?;
+        let mut attempt = 0;
+        loop {
+            let manifest = Manifest::load_current(dir)?;
+            let generation = manifest.generation;
+            match Self::open_manifest(dir, manifest) {
+                Ok(index) => return Ok(index),
+                Err(e) => {
+                    attempt += 1;
+                    let moved_on = Manifest::load_current(dir)
+                        .map(|m| m.generation != generation)
+                        .unwrap_or(false);
+                    if !moved_on || attempt >= OPEN_ATTEMPTS {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+
+    fn open_manifest(dir: &Path, manifest: Manifest) -> Result<Self> {
         let cdir = dir.join(&manifest.codec);
         let centroids: Array2<f32> = read_npy(&cdir.join("centroids.npy"))?;
         let cutoffs: Array2<f32> = read_npy(&cdir.join("bucket_cutoffs.npy"))?;

@@ -23,6 +23,17 @@ use crate::{ColbertError, Result};
 /// Tokens sampled to fit the residual quantisers.
 const CODEC_SAMPLE: usize = 65_536;
 
+/// A new token is an outlier when it lies farther from every centroid than this many
+/// times `cluster_threshold` (the 0.75 quantile of training distances). A quarter of
+/// in-distribution tokens pass the threshold itself, so the margin keeps ordinary
+/// batches from looking like drift while tokens on unseen topics still stand out.
+const OUTLIER_FACTOR: f32 = 1.5;
+
+/// New centroids are trained when outliers exceed both this many tokens and
+/// [`MIN_OUTLIER_SHARE`] of the batch: smaller drifts are absorbed by the residuals.
+const MIN_OUTLIERS: usize = 64;
+const MIN_OUTLIER_SHARE: f64 = 0.05;
+
 /// Settings of an index build.
 #[derive(Debug, Clone)]
 pub struct IndexConfig {
@@ -211,12 +222,23 @@ impl IndexWriter {
             return Err(ColbertError::DuplicateKey { key: k });
         }
         let mut manifest = index.manifest.clone();
+        manifest.generation += 1;
+        let codec = match self.grown_codec(&index, docs.vectors) {
+            Some(grown) => {
+                let codec_dir = format!("codec-{:06}", manifest.next_id);
+                manifest.next_id += 1;
+                write_codec(&self.dir.join(&codec_dir), &grown)?;
+                manifest.codec = codec_dir;
+                manifest.num_centroids = grown.num_centroids();
+                grown
+            }
+            None => index.codec.clone(),
+        };
         let seg_dir = format!("seg-{:06}", manifest.next_id);
         manifest.next_id += 1;
-        manifest.generation += 1;
         write_segment(
             &self.dir.join(&seg_dir),
-            &index.codec,
+            &codec,
             docs.keys,
             docs.doclens,
             docs.vectors,
@@ -229,6 +251,34 @@ impl IndexWriter {
         });
         drop(index);
         self.commit(&manifest)
+    }
+
+    /// The codec with new centroids for `vectors` when too many of them lie far from
+    /// every existing centroid (documents on new topics); `None` when the existing
+    /// centroids cover them.
+    fn grown_codec(&self, index: &Index, vectors: ArrayView2<'_, f32>) -> Option<ResidualCodec> {
+        let n = vectors.nrows();
+        let outliers = index.codec.outliers(vectors, OUTLIER_FACTOR);
+        if outliers.len() < MIN_OUTLIERS || (outliers.len() as f64) < MIN_OUTLIER_SHARE * n as f64 {
+            return None;
+        }
+        // As many new centroids as the outliers need at the index's tokens per centroid.
+        let per_centroid = (index.num_tokens() / index.codec.num_centroids().max(1)).max(1);
+        let k = outliers
+            .len()
+            .div_ceil(per_centroid)
+            .clamp(1, outliers.len());
+        let sample = vectors.select(Axis(0), &outliers);
+        let extra = kmeans(
+            sample.view(),
+            &KMeansConfig {
+                k,
+                iterations: 10,
+                max_points_per_centroid: 256,
+                seed: index.manifest.generation,
+            },
+        );
+        Some(index.codec.with_added_centroids(extra.view()))
     }
 
     /// Deletes the documents with these keys (unknown keys are ignored); returns how
