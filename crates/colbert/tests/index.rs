@@ -305,6 +305,62 @@ fn documents_on_new_topics_get_new_centroids() {
 }
 
 #[test]
+fn many_small_commits_are_merged_without_changing_any_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = corpus(200, 15, |i| 5_000 + i as u64);
+    let w = IndexWriter::open(tmp.path()).unwrap();
+    let first = w
+        .rebuild(
+            c.subset(&(0..50).collect::<Vec<_>>()).docs(),
+            &small_config(),
+        )
+        .unwrap();
+    let original = first.document(5_011).unwrap();
+    let mut max_segments = 0;
+    for s in (50..200).step_by(5) {
+        let index = w
+            .add(c.subset(&(s..s + 5).collect::<Vec<_>>()).docs())
+            .unwrap();
+        max_segments = max_segments.max(index.manifest().segments.len());
+    }
+    assert!(max_segments <= 8, "segments grew to {max_segments}");
+    let (index, _) = w
+        .delete(&(5_000..5_100).step_by(2).collect::<Vec<_>>())
+        .unwrap();
+    assert_eq!(index.num_documents(), 150);
+    let tokens_before = index.num_tokens();
+    let snapshot: Vec<(u64, Array2<f32>)> = index
+        .keys()
+        .into_iter()
+        .map(|k| (k, index.document(k).unwrap()))
+        .collect();
+    let q = c.query(151, 3);
+    let hits_before = index.search(&q, &SearchParams::default(), None).unwrap();
+
+    let compacted = w.compact().unwrap();
+    assert_eq!(compacted.manifest().segments.len(), 1);
+    assert!(
+        compacted.num_tokens() < tokens_before,
+        "deleted documents' tokens are dropped"
+    );
+    assert_eq!(compacted.num_documents(), 150);
+    for (k, v) in &snapshot {
+        assert_eq!(
+            &compacted.document(*k).unwrap(),
+            v,
+            "document {k} changed in the merge"
+        );
+    }
+    assert_eq!(compacted.document(5_011).unwrap(), original);
+    assert_eq!(
+        compacted
+            .search(&q, &SearchParams::default(), None)
+            .unwrap(),
+        hits_before
+    );
+}
+
+#[test]
 fn a_filter_returns_only_members_and_misses_none_of_them() {
     let tmp = tempfile::tempdir().unwrap();
     let c = corpus(400, 5, |i| i as u64);

@@ -45,9 +45,29 @@ pub(crate) fn write_segment(
     doclens: &[usize],
     vectors: ArrayView2<'_, f32>,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let (codes, packed) = codec.compress(vectors);
-    let k = codec.num_centroids();
+    write_compressed(
+        dir,
+        codec.num_centroids(),
+        codec.packed_len(),
+        keys,
+        doclens,
+        codes,
+        &packed,
+    )
+}
+
+/// Writes a segment from already compressed tokens (used by merges: no re-encoding).
+pub(crate) fn write_compressed(
+    dir: &Path,
+    k: usize,
+    plen: usize,
+    keys: &[u64],
+    doclens: &[usize],
+    codes: Vec<u32>,
+    packed: &[u8],
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     // IVF: for each centroid, the sorted distinct documents having a token there.
     let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(codes.len());
     let mut t = 0;
@@ -70,13 +90,10 @@ pub(crate) fn write_segment(
     } else {
         write_npy(&dir.join("codes.npy"), &Array1::from(codes))?;
     }
-    let plen = codec.packed_len();
-    let residuals =
-        Array2::from_shape_vec((packed.len() / plen.max(1), plen), packed).map_err(|e| {
-            ColbertError::CorruptIndex {
-                path: dir.join("residuals.npy"),
-                reason: e.to_string(),
-            }
+    let residuals = Array2::from_shape_vec((packed.len() / plen.max(1), plen), packed.to_vec())
+        .map_err(|e| ColbertError::CorruptIndex {
+            path: dir.join("residuals.npy"),
+            reason: e.to_string(),
         })?;
     write_npy(&dir.join("residuals.npy"), &residuals)?;
     let lens: Vec<u32> = doclens.iter().map(|&l| l as u32).collect();
@@ -195,6 +212,14 @@ impl Segment {
             CodesRef::U32(self.codes.slice())
         } else {
             CodesRef::U16(self.codes.slice())
+        }
+    }
+
+    /// Centroid id of token `t`.
+    pub(crate) fn code(&self, t: usize) -> u32 {
+        match self.codes() {
+            CodesRef::U16(c) => u32::from(c[t]),
+            CodesRef::U32(c) => c[t],
         }
     }
 

@@ -15,7 +15,7 @@ use super::codec::ResidualCodec;
 use super::kmeans::{kmeans, KMeansConfig};
 use super::manifest::{Manifest, SegmentMeta, CURRENT, FORMAT_VERSION};
 use super::rng::SplitMix64;
-use super::segment::{write_deleted, write_segment};
+use super::segment::{write_compressed, write_deleted, write_segment};
 use super::storage::{io_err, sync_dir, write_npy};
 use super::Index;
 use crate::{ColbertError, Result};
@@ -32,6 +32,13 @@ const OUTLIER_FACTOR: f32 = 1.5;
 /// New centroids are trained when outliers exceed both this many tokens and
 /// [`MIN_OUTLIER_SHARE`] of the batch: smaller drifts are absorbed by the residuals.
 const MIN_OUTLIERS: usize = 64;
+
+/// Segments beyond this count trigger a merge of the smallest ones after an add, which
+/// keeps per-segment work in searches bounded under many small commits (a watcher).
+const MAX_SEGMENTS: usize = 8;
+
+/// Segments left after such a merge.
+const MERGE_TARGET: usize = 4;
 const MIN_OUTLIER_SHARE: f64 = 0.05;
 
 /// Settings of an index build.
@@ -249,6 +256,81 @@ impl IndexWriter {
             num_tokens: docs.vectors.nrows(),
             deleted: None,
         });
+        drop(index);
+        let index = self.commit(&manifest)?;
+        if index.segments.len() > MAX_SEGMENTS {
+            return self.merge_smallest(index, MERGE_TARGET);
+        }
+        Ok(index)
+    }
+
+    /// Rewrites the index's segments into one, dropping deleted documents. Compressed
+    /// data is copied as is: nothing is re-encoded or re-quantised.
+    pub fn compact(&self) -> Result<Index> {
+        let index = Index::open(&self.dir)?;
+        self.merge_smallest(index, 1)
+    }
+
+    /// Merges the smallest segments so that `target` segments remain.
+    fn merge_smallest(&self, index: Index, target: usize) -> Result<Index> {
+        let n = index.segments.len();
+        if n <= target.max(1) && index.segments.iter().all(|s| s.deleted_docs().is_empty()) {
+            return Ok(index);
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| index.segments[i].num_tokens());
+        let take = (n + 1).saturating_sub(target.max(1)).max(1).min(n);
+        let mut chosen: Vec<usize> = order[..take].to_vec();
+        chosen.sort_unstable();
+        let plen = index.codec.packed_len();
+        let (mut keys, mut doclens, mut codes, mut packed) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for &si in &chosen {
+            let seg = &index.segments[si];
+            let seg_keys = seg.keys();
+            let residuals = seg.residuals();
+            for d in 0..seg.num_docs() {
+                if seg.is_deleted(d) {
+                    continue;
+                }
+                let (a, b) = (seg.doc_offsets[d], seg.doc_offsets[d + 1]);
+                keys.push(seg_keys[d]);
+                doclens.push(b - a);
+                codes.extend((a..b).map(|t| seg.code(t)));
+                packed.extend_from_slice(&residuals[a * plen..b * plen]);
+            }
+        }
+        let mut manifest = index.manifest.clone();
+        manifest.generation += 1;
+        let seg_dir = format!("seg-{:06}", manifest.next_id);
+        manifest.next_id += 1;
+        let merged = SegmentMeta {
+            dir: seg_dir.clone(),
+            num_docs: keys.len(),
+            num_tokens: codes.len(),
+            deleted: None,
+        };
+        if !keys.is_empty() {
+            write_compressed(
+                &self.dir.join(&seg_dir),
+                index.codec.num_centroids(),
+                plen,
+                &keys,
+                &doclens,
+                codes,
+                &packed,
+            )?;
+        }
+        let first = chosen[0];
+        let mut segments = Vec::with_capacity(n - chosen.len() + 1);
+        for (i, meta) in manifest.segments.iter().enumerate() {
+            if i == first && !keys.is_empty() {
+                segments.push(merged.clone());
+            } else if !chosen.contains(&i) {
+                segments.push(meta.clone());
+            }
+        }
+        manifest.segments = segments;
         drop(index);
         self.commit(&manifest)
     }
