@@ -289,12 +289,12 @@ impl IndexWriter {
             let seg = &index.segments[si];
             let seg_keys = seg.keys();
             let residuals = seg.residuals();
-            for d in 0..seg.num_docs() {
+            for (d, &key) in seg_keys.iter().enumerate() {
                 if seg.is_deleted(d) {
                     continue;
                 }
                 let (a, b) = (seg.doc_offsets[d], seg.doc_offsets[d + 1]);
-                keys.push(seg_keys[d]);
+                keys.push(key);
                 doclens.push(b - a);
                 codes.extend((a..b).map(|t| seg.code(t)));
                 packed.extend_from_slice(&residuals[a * plen..b * plen]);
