@@ -175,17 +175,102 @@ fn main() {
         .collect();
 
     let index_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-index");
-    let _ = std::fs::remove_dir_all(&index_dir);
-    let keys: Vec<u64> = (0..ndocs as u64).collect();
-    let writer = IndexWriter::open(&index_dir).unwrap();
-    let rss_before = status_kib("VmRSS:");
-    reset_peak_rss();
-    let t = Instant::now();
     let env = |name: &str| {
         std::env::var(name)
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
     };
+    let index =
+        if std::env::var_os("PLAIT_BENCH_REUSE").is_some() && index_dir.join("CURRENT").exists() {
+            println!(
+                "reusing the index in {} (PLAIT_BENCH_REUSE)",
+                index_dir.display()
+            );
+            plait_colbert::Index::open(&index_dir).unwrap()
+        } else {
+            build_and_update(&index_dir, &tokens, &doclens, &offsets)
+        };
+    let mut params = SearchParams::default();
+    params.n_ivf_probe = env("PLAIT_BENCH_PROBE").unwrap_or(params.n_ivf_probe);
+    params.n_full_scores = env("PLAIT_BENCH_NFULL").unwrap_or(params.n_full_scores);
+    if let Some(t) = std::env::var("PLAIT_BENCH_THRESHOLD")
+        .ok()
+        .and_then(|v| v.parse::<f32>().ok())
+    {
+        params.centroid_score_threshold = Some(t);
+    }
+    let plaid = run_queries(&index, &qs, &gt, |ix, q| {
+        ix.search(q, &params, None)
+            .unwrap()
+            .iter()
+            .map(|h| h.key)
+            .collect()
+    });
+    let n_exh = if std::env::var_os("PLAIT_BENCH_QUICK").is_some() {
+        1
+    } else {
+        qs.len()
+    };
+    let exhaustive = run_queries(&index, &qs[..n_exh], &gt[..n_exh], |ix, q| {
+        ix.search_exhaustive(q, 10, None)
+            .unwrap()
+            .iter()
+            .map(|h| h.key)
+            .collect()
+    });
+    println!(
+        "search (1 thread, {params:?}):\n  plaid       p50 {:.2} ms  p95 {:.2} ms  recall@10 {:.3}\n  exhaustive  p50 {:.1} ms  p95 {:.1} ms  recall@10 {:.3} (exact MaxSim over decompressed vectors: the codec's ceiling)\n  speedup of plaid over exhaustive at p50: {:.0}x",
+        plaid.p50, plaid.p95, plaid.recall, exhaustive.p50, exhaustive.p95, exhaustive.recall, exhaustive.p50 / plaid.p50
+    );
+    if sweep {
+        println!("sweep: n_ivf_probe threshold n_full_scores -> p50 ms, p95 ms, recall@10");
+        for probe in [4usize] {
+            for thr in [Some(0.25f32), Some(0.3), Some(0.35)] {
+                for nfull in [64usize, 128, 256, 512] {
+                    let p = SearchParams {
+                        k: 10,
+                        n_ivf_probe: probe,
+                        centroid_score_threshold: thr,
+                        n_full_scores: nfull,
+                    };
+                    let r = run_queries(&index, &qs, &gt, |ix, q| {
+                        ix.search(q, &p, None)
+                            .unwrap()
+                            .iter()
+                            .map(|h| h.key)
+                            .collect()
+                    });
+                    println!(
+                        "  {probe:>3} {thr:>10?} {nfull:>4} -> {:.2} {:.2} {:.3}",
+                        r.p50, r.p95, r.recall
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Builds the index from all documents (timed, with peak memory), then deletes and
+/// re-adds 1% of them (timed): the state searches are measured on.
+fn build_and_update(
+    index_dir: &Path,
+    tokens: &Array2<f32>,
+    doclens: &[usize],
+    offsets: &[usize],
+) -> plait_colbert::Index {
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    let ndocs = doclens.len();
+    let dim = tokens.ncols();
+    let _ = std::fs::remove_dir_all(index_dir);
+    let keys: Vec<u64> = (0..ndocs as u64).collect();
+    let writer = IndexWriter::open(index_dir).unwrap();
+    let rss_before = status_kib("VmRSS:");
+    reset_peak_rss();
+    let t = Instant::now();
     let mut config = IndexConfig::default();
     config.num_centroids = env("PLAIT_BENCH_K").or(config.num_centroids);
     config.kmeans_iterations = env("PLAIT_BENCH_ITERS").unwrap_or(config.kmeans_iterations);
@@ -195,7 +280,7 @@ fn main() {
         .rebuild(
             Documents {
                 keys: &keys,
-                doclens: &doclens,
+                doclens,
                 vectors: tokens.view(),
             },
             &config,
@@ -213,7 +298,7 @@ fn main() {
         rss_before as f64 / 1024.0,
         peak.saturating_sub(rss_before) as f64 / 1024.0
     );
-    let bytes = dir_size(&index_dir);
+    let bytes = dir_size(index_dir);
     println!(
         "on disk: {:.1} MiB, {:.1} bytes per token (dim*nbits/8 = {} + code)",
         bytes as f64 / 1048576.0,
@@ -256,57 +341,5 @@ fn main() {
     );
     assert_eq!(index.num_documents(), ndocs);
 
-    let mut params = SearchParams::default();
-    params.n_ivf_probe = env("PLAIT_BENCH_PROBE").unwrap_or(params.n_ivf_probe);
-    params.n_full_scores = env("PLAIT_BENCH_NFULL").unwrap_or(params.n_full_scores);
-    if let Some(t) = std::env::var("PLAIT_BENCH_THRESHOLD")
-        .ok()
-        .and_then(|v| v.parse::<f32>().ok())
-    {
-        params.centroid_score_threshold = Some(t);
-    }
-    let plaid = run_queries(&index, &qs, &gt, |ix, q| {
-        ix.search(q, &params, None)
-            .unwrap()
-            .iter()
-            .map(|h| h.key)
-            .collect()
-    });
-    let exhaustive = run_queries(&index, &qs, &gt, |ix, q| {
-        ix.search_exhaustive(q, 10, None)
-            .unwrap()
-            .iter()
-            .map(|h| h.key)
-            .collect()
-    });
-    println!(
-        "search (1 thread, {params:?}):\n  plaid       p50 {:.2} ms  p95 {:.2} ms  recall@10 {:.3}\n  exhaustive  p50 {:.1} ms  p95 {:.1} ms  recall@10 {:.3} (exact MaxSim over decompressed vectors: the codec's ceiling)\n  speedup of plaid over exhaustive at p50: {:.0}x",
-        plaid.p50, plaid.p95, plaid.recall, exhaustive.p50, exhaustive.p95, exhaustive.recall, exhaustive.p50 / plaid.p50
-    );
-    if sweep {
-        println!("sweep: n_ivf_probe threshold n_full_scores -> p50 ms, p95 ms, recall@10");
-        for probe in [4usize] {
-            for thr in [Some(0.25f32), Some(0.3), Some(0.35)] {
-                for nfull in [64usize, 128, 256, 512] {
-                    let p = SearchParams {
-                        k: 10,
-                        n_ivf_probe: probe,
-                        centroid_score_threshold: thr,
-                        n_full_scores: nfull,
-                    };
-                    let r = run_queries(&index, &qs, &gt, |ix, q| {
-                        ix.search(q, &p, None)
-                            .unwrap()
-                            .iter()
-                            .map(|h| h.key)
-                            .collect()
-                    });
-                    println!(
-                        "  {probe:>3} {thr:>10?} {nfull:>4} -> {:.2} {:.2} {:.3}",
-                        r.p50, r.p95, r.recall
-                    );
-                }
-            }
-        }
-    }
+    index
 }

@@ -51,6 +51,19 @@ const SMALL_FILTER_FACTOR: usize = 8;
 /// Token rows decompressed per matrix product when re-ranking.
 const RERANK_BLOCK_TOKENS: usize = 8192;
 
+/// Per-thread buffers of `rerank`, kept between searches so that no search pays for
+/// fresh (kernel-zeroed) pages.
+#[derive(Default)]
+struct Scratch {
+    block: Vec<f32>,
+    sims: Vec<f32>,
+    inv_norms: Vec<f32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 /// A candidate: segment number, local document, score.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
@@ -68,6 +81,29 @@ pub(crate) fn decompress_doc(codec: &ResidualCodec, seg: &Segment, doc: usize) -
         CodesRef::U32(c) => c[a..b].to_vec(),
     };
     codec.decompress(&codes, residuals)
+}
+
+/// `best[i] = max(best[i], row[i] * scale)` over the rows of a row-major matrix.
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
+fn max_scaled_rows(rows: &[f32], scales: &[f32], best: &mut [f32]) {
+    for (r, &inv) in rows.chunks_exact(best.len()).zip(scales) {
+        for (b, &x) in best.iter_mut().zip(r) {
+            let x = x * inv;
+            if x > *b {
+                *b = x;
+            }
+        }
+    }
+}
+
+/// `best[i] = max(best[i], col[i])`.
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
+fn max_into(best: &mut [f32], col: &[f32]) {
+    for (b, &s) in best.iter_mut().zip(col) {
+        if s > *b {
+            *b = s;
+        }
+    }
 }
 
 /// Approximate score of one document from centroid scores: per query token, the best
@@ -88,12 +124,7 @@ fn approx_score<C: Copy + Into<u32>>(
         if !keep[c] {
             continue;
         }
-        let col = &ct[c * nq..(c + 1) * nq];
-        for (b, &s) in best.iter_mut().zip(col) {
-            if s > *b {
-                *b = s;
-            }
-        }
+        max_into(best, &ct[c * nq..(c + 1) * nq]);
     }
     best.iter().sum()
 }
@@ -263,69 +294,71 @@ impl Index {
         let dim = self.codec.dim();
         let plen = self.codec.packed_len();
         let nq = q.nrows();
-        let mut block = Array2::<f32>::zeros((RERANK_BLOCK_TOKENS, dim));
-        let mut inv_norms = vec![0f32; RERANK_BLOCK_TOKENS];
-        let mut start = 0;
-        while start < candidates.len() {
-            // Fill the block with as many whole documents as fit.
-            let mut rows = 0;
-            let mut end = start;
-            while end < candidates.len() {
-                let c = candidates[end];
-                let seg = &self.segments[c.seg];
-                let (a, b) = (seg.doc_offsets[c.doc], seg.doc_offsets[c.doc + 1]);
-                let n = b - a;
-                if rows + n > block.nrows() {
-                    if rows > 0 {
+        let qt = q.t();
+        SCRATCH.with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            let Scratch {
+                block,
+                sims,
+                inv_norms,
+            } = &mut *scratch;
+            let mut start = 0;
+            while start < candidates.len() {
+                // Fill the block with as many whole documents as fit.
+                let mut rows = 0;
+                let mut end = start;
+                while end < candidates.len() {
+                    let c = candidates[end];
+                    let seg = &self.segments[c.seg];
+                    let (a, b) = (seg.doc_offsets[c.doc], seg.doc_offsets[c.doc + 1]);
+                    let n = b - a;
+                    let capacity = RERANK_BLOCK_TOKENS.max(n);
+                    if rows + n > capacity {
                         break;
                     }
-                    block = Array2::<f32>::zeros((n, dim));
-                    inv_norms.resize(n, 0.0);
-                }
-                let residuals = seg.residuals();
-                let codes = seg.codes();
-                for t in a..b {
-                    let code = match &codes {
-                        CodesRef::U16(cs) => u32::from(cs[t]),
-                        CodesRef::U32(cs) => cs[t],
-                    };
-                    let mut row = block.row_mut(rows);
-                    let out = row.as_slice_mut().unwrap_or_else(|| {
-                        unreachable!("rows of a standard matrix are contiguous")
-                    });
-                    let norm = self.codec.decompress_raw_into(
-                        code,
-                        &residuals[t * plen..(t + 1) * plen],
-                        out,
-                    );
-                    inv_norms[rows] = if norm > 0.0 { 1.0 / norm } else { 0.0 };
-                    rows += 1;
-                }
-                end += 1;
-            }
-            let sims = block.slice(ndarray::s![..rows, ..]).dot(&q.t());
-            let mut row = 0;
-            for c in &mut candidates[start..end] {
-                let seg = &self.segments[c.seg];
-                let n = seg.doc_offsets[c.doc + 1] - seg.doc_offsets[c.doc];
-                let mut best = vec![f32::NEG_INFINITY; nq];
-                for (r, &inv) in sims
-                    .slice(ndarray::s![row..row + n, ..])
-                    .outer_iter()
-                    .zip(&inv_norms[row..row + n])
-                {
-                    for (b, &x) in best.iter_mut().zip(r.iter()) {
-                        let x = x * inv;
-                        if x > *b {
-                            *b = x;
-                        }
+                    if block.len() < (rows + n) * dim {
+                        block.resize(capacity * dim, 0.0);
+                        inv_norms.resize(capacity, 0.0);
                     }
+                    let residuals = seg.residuals();
+                    for t in a..b {
+                        let out = &mut block[rows * dim..(rows + 1) * dim];
+                        let norm = self.codec.decompress_raw_into(
+                            seg.code(t),
+                            &residuals[t * plen..(t + 1) * plen],
+                            out,
+                        );
+                        inv_norms[rows] = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+                        rows += 1;
+                    }
+                    end += 1;
                 }
-                c.score = if n == 0 { 0.0 } else { best.iter().sum() };
-                row += n;
+                let docs = ArrayView2::from_shape((rows, dim), &block[..rows * dim])
+                    .unwrap_or_else(|_| unreachable!("the block holds rows x dim values"));
+                if sims.len() < rows * nq {
+                    sims.resize(rows * nq, 0.0);
+                }
+                let mut out =
+                    ndarray::ArrayViewMut2::from_shape((rows, nq), &mut sims[..rows * nq])
+                        .unwrap_or_else(|_| unreachable!("the buffer holds rows x nq values"));
+                ndarray::linalg::general_mat_mul(1.0, &docs, &qt, 0.0, &mut out);
+                let mut row = 0;
+                let mut best = vec![f32::NEG_INFINITY; nq];
+                for c in &mut candidates[start..end] {
+                    let seg = &self.segments[c.seg];
+                    let n = seg.doc_offsets[c.doc + 1] - seg.doc_offsets[c.doc];
+                    best.fill(f32::NEG_INFINITY);
+                    max_scaled_rows(
+                        &sims[row * nq..(row + n) * nq],
+                        &inv_norms[row..row + n],
+                        &mut best,
+                    );
+                    c.score = if n == 0 { 0.0 } else { best.iter().sum() };
+                    row += n;
+                }
+                start = end;
             }
-            start = end;
-        }
+        });
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
         candidates.truncate(k);
         candidates
