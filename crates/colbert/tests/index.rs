@@ -361,6 +361,47 @@ fn many_small_commits_are_merged_without_changing_any_document() {
 }
 
 #[test]
+fn a_small_index_grows_its_centroids_with_few_rebuilds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = corpus(400, 16, |i| i as u64);
+    let w = IndexWriter::open(tmp.path()).unwrap();
+    let mut index = w
+        .rebuild(c.subset(&[0, 1, 2]).docs(), &IndexConfig::default())
+        .unwrap();
+    let k0 = index.codec().num_centroids();
+    let mut codecs = HashSet::new();
+    for s in (3..400).step_by(20) {
+        let end = (s + 20).min(400);
+        index = w
+            .add(c.subset(&(s..end).collect::<Vec<_>>()).docs())
+            .unwrap();
+        codecs.insert(index.manifest().codec.clone());
+    }
+    let k1 = index.codec().num_centroids();
+    assert!(k1 >= 4 * k0, "centroids {k0} -> {k1}");
+    assert!(codecs.len() <= 6, "{} codecs for 20 adds", codecs.len());
+    assert_eq!(index.num_documents(), 400);
+    // The first documents went through every rebuild and still match their originals.
+    let mut offset = 0;
+    let mut sum = 0.0;
+    let mut n = 0;
+    for d in 0..3 {
+        let back = index.document(d as u64).unwrap();
+        for t in 0..c.doclens[d] {
+            sum += back.row(t).dot(&c.vectors.row(offset + t));
+            n += 1;
+        }
+        offset += c.doclens[d];
+    }
+    let mean = sum / n as f32;
+    assert!(mean > 0.97, "mean cosine after rebuilds {mean}");
+    let hits = index
+        .search(&c.query(1, 5), &SearchParams::default(), None)
+        .unwrap();
+    assert!(keys_of(&hits).contains(&1));
+}
+
+#[test]
 fn a_filter_returns_only_members_and_misses_none_of_them() {
     let tmp = tempfile::tempdir().unwrap();
     let c = corpus(400, 5, |i| i as u64);

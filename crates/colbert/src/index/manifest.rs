@@ -38,6 +38,14 @@ pub struct Manifest {
     /// Free-form description of the encoder that made the vectors.
     #[serde(default)]
     pub model: Option<String>,
+    /// Whether the centroid count was chosen from the token count (then a small index
+    /// may be rebuilt with more centroids as it grows), or fixed by the caller.
+    #[serde(default = "yes")]
+    pub auto_centroids: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One segment: a directory of PLAID arrays for a batch of documents.

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use super::codec::ResidualCodec;
 use super::kmeans::{kmeans, KMeansConfig};
@@ -36,6 +36,9 @@ const MIN_OUTLIERS: usize = 64;
 /// Segments beyond this count trigger a merge of the smallest ones after an add, which
 /// keeps per-segment work in searches bounded under many small commits (a watcher).
 const MAX_SEGMENTS: usize = 8;
+
+/// Indexes up to this many tokens are rebuilt when they outgrow their centroids.
+const REBUILD_BELOW_TOKENS: usize = 100_000;
 
 /// Segments left after such a merge.
 const MERGE_TARGET: usize = 4;
@@ -176,8 +179,30 @@ impl IndexWriter {
         let generation = previous.as_ref().map_or(1, |m| m.generation + 1);
         let tokens = docs.vectors.nrows();
         let k = config.centroids_for(tokens);
+        // k-means trains on one sample; the quantisers are fitted on tokens held out
+        // from it (residuals of training points are optimistically small). A corpus too
+        // small for both uses all its tokens for each.
+        let kmeans_n = k.saturating_mul(config.max_points_per_centroid.max(1));
+        let mut rng = SplitMix64::new(config.seed ^ 0x5eed_c0de);
+        let (train_idx, heldout_idx) = if tokens >= kmeans_n + CODEC_SAMPLE {
+            let mut both = rng.sample_indices(tokens, kmeans_n + CODEC_SAMPLE);
+            // Move a random CODEC_SAMPLE of them to the held-out side.
+            for i in 0..CODEC_SAMPLE {
+                let j = i + rng.below(both.len() - i);
+                both.swap(i, j);
+            }
+            let mut heldout = both[..CODEC_SAMPLE].to_vec();
+            let mut train = both[CODEC_SAMPLE..].to_vec();
+            heldout.sort_unstable();
+            train.sort_unstable();
+            (train, heldout)
+        } else {
+            let all: Vec<usize> = (0..tokens).collect();
+            (all.clone(), all)
+        };
+        let train = docs.vectors.select(Axis(0), &train_idx);
         let centroids = kmeans(
-            docs.vectors,
+            train.view(),
             &KMeansConfig {
                 k,
                 iterations: config.kmeans_iterations,
@@ -185,10 +210,9 @@ impl IndexWriter {
                 seed: config.seed,
             },
         );
-        let mut rng = SplitMix64::new(config.seed ^ 0x5eed_c0de);
-        let sample_idx = rng.sample_indices(tokens, CODEC_SAMPLE);
-        let sample = docs.vectors.select(Axis(0), &sample_idx);
-        let codec = ResidualCodec::train(centroids, sample.view(), config.nbits);
+        drop(train);
+        let heldout = docs.vectors.select(Axis(0), &heldout_idx);
+        let codec = ResidualCodec::train(centroids, heldout.view(), config.nbits);
 
         let codec_dir = format!("codec-{next_id:06}");
         next_id += 1;
@@ -217,16 +241,22 @@ impl IndexWriter {
             }],
             next_id,
             model: config.model.clone(),
+            auto_centroids: config.num_centroids.is_none(),
         };
         self.commit(&manifest)
     }
 
-    /// Adds documents as a new segment compressed with the existing centroids.
+    /// Adds documents as a new segment compressed with the existing centroids (plus new
+    /// centroids for tokens far from all of them). A small index whose token count has
+    /// grown enough for twice its centroids is rebuilt instead.
     pub fn add(&self, docs: Documents<'_>) -> Result<Index> {
         let index = Index::open(&self.dir)?;
         docs.validate(index.manifest.dim)?;
         if let Some(&k) = docs.keys.iter().find(|&&k| index.contains(k)) {
             return Err(ColbertError::DuplicateKey { key: k });
+        }
+        if let Some(rebuilt) = self.rebuild_if_small(&index, docs)? {
+            return Ok(rebuilt);
         }
         let mut manifest = index.manifest.clone();
         manifest.generation += 1;
@@ -333,6 +363,60 @@ impl IndexWriter {
         manifest.segments = segments;
         drop(index);
         self.commit(&manifest)
+    }
+
+    /// Rebuilds a small, auto-sized index with the new documents when the centroid count
+    /// its grown token count calls for is at least twice the current one. The existing
+    /// documents come back from their compressed form, so each rebuild re-quantises them
+    /// once; doubling bounds that to a few times over an index's small life.
+    fn rebuild_if_small(&self, index: &Index, docs: Documents<'_>) -> Result<Option<Index>> {
+        let m = &index.manifest;
+        let live_tokens: usize = index
+            .locations
+            .values()
+            .map(|&(s, d)| {
+                let seg = &index.segments[s as usize];
+                seg.doc_offsets[d as usize + 1] - seg.doc_offsets[d as usize]
+            })
+            .sum();
+        let total = live_tokens + docs.vectors.nrows();
+        let config = IndexConfig {
+            nbits: m.nbits,
+            model: m.model.clone(),
+            ..IndexConfig::default()
+        };
+        if !m.auto_centroids
+            || total > REBUILD_BELOW_TOKENS
+            || config.centroids_for(total) < 2 * m.num_centroids
+        {
+            return Ok(None);
+        }
+        let mut keys = Vec::with_capacity(index.num_documents() + docs.keys.len());
+        let mut doclens = Vec::with_capacity(keys.capacity());
+        let mut vectors = Array2::<f32>::zeros((total, m.dim));
+        let mut row = 0;
+        for key in index.keys() {
+            let v = index
+                .document(key)
+                .unwrap_or_else(|| unreachable!("keys() lists live documents"));
+            vectors
+                .slice_mut(ndarray::s![row..row + v.nrows(), ..])
+                .assign(&v);
+            row += v.nrows();
+            keys.push(key);
+            doclens.push(v.nrows());
+        }
+        vectors
+            .slice_mut(ndarray::s![row.., ..])
+            .assign(&docs.vectors);
+        keys.extend_from_slice(docs.keys);
+        doclens.extend_from_slice(docs.doclens);
+        let all = Documents {
+            keys: &keys,
+            doclens: &doclens,
+            vectors: vectors.view(),
+        };
+        self.rebuild(all, &config).map(Some)
     }
 
     /// The codec with new centroids for `vectors` when too many of them lie far from
