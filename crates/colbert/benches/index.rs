@@ -207,7 +207,7 @@ fn main() {
             .collect()
     });
     let n_exh = if std::env::var_os("PLAIT_BENCH_QUICK").is_some() {
-        1
+        50
     } else {
         qs.len()
     };
@@ -274,6 +274,7 @@ fn build_and_update(
     let mut config = IndexConfig::default();
     config.num_centroids = env("PLAIT_BENCH_K").or(config.num_centroids);
     config.kmeans_iterations = env("PLAIT_BENCH_ITERS").unwrap_or(config.kmeans_iterations);
+    config.seed = env("PLAIT_BENCH_SEED").map_or(config.seed, |s| s as u64);
     config.max_points_per_centroid =
         env("PLAIT_BENCH_PPC").unwrap_or(config.max_points_per_centroid);
     let index = writer
