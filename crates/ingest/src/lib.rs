@@ -5,9 +5,14 @@
 //! `plait-colbert`. Configuration is passed in; the library never reads environment
 //! variables.
 
+pub mod chunk;
 mod classify;
 mod error;
 
+pub use chunk::{
+    ApproxTokenCounter, Chunk, ChunkBudget, ChunkKind, Chunker, LineChunker, MarkdownChunker,
+    PythonChunker, TokenCounter,
+};
 pub use classify::{classify, DocFormat, FileKind, Language};
 pub use error::IngestError;
 

@@ -1,0 +1,11 @@
+import os
+
+def broken(a, b:
+    return a + b
+
+def fine():
+    return os.getcwd()
+
+class Half:
+    def method(self)
+        pass
