@@ -7,6 +7,7 @@
 
 pub mod chunk;
 mod classify;
+mod discover;
 mod error;
 
 pub use chunk::{
@@ -14,6 +15,7 @@ pub use chunk::{
     PythonChunker, TokenCounter,
 };
 pub use classify::{classify, DocFormat, FileKind, Language};
+pub use discover::{discover, DiscoverConfig, FoundFile, Skipped};
 pub use error::IngestError;
 
 /// Result alias of this crate.

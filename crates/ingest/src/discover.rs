@@ -1,0 +1,186 @@
+//! Finding the files to ingest under some folders, the way a developer would expect.
+
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use crate::{classify, FileKind};
+
+/// Folder names never descended into, besides hidden ones and `.gitignore`d paths.
+const SKIPPED_DIRS: [&str; 8] = [
+    "target",
+    "node_modules",
+    "__pycache__",
+    "venv",
+    ".venv",
+    "env",
+    "site-packages",
+    "dist-packages",
+];
+
+/// Bytes read from the start of a file to decide whether it is binary (a NUL byte).
+const BINARY_SNIFF: usize = 8192;
+
+/// Discovery settings.
+#[derive(Debug, Clone)]
+pub struct DiscoverConfig {
+    /// Files larger than this are skipped (reported, not read).
+    pub max_file_bytes: u64,
+}
+
+impl Default for DiscoverConfig {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 20 * 1024 * 1024,
+        }
+    }
+}
+
+/// A file to ingest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundFile {
+    /// The file's path as found under a root.
+    pub path: PathBuf,
+    /// Code or document, and which.
+    pub kind: FileKind,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time in nanoseconds since the epoch.
+    pub mtime_ns: i64,
+}
+
+/// A file that was looked at and left out, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The file.
+    pub path: PathBuf,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// Walks `roots`, honouring `.gitignore`, skipping hidden files, build and environment
+/// folders, binaries, oversized files and kinds plait does not ingest. Symbolic links
+/// are not followed, so link loops cannot hang the walk. Results are sorted by path.
+pub fn discover(roots: &[PathBuf], config: &DiscoverConfig) -> (Vec<FoundFile>, Vec<Skipped>) {
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    for root in roots {
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            .require_git(false)
+            .follow_links(false)
+            .filter_entry(|e| {
+                !(e.file_type().is_some_and(|t| t.is_dir())
+                    && e.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n)))
+            })
+            .build();
+        for entry in walker {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    skipped.push(Skipped {
+                        path: root.clone(),
+                        reason: err.to_string(),
+                    });
+                    continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let path = entry.path().to_path_buf();
+            let Some(kind) = classify(&path) else {
+                continue;
+            };
+            match inspect(&path, kind, config) {
+                Ok(f) => found.push(f),
+                Err(reason) => skipped.push(Skipped { path, reason }),
+            }
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found.dedup_by(|a, b| a.path == b.path);
+    (found, skipped)
+}
+
+fn inspect(path: &Path, kind: FileKind, config: &DiscoverConfig) -> Result<FoundFile, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot stat: {e}"))?;
+    if meta.len() > config.max_file_bytes {
+        return Err(format!(
+            "larger than the {} byte limit ({} bytes)",
+            config.max_file_bytes,
+            meta.len()
+        ));
+    }
+    let binary_ok = matches!(
+        kind,
+        FileKind::Doc(crate::DocFormat::Pdf) | FileKind::Doc(crate::DocFormat::Image)
+    );
+    if !binary_ok {
+        use std::io::Read;
+        let mut buf = vec![0u8; BINARY_SNIFF];
+        let n = std::fs::File::open(path)
+            .and_then(|mut f| f.read(&mut buf))
+            .map_err(|e| format!("cannot read: {e}"))?;
+        if buf[..n].contains(&0) {
+            return Err("binary file (NUL bytes)".into());
+        }
+    }
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64);
+    Ok(FoundFile {
+        path: path.to_path_buf(),
+        kind,
+        size: meta.len(),
+        mtime_ns,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skips_ignored_hidden_binary_and_environment_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let write = |rel: &str, bytes: &[u8]| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, bytes).unwrap();
+        };
+        write("src/app.py", b"print('hi')\n");
+        write("README.md", b"# Title\n");
+        write(".hidden/secret.py", b"x = 1\n");
+        write("node_modules/lib.js", b"var x;\n");
+        write(".venv/lib/site.py", b"x = 1\n");
+        write("build/out.py", b"x = 1\n");
+        write(".gitignore", b"build/\n");
+        write("blob.py", b"abc\0def");
+        write("big.txt", &vec![b'a'; 2000]);
+        write("image.bin", b"\x89PNG");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(root, root.join("src/loop")).unwrap();
+        let (found, skipped) = discover(
+            &[root.to_path_buf()],
+            &DiscoverConfig {
+                max_file_bytes: 1000,
+            },
+        );
+        let names: Vec<String> = found
+            .iter()
+            .map(|f| f.path.strip_prefix(root).unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["README.md", "src/app.py"]);
+        let reasons: Vec<(String, String)> = skipped
+            .iter()
+            .map(|s| (s.path.file_name().unwrap().to_string_lossy().into_owned(), s.reason.clone()))
+            .collect();
+        assert!(reasons.iter().any(|(n, r)| n == "blob.py" && r.contains("binary")), "{reasons:?}");
+        assert!(reasons.iter().any(|(n, r)| n == "big.txt" && r.contains("limit")), "{reasons:?}");
+    }
+}
