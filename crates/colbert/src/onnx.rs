@@ -339,6 +339,19 @@ impl Encoder for OnnxEncoder {
         self.config.embedding_dim
     }
 
+    fn count_tokens(&self, text: &str) -> usize {
+        self.tokenizer
+            .encode(text, false)
+            .map_or_else(|_| text.split_whitespace().count(), |e| e.len())
+    }
+
+    fn model_name(&self) -> String {
+        self.config
+            .model_name
+            .clone()
+            .unwrap_or_else(|| self.model_path.display().to_string())
+    }
+
     fn encode_queries(&self, queries: &[&str]) -> Result<Vec<TokenEmbeddings>> {
         self.encode(queries, Side::Query)
     }
