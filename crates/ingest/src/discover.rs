@@ -72,7 +72,9 @@ pub fn discover(roots: &[PathBuf], config: &DiscoverConfig) -> (Vec<FoundFile>, 
             .follow_links(false)
             .filter_entry(|e| {
                 !(e.file_type().is_some_and(|t| t.is_dir())
-                    && e.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n)))
+                    && e.file_name()
+                        .to_str()
+                        .is_some_and(|n| SKIPPED_DIRS.contains(&n)))
             })
             .build();
         for entry in walker {
@@ -173,14 +175,35 @@ mod tests {
         );
         let names: Vec<String> = found
             .iter()
-            .map(|f| f.path.strip_prefix(root).unwrap().to_string_lossy().into_owned())
+            .map(|f| {
+                f.path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert_eq!(names, ["README.md", "src/app.py"]);
         let reasons: Vec<(String, String)> = skipped
             .iter()
-            .map(|s| (s.path.file_name().unwrap().to_string_lossy().into_owned(), s.reason.clone()))
+            .map(|s| {
+                (
+                    s.path.file_name().unwrap().to_string_lossy().into_owned(),
+                    s.reason.clone(),
+                )
+            })
             .collect();
-        assert!(reasons.iter().any(|(n, r)| n == "blob.py" && r.contains("binary")), "{reasons:?}");
-        assert!(reasons.iter().any(|(n, r)| n == "big.txt" && r.contains("limit")), "{reasons:?}");
+        assert!(
+            reasons
+                .iter()
+                .any(|(n, r)| n == "blob.py" && r.contains("binary")),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons
+                .iter()
+                .any(|(n, r)| n == "big.txt" && r.contains("limit")),
+            "{reasons:?}"
+        );
     }
 }

@@ -25,4 +25,19 @@ pub enum IngestError {
         path: PathBuf,
         source: plait_colbert::ColbertError,
     },
+
+    /// The manifest database failed.
+    #[error("manifest {path}: {reason}")]
+    Manifest { path: PathBuf, reason: String },
+
+    /// The index failed.
+    #[error("index {path}: {source}")]
+    Index {
+        path: PathBuf,
+        source: plait_colbert::ColbertError,
+    },
+
+    /// A file's text is not UTF-8.
+    #[error("{path}: not valid UTF-8 text (byte {offset})")]
+    NotUtf8 { path: PathBuf, offset: usize },
 }

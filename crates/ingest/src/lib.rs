@@ -9,6 +9,8 @@ pub mod chunk;
 mod classify;
 mod discover;
 mod error;
+pub mod manifest;
+mod pipeline;
 
 pub use chunk::{
     ApproxTokenCounter, Chunk, ChunkBudget, ChunkKind, Chunker, LineChunker, MarkdownChunker,
@@ -17,6 +19,7 @@ pub use chunk::{
 pub use classify::{classify, DocFormat, FileKind, Language};
 pub use discover::{discover, DiscoverConfig, FoundFile, Skipped};
 pub use error::IngestError;
+pub use pipeline::{IngestConfig, IngestReport, Ingester, PdfText, Progress, CODE, DOCS};
 
 /// Result alias of this crate.
 pub type Result<T, E = IngestError> = std::result::Result<T, E>;

@@ -1,0 +1,435 @@
+//! The manifest (SQLite): which files were ingested, their chunks, and which index
+//! document holds each distinct chunk content.
+//!
+//! Index documents are distinct chunk *contents* (keyed by a hash of the text that is
+//! encoded); chunks are *locations* (path, lines or page) pointing at a content key. A
+//! renamed or copied file, or an unchanged function in an edited file, therefore maps
+//! to keys that already exist and nothing is encoded again.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::{IngestError, Result};
+
+/// Version of the manifest schema.
+pub const MANIFEST_VERSION: u32 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    kind TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS contents (
+    idx TEXT NOT NULL,
+    key INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (idx, key),
+    UNIQUE (idx, hash)
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    path TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    idx TEXT NOT NULL,
+    key INTEGER NOT NULL,
+    start_line INTEGER,
+    end_line INTEGER,
+    page INTEGER,
+    symbol TEXT,
+    kind TEXT NOT NULL,
+    language TEXT,
+    context TEXT NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (path, ordinal)
+);
+CREATE INDEX IF NOT EXISTS chunks_by_key ON chunks (idx, key);
+";
+
+/// A file as last ingested.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRecord {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time (ns since the epoch).
+    pub mtime_ns: i64,
+    /// blake3 of the content.
+    pub hash: String,
+}
+
+/// One chunk location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkRecord {
+    /// File path.
+    pub path: PathBuf,
+    /// Which index (`code` or `docs`).
+    pub index: String,
+    /// Index document key of the chunk's content.
+    pub key: u64,
+    /// First and last line (1-based), for text files.
+    pub lines: Option<(usize, usize)>,
+    /// Page (1-based), for PDFs.
+    pub page: Option<usize>,
+    /// Qualified symbol or heading.
+    pub symbol: Option<String>,
+    /// Chunk kind (`function`, `section`, ...).
+    pub kind: String,
+    /// Language of code chunks.
+    pub language: Option<String>,
+    /// Context encoded with the chunk.
+    pub context: String,
+    /// The chunk's text.
+    pub text: String,
+}
+
+/// The open manifest database of an index root.
+#[derive(Debug)]
+pub struct Manifest {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Manifest {
+    /// Opens (creating if needed) `manifest.sqlite` in `root`.
+    pub fn open(root: &Path) -> Result<Self> {
+        std::fs::create_dir_all(root).map_err(|source| IngestError::Io {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        let path = root.join("manifest.sqlite");
+        let conn = Connection::open(&path).map_err(|e| db_err(&path, e))?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+            .map_err(|e| db_err(&path, e))?;
+        conn.execute_batch(SCHEMA).map_err(|e| db_err(&path, e))?;
+        let m = Self { conn, path };
+        let version: Option<String> = m
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE name = 'format_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| m.err(e))?;
+        match version {
+            None => {
+                m.conn
+                    .execute(
+                        "INSERT INTO meta (name, value) VALUES ('format_version', ?1)",
+                        params![MANIFEST_VERSION.to_string()],
+                    )
+                    .map_err(|e| m.err(e))?;
+            }
+            Some(v) if v == MANIFEST_VERSION.to_string() => {}
+            Some(v) => {
+                return Err(IngestError::Manifest {
+                    path: m.path.clone(),
+                    reason: format!("format_version {v}; this plait reads {MANIFEST_VERSION}"),
+                })
+            }
+        }
+        Ok(m)
+    }
+
+    fn err(&self, e: rusqlite::Error) -> IngestError {
+        db_err(&self.path, e)
+    }
+
+    /// The record of `path`, if ingested.
+    pub fn file(&self, path: &Path) -> Result<Option<FileRecord>> {
+        self.conn
+            .query_row(
+                "SELECT size, mtime_ns, hash FROM files WHERE path = ?1",
+                params![path_str(path)],
+                |r| {
+                    Ok(FileRecord {
+                        size: r.get::<_, i64>(0)? as u64,
+                        mtime_ns: r.get(1)?,
+                        hash: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// All ingested file paths.
+    pub fn files(&self) -> Result<Vec<PathBuf>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path FROM files ORDER BY path")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows.into_iter().map(PathBuf::from).collect())
+    }
+
+    /// The key of a content hash in an index, if stored.
+    pub fn content_key(&self, index: &str, hash: &str) -> Result<Option<u64>> {
+        self.conn
+            .query_row(
+                "SELECT key FROM contents WHERE idx = ?1 AND hash = ?2",
+                params![index, hash],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|k| k.map(|k| k as u64))
+            .map_err(|e| self.err(e))
+    }
+
+    /// All content keys of an index.
+    pub fn content_keys(&self, index: &str) -> Result<Vec<u64>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key FROM contents WHERE idx = ?1")
+            .map_err(|e| self.err(e))?;
+        let keys = stmt
+            .query_map(params![index], |r| r.get::<_, i64>(0))
+            .map_err(|e| self.err(e))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(keys.into_iter().map(|k| k as u64).collect())
+    }
+
+    /// A fresh key for an index (never reused).
+    pub fn next_key(&self, index: &str) -> Result<u64> {
+        let name = format!("next_key.{index}");
+        let next: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(next.and_then(|v| v.parse().ok()).unwrap_or(1))
+    }
+
+    /// Runs `f` in one transaction: all of its changes land, or none.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| db_err(&path, e))?;
+        let out = f(&Tx {
+            tx: &tx,
+            path: &path,
+        })?;
+        tx.commit().map_err(|e| db_err(&path, e))?;
+        Ok(out)
+    }
+
+    /// Chunk locations of index document `key`.
+    pub fn chunks_of(&self, index: &str, key: u64) -> Result<Vec<ChunkRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT path, start_line, end_line, page, symbol, kind, language, context, text
+                 FROM chunks WHERE idx = ?1 AND key = ?2 ORDER BY path, ordinal",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![index, key as i64], |r| {
+                let start: Option<i64> = r.get(1)?;
+                let end: Option<i64> = r.get(2)?;
+                Ok(ChunkRecord {
+                    path: PathBuf::from(r.get::<_, String>(0)?),
+                    index: index.to_string(),
+                    key,
+                    lines: start.zip(end).map(|(a, b)| (a as usize, b as usize)),
+                    page: r.get::<_, Option<i64>>(3)?.map(|p| p as usize),
+                    symbol: r.get(4)?,
+                    kind: r.get(5)?,
+                    language: r.get(6)?,
+                    context: r.get(7)?,
+                    text: r.get(8)?,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Number of chunk locations and of distinct contents in an index.
+    pub fn counts(&self, index: &str) -> Result<(usize, usize)> {
+        let q = |sql: &str| -> Result<usize> {
+            self.conn
+                .query_row(sql, params![index], |r| r.get::<_, i64>(0))
+                .map(|n| n as usize)
+                .map_err(|e| self.err(e))
+        };
+        Ok((
+            q("SELECT COUNT(*) FROM chunks WHERE idx = ?1")?,
+            q("SELECT COUNT(*) FROM contents WHERE idx = ?1")?,
+        ))
+    }
+}
+
+/// Writes inside a manifest transaction.
+#[derive(Debug)]
+pub struct Tx<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+    path: &'a Path,
+}
+
+impl Tx<'_> {
+    fn err(&self, e: rusqlite::Error) -> IngestError {
+        db_err(self.path, e)
+    }
+
+    /// Records a new content under `key` and advances the key counter.
+    pub fn add_content(&self, index: &str, key: u64, hash: &str) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO contents (idx, key, hash) VALUES (?1, ?2, ?3)",
+                params![index, key as i64, hash],
+            )
+            .map_err(|e| self.err(e))?;
+        self.tx
+            .execute(
+                "INSERT INTO meta (name, value) VALUES (?1, ?2)
+                 ON CONFLICT(name) DO UPDATE SET value = excluded.value
+                 WHERE CAST(excluded.value AS INTEGER) > CAST(meta.value AS INTEGER)",
+                params![format!("next_key.{index}"), (key + 1).to_string()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Replaces a file's record and chunk locations.
+    pub fn put_file(
+        &self,
+        path: &Path,
+        record: &FileRecord,
+        kind: &str,
+        chunks: &[ChunkRecord],
+    ) -> Result<()> {
+        let p = path_str(path);
+        self.tx
+            .execute(
+                "INSERT INTO files (path, size, mtime_ns, hash, kind) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
+                 hash = excluded.hash, kind = excluded.kind",
+                params![p, record.size as i64, record.mtime_ns, record.hash, kind],
+            )
+            .map_err(|e| self.err(e))?;
+        self.tx
+            .execute("DELETE FROM chunks WHERE path = ?1", params![p])
+            .map_err(|e| self.err(e))?;
+        for (i, c) in chunks.iter().enumerate() {
+            self.tx
+                .execute(
+                    "INSERT INTO chunks (path, ordinal, idx, key, start_line, end_line, page, symbol, kind, language, context, text)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    params![
+                        p,
+                        i as i64,
+                        c.index,
+                        c.key as i64,
+                        c.lines.map(|l| l.0 as i64),
+                        c.lines.map(|l| l.1 as i64),
+                        c.page.map(|p| p as i64),
+                        c.symbol,
+                        c.kind,
+                        c.language,
+                        c.context,
+                        c.text
+                    ],
+                )
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// Updates only the stat fields of an unchanged file.
+    pub fn touch_file(&self, path: &Path, size: u64, mtime_ns: i64) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1",
+                params![path_str(path), size as i64, mtime_ns],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Forgets a file and its chunk locations.
+    pub fn remove_file(&self, path: &Path) -> Result<()> {
+        let p = path_str(path);
+        self.tx
+            .execute("DELETE FROM chunks WHERE path = ?1", params![p])
+            .map_err(|e| self.err(e))?;
+        self.tx
+            .execute("DELETE FROM files WHERE path = ?1", params![p])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Contents of an index no chunk points at any more; they are removed from the
+    /// manifest and returned so the index can drop them too.
+    pub fn take_orphans(&self, index: &str) -> Result<Vec<u64>> {
+        let mut stmt = self
+            .tx
+            .prepare(
+                "SELECT key FROM contents c WHERE idx = ?1 AND NOT EXISTS
+                 (SELECT 1 FROM chunks k WHERE k.idx = c.idx AND k.key = c.key)",
+            )
+            .map_err(|e| self.err(e))?;
+        let keys: Vec<i64> = stmt
+            .query_map(params![index], |r| r.get(0))
+            .map_err(|e| self.err(e))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        for k in &keys {
+            self.tx
+                .execute(
+                    "DELETE FROM contents WHERE idx = ?1 AND key = ?2",
+                    params![index, k],
+                )
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(keys.into_iter().map(|k| k as u64).collect())
+    }
+
+    /// Forgets contents (and the chunks and files using them) that the index lacks, so
+    /// those files are ingested again.
+    pub fn drop_contents(&self, index: &str, keys: &[u64]) -> Result<()> {
+        for &k in keys {
+            self.tx
+                .execute(
+                    "DELETE FROM files WHERE path IN (SELECT path FROM chunks WHERE idx = ?1 AND key = ?2)",
+                    params![index, k as i64],
+                )
+                .map_err(|e| self.err(e))?;
+            self.tx
+                .execute(
+                    "DELETE FROM chunks WHERE idx = ?1 AND key = ?2",
+                    params![index, k as i64],
+                )
+                .map_err(|e| self.err(e))?;
+            self.tx
+                .execute(
+                    "DELETE FROM contents WHERE idx = ?1 AND key = ?2",
+                    params![index, k as i64],
+                )
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+}
+
+fn path_str(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn db_err(path: &Path, e: rusqlite::Error) -> IngestError {
+    IngestError::Manifest {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}

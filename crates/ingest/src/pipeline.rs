@@ -1,0 +1,505 @@
+//! One ingest run: discover, extract, chunk, encode only new contents, commit the
+//! indexes and the manifest, and drop what disappeared.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+use plait_colbert::{Documents, Encoder, Index, IndexConfig, IndexWriter};
+
+use crate::chunk::{
+    Chunk, ChunkBudget, Chunker, LineChunker, MarkdownChunker, PythonChunker, TokenCounter,
+};
+use crate::manifest::{ChunkRecord, FileRecord, Manifest};
+use crate::{
+    discover, DiscoverConfig, DocFormat, FileKind, IngestError, Language, Result, Skipped,
+};
+
+/// Name of the code index directory (and manifest index name).
+pub const CODE: &str = "code";
+/// Name of the docs index directory (and manifest index name).
+pub const DOCS: &str = "docs";
+
+/// Contents encoded per batch (and per index commit).
+const ENCODE_BATCH: usize = 256;
+
+/// Settings of an ingest run.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// Folder holding `code/`, `docs/` and `manifest.sqlite`.
+    pub index_root: PathBuf,
+    /// What to walk and what to skip.
+    pub discover: DiscoverConfig,
+    /// Chunk size limits.
+    pub budget: ChunkBudget,
+    /// Settings of index builds.
+    pub index: IndexConfig,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct IngestReport {
+    /// Files seen for the first time.
+    pub files_added: usize,
+    /// Files whose content changed.
+    pub files_changed: usize,
+    /// Files found unchanged (by stat, or by hash after a touch).
+    pub files_unchanged: usize,
+    /// Files gone from the folders and dropped from the indexes.
+    pub files_removed: usize,
+    /// Chunk contents encoded in this run.
+    pub chunks_encoded: usize,
+    /// Chunks whose content was already indexed (nothing encoded).
+    pub chunks_reused: usize,
+    /// Files left out by discovery, with reasons.
+    pub skipped: Vec<(PathBuf, String)>,
+    /// Files that failed, with reasons; the run went on without them.
+    pub errors: Vec<(PathBuf, String)>,
+}
+
+/// Progress events for a caller's progress bar.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// `done` of `total` files processed.
+    Files { done: usize, total: usize },
+    /// `done` of `total` new chunk contents encoded.
+    Encoded { done: usize, total: usize },
+}
+
+/// Text extraction from PDFs, provided by the caller (the `ocr` crate's PDFium).
+pub trait PdfText: Send + Sync {
+    /// The text of each page, in order.
+    fn pages(&self, path: &Path) -> std::result::Result<Vec<String>, plait_ocr::OcrError>;
+}
+
+impl PdfText for plait_ocr::Pdfium {
+    fn pages(&self, path: &Path) -> std::result::Result<Vec<String>, plait_ocr::OcrError> {
+        Ok(self
+            .text(path, None)?
+            .pages
+            .into_iter()
+            .map(|p| p.text)
+            .collect())
+    }
+}
+
+/// Runs ingests into one index root.
+pub struct Ingester<'a> {
+    config: IngestConfig,
+    code: &'a dyn Encoder,
+    docs: &'a dyn Encoder,
+    pdf: Option<&'a dyn PdfText>,
+}
+
+impl std::fmt::Debug for Ingester<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ingester")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+struct EncoderCounter<'a>(&'a dyn Encoder);
+
+impl TokenCounter for EncoderCounter<'_> {
+    fn count(&self, text: &str) -> usize {
+        self.0.count_tokens(text)
+    }
+}
+
+/// A chunk waiting for its key.
+struct Pending {
+    index: &'static str,
+    hash: String,
+    record: ChunkRecord,
+    embed: String,
+}
+
+fn language_name(l: Language) -> String {
+    format!("{l:?}").to_lowercase()
+}
+
+fn hash_hex(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+impl<'a> Ingester<'a> {
+    /// An ingester with one encoder per index and an optional PDF text source.
+    pub fn new(
+        config: IngestConfig,
+        code: &'a dyn Encoder,
+        docs: &'a dyn Encoder,
+        pdf: Option<&'a dyn PdfText>,
+    ) -> Self {
+        Self {
+            config,
+            code,
+            docs,
+            pdf,
+        }
+    }
+
+    fn index_dir(&self, index: &str) -> PathBuf {
+        self.config.index_root.join(index)
+    }
+
+    fn encoder(&self, index: &str) -> &dyn Encoder {
+        if index == CODE {
+            self.code
+        } else {
+            self.docs
+        }
+    }
+
+    /// Ingests `roots`: new and changed files are chunked, contents not yet indexed are
+    /// encoded, files gone from the roots are dropped. Bad files are reported and
+    /// skipped.
+    pub fn run(&self, roots: &[PathBuf], progress: &dyn Fn(Progress)) -> Result<IngestReport> {
+        let mut manifest = Manifest::open(&self.config.index_root)?;
+        let mut report = IngestReport::default();
+        let writers = [CODE, DOCS]
+            .into_iter()
+            .map(|name| {
+                let dir = self.index_dir(name);
+                IndexWriter::open(&dir)
+                    .map(|w| (name, w))
+                    .map_err(|source| IngestError::Index { path: dir, source })
+            })
+            .collect::<Result<HashMap<_, _>>>()?;
+        for name in [CODE, DOCS] {
+            self.reconcile(&mut manifest, &writers[name], name)?;
+        }
+
+        let roots: Vec<PathBuf> = roots
+            .iter()
+            .map(|r| {
+                std::fs::canonicalize(r).map_err(|source| IngestError::Io {
+                    path: r.clone(),
+                    source,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let (found, skipped) = discover(&roots, &self.config.discover);
+        report.skipped = skipped
+            .into_iter()
+            .map(|Skipped { path, reason }| (path, reason))
+            .collect();
+
+        // Stat first, hash only when the stat changed; chunk only when the hash did.
+        let mut files: Vec<(PathBuf, FileRecord, FileKind, Vec<Pending>)> = Vec::new();
+        let mut touched: Vec<(PathBuf, u64, i64)> = Vec::new();
+        let total = found.len();
+        for (i, f) in found.iter().enumerate() {
+            progress(Progress::Files { done: i, total });
+            let old = manifest.file(&f.path)?;
+            if old
+                .as_ref()
+                .is_some_and(|o| o.size == f.size && o.mtime_ns == f.mtime_ns)
+            {
+                report.files_unchanged += 1;
+                continue;
+            }
+            let bytes = match std::fs::read(&f.path) {
+                Ok(b) => b,
+                Err(e) => {
+                    report
+                        .errors
+                        .push((f.path.clone(), format!("cannot read: {e}")));
+                    continue;
+                }
+            };
+            let hash = hash_hex(&bytes);
+            if old.as_ref().is_some_and(|o| o.hash == hash) {
+                touched.push((f.path.clone(), f.size, f.mtime_ns));
+                report.files_unchanged += 1;
+                continue;
+            }
+            match self.chunk_file(&f.path, f.kind, &bytes) {
+                Ok(pending) => {
+                    if old.is_some() {
+                        report.files_changed += 1;
+                    } else {
+                        report.files_added += 1;
+                    }
+                    let record = FileRecord {
+                        size: f.size,
+                        mtime_ns: f.mtime_ns,
+                        hash,
+                    };
+                    files.push((f.path.clone(), record, f.kind, pending));
+                }
+                Err(e) => report.errors.push((f.path.clone(), e.to_string())),
+            }
+        }
+        progress(Progress::Files { done: total, total });
+
+        // Contents not yet in an index get fresh keys and are encoded.
+        let mut new_contents: HashMap<&'static str, Vec<(u64, String, String)>> = HashMap::new();
+        let mut assigned: HashMap<(&'static str, String), u64> = HashMap::new();
+        let mut next: HashMap<&'static str, u64> = HashMap::new();
+        for name in [CODE, DOCS] {
+            next.insert(name, manifest.next_key(name)?);
+        }
+        for (_, _, _, pending) in &mut files {
+            for p in pending.iter_mut() {
+                let id = (p.index, p.hash.clone());
+                if let Some(&k) = assigned.get(&id) {
+                    p.record.key = k;
+                    report.chunks_reused += 1;
+                } else if let Some(k) = manifest.content_key(p.index, &p.hash)? {
+                    p.record.key = k;
+                    assigned.insert(id, k);
+                    report.chunks_reused += 1;
+                } else {
+                    let slot = next.entry(p.index).or_insert(1);
+                    let k = *slot;
+                    *slot += 1;
+                    p.record.key = k;
+                    assigned.insert(id, k);
+                    new_contents.entry(p.index).or_default().push((
+                        k,
+                        p.hash.clone(),
+                        p.embed.clone(),
+                    ));
+                }
+            }
+        }
+        let to_encode: usize = new_contents.values().map(Vec::len).sum();
+        let mut encoded = 0;
+        for name in [CODE, DOCS] {
+            let Some(contents) = new_contents.get(name) else {
+                continue;
+            };
+            for batch in contents.chunks(ENCODE_BATCH) {
+                self.add_batch(&writers[name], name, batch)?;
+                // The index committed the batch; now the manifest records it.
+                manifest.transaction(|tx| {
+                    for (k, h, _) in batch {
+                        tx.add_content(name, *k, h)?;
+                    }
+                    Ok(())
+                })?;
+                encoded += batch.len();
+                report.chunks_encoded += batch.len();
+                progress(Progress::Encoded {
+                    done: encoded,
+                    total: to_encode,
+                });
+            }
+        }
+
+        // Locations, removals and orphans in one manifest transaction, then deletes.
+        let known = manifest.files()?;
+        let found_paths: std::collections::HashSet<&Path> =
+            found.iter().map(|f| f.path.as_path()).collect();
+        let removed: Vec<PathBuf> = known
+            .into_iter()
+            .filter(|p| {
+                roots.iter().any(|r| p.starts_with(r)) && !found_paths.contains(p.as_path())
+            })
+            .collect();
+        report.files_removed = removed.len();
+        let orphans = manifest.transaction(|tx| {
+            for (path, record, kind, pending) in &files {
+                let chunks: Vec<ChunkRecord> = pending.iter().map(|p| p.record.clone()).collect();
+                tx.put_file(path, record, &format!("{kind:?}"), &chunks)?;
+            }
+            for (path, size, mtime) in &touched {
+                tx.touch_file(path, *size, *mtime)?;
+            }
+            for path in &removed {
+                tx.remove_file(path)?;
+            }
+            let mut orphans = HashMap::new();
+            for name in [CODE, DOCS] {
+                orphans.insert(name, tx.take_orphans(name)?);
+            }
+            Ok(orphans)
+        })?;
+        for name in [CODE, DOCS] {
+            let keys = &orphans[name];
+            if !keys.is_empty() && self.index_dir(name).join("CURRENT").exists() {
+                writers[name]
+                    .delete(keys)
+                    .map_err(|source| IngestError::Index {
+                        path: self.index_dir(name),
+                        source,
+                    })?;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Makes the index and the manifest agree after an interrupted run: index
+    /// documents the manifest does not know are deleted; manifest contents the index
+    /// lacks are forgotten (their files are ingested again).
+    fn reconcile(&self, manifest: &mut Manifest, writer: &IndexWriter, name: &str) -> Result<()> {
+        let dir = self.index_dir(name);
+        let index_keys: std::collections::HashSet<u64> = match Index::open(&dir) {
+            Ok(index) => index.keys().into_iter().collect(),
+            Err(plait_colbert::ColbertError::NoIndex { .. }) => Default::default(),
+            Err(source) => return Err(IngestError::Index { path: dir, source }),
+        };
+        let manifest_keys: std::collections::HashSet<u64> =
+            manifest.content_keys(name)?.into_iter().collect();
+        let extra: Vec<u64> = index_keys.difference(&manifest_keys).copied().collect();
+        let missing: Vec<u64> = manifest_keys.difference(&index_keys).copied().collect();
+        if !extra.is_empty() {
+            writer.delete(&extra).map_err(|source| IngestError::Index {
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        if !missing.is_empty() {
+            manifest.transaction(|tx| tx.drop_contents(name, &missing))?;
+        }
+        Ok(())
+    }
+
+    fn add_batch(
+        &self,
+        writer: &IndexWriter,
+        name: &str,
+        batch: &[(u64, String, String)],
+    ) -> Result<()> {
+        let dir = self.index_dir(name);
+        let encoder = self.encoder(name);
+        let texts: Vec<&str> = batch.iter().map(|(_, _, t)| t.as_str()).collect();
+        let embs = encoder
+            .encode_documents(&texts)
+            .map_err(|source| IngestError::Encode {
+                path: dir.clone(),
+                source,
+            })?;
+        let dim = encoder.dim();
+        let mut keys = Vec::with_capacity(batch.len());
+        let mut doclens = Vec::with_capacity(batch.len());
+        let mut flat = Vec::new();
+        for ((k, _, _), e) in batch.iter().zip(&embs) {
+            // A content with no vectors left (punctuation only) is kept as an empty
+            // document: it is never found, but index and manifest stay in step.
+            keys.push(*k);
+            doclens.push(e.len());
+            flat.extend_from_slice(e.as_slice());
+        }
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let rows = flat.len() / dim;
+        let vectors = Array2::from_shape_vec((rows, dim), flat)
+            .unwrap_or_else(|_| unreachable!("rows x dim values were collected"));
+        let docs = Documents {
+            keys: &keys,
+            doclens: &doclens,
+            vectors: vectors.view(),
+        };
+        let result = if dir.join("CURRENT").exists() {
+            writer.add(docs)
+        } else {
+            let config = IndexConfig {
+                model: Some(encoder.model_name()),
+                ..self.config.index.clone()
+            };
+            writer.rebuild(docs, &config)
+        };
+        result
+            .map(|_| ())
+            .map_err(|source| IngestError::Index { path: dir, source })
+    }
+
+    /// Extracts and chunks one file into pending chunks.
+    fn chunk_file(&self, path: &Path, kind: FileKind, bytes: &[u8]) -> Result<Vec<Pending>> {
+        let text = |bytes: &[u8]| -> Result<String> {
+            String::from_utf8(bytes.to_vec()).map_err(|e| IngestError::NotUtf8 {
+                path: path.to_path_buf(),
+                offset: e.utf8_error().valid_up_to(),
+            })
+        };
+        let budget = &self.config.budget;
+        match kind {
+            FileKind::Code(lang) => {
+                let source = text(bytes)?;
+                let counter = EncoderCounter(self.code);
+                let chunks = match lang {
+                    Language::Python => PythonChunker.chunk(&source, &counter, budget),
+                    _ => LineChunker.chunk(&source, &counter, budget),
+                };
+                Ok(self.pending(path, CODE, Some(language_name(lang)), None, chunks))
+            }
+            FileKind::Doc(DocFormat::Pdf) => {
+                let Some(pdf) = self.pdf else {
+                    return Err(IngestError::Extract {
+                        path: path.to_path_buf(),
+                        source: plait_ocr::OcrError::LibraryLoad {
+                            path: PathBuf::from("libpdfium.so"),
+                            reason: "no PDF reader configured".into(),
+                        },
+                    });
+                };
+                let pages = pdf.pages(path).map_err(|source| IngestError::Extract {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                let counter = EncoderCounter(self.docs);
+                let mut out = Vec::new();
+                for (i, page) in pages.iter().enumerate() {
+                    if page.trim().is_empty() {
+                        // Scanned page: OCR lands with its issue; nothing to index yet.
+                        continue;
+                    }
+                    let chunks = LineChunker.chunk(page, &counter, budget);
+                    out.extend(self.pending(path, DOCS, None, Some(i + 1), chunks));
+                }
+                Ok(out)
+            }
+            FileKind::Doc(DocFormat::Image) => Ok(Vec::new()),
+            FileKind::Doc(format) => {
+                let source = text(bytes)?;
+                let counter = EncoderCounter(self.docs);
+                let chunks = match format {
+                    DocFormat::Markdown => MarkdownChunker.chunk(&source, &counter, budget),
+                    _ => LineChunker.chunk(&source, &counter, budget),
+                };
+                Ok(self.pending(path, DOCS, None, None, chunks))
+            }
+        }
+    }
+
+    fn pending(
+        &self,
+        path: &Path,
+        index: &'static str,
+        language: Option<String>,
+        page: Option<usize>,
+        chunks: Vec<Chunk>,
+    ) -> Vec<Pending> {
+        chunks
+            .into_iter()
+            .filter(|c| !c.text.trim().is_empty())
+            .map(|c| {
+                let embed = c.embedding_text();
+                Pending {
+                    index,
+                    hash: hash_hex(embed.as_bytes()),
+                    record: ChunkRecord {
+                        path: path.to_path_buf(),
+                        index: index.to_string(),
+                        key: 0,
+                        lines: if page.is_some() {
+                            None
+                        } else {
+                            Some((c.start_line, c.end_line))
+                        },
+                        page,
+                        symbol: c.symbol.clone(),
+                        kind: format!("{:?}", c.kind).to_lowercase(),
+                        language: language.clone(),
+                        context: c.context.clone(),
+                        text: c.text.clone(),
+                    },
+                    embed,
+                }
+            })
+            .collect()
+    }
+}
