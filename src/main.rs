@@ -35,11 +35,11 @@ enum Command {
     /// Check that every asset is installed and intact and that the runtimes load
     Doctor(commands::doctor::Args),
     /// Ingest folders into the code and docs indexes (incremental)
-    Ingest(commands::pending::PathsArgs),
+    Ingest(commands::ingest::Args),
     /// Watch folders and keep the indexes in step with them
     Watch(commands::pending::PathsArgs),
     /// Search the code index, the docs index, or both: `search [code|docs] QUERY`
-    Search(commands::pending::SearchArgs),
+    Search(commands::search::Args),
     /// Serve the code index on 127.0.0.1:8088 and the docs index on 127.0.0.1:8089
     Serve(commands::pending::ServeArgs),
     /// Print the text of a PDF or image per page, OCR'ing scanned pages
@@ -54,9 +54,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = assets::Home::resolve(cli.home).and_then(|home| match cli.command {
         Command::Doctor(args) => commands::doctor::run(&home, &args),
-        Command::Ingest(_) => commands::pending::not_yet("ingest", 3),
+        Command::Ingest(args) => commands::ingest::run(&home, &args),
         Command::Watch(_) => commands::pending::not_yet("watch", 3),
-        Command::Search(_) => commands::pending::not_yet("search", 4),
+        Command::Search(args) => commands::search::run(&home, &args),
         Command::Serve(_) => commands::pending::not_yet("serve", 4),
         Command::Ocr(_) => commands::pending::not_yet("ocr", 6),
         Command::Summarize(_) => commands::pending::not_yet("summarize", 7),

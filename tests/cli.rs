@@ -142,9 +142,7 @@ fn doctor_reports_a_runtime_that_cannot_load() {
 fn commands_not_landed_say_so_and_exit_69() {
     let home = assets::home();
     for args in [
-        vec!["ingest", "."],
         vec!["watch", "."],
-        vec!["search", "code", "parse a page range"],
         vec!["serve"],
         vec!["ocr", "x.pdf"],
         vec!["summarize", "x.pdf"],
@@ -155,4 +153,88 @@ fn commands_not_landed_say_so_and_exit_69() {
         assert!(stderr(&o).contains("not available yet"), "{args:?}");
         assert!(o.stdout.is_empty(), "{args:?} printed output");
     }
+}
+
+#[test]
+fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    let sample = assets::asset("samples/quickstart");
+    let idx_s = idx.to_str().unwrap();
+    let sample_s = sample.to_str().unwrap();
+    let home = assets::home();
+
+    let o = plait(&["ingest", sample_s, "--index-dir", idx_s, "--json"], &home);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let first: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(first["files_added"], 7, "{first}");
+    assert!(first["chunks_encoded"].as_u64().unwrap() > 50, "{first}");
+
+    let o = plait(&["ingest", sample_s, "--index-dir", idx_s, "--json"], &home);
+    let second: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(second["chunks_encoded"], 0, "{second}");
+    assert_eq!(second["files_unchanged"], 7, "{second}");
+
+    let o = plait(
+        &[
+            "search",
+            "code",
+            "parse a page range like 1:3",
+            "--index-dir",
+            idx_s,
+            "--json",
+            "-k",
+            "3",
+        ],
+        &home,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let hits: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(hits.len(), 3);
+    assert!(
+        hits[0]["path"].as_str().unwrap().ends_with("pagerange.py"),
+        "{hits:?}"
+    );
+    assert!(hits.iter().all(|h| h["index"] == "code"));
+
+    let o = plait(
+        &[
+            "search",
+            "docs",
+            "siege of Vicksburg",
+            "--index-dir",
+            idx_s,
+            "--json",
+            "-k",
+            "3",
+        ],
+        &home,
+    );
+    let hits: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        hits[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("Seige_of_Vicksburg_Sample_OCR.pdf"),
+        "{hits:?}"
+    );
+    assert!(hits[0]["page"].as_u64().is_some());
+
+    let o = plait(
+        &[
+            "search",
+            "anything",
+            "--index-dir",
+            tmp.path().join("none").to_str().unwrap(),
+        ],
+        &home,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("plait ingest"), "{}", stderr(&o));
 }

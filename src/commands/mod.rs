@@ -1,4 +1,7 @@
 //! One module per subcommand.
 
 pub mod doctor;
+pub mod ingest;
 pub mod pending;
+pub mod runtime;
+pub mod search;

@@ -10,16 +10,9 @@ pub const NOT_AVAILABLE: u8 = 69;
 
 #[derive(Debug, clap::Args)]
 pub struct PathsArgs {
-    /// Folders to ingest
+    /// Folders to watch
     #[arg(required = true, value_name = "DIR")]
     pub dirs: Vec<PathBuf>,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct SearchArgs {
-    /// Optional index (`code` or `docs`) followed by the query
-    #[arg(required = true, value_name = "QUERY")]
-    pub query: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

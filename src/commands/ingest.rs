@@ -1,0 +1,99 @@
+//! `plait ingest DIR...`: bring the code and docs indexes in step with folders.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, Progress};
+
+use crate::assets::Home;
+use crate::commands::runtime;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Folders to ingest
+    #[arg(required = true, value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+    /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
+    #[arg(long, value_name = "DIR")]
+    index_dir: Option<PathBuf>,
+    /// Skip files larger than this many bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024)]
+    max_file_bytes: u64,
+    /// Print the report as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    for d in &args.dirs {
+        anyhow::ensure!(d.is_dir(), "{} is not a folder", d.display());
+    }
+    let encoder = runtime::default_encoder(home)?;
+    let pdfium = runtime::pdfium(home)?;
+    let config = IngestConfig {
+        index_root: runtime::index_root(args.index_dir.clone()),
+        discover: DiscoverConfig {
+            max_file_bytes: args.max_file_bytes,
+        },
+        budget: ChunkBudget::default(),
+        index: plait_colbert::IndexConfig::default(),
+    };
+    let bar = if std::io::stderr().is_terminal() && !args.json {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let on_progress = |p: Progress| match p {
+        Progress::Files { done, total } => {
+            bar.set_message("files");
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+        Progress::Encoded { done, total } => {
+            bar.set_message("encoding");
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let ingester = Ingester::new(config.clone(), &encoder, &encoder, Some(&pdfium));
+    let report = ingester.run(&args.dirs, &on_progress)?;
+    bar.finish_and_clear();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "ingested into {}: {} added, {} changed, {} unchanged, {} removed; {} chunks encoded, {} reused",
+            config.index_root.display(),
+            report.files_added,
+            report.files_changed,
+            report.files_unchanged,
+            report.files_removed,
+            report.chunks_encoded,
+            report.chunks_reused
+        )?;
+        for (path, reason) in &report.skipped {
+            writeln!(out, "skipped {}: {reason}", path.display())?;
+        }
+    }
+    #[allow(clippy::print_stderr)]
+    for (path, reason) in &report.errors {
+        eprintln!("plait ingest: {}: {reason}", path.display());
+    }
+    let ingested = report.files_added + report.files_changed + report.files_unchanged;
+    Ok(if ingested == 0 && !report.errors.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
