@@ -86,9 +86,15 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             writeln!(out, "skipped {}: {reason}", path.display())?;
         }
     }
+    out.flush()?;
+    drop(out);
     #[allow(clippy::print_stderr)]
     for (path, reason) in &report.errors {
         eprintln!("plait ingest: {}: {reason}", path.display());
+    }
+    #[allow(clippy::print_stderr)]
+    for (path, reason) in &report.warnings {
+        eprintln!("plait ingest: warning: {}: {reason}", path.display());
     }
     let ingested = report.files_added + report.files_changed + report.files_unchanged;
     Ok(if ingested == 0 && !report.errors.is_empty() {

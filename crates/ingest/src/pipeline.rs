@@ -55,6 +55,8 @@ pub struct IngestReport {
     pub skipped: Vec<(PathBuf, String)>,
     /// Files that failed, with reasons; the run went on without them.
     pub errors: Vec<(PathBuf, String)>,
+    /// Files ingested only in part, with what was left out and why.
+    pub warnings: Vec<(PathBuf, String)>,
 }
 
 /// Progress events for a caller's progress bar.
@@ -214,8 +216,18 @@ impl<'a> Ingester<'a> {
                 report.files_unchanged += 1;
                 continue;
             }
-            match self.chunk_file(&f.path, f.kind, &bytes) {
+            let mut blank_pages = Vec::new();
+            match self.chunk_file(&f.path, f.kind, &bytes, &mut blank_pages) {
                 Ok(pending) => {
+                    if !blank_pages.is_empty() {
+                        report.warnings.push((
+                            f.path.clone(),
+                            format!(
+                                "page(s) {} have no text layer and OCR is not available yet; they are not indexed",
+                                blank_pages.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                            ),
+                        ));
+                    }
                     if old.is_some() {
                         report.files_changed += 1;
                     } else {
@@ -408,7 +420,13 @@ impl<'a> Ingester<'a> {
     }
 
     /// Extracts and chunks one file into pending chunks.
-    fn chunk_file(&self, path: &Path, kind: FileKind, bytes: &[u8]) -> Result<Vec<Pending>> {
+    fn chunk_file(
+        &self,
+        path: &Path,
+        kind: FileKind,
+        bytes: &[u8],
+        blank_pages: &mut Vec<usize>,
+    ) -> Result<Vec<Pending>> {
         let text = |bytes: &[u8]| -> Result<String> {
             String::from_utf8(bytes.to_vec()).map_err(|e| IngestError::NotUtf8 {
                 path: path.to_path_buf(),
@@ -444,7 +462,8 @@ impl<'a> Ingester<'a> {
                 let mut out = Vec::new();
                 for (i, page) in pages.iter().enumerate() {
                     if page.trim().is_empty() {
-                        // Scanned page: OCR lands with its issue; nothing to index yet.
+                        // A scanned page: nothing to index until OCR lands.
+                        blank_pages.push(i + 1);
                         continue;
                     }
                     let chunks = LineChunker.chunk(page, &counter, budget);
