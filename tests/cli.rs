@@ -238,3 +238,112 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("plait ingest"), "{}", stderr(&o));
 }
+
+/// Everything a clean ingest records: (index, path, lines, page, text) per location,
+/// plus whether every index holds exactly the manifest's contents.
+fn snapshot(
+    idx: &Path,
+) -> Vec<(
+    String,
+    String,
+    Option<(usize, usize)>,
+    Option<usize>,
+    String,
+)> {
+    let m = plait_ingest::manifest::Manifest::open(idx).unwrap();
+    let mut out = Vec::new();
+    for name in [plait_ingest::CODE, plait_ingest::DOCS] {
+        let Ok(index) = plait_colbert::Index::open(&idx.join(name)) else {
+            continue;
+        };
+        let (_, contents) = m.counts(name).unwrap();
+        assert_eq!(
+            index.num_documents(),
+            contents,
+            "{name}: index and manifest disagree"
+        );
+        for k in index.keys() {
+            let chunks = m.chunks_of(name, k).unwrap();
+            assert!(!chunks.is_empty(), "{name}: document {k} has no location");
+            for c in chunks {
+                out.push((
+                    name.to_string(),
+                    c.path.display().to_string(),
+                    c.lines,
+                    c.page,
+                    c.text,
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn killing_ingest_at_any_point_then_rerunning_matches_a_clean_ingest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    for name in ["filters.py", "_utils.py", "pagerange.py"] {
+        let src =
+            std::fs::read_to_string(assets::asset(&format!("samples/quickstart/code/{name}")))
+                .unwrap();
+        for v in 0..3 {
+            // Distinct contents per copy, so every copy is encoded.
+            let text = src.replace("def ", &format!("def v{v}_"));
+            std::fs::write(corpus.join(format!("v{v}_{name}")), text).unwrap();
+        }
+    }
+    let home = assets::home();
+    let corpus_s = corpus.to_str().unwrap();
+    let clean = tmp.path().join("clean");
+    let started = std::time::Instant::now();
+    let o = plait(
+        &["ingest", corpus_s, "--index-dir", clean.to_str().unwrap()],
+        &home,
+    );
+    let full = started.elapsed();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = snapshot(&clean);
+    assert!(expected.len() > 300, "{} chunks", expected.len());
+
+    let crashed = tmp.path().join("crashed");
+    let crashed_s = crashed.to_str().unwrap();
+    // Kills spread over a clean run's duration: during model loading, encoding, and
+    // between index and manifest commits.
+    for fraction in [0.3, 0.55, 0.8, 0.95] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_plait"))
+            .args(["ingest", corpus_s, "--index-dir", crashed_s])
+            .env("PLAIT_HOME", &home)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full.mul_f64(fraction));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let m = plait_ingest::manifest::Manifest::open(&crashed).unwrap();
+        eprintln!(
+            "killed at {fraction} of {full:?}: {} code contents recorded",
+            m.counts(plait_ingest::CODE).unwrap().1
+        );
+    }
+    let o = plait(
+        &["ingest", corpus_s, "--index-dir", crashed_s, "--json"],
+        &home,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        snapshot(&crashed),
+        expected,
+        "a killed and resumed ingest differs from a clean one"
+    );
+    // And the resumed index is complete: another run has nothing to do.
+    let o = plait(
+        &["ingest", corpus_s, "--index-dir", crashed_s, "--json"],
+        &home,
+    );
+    let again: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(again["chunks_encoded"], 0, "{again}");
+}
