@@ -239,17 +239,18 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
     assert!(stderr(&o).contains("plait ingest"), "{}", stderr(&o));
 }
 
-/// Everything a clean ingest records: (index, path, lines, page, text) per location,
-/// plus whether every index holds exactly the manifest's contents.
-fn snapshot(
-    idx: &Path,
-) -> Vec<(
+/// (index, path, lines, page, text) of one chunk location.
+type Location = (
     String,
     String,
     Option<(usize, usize)>,
     Option<usize>,
     String,
-)> {
+);
+
+/// Everything a clean ingest records: (index, path, lines, page, text) per location,
+/// plus whether every index holds exactly the manifest's contents.
+fn snapshot(idx: &Path) -> Vec<Location> {
     let m = plait_ingest::manifest::Manifest::open(idx).unwrap();
     let mut out = Vec::new();
     for name in [plait_ingest::CODE, plait_ingest::DOCS] {
