@@ -76,9 +76,11 @@ impl OnnxEncoderBuilder {
             path: model_path.clone(),
             source,
         };
+        // `All` is ORT_ENABLE_ALL (as Python's default); ort's `Level3` is only
+        // ORT_ENABLE_LAYOUT.
         let session = Session::builder(runtime.environment())
             .map_err(session_err)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .with_optimization_level(GraphOptimizationLevel::All)
             .map_err(|e| session_err(e.into()))?
             .with_intra_threads(self.threads)
             .map_err(|e| session_err(e.into()))?
