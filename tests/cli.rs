@@ -226,6 +226,53 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
     );
     assert!(hits[0]["page"].as_u64().is_some());
 
+    // Filters: a path glob and a language keep only matching locations.
+    let o = plait(
+        &[
+            "search",
+            "code",
+            "parse a page range",
+            "--index-dir",
+            idx_s,
+            "--json",
+            "--path",
+            "*/filters.py",
+        ],
+        &home,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let hits: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!hits.is_empty());
+    assert!(
+        hits.iter()
+            .all(|h| h["path"].as_str().unwrap().ends_with("/filters.py")),
+        "{hits:?}"
+    );
+    let o = plait(
+        &[
+            "search",
+            "siege",
+            "--index-dir",
+            idx_s,
+            "--json",
+            "--lang",
+            "python",
+        ],
+        &home,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let hits: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        !hits.is_empty() && hits.iter().all(|h| h["index"] == "code"),
+        "{hits:?}"
+    );
+
     let o = plait(
         &[
             "search",

@@ -23,6 +23,12 @@ pub struct Args {
     /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
     #[arg(long, value_name = "DIR")]
     index_dir: Option<PathBuf>,
+    /// Only files whose path matches this glob (`*` and `?` match `/` too), e.g. '*/src/*.py'
+    #[arg(long, value_name = "GLOB")]
+    path: Option<String>,
+    /// Only code in this language (python, rust, ...)
+    #[arg(long, value_name = "LANG")]
+    lang: Option<String>,
     /// One JSON object per result line
     #[arg(long)]
     json: bool,
@@ -32,6 +38,24 @@ struct Hit {
     index: &'static str,
     score: f32,
     chunk: ChunkRecord,
+}
+
+/// Whether `path` matches the glob, the way SQLite's GLOB does for the filter (a content
+/// can sit at several paths; only matching locations are shown).
+fn glob_ok(glob: Option<&str>, path: &std::path::Path) -> bool {
+    fn matches(p: &[char], s: &[char]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some('*'), _) => matches(&p[1..], s) || (!s.is_empty() && matches(p, &s[1..])),
+            (Some('?'), Some(_)) => matches(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => matches(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    let Some(glob) = glob else { return true };
+    let p: Vec<char> = glob.chars().collect();
+    let s: Vec<char> = path.to_string_lossy().chars().collect();
+    matches(&p, &s)
 }
 
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
@@ -59,8 +83,32 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             Err(plait_colbert::ColbertError::NoIndex { .. }) => continue,
             Err(e) => return Err(e).with_context(|| format!("opening {}", dir.display())),
         };
-        for h in index.search(&q, &params, None)? {
+        let filter: Option<std::collections::HashSet<u64>> =
+            if args.path.is_some() || args.lang.is_some() {
+                let lang = args.lang.as_deref().map(str::to_lowercase);
+                Some(
+                    manifest
+                        .keys_matching(name, args.path.as_deref(), lang.as_deref())?
+                        .into_iter()
+                        .collect(),
+                )
+            } else {
+                None
+            };
+        if filter.as_ref().is_some_and(|f| f.is_empty()) {
+            continue;
+        }
+        for h in index.search(&q, &params, filter.as_ref())? {
             for chunk in manifest.chunks_of(name, h.key)? {
+                let lang_ok = args.lang.as_deref().is_none_or(|l| {
+                    chunk
+                        .language
+                        .as_deref()
+                        .is_some_and(|c| c.eq_ignore_ascii_case(l))
+                });
+                if !lang_ok || !glob_ok(args.path.as_deref(), &chunk.path) {
+                    continue;
+                }
                 hits.push(Hit {
                     index: name,
                     score: h.score,

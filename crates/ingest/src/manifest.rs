@@ -256,6 +256,29 @@ impl Manifest {
         Ok(rows)
     }
 
+    /// Content keys with at least one location whose path matches the SQLite GLOB
+    /// `path_glob` (when given) and whose language is `language` (when given).
+    pub fn keys_matching(
+        &self,
+        index: &str,
+        path_glob: Option<&str>,
+        language: Option<&str>,
+    ) -> Result<Vec<u64>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT key FROM chunks WHERE idx = ?1
+                 AND (?2 IS NULL OR path GLOB ?2) AND (?3 IS NULL OR language = ?3)",
+            )
+            .map_err(|e| self.err(e))?;
+        let keys = stmt
+            .query_map(params![index, path_glob, language], |r| r.get::<_, i64>(0))
+            .map_err(|e| self.err(e))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(keys.into_iter().map(|k| k as u64).collect())
+    }
+
     /// Number of chunk locations and of distinct contents in an index.
     pub fn counts(&self, index: &str) -> Result<(usize, usize)> {
         let q = |sql: &str| -> Result<usize> {
