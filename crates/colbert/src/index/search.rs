@@ -129,6 +129,22 @@ fn approx_score<C: Copy + Into<u32>>(
     best.iter().sum()
 }
 
+/// [`approx_score`] of local document `d` of `seg`.
+fn doc_approx(
+    seg: &Segment,
+    d: usize,
+    ct: &[f32],
+    keep: &[bool],
+    nq: usize,
+    best: &mut [f32],
+) -> f32 {
+    let (a, b) = (seg.doc_offsets[d], seg.doc_offsets[d + 1]);
+    match seg.codes() {
+        CodesRef::U16(cs) => approx_score(&cs[a..b], ct, keep, nq, best),
+        CodesRef::U32(cs) => approx_score(&cs[a..b], ct, keep, nq, best),
+    }
+}
+
 impl Index {
     fn query_matrix<'q>(&self, query: &'q TokenEmbeddings) -> ArrayView2<'q, f32> {
         ArrayView2::from_shape((query.len(), query.dim()), query.as_slice())
@@ -194,12 +210,7 @@ impl Index {
                         continue;
                     };
                     let (si, d) = (si as usize, d as usize);
-                    let seg = &self.segments[si];
-                    let (a, b) = (seg.doc_offsets[d], seg.doc_offsets[d + 1]);
-                    let score = match seg.codes() {
-                        CodesRef::U16(cs) => approx_score(&cs[a..b], ct, &keep, nq, &mut best),
-                        CodesRef::U32(cs) => approx_score(&cs[a..b], ct, &keep, nq, &mut best),
-                    };
+                    let score = doc_approx(&self.segments[si], d, ct, &keep, nq, &mut best);
                     candidates.push(Candidate {
                         seg: si,
                         doc: d,
@@ -212,7 +223,6 @@ impl Index {
         for (si, seg) in self.segments.iter().enumerate() {
             let ivf = seg.ivf();
             let keys = seg.keys();
-            let codes = seg.codes();
             let mut seen = vec![false; seg.num_docs()];
             for (c, _) in probed.iter().enumerate().filter(|(_, &p)| p) {
                 for &d in seg.ivf_list(ivf, c) {
@@ -224,11 +234,7 @@ impl Index {
                     if seg.is_deleted(d) || filter.is_some_and(|f| !f.contains(&keys[d])) {
                         continue;
                     }
-                    let (a, b) = (seg.doc_offsets[d], seg.doc_offsets[d + 1]);
-                    let score = match &codes {
-                        CodesRef::U16(cs) => approx_score(&cs[a..b], ct, &keep, nq, &mut best),
-                        CodesRef::U32(cs) => approx_score(&cs[a..b], ct, &keep, nq, &mut best),
-                    };
+                    let score = doc_approx(seg, d, ct, &keep, nq, &mut best);
                     candidates.push(Candidate {
                         seg: si,
                         doc: d,

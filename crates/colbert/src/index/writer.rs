@@ -217,15 +217,7 @@ impl IndexWriter {
         let codec_dir = format!("codec-{next_id:06}");
         next_id += 1;
         write_codec(&self.dir.join(&codec_dir), &codec)?;
-        let seg_dir = format!("seg-{next_id:06}");
-        next_id += 1;
-        write_segment(
-            &self.dir.join(&seg_dir),
-            &codec,
-            docs.keys,
-            docs.doclens,
-            docs.vectors,
-        )?;
+        let segment = self.new_segment(&mut next_id, &codec, docs)?;
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             generation,
@@ -233,12 +225,7 @@ impl IndexWriter {
             nbits: config.nbits,
             num_centroids: codec.num_centroids(),
             codec: codec_dir,
-            segments: vec![SegmentMeta {
-                dir: seg_dir,
-                num_docs: docs.keys.len(),
-                num_tokens: tokens,
-                deleted: None,
-            }],
+            segments: vec![segment],
             next_id,
             model: config.model.clone(),
             auto_centroids: config.num_centroids.is_none(),
@@ -271,27 +258,38 @@ impl IndexWriter {
             }
             None => index.codec.clone(),
         };
-        let seg_dir = format!("seg-{:06}", manifest.next_id);
-        manifest.next_id += 1;
-        write_segment(
-            &self.dir.join(&seg_dir),
-            &codec,
-            docs.keys,
-            docs.doclens,
-            docs.vectors,
-        )?;
-        manifest.segments.push(SegmentMeta {
-            dir: seg_dir,
-            num_docs: docs.keys.len(),
-            num_tokens: docs.vectors.nrows(),
-            deleted: None,
-        });
+        let segment = self.new_segment(&mut manifest.next_id, &codec, docs)?;
+        manifest.segments.push(segment);
         drop(index);
         let index = self.commit(&manifest)?;
         if index.segments.len() > MAX_SEGMENTS {
             return self.merge_smallest(index, MERGE_TARGET);
         }
         Ok(index)
+    }
+
+    /// Writes `docs` as a new segment named from `next_id` (advanced).
+    fn new_segment(
+        &self,
+        next_id: &mut u64,
+        codec: &ResidualCodec,
+        docs: Documents<'_>,
+    ) -> Result<SegmentMeta> {
+        let dir = format!("seg-{:06}", *next_id);
+        *next_id += 1;
+        write_segment(
+            &self.dir.join(&dir),
+            codec,
+            docs.keys,
+            docs.doclens,
+            docs.vectors,
+        )?;
+        Ok(SegmentMeta {
+            dir,
+            num_docs: docs.keys.len(),
+            num_tokens: docs.vectors.nrows(),
+            deleted: None,
+        })
     }
 
     /// Rewrites the index's segments into one, dropping deleted documents. Compressed
