@@ -23,6 +23,14 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// The stdout of a `--json` search: one JSON object per line.
+fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -189,10 +197,7 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
         &home,
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let hits: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let hits = json_lines(&o);
     assert_eq!(hits.len(), 3);
     assert!(
         hits[0]["path"].as_str().unwrap().ends_with("pagerange.py"),
@@ -213,10 +218,7 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
         ],
         &home,
     );
-    let hits: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let hits = json_lines(&o);
     assert!(
         hits[0]["path"]
             .as_str()
@@ -241,10 +243,7 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
         &home,
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let hits: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let hits = json_lines(&o);
     assert!(!hits.is_empty());
     assert!(
         hits.iter()
@@ -264,10 +263,7 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
         &home,
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let hits: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let hits = json_lines(&o);
     assert!(
         !hits.is_empty() && hits.iter().all(|h| h["index"] == "code"),
         "{hits:?}"

@@ -21,7 +21,7 @@ pub mod testing;
 
 pub use config::ModelConfig;
 pub use embeddings::{maxsim, TokenEmbeddings};
-pub use encoder::Encoder;
+pub use encoder::{approx_token_count, Encoder};
 pub use error::ColbertError;
 pub use index::{Documents, Index, IndexConfig, IndexWriter, SearchHit, SearchParams};
 pub use onnx::{OnnxEncoder, OnnxEncoderBuilder};

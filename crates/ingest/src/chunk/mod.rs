@@ -75,22 +75,7 @@ pub struct ApproxTokenCounter;
 
 impl TokenCounter for ApproxTokenCounter {
     fn count(&self, text: &str) -> usize {
-        let mut n = 0;
-        let mut in_word = false;
-        for c in text.chars() {
-            if c.is_alphanumeric() || c == '_' {
-                if !in_word {
-                    n += 1;
-                    in_word = true;
-                }
-            } else {
-                in_word = false;
-                if !c.is_whitespace() {
-                    n += 1;
-                }
-            }
-        }
-        n
+        plait_colbert::approx_token_count(text)
     }
 }
 
