@@ -37,7 +37,7 @@ enum Command {
     /// Ingest folders into the code and docs indexes (incremental)
     Ingest(commands::ingest::Args),
     /// Watch folders and keep the indexes in step with them
-    Watch(commands::pending::PathsArgs),
+    Watch(commands::watch::Args),
     /// Search the code index, the docs index, or both: `search [code|docs] QUERY`
     Search(commands::search::Args),
     /// Serve the code index on 127.0.0.1:8088 and the docs index on 127.0.0.1:8089
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
     let result = assets::Home::resolve(cli.home).and_then(|home| match cli.command {
         Command::Doctor(args) => commands::doctor::run(&home, &args),
         Command::Ingest(args) => commands::ingest::run(&home, &args),
-        Command::Watch(_) => commands::pending::not_yet("watch", 3),
+        Command::Watch(args) => commands::watch::run(&home, &args),
         Command::Search(args) => commands::search::run(&home, &args),
         Command::Serve(_) => commands::pending::not_yet("serve", 4),
         Command::Ocr(_) => commands::pending::not_yet("ocr", 6),

@@ -13,34 +13,53 @@ use crate::commands::runtime;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Folders to ingest
-    #[arg(required = true, value_name = "DIR")]
-    dirs: Vec<PathBuf>,
-    /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
-    #[arg(long, value_name = "DIR")]
-    index_dir: Option<PathBuf>,
-    /// Skip files larger than this many bytes
-    #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024)]
-    max_file_bytes: u64,
+    #[command(flatten)]
+    pub opts: IngestOpts,
     /// Print the report as JSON
     #[arg(long)]
     json: bool,
 }
 
-pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
-    for d in &args.dirs {
-        anyhow::ensure!(d.is_dir(), "{} is not a folder", d.display());
+/// Options shared by `plait ingest` and `plait watch`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IngestOpts {
+    /// Folders to ingest
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
+    #[arg(long, value_name = "DIR")]
+    pub index_dir: Option<PathBuf>,
+    /// Skip files larger than this many bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024)]
+    pub max_file_bytes: u64,
+}
+
+impl IngestOpts {
+    /// Checks the folders and builds the ingest configuration.
+    pub fn config(&self) -> Result<IngestConfig> {
+        for d in &self.dirs {
+            anyhow::ensure!(
+                d.is_dir(),
+                "{} is not a folder (give the folders to ingest)",
+                d.display()
+            );
+        }
+        Ok(IngestConfig {
+            index_root: runtime::index_root(self.index_dir.clone()),
+            discover: DiscoverConfig {
+                max_file_bytes: self.max_file_bytes,
+                ..DiscoverConfig::default()
+            },
+            budget: ChunkBudget::default(),
+            index: plait_colbert::IndexConfig::default(),
+        })
     }
+}
+
+pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    let config = args.opts.config()?;
     let encoder = runtime::default_encoder(home)?;
     let pdfium = runtime::pdfium(home)?;
-    let config = IngestConfig {
-        index_root: runtime::index_root(args.index_dir.clone()),
-        discover: DiscoverConfig {
-            max_file_bytes: args.max_file_bytes,
-        },
-        budget: ChunkBudget::default(),
-        index: plait_colbert::IndexConfig::default(),
-    };
     let bar = if std::io::stderr().is_terminal() && !args.json {
         ProgressBar::new(0)
     } else {
@@ -63,8 +82,10 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             bar.set_position(done as u64);
         }
     };
-    let ingester = Ingester::new(config.clone(), &encoder, &encoder, Some(&pdfium));
-    let report = ingester.run(&args.dirs, &on_progress)?;
+    let stop = runtime::stop_flag();
+    let ingester =
+        Ingester::new(config.clone(), &encoder, &encoder, Some(&pdfium)).with_cancel(stop);
+    let report = ingester.run(&args.opts.dirs, &on_progress)?;
     bar.finish_and_clear();
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -85,6 +106,12 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         for (path, reason) in &report.skipped {
             writeln!(out, "skipped {}: {reason}", path.display())?;
         }
+        if report.cancelled {
+            writeln!(
+                out,
+                "stopped early: what was committed is kept; run the same command again to finish"
+            )?;
+        }
     }
     out.flush()?;
     drop(out);
@@ -97,7 +124,9 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         eprintln!("plait ingest: warning: {}: {reason}", path.display());
     }
     let ingested = report.files_added + report.files_changed + report.files_unchanged;
-    Ok(if ingested == 0 && !report.errors.is_empty() {
+    Ok(if report.cancelled {
+        ExitCode::from(130)
+    } else if ingested == 0 && !report.errors.is_empty() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

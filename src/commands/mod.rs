@@ -5,3 +5,4 @@ pub mod ingest;
 pub mod pending;
 pub mod runtime;
 pub mod search;
+pub mod watch;

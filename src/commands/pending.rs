@@ -9,13 +9,6 @@ use anyhow::Result;
 pub const NOT_AVAILABLE: u8 = 69;
 
 #[derive(Debug, clap::Args)]
-pub struct PathsArgs {
-    /// Folders to watch
-    #[arg(required = true, value_name = "DIR")]
-    pub dirs: Vec<PathBuf>,
-}
-
-#[derive(Debug, clap::Args)]
 pub struct ServeArgs {}
 
 #[derive(Debug, clap::Args)]

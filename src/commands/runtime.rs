@@ -1,6 +1,8 @@
 //! Loading the models and native libraries the commands need, from the assets directory.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
 use plait_colbert::{OnnxEncoder, OnnxEncoderBuilder, OnnxRuntime};
@@ -28,4 +30,30 @@ pub fn default_encoder(home: &Home) -> Result<OnnxEncoder> {
 pub fn pdfium(home: &Home) -> Result<plait_ocr::Pdfium> {
     let lock = Lock::embedded();
     Ok(plait_ocr::Pdfium::load(&home.require(&lock, "pdfium")?)?)
+}
+
+/// The process's stop flag, set by the first Ctrl-C (SIGINT) or SIGTERM so long work can
+/// finish its current commit and stop cleanly. A second signal exits at once (status
+/// 130), which is safe too: every commit is atomic.
+pub fn stop_flag() -> &'static AtomicBool {
+    static STOP: AtomicBool = AtomicBool::new(false);
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let installed = ctrlc::set_handler(|| {
+            if STOP.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("plait: stopping after the current commit (Ctrl-C again to quit now)");
+            }
+        });
+        if let Err(e) = installed {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("plait: warning: Ctrl-C will not stop cleanly: {e}");
+            }
+        }
+    });
+    &STOP
 }

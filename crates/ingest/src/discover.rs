@@ -25,12 +25,15 @@ const BINARY_SNIFF: usize = 8192;
 pub struct DiscoverConfig {
     /// Files larger than this are skipped (reported, not read).
     pub max_file_bytes: u64,
+    /// Folders never descended into (the index root, when it sits inside a root).
+    pub exclude: Vec<PathBuf>,
 }
 
 impl Default for DiscoverConfig {
     fn default() -> Self {
         Self {
             max_file_bytes: 20 * 1024 * 1024,
+            exclude: Vec::new(),
         }
     }
 }
@@ -61,20 +64,44 @@ pub struct Skipped {
 /// folders, binaries, oversized files and kinds plait does not ingest. Symbolic links
 /// are not followed, so link loops cannot hang the walk. Results are sorted by path.
 pub fn discover(roots: &[PathBuf], config: &DiscoverConfig) -> (Vec<FoundFile>, Vec<Skipped>) {
+    discover_within(roots, None, config)
+}
+
+/// Like [`discover`], but only the parts of the roots at or under `targets` are
+/// returned (files or folders, e.g. the paths a file watcher reported). The walk still
+/// starts at each root and enters only the folders leading to a target, so every
+/// `.gitignore`, hidden-folder and skipped-folder rule applies exactly as in a full walk.
+pub fn discover_within(
+    roots: &[PathBuf],
+    targets: Option<&[PathBuf]>,
+    config: &DiscoverConfig,
+) -> (Vec<FoundFile>, Vec<Skipped>) {
     let mut found = Vec::new();
     let mut skipped = Vec::new();
     for root in roots {
+        if let Some(ts) = targets {
+            if !ts.iter().any(|t| t.starts_with(root)) {
+                continue;
+            }
+        }
+        let targets: Option<Vec<PathBuf>> = targets.map(|ts| ts.to_vec());
+        let exclude = config.exclude.clone();
         let walker = ignore::WalkBuilder::new(root)
             .hidden(true)
             .git_ignore(true)
             .git_exclude(true)
             .require_git(false)
             .follow_links(false)
-            .filter_entry(|e| {
-                !(e.file_type().is_some_and(|t| t.is_dir())
+            .filter_entry(move |e| {
+                let skipped_dir = e.file_type().is_some_and(|t| t.is_dir())
                     && e.file_name()
                         .to_str()
-                        .is_some_and(|n| SKIPPED_DIRS.contains(&n)))
+                        .is_some_and(|n| SKIPPED_DIRS.contains(&n));
+                let in_scope = targets.as_ref().is_none_or(|ts| {
+                    ts.iter()
+                        .any(|t| t.starts_with(e.path()) || e.path().starts_with(t))
+                });
+                !skipped_dir && in_scope && !exclude.iter().any(|x| x == e.path())
             })
             .build();
         for entry in walker {
@@ -171,6 +198,7 @@ mod tests {
             &[root.to_path_buf()],
             &DiscoverConfig {
                 max_file_bytes: 1000,
+                ..DiscoverConfig::default()
             },
         );
         let names: Vec<String> = found
@@ -205,5 +233,45 @@ mod tests {
                 .any(|(n, r)| n == "big.txt" && r.contains("limit")),
             "{reasons:?}"
         );
+    }
+
+    #[test]
+    fn a_scoped_walk_applies_the_same_rules_and_stays_in_scope() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let write = |rel: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"x = 1\n").unwrap();
+        };
+        write("a/one.py");
+        write("a/two.py");
+        write("b/three.py");
+        write("b/ignored/four.py");
+        write(".git/hooks/five.py");
+        write("node_modules/six.py");
+        std::fs::write(root.join(".gitignore"), b"ignored/\n").unwrap();
+        let config = DiscoverConfig::default();
+        let names = |targets: &[&str]| -> Vec<String> {
+            let targets: Vec<PathBuf> = targets.iter().map(|t| root.join(t)).collect();
+            let (found, _) = discover_within(&[root.to_path_buf()], Some(&targets), &config);
+            found
+                .iter()
+                .map(|f| {
+                    f.path
+                        .strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect()
+        };
+        assert_eq!(names(&["a/two.py"]), ["a/two.py"]);
+        assert_eq!(names(&["a"]), ["a/one.py", "a/two.py"]);
+        assert_eq!(names(&["b"]), ["b/three.py"]);
+        assert!(names(&["b/ignored/four.py"]).is_empty());
+        assert!(names(&[".git/hooks/five.py"]).is_empty());
+        assert!(names(&["node_modules/six.py"]).is_empty());
+        assert!(names(&["gone.py"]).is_empty());
     }
 }

@@ -40,4 +40,8 @@ pub enum IngestError {
     /// A file's text is not UTF-8.
     #[error("{path}: not valid UTF-8 text (byte {offset})")]
     NotUtf8 { path: PathBuf, offset: usize },
+
+    /// Watching a folder for changes failed.
+    #[error("cannot watch {path}: {reason}")]
+    Watch { path: PathBuf, reason: String },
 }

@@ -11,15 +11,17 @@ mod discover;
 mod error;
 pub mod manifest;
 mod pipeline;
+mod watch;
 
 pub use chunk::{
     ApproxTokenCounter, Chunk, ChunkBudget, ChunkKind, Chunker, LineChunker, MarkdownChunker,
     PythonChunker, TokenCounter,
 };
 pub use classify::{classify, DocFormat, FileKind, Language};
-pub use discover::{discover, DiscoverConfig, FoundFile, Skipped};
+pub use discover::{discover, discover_within, DiscoverConfig, FoundFile, Skipped};
 pub use error::IngestError;
 pub use pipeline::{IngestConfig, IngestReport, Ingester, PdfText, Progress, CODE, DOCS};
+pub use watch::{watch, Trigger, WatchConfig, WatchEvent};
 
 /// Result alias of this crate.
 pub type Result<T, E = IngestError> = std::result::Result<T, E>;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ndarray::Array2;
 use plait_colbert::{Documents, Encoder, Index, IndexConfig, IndexWriter};
@@ -12,7 +13,7 @@ use crate::chunk::{
 };
 use crate::manifest::{ChunkRecord, FileRecord, Manifest};
 use crate::{
-    discover, DiscoverConfig, DocFormat, FileKind, IngestError, Language, Result, Skipped,
+    discover_within, DiscoverConfig, DocFormat, FileKind, IngestError, Language, Result, Skipped,
 };
 
 /// Name of the code index directory (and manifest index name).
@@ -57,6 +58,16 @@ pub struct IngestReport {
     pub errors: Vec<(PathBuf, String)>,
     /// Files ingested only in part, with what was left out and why.
     pub warnings: Vec<(PathBuf, String)>,
+    /// The run was stopped early on request. Everything committed so far stays; the
+    /// next run picks up the rest without encoding anything twice.
+    pub cancelled: bool,
+}
+
+/// Whether a sync drops contents no chunk uses any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Orphans {
+    Collect,
+    Keep,
 }
 
 /// Progress events for a caller's progress bar.
@@ -91,6 +102,7 @@ pub struct Ingester<'a> {
     code: &'a dyn Encoder,
     docs: &'a dyn Encoder,
     pdf: Option<&'a dyn PdfText>,
+    cancel: Option<&'a AtomicBool>,
 }
 
 impl std::fmt::Debug for Ingester<'_> {
@@ -138,7 +150,24 @@ impl<'a> Ingester<'a> {
             code,
             docs,
             pdf,
+            cancel: None,
         }
+    }
+
+    /// Stops runs early, at the next safe point, once `flag` is set (e.g. by Ctrl-C).
+    /// Encoded batches already committed are kept.
+    pub fn with_cancel(mut self, flag: &'a AtomicBool) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// The index root this ingester maintains.
+    pub fn index_root(&self) -> &Path {
+        &self.config.index_root
     }
 
     fn index_dir(&self, index: &str) -> PathBuf {
@@ -157,9 +186,48 @@ impl<'a> Ingester<'a> {
     /// encoded, files gone from the roots are dropped. Bad files are reported and
     /// skipped.
     pub fn run(&self, roots: &[PathBuf], progress: &dyn Fn(Progress)) -> Result<IngestReport> {
+        self.sync(roots, None, Orphans::Collect, progress)
+    }
+
+    /// Like [`Ingester::run`], limited to `paths` under `roots` (files or folders, as a
+    /// file watcher reports them): paths that exist are ingested with the same rules as
+    /// a full walk, paths that are gone (and everything under them) leave the indexes.
+    ///
+    /// Contents no chunk uses any more are kept in the indexes (invisible to search,
+    /// which finds no location for them) until [`Ingester::collect_orphans`] or the
+    /// next full run: a file moved in two steps (removed, then created elsewhere) is
+    /// then not encoded again.
+    pub fn run_paths(
+        &self,
+        roots: &[PathBuf],
+        paths: &[PathBuf],
+        progress: &dyn Fn(Progress),
+    ) -> Result<IngestReport> {
+        let targets: Vec<PathBuf> = paths
+            .iter()
+            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+            .collect();
+        self.sync(roots, Some(&targets), Orphans::Keep, progress)
+    }
+
+    /// Drops contents no chunk uses any more from the manifest and the indexes (batched
+    /// deletes). Returns how many were dropped.
+    pub fn collect_orphans(&self) -> Result<usize> {
         let mut manifest = Manifest::open(&self.config.index_root)?;
-        let mut report = IngestReport::default();
-        let writers = [CODE, DOCS]
+        let writers = self.writers()?;
+        let orphans = manifest.transaction(|tx| {
+            let mut orphans = HashMap::new();
+            for name in [CODE, DOCS] {
+                orphans.insert(name, tx.take_orphans(name)?);
+            }
+            Ok(orphans)
+        })?;
+        self.delete_orphans(&writers, &orphans)?;
+        Ok(orphans.values().map(Vec::len).sum())
+    }
+
+    fn writers(&self) -> Result<HashMap<&'static str, IndexWriter>> {
+        [CODE, DOCS]
             .into_iter()
             .map(|name| {
                 let dir = self.index_dir(name);
@@ -167,7 +235,40 @@ impl<'a> Ingester<'a> {
                     .map(|w| (name, w))
                     .map_err(|source| IngestError::Index { path: dir, source })
             })
-            .collect::<Result<HashMap<_, _>>>()?;
+            .collect()
+    }
+
+    fn delete_orphans(
+        &self,
+        writers: &HashMap<&'static str, IndexWriter>,
+        orphans: &HashMap<&'static str, Vec<u64>>,
+    ) -> Result<()> {
+        for name in [CODE, DOCS] {
+            let Some(keys) = orphans.get(name) else {
+                continue;
+            };
+            if !keys.is_empty() && self.index_dir(name).join("CURRENT").exists() {
+                writers[name]
+                    .delete(keys)
+                    .map_err(|source| IngestError::Index {
+                        path: self.index_dir(name),
+                        source,
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn sync(
+        &self,
+        roots: &[PathBuf],
+        targets: Option<&[PathBuf]>,
+        orphans: Orphans,
+        progress: &dyn Fn(Progress),
+    ) -> Result<IngestReport> {
+        let mut manifest = Manifest::open(&self.config.index_root)?;
+        let mut report = IngestReport::default();
+        let writers = self.writers()?;
         for name in [CODE, DOCS] {
             self.reconcile(&mut manifest, &writers[name], name)?;
         }
@@ -181,7 +282,12 @@ impl<'a> Ingester<'a> {
                 })
             })
             .collect::<Result<_>>()?;
-        let (found, skipped) = discover(&roots, &self.config.discover);
+        // The index root may sit inside a watched folder: never ingest our own files.
+        let mut discover_config = self.config.discover.clone();
+        if let Ok(index_root) = std::fs::canonicalize(&self.config.index_root) {
+            discover_config.exclude.push(index_root);
+        }
+        let (found, skipped) = discover_within(&roots, targets, &discover_config);
         report.skipped = skipped
             .into_iter()
             .map(|Skipped { path, reason }| (path, reason))
@@ -193,6 +299,10 @@ impl<'a> Ingester<'a> {
         let total = found.len();
         for (i, f) in found.iter().enumerate() {
             progress(Progress::Files { done: i, total });
+            if self.cancelled() {
+                report.cancelled = true;
+                return Ok(report);
+            }
             let old = manifest.file(&f.path)?;
             if old
                 .as_ref()
@@ -283,6 +393,12 @@ impl<'a> Ingester<'a> {
                 continue;
             };
             for batch in contents.chunks(ENCODE_BATCH) {
+                if self.cancelled() {
+                    // Committed batches are in the manifest's contents; the files are
+                    // not recorded, so the next run chunks them again and reuses those.
+                    report.cancelled = true;
+                    return Ok(report);
+                }
                 self.add_batch(&writers[name], name, batch)?;
                 // The index committed the batch; now the manifest records it.
                 manifest.transaction(|tx| {
@@ -307,7 +423,9 @@ impl<'a> Ingester<'a> {
         let removed: Vec<PathBuf> = known
             .into_iter()
             .filter(|p| {
-                roots.iter().any(|r| p.starts_with(r)) && !found_paths.contains(p.as_path())
+                roots.iter().any(|r| p.starts_with(r))
+                    && targets.is_none_or(|ts| ts.iter().any(|t| p.starts_with(t)))
+                    && !found_paths.contains(p.as_path())
             })
             .collect();
         report.files_removed = removed.len();
@@ -322,23 +440,15 @@ impl<'a> Ingester<'a> {
             for path in &removed {
                 tx.remove_file(path)?;
             }
-            let mut orphans = HashMap::new();
-            for name in [CODE, DOCS] {
-                orphans.insert(name, tx.take_orphans(name)?);
+            let mut taken = HashMap::new();
+            if orphans == Orphans::Collect {
+                for name in [CODE, DOCS] {
+                    taken.insert(name, tx.take_orphans(name)?);
+                }
             }
-            Ok(orphans)
+            Ok(taken)
         })?;
-        for name in [CODE, DOCS] {
-            let keys = &orphans[name];
-            if !keys.is_empty() && self.index_dir(name).join("CURRENT").exists() {
-                writers[name]
-                    .delete(keys)
-                    .map_err(|source| IngestError::Index {
-                        path: self.index_dir(name),
-                        source,
-                    })?;
-            }
-        }
+        self.delete_orphans(&writers, &orphans)?;
         Ok(report)
     }
 

@@ -1,0 +1,342 @@
+//! Keeping the indexes in step with folders as they change: file-system events,
+//! debounced, waited on until files settle, and applied as incremental ingests.
+//!
+//! Events only say *where* to look; what to do is always decided by the same
+//! stat-hash-chunk path as a full ingest ([`Ingester::run_paths`]), so a missed or
+//! duplicated event can never leave the indexes wrong, only late. Anything events cannot
+//! describe (a queue overflow, a watcher error) and a periodic timer trigger a full
+//! reconcile ([`Ingester::run`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use notify_debouncer_full::notify::RecursiveMode;
+use notify_debouncer_full::{new_debouncer, DebounceEventResult};
+
+use crate::{IngestError, IngestReport, Ingester, Result};
+
+/// How a watch reacts to changes.
+#[derive(Debug, Clone)]
+pub struct WatchConfig {
+    /// Quiet time after a path's last event before it is looked at. Editors write a
+    /// file in several steps (truncate, write, rename); this folds them into one.
+    pub debounce: Duration,
+    /// A changed file is ingested once its size and mtime stay the same over this
+    /// interval, so a file still being copied is not read half-written.
+    pub settle: Duration,
+    /// Longest wait for a file that keeps changing; it is then ingested as it is and
+    /// its later events bring the rest.
+    pub settle_limit: Duration,
+    /// A full reconcile of every root runs this often, catching anything events missed
+    /// (network file systems, changes made while events were dropped).
+    pub rescan_every: Duration,
+    /// Contents left unused by changes are dropped from the indexes after this much
+    /// quiet time, not at once: a file moved in two steps (deleted, then created
+    /// elsewhere, as file managers and `git` do) finds its contents still indexed and
+    /// nothing is encoded again. Search never shows them meanwhile.
+    pub orphan_grace: Duration,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        Self {
+            debounce: Duration::from_millis(200),
+            settle: Duration::from_millis(100),
+            settle_limit: Duration::from_secs(10),
+            rescan_every: Duration::from_secs(300),
+            orphan_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why a sync ran.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "trigger")]
+pub enum Trigger {
+    /// The first full ingest when the watch starts.
+    Start,
+    /// File-system events on these many paths.
+    Events { paths: usize },
+    /// The watcher lost track (queue overflow, watcher error): a full reconcile.
+    Rescan { reason: String },
+    /// The periodic full reconcile.
+    Periodic,
+    /// Dropping contents left unused by earlier changes.
+    Collect,
+}
+
+/// What a watch reports to its caller.
+#[derive(Debug)]
+pub enum WatchEvent<'a> {
+    /// Watches are in place on these roots; the initial sync follows.
+    Watching { roots: &'a [PathBuf] },
+    /// A sync committed (or was cancelled part way, see `report.cancelled`).
+    Synced {
+        trigger: Trigger,
+        report: IngestReport,
+        elapsed: Duration,
+    },
+    /// A sync failed as a whole (e.g. the index could not be written); the watch goes
+    /// on and the next event or rescan tries again.
+    Failed {
+        trigger: Trigger,
+        error: IngestError,
+    },
+}
+
+/// Watches `roots` until `stop` is set, keeping the ingester's indexes in step.
+///
+/// Runs a full ingest first, then applies changes as they happen. `stop` is checked
+/// between syncs and, through the ingester's cancel flag if the caller set the same
+/// one, inside them: a sync in progress finishes its current commit or stops before
+/// the next, so nothing committed is lost and nothing is left half-done.
+pub fn watch(
+    ingester: &Ingester<'_>,
+    roots: &[PathBuf],
+    config: &WatchConfig,
+    stop: &AtomicBool,
+    on_event: &mut dyn FnMut(WatchEvent<'_>),
+) -> Result<()> {
+    let roots: Vec<PathBuf> = roots
+        .iter()
+        .map(|r| {
+            std::fs::canonicalize(r).map_err(|source| IngestError::Io {
+                path: r.clone(),
+                source,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let index_root = std::fs::canonicalize(ingester.index_root())
+        .unwrap_or_else(|_| ingester.index_root().to_path_buf());
+
+    let (tx, rx) = mpsc::channel::<DebounceEventResult>();
+    let mut debouncer = new_debouncer(config.debounce, None, tx)
+        .map_err(|e| watch_error(roots.first().map_or(Path::new("."), PathBuf::as_path), &e))?;
+    for root in &roots {
+        debouncer
+            .watch(root, RecursiveMode::Recursive)
+            .map_err(|e| watch_error(root, &e))?;
+    }
+    on_event(WatchEvent::Watching { roots: &roots });
+
+    let full = |trigger: Trigger, on_event: &mut dyn FnMut(WatchEvent<'_>)| {
+        let started = Instant::now();
+        match ingester.run(&roots, &|_| {}) {
+            Ok(report) => on_event(WatchEvent::Synced {
+                trigger,
+                report,
+                elapsed: started.elapsed(),
+            }),
+            Err(error) => on_event(WatchEvent::Failed { trigger, error }),
+        }
+    };
+    full(Trigger::Start, on_event);
+    let mut last_full = Instant::now();
+
+    let mut pending: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut rescan: Option<String> = None;
+    let mut collect_at: Option<Instant> = None;
+    while !stop.load(Ordering::Relaxed) {
+        let mut take = |result: DebounceEventResult| match result {
+            Ok(events) => {
+                for event in events {
+                    if event.need_rescan() {
+                        rescan = Some("the file-system event queue overflowed".into());
+                    }
+                    if matches!(event.kind, notify::EventKind::Access(_)) {
+                        // Opening and reading (our own reads included) changes nothing.
+                        continue;
+                    }
+                    for path in &event.paths {
+                        if !path.starts_with(&index_root) {
+                            pending.insert(path.clone());
+                        }
+                    }
+                }
+            }
+            Err(errors) => {
+                let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                rescan = Some(format!("the watcher reported: {}", reasons.join("; ")));
+            }
+        };
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(result) => {
+                take(result);
+                while let Ok(more) = rx.try_recv() {
+                    take(more);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(IngestError::Watch {
+                    path: roots.first().cloned().unwrap_or_default(),
+                    reason: "the file-system watcher stopped".into(),
+                })
+            }
+        }
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if rescan.is_none() && last_full.elapsed() >= config.rescan_every {
+            full(Trigger::Periodic, on_event);
+            last_full = Instant::now();
+            collect_at = None;
+            pending.clear();
+            continue;
+        }
+        if let Some(reason) = rescan.take() {
+            full(Trigger::Rescan { reason }, on_event);
+            last_full = Instant::now();
+            collect_at = None;
+            pending.clear();
+            continue;
+        }
+        if pending.is_empty() {
+            if collect_at.is_some_and(|t| Instant::now() >= t) {
+                collect_at = None;
+                if let Err(error) = ingester.collect_orphans() {
+                    on_event(WatchEvent::Failed {
+                        trigger: Trigger::Collect,
+                        error,
+                    });
+                }
+            }
+            continue;
+        }
+        let paths: Vec<PathBuf> = std::mem::take(&mut pending).into_iter().collect();
+        wait_until_settled(&paths, config, stop);
+        let trigger = Trigger::Events { paths: paths.len() };
+        let started = Instant::now();
+        collect_at = Some(Instant::now() + config.orphan_grace);
+        match ingester.run_paths(&roots, &paths, &|_| {}) {
+            Ok(report) => on_event(WatchEvent::Synced {
+                trigger,
+                report,
+                elapsed: started.elapsed(),
+            }),
+            Err(error) => on_event(WatchEvent::Failed { trigger, error }),
+        }
+    }
+    Ok(())
+}
+
+fn watch_error(path: &Path, e: &notify::Error) -> IngestError {
+    let hint = if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) {
+        " (raise fs.inotify.max_user_watches: sysctl fs.inotify.max_user_watches=524288)"
+    } else {
+        ""
+    };
+    IngestError::Watch {
+        path: path.to_path_buf(),
+        reason: format!("{e}{hint}"),
+    }
+}
+
+type Stamp = Option<(u64, i64)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64);
+    Some((meta.len(), mtime))
+}
+
+/// Waits until no path's size and mtime changed over one `settle` interval, at most
+/// `settle_limit`, or until `stop` is set.
+fn wait_until_settled(paths: &[PathBuf], config: &WatchConfig, stop: &AtomicBool) {
+    let stamps = |paths: &[PathBuf]| -> BTreeMap<PathBuf, Stamp> {
+        paths.iter().map(|p| (p.clone(), stamp(p))).collect()
+    };
+    let deadline = Instant::now() + config.settle_limit;
+    let mut last = stamps(paths);
+    loop {
+        std::thread::sleep(config.settle);
+        let now = stamps(paths);
+        if now == last || Instant::now() >= deadline || stop.load(Ordering::Relaxed) {
+            return;
+        }
+        last = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_still_growing_is_waited_for() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("growing.txt");
+        std::fs::write(&path, b"start\n").unwrap();
+        let writer_path = path.clone();
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&writer_path)
+                .unwrap();
+            for _ in 0..10 {
+                std::thread::sleep(Duration::from_millis(40));
+                f.write_all(b"more\n").unwrap();
+            }
+        });
+        let config = WatchConfig {
+            settle: Duration::from_millis(150),
+            ..WatchConfig::default()
+        };
+        let started = Instant::now();
+        wait_until_settled(
+            std::slice::from_ref(&path),
+            &config,
+            &AtomicBool::new(false),
+        );
+        writer.join().unwrap();
+        // The writer appended for ~400 ms; returning earlier would read a partial file.
+        assert!(
+            started.elapsed() >= Duration::from_millis(400),
+            "returned after {:?}",
+            started.elapsed()
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 11);
+    }
+
+    #[test]
+    fn waiting_gives_up_at_the_limit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("busy.txt");
+        std::fs::write(&path, b"x").unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let writer_stop = stop.clone();
+        let writer_path = path.clone();
+        let writer = std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !writer_stop.load(Ordering::Relaxed) {
+                n += 1;
+                std::fs::write(&writer_path, vec![b'x'; (n % 97 + 1) as usize]).unwrap();
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        let config = WatchConfig {
+            settle: Duration::from_millis(50),
+            settle_limit: Duration::from_millis(300),
+            ..WatchConfig::default()
+        };
+        let started = Instant::now();
+        wait_until_settled(
+            std::slice::from_ref(&path),
+            &config,
+            &AtomicBool::new(false),
+        );
+        let waited = started.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        writer.join().unwrap();
+        assert!(waited >= Duration::from_millis(300), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+    }
+}

@@ -1,0 +1,154 @@
+//! `plait watch DIR...`: ingest, then keep the indexes in step with the folders as they
+//! change, until Ctrl-C.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use plait_ingest::{IngestReport, Ingester, Trigger, WatchConfig, WatchEvent};
+
+use crate::assets::Home;
+use crate::commands::ingest::IngestOpts;
+use crate::commands::runtime;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    opts: IngestOpts,
+    /// Quiet time after a file's last change before it is ingested
+    #[arg(long, value_name = "MS", default_value_t = 200)]
+    debounce_ms: u64,
+    /// Full reconcile of every folder this often, catching anything events missed
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    rescan_secs: u64,
+    /// Print one JSON object per sync instead of a line
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    let config = args.opts.config()?;
+    let encoder = runtime::default_encoder(home)?;
+    let pdfium = runtime::pdfium(home)?;
+    let stop = runtime::stop_flag();
+    let ingester = Ingester::new(config, &encoder, &encoder, Some(&pdfium)).with_cancel(stop);
+    let watch_config = WatchConfig {
+        debounce: Duration::from_millis(args.debounce_ms),
+        rescan_every: Duration::from_secs(args.rescan_secs.max(1)),
+        ..WatchConfig::default()
+    };
+    let mut failure: Option<std::io::Error> = None;
+    let mut on_event = |event: WatchEvent<'_>| {
+        if let Err(e) = print_event(&event, args.json) {
+            failure.get_or_insert(e);
+        }
+    };
+    plait_ingest::watch(
+        &ingester,
+        &args.opts.dirs,
+        &watch_config,
+        stop,
+        &mut on_event,
+    )?;
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("plait watch: stopped; every commit is complete");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn trigger_text(trigger: &Trigger) -> String {
+    match trigger {
+        Trigger::Start => "initial ingest".into(),
+        Trigger::Events { paths } => format!("{paths} changed path(s)"),
+        Trigger::Rescan { reason } => format!("rescan: {reason}"),
+        Trigger::Periodic => "periodic rescan".into(),
+        Trigger::Collect => "dropping unused contents".into(),
+    }
+}
+
+fn changed(report: &IngestReport) -> bool {
+    report.files_added + report.files_changed + report.files_removed > 0
+        || !report.errors.is_empty()
+}
+
+#[allow(clippy::print_stderr)]
+fn print_event(event: &WatchEvent<'_>, json: bool) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match event {
+        WatchEvent::Watching { roots } => {
+            let list: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+            if json {
+                serde_json::to_writer(
+                    &mut out,
+                    &serde_json::json!({"event": "watching", "roots": list}),
+                )?;
+                writeln!(out)?;
+            } else {
+                eprintln!("plait watch: watching {} (Ctrl-C to stop)", list.join(", "));
+            }
+        }
+        WatchEvent::Synced {
+            trigger,
+            report,
+            elapsed,
+        } => {
+            if json {
+                serde_json::to_writer(
+                    &mut out,
+                    &serde_json::json!({
+                        "event": "synced",
+                        "trigger": trigger,
+                        "elapsed_ms": elapsed.as_secs_f64() * 1e3,
+                        "report": report,
+                    }),
+                )?;
+                writeln!(out)?;
+            } else if changed(report) || *trigger == Trigger::Start {
+                writeln!(
+                    out,
+                    "synced ({}): {} added, {} changed, {} removed, {} unchanged; {} chunks encoded, {} reused; {:.2} s",
+                    trigger_text(trigger),
+                    report.files_added,
+                    report.files_changed,
+                    report.files_removed,
+                    report.files_unchanged,
+                    report.chunks_encoded,
+                    report.chunks_reused,
+                    elapsed.as_secs_f64()
+                )?;
+            }
+            if !json {
+                for (path, reason) in &report.errors {
+                    eprintln!("plait watch: {}: {reason}", path.display());
+                }
+                for (path, reason) in &report.warnings {
+                    eprintln!("plait watch: warning: {}: {reason}", path.display());
+                }
+            }
+        }
+        WatchEvent::Failed { trigger, error } => {
+            if json {
+                serde_json::to_writer(
+                    &mut out,
+                    &serde_json::json!({
+                        "event": "failed",
+                        "trigger": trigger,
+                        "error": error.to_string(),
+                    }),
+                )?;
+                writeln!(out)?;
+            } else {
+                eprintln!(
+                    "plait watch: sync after {} failed (will retry on the next change): {error}",
+                    trigger_text(trigger)
+                );
+            }
+        }
+    }
+    out.flush()
+}
