@@ -38,6 +38,17 @@ fn top_path(idx: &Path, query: &str) -> Option<String> {
         .map(|r| r["path"].as_str().unwrap().to_string())
 }
 
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Counts summed over the syncs that followed one change.
 #[derive(Debug, Default)]
 struct Totals {
@@ -88,6 +99,9 @@ fn watched_changes_reach_search_and_ctrl_c_stops_cleanly() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Killed if the test fails before the clean stop below.
+    let mut guard = KillOnDrop(Some(child));
+    let child = guard.0.as_mut().unwrap();
     let (tx, events) = mpsc::channel();
     let stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
@@ -167,7 +181,7 @@ fn watched_changes_reach_search_and_ctrl_c_stops_cleanly() {
         .status()
         .unwrap()
         .success());
-    let out = child.wait_with_output().unwrap();
+    let out = guard.0.take().unwrap().wait_with_output().unwrap();
     reader.join().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "exit {:?}: {err}", out.status);
