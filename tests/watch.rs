@@ -90,7 +90,7 @@ fn watched_changes_reach_search_and_ctrl_c_stops_cleanly() {
     )
     .unwrap();
     let idx = tmp.path().join("idx");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plait"))
+    let child = Command::new(env!("CARGO_BIN_EXE_plait"))
         .args(["watch", "--json", "--debounce-ms", "100", "--index-dir"])
         .arg(&idx)
         .arg(&dir)
