@@ -32,6 +32,8 @@ pub struct IngestOpts {
     /// Skip files larger than this many bytes
     #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024)]
     pub max_file_bytes: u64,
+    #[command(flatten)]
+    pub models: runtime::ModelOpts,
 }
 
 impl IngestOpts {
@@ -58,7 +60,7 @@ impl IngestOpts {
 
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let config = args.opts.config()?;
-    let encoder = runtime::default_encoder(home)?;
+    let encoders = runtime::Encoders::load(home, &args.opts.models)?;
     let pdfium = runtime::pdfium(home)?;
     let bar = if std::io::stderr().is_terminal() && !args.json {
         ProgressBar::new(0)
@@ -83,8 +85,13 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         }
     };
     let stop = runtime::stop_flag();
-    let ingester =
-        Ingester::new(config.clone(), &encoder, &encoder, Some(&pdfium)).with_cancel(stop);
+    let ingester = Ingester::new(
+        config.clone(),
+        &*encoders.code,
+        &*encoders.docs,
+        Some(&pdfium),
+    )
+    .with_cancel(stop);
     let report = ingester.run(&args.opts.dirs, &on_progress)?;
     bar.finish_and_clear();
     let mut out = std::io::stdout().lock();

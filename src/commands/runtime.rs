@@ -1,7 +1,8 @@
 //! Loading the models and native libraries the commands need, from the assets directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
@@ -14,16 +15,57 @@ pub fn index_root(flag: Option<PathBuf>) -> PathBuf {
     flag.unwrap_or_else(|| PathBuf::from("indexes"))
 }
 
-/// The embedded default encoder (used for both indexes until model roles land).
-pub fn default_encoder(home: &Home) -> Result<OnnxEncoder> {
-    let lock = Lock::embedded();
-    let runtime = OnnxRuntime::load(&home.require(&lock, "onnxruntime")?)?;
-    let dir = home.require_dir_of(&lock, "encoder-model")?;
+/// Encoder model directories chosen on the command line (the embedded default when
+/// absent), shared by the commands that encode.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ModelOpts {
+    /// Encoder model directory for the code index (ColBERT ONNX export layout:
+    /// model.onnx or model_int8.onnx, tokenizer.json, onnx_config.json) [default: the
+    /// embedded MiniLM INT8]
+    #[arg(long, value_name = "DIR")]
+    pub code_model: Option<PathBuf>,
+    /// Encoder model directory for the docs index [default: the embedded MiniLM INT8]
+    #[arg(long, value_name = "DIR")]
+    pub docs_model: Option<PathBuf>,
+}
+
+/// The encoders of the two indexes; one instance when both use the same model.
+pub struct Encoders {
+    pub code: Arc<OnnxEncoder>,
+    pub docs: Arc<OnnxEncoder>,
+}
+
+impl Encoders {
+    /// Loads the configured encoders (each model once).
+    pub fn load(home: &Home, models: &ModelOpts) -> Result<Self> {
+        let lock = Lock::embedded();
+        let runtime = OnnxRuntime::load(&home.require(&lock, "onnxruntime")?)?;
+        let default_dir = || home.require_dir_of(&lock, "encoder-model");
+        let code_dir = match &models.code_model {
+            Some(d) => d.clone(),
+            None => default_dir()?,
+        };
+        let docs_dir = match &models.docs_model {
+            Some(d) => d.clone(),
+            None => default_dir()?,
+        };
+        let code = Arc::new(build_encoder(&runtime, &code_dir)?);
+        let same = std::fs::canonicalize(&code_dir).ok() == std::fs::canonicalize(&docs_dir).ok();
+        let docs = if same {
+            code.clone()
+        } else {
+            Arc::new(build_encoder(&runtime, &docs_dir)?)
+        };
+        Ok(Self { code, docs })
+    }
+}
+
+fn build_encoder(runtime: &OnnxRuntime, dir: &Path) -> Result<OnnxEncoder> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    OnnxEncoderBuilder::new(&dir)
+    OnnxEncoderBuilder::new(dir)
         .threads(threads)
-        .build(&runtime)
-        .with_context(|| format!("loading the encoder in {}", dir.display()))
+        .build(runtime)
+        .with_context(|| format!("loading the encoder model in {}", dir.display()))
 }
 
 /// PDFium bound from the assets directory.

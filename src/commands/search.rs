@@ -32,6 +32,8 @@ pub struct Args {
     /// One JSON object per result line
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    models: runtime::ModelOpts,
 }
 
 struct Hit {
@@ -69,8 +71,8 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     anyhow::ensure!(!query.trim().is_empty(), "the query is empty");
     let root = runtime::index_root(args.index_dir.clone());
     let manifest = Manifest::open(&root)?;
-    let encoder = runtime::default_encoder(home)?;
-    let q = encoder.encode_queries(&[&query])?.remove(0);
+    let encoders = runtime::Encoders::load(home, &args.models)?;
+    let mut queries: Vec<(String, plait_colbert::TokenEmbeddings)> = Vec::new();
     let params = SearchParams {
         k: args.k.clamp(1, 1000),
         ..SearchParams::default()
@@ -83,6 +85,26 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             Err(plait_colbert::ColbertError::NoIndex { .. }) => continue,
             Err(e) => return Err(e).with_context(|| format!("opening {}", dir.display())),
         };
+        let encoder: &dyn Encoder = if name == CODE {
+            &*encoders.code
+        } else {
+            &*encoders.docs
+        };
+        let model = encoder.model_name();
+        if let Some(built_with) = &index.manifest().model {
+            anyhow::ensure!(
+                *built_with == model,
+                "{} was built with the encoder `{built_with}` but `{model}` is configured: \
+                 pass --{name}-model with that model's directory",
+                dir.display()
+            );
+        }
+        if !queries.iter().any(|(m, _)| *m == model) {
+            let q = encoder.encode_queries(&[&query])?.remove(0);
+            queries.push((model.clone(), q));
+        }
+        let q = &queries.iter().find(|(m, _)| *m == model).map(|(_, q)| q);
+        let Some(q) = q else { continue };
         let filter: Option<std::collections::HashSet<u64>> =
             if args.path.is_some() || args.lang.is_some() {
                 let lang = args.lang.as_deref().map(str::to_lowercase);
@@ -98,7 +120,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         if filter.as_ref().is_some_and(|f| f.is_empty()) {
             continue;
         }
-        for h in index.search(&q, &params, filter.as_ref())? {
+        for h in index.search(q, &params, filter.as_ref())? {
             for chunk in manifest.chunks_of(name, h.key)? {
                 let lang_ok = args.lang.as_deref().is_none_or(|l| {
                     chunk

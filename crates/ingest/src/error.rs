@@ -44,4 +44,13 @@ pub enum IngestError {
     /// Watching a folder for changes failed.
     #[error("cannot watch {path}: {reason}")]
     Watch { path: PathBuf, reason: String },
+
+    /// The index was built by another encoder than the one configured for it; mixing
+    /// vectors of two models would make its search meaningless.
+    #[error("{path} was built with the encoder `{built_with}`, but `{configured}` is configured for it: use the same model, or ingest into another --index-dir")]
+    ModelMismatch {
+        path: PathBuf,
+        built_with: String,
+        configured: String,
+    },
 }

@@ -270,6 +270,7 @@ impl<'a> Ingester<'a> {
         let mut report = IngestReport::default();
         let writers = self.writers()?;
         for name in [CODE, DOCS] {
+            self.check_model(name)?;
             self.reconcile(&mut manifest, &writers[name], name)?;
         }
 
@@ -450,6 +451,25 @@ impl<'a> Ingester<'a> {
         })?;
         self.delete_orphans(&writers, &orphans)?;
         Ok(report)
+    }
+
+    /// Refuses an existing index built by another encoder than the configured one.
+    fn check_model(&self, name: &str) -> Result<()> {
+        let dir = self.index_dir(name);
+        let index = match Index::open(&dir) {
+            Ok(index) => index,
+            Err(plait_colbert::ColbertError::NoIndex { .. }) => return Ok(()),
+            Err(source) => return Err(IngestError::Index { path: dir, source }),
+        };
+        let configured = self.encoder(name).model_name();
+        match &index.manifest().model {
+            Some(built_with) if *built_with != configured => Err(IngestError::ModelMismatch {
+                path: dir,
+                built_with: built_with.clone(),
+                configured,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Makes the index and the manifest agree after an interrupted run: index

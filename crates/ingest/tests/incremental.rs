@@ -15,6 +15,7 @@ use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, IngestReport, Inge
 struct Counting {
     inner: HashEncoder,
     encoded: AtomicUsize,
+    name: &'static str,
 }
 
 impl Encoder for Counting {
@@ -28,12 +29,16 @@ impl Encoder for Counting {
         self.encoded.fetch_add(d.len(), Ordering::SeqCst);
         self.inner.encode_documents(d)
     }
+    fn model_name(&self) -> String {
+        self.name.to_string()
+    }
 }
 
 fn encoder() -> Counting {
     Counting {
         inner: HashEncoder::new(16),
         encoded: AtomicUsize::new(0),
+        name: "hash-16",
     }
 }
 
@@ -55,7 +60,14 @@ fn setup(root: &Path) {
 }
 
 fn run(index_root: &Path, corpus: &Path, enc: &Counting) -> IngestReport {
-    let config = IngestConfig {
+    enc.encoded.store(0, Ordering::SeqCst);
+    Ingester::new(config(index_root), enc, enc, None)
+        .run(&[corpus.to_path_buf()], &|_| {})
+        .unwrap()
+}
+
+fn config(index_root: &Path) -> IngestConfig {
+    IngestConfig {
         index_root: index_root.to_path_buf(),
         discover: DiscoverConfig::default(),
         budget: ChunkBudget {
@@ -63,11 +75,7 @@ fn run(index_root: &Path, corpus: &Path, enc: &Counting) -> IngestReport {
             min_tokens: 4,
         },
         index: plait_colbert::IndexConfig::default(),
-    };
-    enc.encoded.store(0, Ordering::SeqCst);
-    Ingester::new(config, enc, enc, None)
-        .run(&[corpus.to_path_buf()], &|_| {})
-        .unwrap()
+    }
 }
 
 fn paths_in_index(index_root: &Path) -> Vec<PathBuf> {
@@ -240,4 +248,97 @@ fn rusqlite_free_delete(idx: &Path) -> Manifest {
     assert!(!keys.is_empty());
     m.transaction(|tx| tx.drop_contents(CODE, &keys)).unwrap();
     m
+}
+
+#[test]
+fn an_index_built_by_another_model_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (corpus, idx) = (tmp.path().join("corpus"), tmp.path().join("idx"));
+    setup(&corpus);
+    run(&idx, &corpus, &encoder());
+    let other = Counting {
+        name: "another-model",
+        ..encoder()
+    };
+    let err = Ingester::new(config(&idx), &other, &other, None)
+        .run(std::slice::from_ref(&corpus), &|_| {})
+        .unwrap_err();
+    assert!(
+        matches!(&err, plait_ingest::IngestError::ModelMismatch { built_with, configured, .. }
+            if built_with == "hash-16" && configured == "another-model"),
+        "{err}"
+    );
+    assert_eq!(other.encoded.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_cancelled_run_keeps_nothing_half_done_and_the_next_run_finishes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (corpus, idx) = (tmp.path().join("corpus"), tmp.path().join("idx"));
+    setup(&corpus);
+    let enc = encoder();
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let report = Ingester::new(config(&idx), &enc, &enc, None)
+        .with_cancel(&stop)
+        .run(std::slice::from_ref(&corpus), &|_| {})
+        .unwrap();
+    assert!(report.cancelled);
+    assert!(Manifest::open(&idx).unwrap().files().unwrap().is_empty());
+    let again = run(&idx, &corpus, &enc);
+    assert!(!again.cancelled);
+    assert_eq!(again.files_added, 3);
+    assert_eq!(paths_in_index(&idx).len(), 3);
+}
+
+#[test]
+fn a_scoped_run_touches_only_its_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (corpus, idx) = (tmp.path().join("corpus"), tmp.path().join("idx"));
+    setup(&corpus);
+    let enc = encoder();
+    run(&idx, &corpus, &enc);
+    let corpus = std::fs::canonicalize(&corpus).unwrap();
+    // Outside the scope: a deletion the scoped run must not notice.
+    std::fs::remove_file(corpus.join("notes.txt")).unwrap();
+    // Inside: the whole src/ folder moves away.
+    std::fs::rename(corpus.join("src"), tmp.path().join("moved")).unwrap();
+    let ingester = Ingester::new(config(&idx), &enc, &enc, None);
+    let report = ingester
+        .run_paths(
+            std::slice::from_ref(&corpus),
+            &[corpus.join("src")],
+            &|_| {},
+        )
+        .unwrap();
+    assert_eq!(report.files_removed, 1, "{report:?}");
+    let left = paths_in_index(&idx);
+    assert_eq!(
+        left,
+        [corpus.join("README.md"), corpus.join("notes.txt")],
+        "a scoped run only drops what is under its paths"
+    );
+    // Moved back under another name: its contents are still indexed (orphans are kept
+    // by scoped runs), so nothing is encoded.
+    std::fs::rename(tmp.path().join("moved"), corpus.join("lib")).unwrap();
+    enc.encoded.store(0, Ordering::SeqCst);
+    let report = ingester
+        .run_paths(
+            std::slice::from_ref(&corpus),
+            &[corpus.join("lib")],
+            &|_| {},
+        )
+        .unwrap();
+    assert_eq!(
+        (report.files_added, report.chunks_encoded),
+        (1, 0),
+        "{report:?}"
+    );
+    assert_eq!(enc.encoded.load(Ordering::SeqCst), 0);
+    // A full run then drops notes.txt and collects nothing still in use.
+    let full = run(&idx, &corpus, &enc);
+    assert_eq!(full.files_removed, 1);
+    assert_eq!(
+        paths_in_index(&idx),
+        [corpus.join("README.md"), corpus.join("lib/geometry.py")]
+    );
 }
