@@ -130,6 +130,9 @@ class Fetcher:
             return (REPO / member).read_bytes()
         path = self.archive(source_id)
         name = path.name
+        if member == "":
+            # The registry file itself (e.g. an sdist kept whole as a benchmark corpus).
+            return path.read_bytes()
         if name.endswith(".whl") or name.endswith(".zip"):
             with zipfile.ZipFile(path) as z:
                 return z.read(member)
