@@ -40,6 +40,8 @@ enum Command {
     Watch(commands::watch::Args),
     /// Search the code index, the docs index, or both: `search [code|docs] QUERY`
     Search(commands::search::Args),
+    /// Score search quality on a labelled query set (recall@10, MRR@10, nDCG@10 per mode)
+    Eval(commands::eval::Args),
     /// Serve the code index on 127.0.0.1:8088 and the docs index on 127.0.0.1:8089
     Serve(commands::pending::ServeArgs),
     /// Print the text of a PDF or image per page, OCR'ing scanned pages
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => commands::ingest::run(&home, &args),
         Command::Watch(args) => commands::watch::run(&home, &args),
         Command::Search(args) => commands::search::run(&home, &args),
+        Command::Eval(args) => commands::eval::run(&home, &args),
         Command::Serve(_) => commands::pending::not_yet("serve", 4),
         Command::Ocr(_) => commands::pending::not_yet("ocr", 6),
         Command::Summarize(_) => commands::pending::not_yet("summarize", 7),

@@ -1,4 +1,5 @@
-//! `plait search [code|docs] QUERY`: late-interaction search over one index or both.
+//! `plait search [code|docs] QUERY`: semantic, lexical or hybrid search over one index
+//! or both.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -6,8 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use plait_colbert::{Encoder, Index, SearchParams};
-use plait_ingest::manifest::{ChunkRecord, Manifest};
-use plait_ingest::{CODE, DOCS};
+use plait_ingest::manifest::Manifest;
+use plait_ingest::search::best_lines;
+use plait_ingest::{search_index, Hit, Query, SearchMode, CODE, DOCS};
 
 use crate::assets::Home;
 use crate::commands::runtime;
@@ -20,6 +22,10 @@ pub struct Args {
     /// Number of results
     #[arg(short, long, default_value_t = 10)]
     k: usize,
+    /// Ranking: semantic (ColBERT), lexical (BM25 over text, symbols and paths), or
+    /// hybrid (both, fused by reciprocal rank); `plait eval` scores all three
+    #[arg(long, default_value_t = SearchMode::Semantic, value_parser = parse_mode)]
+    mode: SearchMode,
     /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
     #[arg(long, value_name = "DIR")]
     index_dir: Option<PathBuf>,
@@ -36,28 +42,58 @@ pub struct Args {
     models: runtime::ModelOpts,
 }
 
-struct Hit {
-    index: &'static str,
-    score: f32,
-    chunk: ChunkRecord,
+fn parse_mode(s: &str) -> Result<SearchMode, String> {
+    s.parse()
 }
 
-/// Whether `path` matches the glob, the way SQLite's GLOB does for the filter (a content
-/// can sit at several paths; only matching locations are shown).
-fn glob_ok(glob: Option<&str>, path: &std::path::Path) -> bool {
-    fn matches(p: &[char], s: &[char]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some('*'), _) => matches(&p[1..], s) || (!s.is_empty() && matches(p, &s[1..])),
-            (Some('?'), Some(_)) => matches(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => matches(&p[1..], &s[1..]),
-            _ => false,
+/// Runs `query` over the named indexes of `root`, merged by score, best first.
+pub fn search_root(
+    root: &std::path::Path,
+    indexes: &[&str],
+    encoders: &runtime::Encoders,
+    query: &Query<'_>,
+) -> Result<Vec<Hit>> {
+    let manifest = Manifest::open(root)?;
+    let mut hits = Vec::new();
+    let mut any = false;
+    for &name in indexes {
+        let dir = root.join(name);
+        let index = match Index::open(&dir) {
+            Ok(i) => Some(i),
+            Err(plait_colbert::ColbertError::NoIndex { .. }) => None,
+            Err(e) => return Err(e).with_context(|| format!("opening {}", dir.display())),
+        };
+        any |= index.is_some();
+        let encoder: &dyn Encoder = if name == CODE {
+            &*encoders.code
+        } else {
+            &*encoders.docs
+        };
+        if let Some(built_with) = index.as_ref().and_then(|i| i.manifest().model.clone()) {
+            let model = encoder.model_name();
+            anyhow::ensure!(
+                built_with == model,
+                "{} was built with the encoder `{built_with}` but `{model}` is configured: \
+                 pass --{name}-model with that model's directory",
+                dir.display()
+            );
         }
+        hits.extend(search_index(
+            &manifest,
+            name,
+            index.as_ref(),
+            encoder,
+            query,
+        )?);
     }
-    let Some(glob) = glob else { return true };
-    let p: Vec<char> = glob.chars().collect();
-    let s: Vec<char> = path.to_string_lossy().chars().collect();
-    matches(&p, &s)
+    anyhow::ensure!(
+        any,
+        "no index in {}: run `plait ingest DIR` first",
+        root.display()
+    );
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+    hits.truncate(query.k);
+    Ok(hits)
 }
 
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
@@ -67,85 +103,19 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             Some("docs") if args.query.len() > 1 => (vec![DOCS], &args.query[1..]),
             _ => (vec![CODE, DOCS], &args.query[..]),
         };
-    let query = words.join(" ");
-    anyhow::ensure!(!query.trim().is_empty(), "the query is empty");
+    let text = words.join(" ");
+    anyhow::ensure!(!text.trim().is_empty(), "the query is empty");
     let root = runtime::index_root(args.index_dir.clone());
-    let manifest = Manifest::open(&root)?;
     let encoders = runtime::Encoders::load(home, &args.models)?;
-    let mut queries: Vec<(String, plait_colbert::TokenEmbeddings)> = Vec::new();
-    let params = SearchParams {
+    let query = Query {
+        text: &text,
         k: args.k.clamp(1, 1000),
-        ..SearchParams::default()
+        path_glob: args.path.as_deref(),
+        language: args.lang.as_deref(),
+        mode: args.mode,
+        params: SearchParams::default(),
     };
-    let mut hits = Vec::new();
-    for name in indexes {
-        let dir = root.join(name);
-        let index = match Index::open(&dir) {
-            Ok(i) => i,
-            Err(plait_colbert::ColbertError::NoIndex { .. }) => continue,
-            Err(e) => return Err(e).with_context(|| format!("opening {}", dir.display())),
-        };
-        let encoder: &dyn Encoder = if name == CODE {
-            &*encoders.code
-        } else {
-            &*encoders.docs
-        };
-        let model = encoder.model_name();
-        if let Some(built_with) = &index.manifest().model {
-            anyhow::ensure!(
-                *built_with == model,
-                "{} was built with the encoder `{built_with}` but `{model}` is configured: \
-                 pass --{name}-model with that model's directory",
-                dir.display()
-            );
-        }
-        if !queries.iter().any(|(m, _)| *m == model) {
-            let q = encoder.encode_queries(&[&query])?.remove(0);
-            queries.push((model.clone(), q));
-        }
-        let q = &queries.iter().find(|(m, _)| *m == model).map(|(_, q)| q);
-        let Some(q) = q else { continue };
-        let filter: Option<std::collections::HashSet<u64>> =
-            if args.path.is_some() || args.lang.is_some() {
-                let lang = args.lang.as_deref().map(str::to_lowercase);
-                Some(
-                    manifest
-                        .keys_matching(name, args.path.as_deref(), lang.as_deref())?
-                        .into_iter()
-                        .collect(),
-                )
-            } else {
-                None
-            };
-        if filter.as_ref().is_some_and(|f| f.is_empty()) {
-            continue;
-        }
-        for h in index.search(q, &params, filter.as_ref())? {
-            for chunk in manifest.chunks_of(name, h.key)? {
-                let lang_ok = args.lang.as_deref().is_none_or(|l| {
-                    chunk
-                        .language
-                        .as_deref()
-                        .is_some_and(|c| c.eq_ignore_ascii_case(l))
-                });
-                if !lang_ok || !glob_ok(args.path.as_deref(), &chunk.path) {
-                    continue;
-                }
-                hits.push(Hit {
-                    index: name,
-                    score: h.score,
-                    chunk,
-                });
-            }
-        }
-    }
-    anyhow::ensure!(
-        root.join(CODE).join("CURRENT").exists() || root.join(DOCS).join("CURRENT").exists(),
-        "no index in {}: run `plait ingest DIR` first",
-        root.display()
-    );
-    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-    hits.truncate(params.k);
+    let hits = search_root(&root, &indexes, &encoders, &query)?;
     let mut out = std::io::stdout().lock();
     let color = std::io::stdout().is_terminal() && !args.json;
     for h in &hits {
@@ -159,7 +129,10 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
                 "page": c.page,
                 "symbol": c.symbol,
                 "kind": c.kind,
+                "language": c.language,
                 "score": h.score,
+                "semantic_rank": h.semantic_rank,
+                "lexical_rank": h.lexical_rank,
                 "text": c.text,
             });
             writeln!(out, "{v}")?;
@@ -174,14 +147,19 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         if color {
             writeln!(
                 out,
-                "\x1b[35m{place}\x1b[0m  \x1b[1m{symbol}\x1b[0m  \x1b[32m{:.2}\x1b[0m",
+                "\x1b[35m{place}\x1b[0m  \x1b[1m{symbol}\x1b[0m  \x1b[32m{:.3}\x1b[0m",
                 h.score
             )?;
         } else {
-            writeln!(out, "{place}  {symbol}  {:.2}", h.score)?;
+            writeln!(out, "{place}  {symbol}  {:.3}", h.score)?;
         }
-        for line in c.text.lines().filter(|l| !l.trim().is_empty()).take(3) {
-            writeln!(out, "    {}", line.trim_end())?;
+        let first = c.lines.map_or(1, |l| l.0);
+        for (i, line) in best_lines(&c.text, &text, 3) {
+            if color {
+                writeln!(out, "  \x1b[2m{:>5}\x1b[0m {}", first + i, line.trim_end())?;
+            } else {
+                writeln!(out, "  {:>5} {}", first + i, line.trim_end())?;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

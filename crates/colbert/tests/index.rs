@@ -185,6 +185,29 @@ fn plaid_search_agrees_with_exhaustive_search() {
 }
 
 #[test]
+fn a_small_index_loses_nothing_to_probing_or_pruning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = corpus(40, 9, |i| i as u64);
+    let index = IndexWriter::open(tmp.path())
+        .unwrap()
+        .rebuild(c.docs(), &small_config())
+        .unwrap();
+    // Settings that would drop almost every candidate on a large index.
+    let harsh = SearchParams {
+        n_ivf_probe: 1,
+        centroid_score_threshold: Some(0.99),
+        ..SearchParams::default()
+    };
+    for d in 0..10 {
+        let q = c.query(d, 900 + d as u64);
+        let plaid = index.search(&q, &harsh, None).unwrap();
+        let exact = index.search_exhaustive(&q, 10, None).unwrap();
+        assert_eq!(plaid.len(), 10);
+        assert_eq!(keys_of(&plaid), keys_of(&exact), "query {d}");
+    }
+}
+
+#[test]
 fn decompressed_vectors_stay_close_to_the_originals() {
     let tmp = tempfile::tempdir().unwrap();
     let c = corpus(100, 3, |i| i as u64);

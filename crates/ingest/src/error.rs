@@ -12,8 +12,8 @@ pub enum IngestError {
         source: std::io::Error,
     },
 
-    /// Text extraction from a PDF or image failed.
-    #[error("cannot extract text from {path}: {source}")]
+    /// Text extraction from a PDF or image failed (the source names the file).
+    #[error("{source}")]
     Extract {
         path: PathBuf,
         source: plait_ocr::OcrError,

@@ -9,8 +9,10 @@ pub mod chunk;
 mod classify;
 mod discover;
 mod error;
+pub mod eval;
 pub mod manifest;
 mod pipeline;
+pub mod search;
 mod watch;
 
 pub use chunk::{
@@ -21,6 +23,7 @@ pub use classify::{classify, DocFormat, FileKind, Language};
 pub use discover::{discover, discover_within, DiscoverConfig, FoundFile, Skipped};
 pub use error::IngestError;
 pub use pipeline::{IngestConfig, IngestReport, Ingester, PdfText, Progress, CODE, DOCS};
+pub use search::{search_index, Hit, Query, SearchMode};
 pub use watch::{watch, Trigger, WatchConfig, WatchEvent};
 
 /// Result alias of this crate.

@@ -12,8 +12,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{IngestError, Result};
 
-/// Version of the manifest schema.
-pub const MANIFEST_VERSION: u32 = 1;
+/// Version of the manifest schema. 2 added the full-text index of chunks; a version 1
+/// manifest is upgraded in place when opened.
+pub const MANIFEST_VERSION: u32 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,6 +49,32 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_by_key ON chunks (idx, key);
 ";
+
+/// The lexical index (SQLite FTS5) over chunk locations, kept in step by triggers so it
+/// commits in the same transaction as the chunks. Identifiers split at `_` and
+/// punctuation (unicode61), so `get_page_range` is found as the phrase `get page range`.
+const FTS_SCHEMA: &str = "
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    symbol, context, path, text, content='chunks', content_rowid='rowid'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts (rowid, symbol, context, path, text)
+    VALUES (new.rowid, new.symbol, new.context, new.path, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts (chunks_fts, rowid, symbol, context, path, text)
+    VALUES ('delete', old.rowid, old.symbol, old.context, old.path, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_fts_update AFTER UPDATE ON chunks BEGIN
+    INSERT INTO chunks_fts (chunks_fts, rowid, symbol, context, path, text)
+    VALUES ('delete', old.rowid, old.symbol, old.context, old.path, old.text);
+    INSERT INTO chunks_fts (rowid, symbol, context, path, text)
+    VALUES (new.rowid, new.symbol, new.context, new.path, new.text);
+END;
+";
+
+/// BM25 column weights: symbol, context, path, text.
+const BM25_WEIGHTS: &str = "8.0, 2.0, 2.0, 1.0";
 
 /// A file as last ingested.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +131,8 @@ impl Manifest {
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
             .map_err(|e| db_err(&path, e))?;
         conn.execute_batch(SCHEMA).map_err(|e| db_err(&path, e))?;
+        conn.execute_batch(FTS_SCHEMA)
+            .map_err(|e| db_err(&path, e))?;
         let m = Self { conn, path };
         let version: Option<String> = m
             .conn
@@ -124,6 +153,17 @@ impl Manifest {
                     .map_err(|e| m.err(e))?;
             }
             Some(v) if v == MANIFEST_VERSION.to_string() => {}
+            Some(v) if v == "1" => {
+                // Version 1 had no full-text index: fill it from the chunks.
+                m.conn
+                    .execute_batch(
+                        "BEGIN;
+                         INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild');
+                         UPDATE meta SET value = '2' WHERE name = 'format_version';
+                         COMMIT;",
+                    )
+                    .map_err(|e| m.err(e))?;
+            }
             Some(v) => {
                 return Err(IngestError::Manifest {
                     path: m.path.clone(),
@@ -277,6 +317,41 @@ impl Manifest {
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         Ok(keys.into_iter().map(|k| k as u64).collect())
+    }
+
+    /// Lexical search: content keys of `index` whose chunks match the words of `query`
+    /// (any of them; BM25-ranked, symbol names weighted highest), best first, at most
+    /// `limit`. Returns the key and its BM25 score (higher is better).
+    pub fn lexical(&self, index: &str, query: &str, limit: usize) -> Result<Vec<(u64, f64)>> {
+        let Some(fts_query) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        // bm25() only works in the full-text query itself, so rank there and keep the
+        // best location of each content here.
+        let sql = format!(
+            "SELECT c.key, f.s FROM
+               (SELECT rowid AS id, bm25(chunks_fts, {BM25_WEIGHTS}) AS s
+                FROM chunks_fts WHERE chunks_fts MATCH ?1) f
+             JOIN chunks c ON c.rowid = f.id
+             WHERE c.idx = ?2 ORDER BY f.s"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query(params![fts_query, index])
+            .map_err(|e| self.err(e))?;
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let key = r.get::<_, i64>(0).map_err(|e| self.err(e))? as u64;
+            let s: f64 = r.get(1).map_err(|e| self.err(e))?;
+            if seen.insert(key) {
+                out.push((key, -s));
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Number of chunk locations and of distinct contents in an index.
@@ -454,5 +529,33 @@ fn db_err(path: &Path, e: rusqlite::Error) -> IngestError {
     IngestError::Manifest {
         path: path.to_path_buf(),
         reason: e.to_string(),
+    }
+}
+
+/// The FTS5 query for a user's words: each word (a run of letters, digits and `_`) is
+/// quoted, so no user input is read as FTS syntax; words joined by `_` become phrases
+/// (the tokenizer splits identifiers there), and the words are OR-ed for BM25 to rank.
+fn fts_query(query: &str) -> Option<String> {
+    let terms: Vec<String> = query
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter_map(|w| {
+            let parts: Vec<&str> = w.split('_').filter(|p| !p.is_empty()).collect();
+            (!parts.is_empty()).then(|| format!("\"{}\"", parts.join(" ")))
+        })
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" OR "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_words_become_a_safe_fts_query() {
+        assert_eq!(
+            fts_query("get_page_range(\"x\") OR NEAR").as_deref(),
+            Some("\"get page range\" OR \"x\" OR \"OR\" OR \"NEAR\"")
+        );
+        assert_eq!(fts_query("  ;:()  ___ "), None);
     }
 }

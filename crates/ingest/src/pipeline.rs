@@ -129,6 +129,17 @@ struct Pending {
     embed: String,
 }
 
+/// An error's message without the leading file name (reports pair it with the path).
+fn reason(path: &Path, e: &IngestError) -> String {
+    let text = e.to_string();
+    let prefix = format!("{}: ", path.display());
+    let mut r = text.as_str();
+    while let Some(rest) = r.strip_prefix(&prefix) {
+        r = rest;
+    }
+    r.to_string()
+}
+
 fn language_name(l: Language) -> String {
     format!("{l:?}").to_lowercase()
 }
@@ -351,7 +362,7 @@ impl<'a> Ingester<'a> {
                     };
                     files.push((f.path.clone(), record, f.kind, pending));
                 }
-                Err(e) => report.errors.push((f.path.clone(), e.to_string())),
+                Err(e) => report.errors.push((f.path.clone(), reason(&f.path, &e))),
             }
         }
         progress(Progress::Files { done: total, total });

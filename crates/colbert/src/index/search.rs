@@ -205,6 +205,23 @@ impl Index {
         let mut candidates = Vec::new();
         let mut best = vec![0f32; nq];
         let n_full = params.n_full_scores.max(params.k);
+        if self.num_documents() <= n_full {
+            // No more documents than the exact stage would score anyway: score them all,
+            // so a small index never misses a document to probing or pruning.
+            for (si, seg) in self.segments.iter().enumerate() {
+                for (d, key) in seg.keys().iter().enumerate().take(seg.num_docs()) {
+                    if seg.is_deleted(d) || filter.is_some_and(|f| !f.contains(key)) {
+                        continue;
+                    }
+                    candidates.push(Candidate {
+                        seg: si,
+                        doc: d,
+                        score: 0.0,
+                    });
+                }
+            }
+            return self.finish(q, candidates, n_full, params.k);
+        }
         if let Some(f) = filter {
             if f.len() <= n_full * SMALL_FILTER_FACTOR {
                 // A small subset: score every member instead of relying on the probes,

@@ -1,0 +1,295 @@
+//! Searching one index of an index root: semantic (ColBERT late interaction over the
+//! PLAID index), lexical (BM25 over the manifest's full-text index) or hybrid (reciprocal
+//! rank fusion of both), with path and language filters, returning chunk locations.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use plait_colbert::{Encoder, Index, SearchParams};
+
+use crate::manifest::{ChunkRecord, Manifest};
+use crate::{IngestError, Result};
+
+/// Reciprocal rank fusion constant (the usual 60: a rank-1 hit in one list is worth about
+/// as much as rank-20 hits in both).
+const RRF_K: f64 = 60.0;
+
+/// Weight of the lexical list in the fusion (the semantic list weighs 1).
+const LEXICAL_WEIGHT: f64 = 0.5;
+
+/// How deep each list is read before fusing, as a multiple of `k` (at least 30).
+const FUSION_DEPTH: usize = 3;
+
+/// How results are ranked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// ColBERT late interaction only (the default: best on `tests/eval/pypdf.toml`).
+    #[default]
+    Semantic,
+    /// BM25 over chunk text, symbols and paths only.
+    Lexical,
+    /// Both, fused by reciprocal rank.
+    Hybrid,
+}
+
+impl std::str::FromStr for SearchMode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "semantic" => Ok(Self::Semantic),
+            "lexical" => Ok(Self::Lexical),
+            "hybrid" => Ok(Self::Hybrid),
+            other => Err(format!(
+                "unknown search mode `{other}` (semantic, lexical or hybrid)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for SearchMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Semantic => "semantic",
+            Self::Lexical => "lexical",
+            Self::Hybrid => "hybrid",
+        })
+    }
+}
+
+/// One search request.
+#[derive(Debug, Clone)]
+pub struct Query<'a> {
+    /// The user's words.
+    pub text: &'a str,
+    /// Results wanted.
+    pub k: usize,
+    /// Only locations whose path matches this glob (`*` and `?` also match `/`).
+    pub path_glob: Option<&'a str>,
+    /// Only code in this language (lowercase name, e.g. `python`).
+    pub language: Option<&'a str>,
+    /// Ranking.
+    pub mode: SearchMode,
+    /// PLAID settings of the semantic stage (`k` is set from the request).
+    pub params: SearchParams,
+}
+
+/// One result: a chunk location and how it ranked.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// Which index it came from.
+    pub index: String,
+    /// Ranking score: MaxSim (semantic), BM25 (lexical) or fused reciprocal ranks
+    /// (hybrid). Higher is better; comparable within one mode.
+    pub score: f64,
+    /// Rank (1-based) of its content in the semantic list, if there.
+    pub semantic_rank: Option<usize>,
+    /// Rank (1-based) of its content in the lexical list, if there.
+    pub lexical_rank: Option<usize>,
+    /// The location and its text.
+    pub chunk: ChunkRecord,
+}
+
+/// Searches index `name` of a root: `index` is its opened snapshot (`None` when it has
+/// never been built, e.g. no code ingested yet), `encoder` the model that built it.
+pub fn search_index(
+    manifest: &Manifest,
+    name: &str,
+    index: Option<&Index>,
+    encoder: &dyn Encoder,
+    query: &Query<'_>,
+) -> Result<Vec<Hit>> {
+    let k = query.k.max(1);
+    if query.text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let language = query.language.map(str::to_lowercase);
+    let filter: Option<HashSet<u64>> = if query.path_glob.is_some() || language.is_some() {
+        Some(
+            manifest
+                .keys_matching(name, query.path_glob, language.as_deref())?
+                .into_iter()
+                .collect(),
+        )
+    } else {
+        None
+    };
+    if filter.as_ref().is_some_and(HashSet::is_empty) {
+        return Ok(Vec::new());
+    }
+    let depth = match query.mode {
+        SearchMode::Hybrid => (k * FUSION_DEPTH).max(30),
+        _ => k,
+    };
+
+    let mut semantic: Vec<(u64, f64)> = Vec::new();
+    if query.mode != SearchMode::Lexical {
+        if let Some(index) = index {
+            let q = encoder
+                .encode_queries(&[query.text])
+                .map_err(|source| IngestError::Encode {
+                    path: index.dir().to_path_buf(),
+                    source,
+                })?
+                .remove(0);
+            let params = SearchParams {
+                k: depth,
+                ..query.params.clone()
+            };
+            semantic = index
+                .search(&q, &params, filter.as_ref())
+                .map_err(|source| IngestError::Index {
+                    path: index.dir().to_path_buf(),
+                    source,
+                })?
+                .into_iter()
+                .map(|h| (h.key, f64::from(h.score)))
+                .collect();
+        }
+    }
+    let mut lexical: Vec<(u64, f64)> = Vec::new();
+    if query.mode != SearchMode::Semantic {
+        // Read deeper when filtering, since the filter applies after ranking.
+        let limit = if filter.is_some() { depth * 8 } else { depth };
+        lexical = manifest.lexical(name, query.text, limit)?;
+        if let Some(f) = &filter {
+            lexical.retain(|(key, _)| f.contains(key));
+        }
+        lexical.truncate(depth);
+    }
+
+    let ranked = fuse(query.mode, &semantic, &lexical);
+    let sem_rank: HashMap<u64, usize> = rank_map(&semantic);
+    let lex_rank: HashMap<u64, usize> = rank_map(&lexical);
+    let mut hits = Vec::new();
+    for (key, score) in ranked {
+        for chunk in manifest.chunks_of(name, key)? {
+            let lang_ok = language.as_deref().is_none_or(|l| {
+                chunk
+                    .language
+                    .as_deref()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(l))
+            });
+            if !lang_ok || !path_matches(query.path_glob, &chunk.path) {
+                continue;
+            }
+            hits.push(Hit {
+                index: name.to_string(),
+                score,
+                semantic_rank: sem_rank.get(&key).copied(),
+                lexical_rank: lex_rank.get(&key).copied(),
+                chunk,
+            });
+        }
+        if hits.len() >= k {
+            break;
+        }
+    }
+    hits.truncate(k);
+    Ok(hits)
+}
+
+fn rank_map(list: &[(u64, f64)]) -> HashMap<u64, usize> {
+    list.iter()
+        .enumerate()
+        .map(|(i, (key, _))| (*key, i + 1))
+        .collect()
+}
+
+/// One ranked list of content keys from the semantic and lexical lists, best first.
+pub fn fuse(mode: SearchMode, semantic: &[(u64, f64)], lexical: &[(u64, f64)]) -> Vec<(u64, f64)> {
+    match mode {
+        SearchMode::Semantic => semantic.to_vec(),
+        SearchMode::Lexical => lexical.to_vec(),
+        SearchMode::Hybrid => {
+            let mut scores: HashMap<u64, f64> = HashMap::new();
+            for (list, weight) in [(semantic, 1.0), (lexical, LEXICAL_WEIGHT)] {
+                for (i, (key, _)) in list.iter().enumerate() {
+                    *scores.entry(*key).or_default() += weight / (RRF_K + (i + 1) as f64);
+                }
+            }
+            let mut out: Vec<(u64, f64)> = scores.into_iter().collect();
+            out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            out
+        }
+    }
+}
+
+/// Whether `path` matches `glob` the way SQLite's GLOB does for the filter (`*` and
+/// `?` also match `/`); no glob matches everything.
+pub fn path_matches(glob: Option<&str>, path: &Path) -> bool {
+    fn matches(p: &[char], s: &[char]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some('*'), _) => matches(&p[1..], s) || (!s.is_empty() && matches(p, &s[1..])),
+            (Some('?'), Some(_)) => matches(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => matches(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    let Some(glob) = glob else { return true };
+    let p: Vec<char> = glob.chars().collect();
+    let s: Vec<char> = path.to_string_lossy().chars().collect();
+    matches(&p, &s)
+}
+
+/// The `n` lines of `text` sharing the most words with `query` (ties: earlier first),
+/// in text order, with their 0-based line numbers: the snippet shown for a hit.
+pub fn best_lines<'t>(text: &'t str, query: &str, n: usize) -> Vec<(usize, &'t str)> {
+    let words = |s: &str| -> HashSet<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() > 1)
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let q = words(query);
+    let mut scored: Vec<(usize, usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (words(l).intersection(&q).count(), i, l))
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.truncate(n);
+    scored.sort_by_key(|s| s.1);
+    scored.into_iter().map(|(_, i, l)| (i, l)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hybrid_fusion_rewards_agreement() {
+        let semantic = [(1, 0.9), (2, 0.8), (3, 0.7)];
+        let lexical = [(3, 12.0), (4, 11.0), (1, 5.0)];
+        let fused = fuse(SearchMode::Hybrid, &semantic, &lexical);
+        let order: Vec<u64> = fused.iter().map(|f| f.0).collect();
+        // 1: ranks 1 and 3; 3: ranks 3 and 1 (tie, lower key first); then 2, 4.
+        assert_eq!(order, [1, 3, 2, 4]);
+        assert!(fused[0].1 > fused[2].1);
+        assert_eq!(fuse(SearchMode::Lexical, &semantic, &lexical)[0].0, 3);
+        assert_eq!(fuse(SearchMode::Semantic, &semantic, &lexical)[0].0, 1);
+    }
+
+    #[test]
+    fn globs_match_like_sqlite() {
+        let p = Path::new("/src/pkg/reader.py");
+        assert!(path_matches(Some("*/pkg/*.py"), p));
+        assert!(path_matches(Some("*reader*"), p));
+        assert!(!path_matches(Some("*.md"), p));
+        assert!(path_matches(None, p));
+    }
+
+    #[test]
+    fn snippets_are_the_lines_sharing_most_query_words() {
+        let text = "def f():\n    x = 1\n    # parse the page range\n    return page\n";
+        let lines = best_lines(text, "page range parser", 2);
+        assert_eq!(
+            lines,
+            [(2, "    # parse the page range"), (3, "    return page")]
+        );
+        assert!("x".parse::<SearchMode>().is_err());
+        assert_eq!("lexical".parse::<SearchMode>(), Ok(SearchMode::Lexical));
+    }
+}

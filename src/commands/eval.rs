@@ -1,0 +1,174 @@
+//! `plait eval SET --corpus DIR`: ingest the corpus a labelled query set refers to, then
+//! score every search mode with recall@10, MRR@10 and nDCG@10 (and time the queries).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use plait_colbert::SearchParams;
+use plait_ingest::eval::{mean, ranked_files, score, EvalSet, Scores};
+use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, Query, SearchMode};
+
+use crate::assets::Home;
+use crate::commands::{runtime, search};
+
+/// Chunks retrieved per query before reducing them to distinct files.
+const RETRIEVE: usize = 50;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Labelled query set (TOML), e.g. tests/eval/pypdf.toml
+    #[arg(value_name = "SET")]
+    set: PathBuf,
+    /// The corpus folder the labels refer to; it is ingested (incrementally) first
+    #[arg(long, value_name = "DIR")]
+    corpus: PathBuf,
+    /// Index root for the corpus [default: ./indexes]
+    #[arg(long, value_name = "DIR")]
+    index_dir: Option<PathBuf>,
+    /// Modes to score, comma-separated
+    #[arg(long, value_delimiter = ',', default_value = "semantic,lexical,hybrid", value_parser = parse_mode)]
+    modes: Vec<SearchMode>,
+    /// Also print each query's scores
+    #[arg(long)]
+    verbose: bool,
+    /// Print the scores as one JSON object
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    models: runtime::ModelOpts,
+}
+
+fn parse_mode(s: &str) -> Result<SearchMode, String> {
+    s.parse()
+}
+
+#[allow(clippy::print_stderr)]
+pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.set)
+        .with_context(|| format!("reading {}", args.set.display()))?;
+    let set =
+        EvalSet::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.set.display()))?;
+    anyhow::ensure!(
+        args.corpus.is_dir(),
+        "{} is not a folder: give the corpus of {} (`{}`)",
+        args.corpus.display(),
+        args.set.display(),
+        set.corpus
+    );
+    let corpus = std::fs::canonicalize(&args.corpus)?;
+    let root = runtime::index_root(args.index_dir.clone());
+    let encoders = runtime::Encoders::load(home, &args.models)?;
+    let pdfium = runtime::pdfium(home)?;
+    let config = IngestConfig {
+        index_root: root.clone(),
+        discover: DiscoverConfig::default(),
+        budget: ChunkBudget::default(),
+        index: plait_colbert::IndexConfig::default(),
+    };
+    let started = Instant::now();
+    let report = Ingester::new(config, &*encoders.code, &*encoders.docs, Some(&pdfium))
+        .with_cancel(runtime::stop_flag())
+        .run(std::slice::from_ref(&corpus), &|_| {})?;
+    anyhow::ensure!(!report.cancelled, "stopped while ingesting the corpus");
+    eprintln!(
+        "plait eval: corpus {} in {}: {} files, {} chunks encoded, {} reused ({:.1} s)",
+        corpus.display(),
+        root.display(),
+        report.files_added + report.files_changed + report.files_unchanged,
+        report.chunks_encoded,
+        report.chunks_reused,
+        started.elapsed().as_secs_f64()
+    );
+
+    let mut out = std::io::stdout().lock();
+    let mut results = serde_json::Map::new();
+    if !args.json {
+        writeln!(
+            out,
+            "{} queries from {} ({})\nmode       recall@10  MRR@10  nDCG@10   ms/query (mean, p95)",
+            set.query.len(),
+            args.set.display(),
+            set.corpus
+        )?;
+    }
+    for &mode in &args.modes {
+        let mut per_query: Vec<Scores> = Vec::new();
+        let mut times = Vec::new();
+        let mut details = Vec::new();
+        for q in &set.query {
+            let query = Query {
+                text: &q.text,
+                k: RETRIEVE,
+                path_glob: None,
+                language: None,
+                mode,
+                params: SearchParams::default(),
+            };
+            let t = Instant::now();
+            let hits = search::search_root(&root, &[q.index.as_str()], &encoders, &query)?;
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            let files = ranked_files(&hits, &corpus);
+            let s = score(&files, &q.relevant);
+            per_query.push(s);
+            details.push(serde_json::json!({
+                "query": q.text,
+                "index": q.index,
+                "scores": s,
+                "top": files.iter().take(3).collect::<Vec<_>>(),
+            }));
+            if args.verbose && !args.json {
+                writeln!(
+                    out,
+                    "  {mode:<8} {:>5.2} {:>5.2} {:>5.2}  {}  -> {}",
+                    s.recall,
+                    s.reciprocal_rank,
+                    s.ndcg,
+                    q.text,
+                    files.first().map_or("(nothing)", String::as_str)
+                )?;
+            }
+        }
+        let m = mean(&per_query);
+        times.sort_by(f64::total_cmp);
+        let mean_ms = times.iter().sum::<f64>() / times.len().max(1) as f64;
+        let p95 = times
+            .get(((times.len().max(1) - 1) as f64 * 0.95).round() as usize)
+            .copied()
+            .unwrap_or(0.0);
+        if args.json {
+            results.insert(
+                mode.to_string(),
+                serde_json::json!({
+                    "recall_at_10": m.recall,
+                    "mrr_at_10": m.reciprocal_rank,
+                    "ndcg_at_10": m.ndcg,
+                    "mean_ms": mean_ms,
+                    "p95_ms": p95,
+                    "queries": details,
+                }),
+            );
+        } else {
+            writeln!(
+                out,
+                "{:<10} {:>9.3}  {:>6.3}  {:>7.3}   {mean_ms:.1}, {p95:.1}",
+                mode.to_string(),
+                m.recall,
+                m.reciprocal_rank,
+                m.ndcg
+            )?;
+        }
+    }
+    if args.json {
+        let v = serde_json::json!({
+            "set": args.set,
+            "corpus": set.corpus,
+            "queries": set.query.len(),
+            "modes": results,
+        });
+        writeln!(out, "{v}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,78 @@
+//! `plait eval`: a labelled set over the quick-start sample is ingested and scored in
+//! every mode.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+mod support {
+    pub mod assets;
+}
+
+use std::process::Command;
+
+use support::assets;
+
+#[test]
+fn eval_scores_every_mode_and_rejects_a_bad_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let set = tmp.path().join("set.toml");
+    std::fs::write(
+        &set,
+        r#"corpus = "quickstart sample"
+[[query]]
+index = "code"
+text = "parse a page range like 1:3"
+relevant = ["code/pagerange.py"]
+
+[[query]]
+index = "code"
+text = "paper sizes"
+relevant = ["code/papersizes.py"]
+
+[[query]]
+index = "docs"
+text = "siege of Vicksburg"
+relevant = ["docs/Seige_of_Vicksburg_Sample_OCR.pdf"]
+"#,
+    )
+    .unwrap();
+    let run = |set: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_plait"))
+            .arg("eval")
+            .arg(set)
+            .arg("--corpus")
+            .arg(assets::asset("samples/quickstart"))
+            .arg("--index-dir")
+            .arg(tmp.path().join("idx"))
+            .arg("--json")
+            .env("PLAIT_HOME", assets::home())
+            .output()
+            .unwrap()
+    };
+    let o = run(&set);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["queries"], 3);
+    for mode in ["semantic", "lexical", "hybrid"] {
+        let m = &v["modes"][mode];
+        let recall = m["recall_at_10"].as_f64().unwrap();
+        let mrr = m["mrr_at_10"].as_f64().unwrap();
+        // Three unambiguous queries over a 7-file corpus: each mode must find them.
+        assert!(recall > 0.99, "{mode}: {m}");
+        assert!(mrr > 0.5, "{mode}: {m}");
+        assert_eq!(m["queries"].as_array().unwrap().len(), 3);
+    }
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "corpus = \"x\"\n[[query]]\nindex = \"src\"\ntext = \"q\"\nrelevant = [\"a\"]\n",
+    )
+    .unwrap();
+    let o = run(&bad);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("`code` or `docs`"),
+        "{err}"
+    );
+}
