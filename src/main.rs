@@ -2,6 +2,7 @@
 
 mod assets;
 mod commands;
+mod http;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,7 +44,7 @@ enum Command {
     /// Score search quality on a labelled query set (recall@10, MRR@10, nDCG@10 per mode)
     Eval(commands::eval::Args),
     /// Serve the code index on 127.0.0.1:8088 and the docs index on 127.0.0.1:8089
-    Serve(commands::pending::ServeArgs),
+    Serve(commands::serve::Args),
     /// Print the text of a PDF or image per page, OCR'ing scanned pages
     Ocr(commands::pending::FileArgs),
     /// Summarize a PDF, Markdown or text file with page citations
@@ -60,7 +61,7 @@ fn main() -> ExitCode {
         Command::Watch(args) => commands::watch::run(&home, &args),
         Command::Search(args) => commands::search::run(&home, &args),
         Command::Eval(args) => commands::eval::run(&home, &args),
-        Command::Serve(_) => commands::pending::not_yet("serve", 4),
+        Command::Serve(args) => commands::serve::run(&home, &args),
         Command::Ocr(_) => commands::pending::not_yet("ocr", 6),
         Command::Summarize(_) => commands::pending::not_yet("summarize", 7),
         Command::Models(_) => commands::pending::not_yet("models", 7),

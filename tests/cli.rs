@@ -150,7 +150,6 @@ fn doctor_reports_a_runtime_that_cannot_load() {
 fn commands_not_landed_say_so_and_exit_69() {
     let home = assets::home();
     for args in [
-        vec!["serve"],
         vec!["ocr", "x.pdf"],
         vec!["summarize", "x.pdf"],
         vec!["models"],

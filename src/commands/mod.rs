@@ -6,4 +6,5 @@ pub mod ingest;
 pub mod pending;
 pub mod runtime;
 pub mod search;
+pub mod serve;
 pub mod watch;

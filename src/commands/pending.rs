@@ -9,9 +9,6 @@ use anyhow::Result;
 pub const NOT_AVAILABLE: u8 = 69;
 
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs {}
-
-#[derive(Debug, clap::Args)]
 pub struct FileArgs {
     /// The file to read
     #[arg(value_name = "FILE")]

@@ -354,6 +354,18 @@ impl Manifest {
         Ok(out)
     }
 
+    /// Number of files with at least one chunk in an index.
+    pub fn file_count(&self, index: &str) -> Result<usize> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(DISTINCT path) FROM chunks WHERE idx = ?1",
+                params![index],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as usize)
+            .map_err(|e| self.err(e))
+    }
+
     /// Number of chunk locations and of distinct contents in an index.
     pub fn counts(&self, index: &str) -> Result<(usize, usize)> {
         let q = |sql: &str| -> Result<usize> {

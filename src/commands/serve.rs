@@ -1,0 +1,209 @@
+//! `plait serve`: the code index on 127.0.0.1:8088 and the docs index on 127.0.0.1:8089
+//! (one process), optionally watching folders and ingesting changes in-process.
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, WatchConfig, WatchEvent};
+
+use crate::assets::Home;
+use crate::commands::runtime;
+use crate::http::{router, ApiState};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
+    #[arg(long, value_name = "DIR")]
+    index_dir: Option<PathBuf>,
+    /// Address to listen on; anything but loopback requires a token
+    #[arg(long, default_value = "127.0.0.1", value_name = "IP")]
+    host: IpAddr,
+    /// Port of the code index (0: any free port)
+    #[arg(long, default_value_t = 8088, value_name = "PORT")]
+    code_port: u16,
+    /// Port of the docs index (0: any free port)
+    #[arg(long, default_value_t = 8089, value_name = "PORT")]
+    docs_port: u16,
+    /// Bearer token every request must carry (prefer --token-file: arguments are visible to other users)
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+    /// File holding the bearer token (first line)
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Also watch these folders and ingest their changes while serving
+    #[arg(long = "watch", value_name = "DIR")]
+    watch: Vec<PathBuf>,
+    #[command(flatten)]
+    models: runtime::ModelOpts,
+}
+
+#[allow(clippy::print_stderr)]
+pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    let token = match (&args.token, &args.token_file) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(f)) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("reading the token file {}", f.display()))?
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        ),
+        (None, None) => None,
+    };
+    if let Some(t) = &token {
+        anyhow::ensure!(t.len() >= 16, "the token is shorter than 16 characters; use a long random one (e.g. `openssl rand -hex 32`)");
+    }
+    anyhow::ensure!(
+        args.host.is_loopback() || token.is_some(),
+        "listening on {} exposes the indexes beyond this machine: give --token-file FILE (or --token) so every request must carry it",
+        args.host
+    );
+    for d in &args.watch {
+        anyhow::ensure!(
+            d.is_dir(),
+            "{} is not a folder (--watch takes folders)",
+            d.display()
+        );
+    }
+    let root = runtime::index_root(args.index_dir.clone());
+    std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    let encoders = runtime::Encoders::load(home, &args.models)?;
+    let stop = Arc::new(AtomicBool::new(false));
+
+    let watcher = if args.watch.is_empty() {
+        None
+    } else {
+        let pdfium = runtime::pdfium(home)?;
+        let config = IngestConfig {
+            index_root: root.clone(),
+            discover: DiscoverConfig::default(),
+            budget: ChunkBudget::default(),
+            index: plait_colbert::IndexConfig::default(),
+        };
+        let (code, docs) = (encoders.code.clone(), encoders.docs.clone());
+        let dirs = args.watch.clone();
+        let stop = stop.clone();
+        Some(std::thread::spawn(move || {
+            let ingester = Ingester::new(config, &*code, &*docs, Some(&pdfium)).with_cancel(&stop);
+            let mut on_event = |e: WatchEvent<'_>| match e {
+                WatchEvent::Synced {
+                    report, elapsed, ..
+                } if report.files_added + report.files_changed + report.files_removed > 0 => {
+                    eprintln!(
+                        "plait serve: synced {} added, {} changed, {} removed; {} chunks encoded in {:.2} s",
+                        report.files_added, report.files_changed, report.files_removed,
+                        report.chunks_encoded, elapsed.as_secs_f64()
+                    );
+                }
+                WatchEvent::Failed { error, .. } => eprintln!("plait serve: watch: {error}"),
+                _ => {}
+            };
+            if let Err(e) = plait_ingest::watch(
+                &ingester,
+                &dirs,
+                &WatchConfig::default(),
+                &stop,
+                &mut on_event,
+            ) {
+                eprintln!("plait serve: the watcher stopped: {e}");
+            }
+        }))
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async {
+        let code = Arc::new(ApiState::new(
+            plait_ingest::CODE,
+            root.clone(),
+            encoders.code.clone(),
+            token.clone(),
+        ));
+        let docs = Arc::new(ApiState::new(
+            plait_ingest::DOCS,
+            root.clone(),
+            encoders.docs.clone(),
+            token.clone(),
+        ));
+        let bind = |port: u16| async move {
+            let addr = SocketAddr::new(args.host, port);
+            tokio::net::TcpListener::bind(addr).await.with_context(|| {
+                format!(
+                    "cannot listen on {addr} (in use? pick another with --code-port/--docs-port)"
+                )
+            })
+        };
+        let code_listener = bind(args.code_port).await?;
+        let docs_listener = bind(args.docs_port).await?;
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "plait serve: code index on http://{}",
+                code_listener.local_addr()?
+            )?;
+            writeln!(
+                out,
+                "plait serve: docs index on http://{}",
+                docs_listener.local_addr()?
+            )?;
+            out.flush()?;
+        }
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let shutdown = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|&s| s).await;
+        };
+        let code_server =
+            axum::serve(code_listener, router(code)).with_graceful_shutdown(shutdown(rx.clone()));
+        let docs_server =
+            axum::serve(docs_listener, router(docs)).with_graceful_shutdown(shutdown(rx));
+        let signals = async move {
+            wait_for_signal().await;
+            eprintln!("plait serve: shutting down (finishing requests in flight)");
+            let _ = tx.send(true);
+        };
+        let (a, b, ()) = tokio::join!(code_server, docs_server, signals);
+        a?;
+        b?;
+        anyhow::Ok(())
+    });
+    stop.store(true, Ordering::SeqCst);
+    if let Some(w) = watcher {
+        let _ = w.join();
+    }
+    result?;
+    eprintln!("plait serve: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,449 @@
+//! The HTTP API of one index (`plait serve` runs one per index): health, status, search
+//! and its OpenAPI document. Glue: searching is `plait_ingest::search_index`.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use plait_colbert::{Encoder, Index, OnnxEncoder, SearchParams};
+use plait_ingest::manifest::Manifest;
+use plait_ingest::{search_index, Query, SearchMode};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY: usize = 64 * 1024;
+/// Longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 2000;
+/// Results per request are capped at this.
+pub const MAX_K: usize = 100;
+
+/// What one index's server holds.
+pub struct ApiState {
+    /// `code` or `docs`.
+    pub name: &'static str,
+    /// The index root (manifest and both index directories).
+    pub root: PathBuf,
+    /// The encoder the index was built with.
+    pub encoder: Arc<OnnxEncoder>,
+    /// Bearer token every request must carry, when set.
+    pub token: Option<String>,
+    /// The last opened snapshot and the `CURRENT` it was opened at.
+    snapshot: Mutex<Option<(String, Arc<Index>)>>,
+}
+
+impl ApiState {
+    pub fn new(
+        name: &'static str,
+        root: PathBuf,
+        encoder: Arc<OnnxEncoder>,
+        token: Option<String>,
+    ) -> Self {
+        Self {
+            name,
+            root,
+            encoder,
+            token,
+            snapshot: Mutex::new(None),
+        }
+    }
+
+    /// The committed index as of now: the cached snapshot while `CURRENT` is unchanged,
+    /// else a newly opened one. Each request searches one snapshot from start to end.
+    fn index(&self) -> Result<Option<Arc<Index>>, ApiError> {
+        let dir = self.root.join(self.name);
+        let Ok(current) = std::fs::read_to_string(dir.join("CURRENT")) else {
+            return Ok(None);
+        };
+        let mut cached = self.snapshot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, index)) = cached.as_ref() {
+            if *at == current {
+                return Ok(Some(index.clone()));
+            }
+        }
+        let index = match Index::open(&dir) {
+            Ok(i) => Arc::new(i),
+            Err(plait_colbert::ColbertError::NoIndex { .. }) => return Ok(None),
+            Err(e) => return Err(ApiError::internal(e.to_string())),
+        };
+        *cached = Some((current, index.clone()));
+        Ok(Some(index))
+    }
+}
+
+/// An error answer: status and `{"error": "..."}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+    fn internal(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: message.into(),
+        }
+    }
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong and what to do.
+    pub error: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(ErrorBody {
+                error: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// A search request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchRequest {
+    /// The query text (1 to 2000 characters).
+    pub query: String,
+    /// Results wanted (default 10, at most 100).
+    #[serde(default)]
+    pub k: Option<usize>,
+    /// Only files whose path matches this glob (`*` and `?` also match `/`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Only code in this language (e.g. `python`).
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// `semantic` (default), `lexical` or `hybrid`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub mode: Option<SearchMode>,
+    /// PLAID search settings; omitted ones keep their defaults.
+    #[serde(default)]
+    pub params: Option<SearchParamsBody>,
+}
+
+/// Overrides of the PLAID search settings.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParamsBody {
+    /// Centroids probed per query token (1 to 64).
+    pub n_ivf_probe: Option<usize>,
+    /// Centroid pruning threshold (a cosine; omit for the default).
+    pub centroid_score_threshold: Option<f32>,
+    /// Candidates re-scored exactly (1 to 4096).
+    pub n_full_scores: Option<usize>,
+}
+
+/// One result.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResult {
+    pub path: String,
+    pub start_line: Option<usize>,
+    pub end_line: Option<usize>,
+    pub page: Option<usize>,
+    pub symbol: Option<String>,
+    pub kind: String,
+    pub language: Option<String>,
+    pub score: f64,
+    pub text: String,
+}
+
+/// The answer to a search.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResponse {
+    pub index: String,
+    pub mode: String,
+    pub took_ms: f64,
+    pub results: Vec<SearchResult>,
+}
+
+/// The state of the index.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusResponse {
+    pub index: String,
+    /// Distinct chunk contents in the index.
+    pub documents: usize,
+    /// Chunk locations (a content can sit in several files).
+    pub chunks: usize,
+    /// Files with at least one chunk in this index.
+    pub files: usize,
+    /// The committed generation (`metadata-N.json`) searches read now.
+    pub last_commit: Option<String>,
+    /// When it was committed (seconds since the epoch).
+    pub last_commit_unix: Option<u64>,
+    /// The encoder that built the index.
+    pub model: Option<String>,
+}
+
+/// The health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthResponse {
+    pub status: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "plait index server",
+        description = "Search one plait index (code on :8088, docs on :8089 by default)."
+    ),
+    paths(health, status, search),
+    components(schemas(
+        SearchRequest,
+        SearchParamsBody,
+        SearchResponse,
+        SearchResult,
+        StatusResponse,
+        HealthResponse,
+        ErrorBody
+    ))
+)]
+struct ApiDoc;
+
+/// The OpenAPI 3 document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The router of one index's server, with auth, panic catching and JSON errors.
+pub fn router(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/status", get(status))
+        .route("/search", post(search))
+        .route("/openapi.json", get(openapi_json))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
+        .with_state(state)
+}
+
+fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::internal("internal error while answering (the server keeps running)").into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        message: "no such endpoint: GET /health, GET /status, POST /search, GET /openapi.json"
+            .into(),
+    }
+}
+
+async fn auth(State(state): State<Arc<ApiState>>, request: Request, next: Next) -> Response {
+    if let Some(token) = &state.token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
+            return ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                message: "missing or wrong bearer token (Authorization: Bearer <token>)".into(),
+            }
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[utoipa::path(get, path = "/health", responses((status = 200, body = HealthResponse)))]
+async fn health() -> Json<HealthResponse> {
+    Json(HealthResponse {
+        status: "ok".into(),
+    })
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
+}
+
+#[utoipa::path(get, path = "/status", responses((status = 200, body = StatusResponse), (status = 500, body = ErrorBody)))]
+async fn status(State(state): State<Arc<ApiState>>) -> Result<Json<StatusResponse>, ApiError> {
+    tokio::task::spawn_blocking(move || status_blocking(&state))
+        .await
+        .map_err(|_| ApiError::internal("the status task failed"))?
+}
+
+fn status_blocking(state: &ApiState) -> Result<Json<StatusResponse>, ApiError> {
+    let manifest = Manifest::open(&state.root).map_err(|e| ApiError::internal(e.to_string()))?;
+    let (chunks, _) = manifest
+        .counts(state.name)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let files = manifest
+        .file_count(state.name)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let index = state.index()?;
+    let current = state.root.join(state.name).join("CURRENT");
+    let last_commit_unix = std::fs::metadata(&current)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
+    Ok(Json(StatusResponse {
+        index: state.name.into(),
+        documents: index.as_ref().map_or(0, |i| i.num_documents()),
+        chunks,
+        files,
+        last_commit: std::fs::read_to_string(&current)
+            .ok()
+            .map(|s| s.trim().to_string()),
+        last_commit_unix,
+        model: index.as_ref().and_then(|i| i.manifest().model.clone()),
+    }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/search",
+    request_body = SearchRequest,
+    responses(
+        (status = 200, body = SearchResponse),
+        (status = 400, body = ErrorBody, description = "malformed JSON, unknown field, empty or too long query, bad k or params"),
+        (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody)
+    )
+)]
+async fn search(
+    State(state): State<Arc<ApiState>>,
+    body: Body,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!("request body larger than {MAX_BODY} bytes"),
+        })?;
+    let request: SearchRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid search request: {e}")))?;
+    validate(&request)?;
+    tokio::task::spawn_blocking(move || search_blocking(&state, &request))
+        .await
+        .map_err(|_| ApiError::internal("internal error while searching"))?
+}
+
+fn validate(r: &SearchRequest) -> Result<(), ApiError> {
+    let chars = r.query.chars().count();
+    if r.query.trim().is_empty() {
+        return Err(ApiError::bad_request("`query` is empty"));
+    }
+    if chars > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "`query` has {chars} characters; at most {MAX_QUERY_CHARS}"
+        )));
+    }
+    if r.k == Some(0) {
+        return Err(ApiError::bad_request("`k` must be at least 1"));
+    }
+    if let Some(p) = &r.params {
+        if p.n_ivf_probe.is_some_and(|n| !(1..=64).contains(&n)) {
+            return Err(ApiError::bad_request(
+                "`params.n_ivf_probe` must be 1 to 64",
+            ));
+        }
+        if p.n_full_scores.is_some_and(|n| !(1..=4096).contains(&n)) {
+            return Err(ApiError::bad_request(
+                "`params.n_full_scores` must be 1 to 4096",
+            ));
+        }
+        if p.centroid_score_threshold
+            .is_some_and(|t| !t.is_finite() || !(-1.0..=1.0).contains(&t))
+        {
+            return Err(ApiError::bad_request(
+                "`params.centroid_score_threshold` must be a cosine in [-1, 1]",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn search_blocking(state: &ApiState, r: &SearchRequest) -> Result<Json<SearchResponse>, ApiError> {
+    let started = Instant::now();
+    let index = state.index()?;
+    if let Some(built_with) = index.as_ref().and_then(|i| i.manifest().model.clone()) {
+        let model = state.encoder.model_name();
+        if built_with != model {
+            return Err(ApiError::internal(format!(
+                "the {} index was built with `{built_with}` but the server runs `{model}`; restart with --{}-model",
+                state.name, state.name
+            )));
+        }
+    }
+    let manifest = Manifest::open(&state.root).map_err(|e| ApiError::internal(e.to_string()))?;
+    let defaults = SearchParams::default();
+    let p = r.params.as_ref();
+    let mode = r.mode.unwrap_or_default();
+    let query = Query {
+        text: &r.query,
+        k: r.k.unwrap_or(10).min(MAX_K),
+        path_glob: r.path.as_deref(),
+        language: r.lang.as_deref(),
+        mode,
+        params: SearchParams {
+            n_ivf_probe: p
+                .and_then(|p| p.n_ivf_probe)
+                .unwrap_or(defaults.n_ivf_probe),
+            centroid_score_threshold: p
+                .and_then(|p| p.centroid_score_threshold)
+                .or(defaults.centroid_score_threshold),
+            n_full_scores: p
+                .and_then(|p| p.n_full_scores)
+                .unwrap_or(defaults.n_full_scores),
+            ..defaults
+        },
+    };
+    let hits = search_index(
+        &manifest,
+        state.name,
+        index.as_deref(),
+        &*state.encoder,
+        &query,
+    )
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    let results = hits
+        .into_iter()
+        .map(|h| SearchResult {
+            path: h.chunk.path.to_string_lossy().into_owned(),
+            start_line: h.chunk.lines.map(|l| l.0),
+            end_line: h.chunk.lines.map(|l| l.1),
+            page: h.chunk.page,
+            symbol: h.chunk.symbol,
+            kind: h.chunk.kind,
+            language: h.chunk.language,
+            score: h.score,
+            text: h.chunk.text,
+        })
+        .collect();
+    Ok(Json(SearchResponse {
+        index: state.name.into(),
+        mode: mode.to_string(),
+        took_ms: started.elapsed().as_secs_f64() * 1e3,
+        results,
+    }))
+}
