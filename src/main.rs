@@ -3,6 +3,7 @@
 mod assets;
 mod commands;
 mod http;
+mod mcp;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +46,8 @@ enum Command {
     Eval(commands::eval::Args),
     /// Serve the code index on 127.0.0.1:8088 and the docs index on 127.0.0.1:8089
     Serve(commands::serve::Args),
+    /// Serve both indexes to agents over the Model Context Protocol on stdio
+    Mcp(commands::mcp::Args),
     /// Print the text of a PDF or image per page, OCR'ing scanned pages
     Ocr(commands::pending::FileArgs),
     /// Summarize a PDF, Markdown or text file with page citations
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Search(args) => commands::search::run(&home, &args),
         Command::Eval(args) => commands::eval::run(&home, &args),
         Command::Serve(args) => commands::serve::run(&home, &args),
+        Command::Mcp(args) => commands::mcp::run(&home, &args),
         Command::Ocr(_) => commands::pending::not_yet("ocr", 6),
         Command::Summarize(_) => commands::pending::not_yet("summarize", 7),
         Command::Models(_) => commands::pending::not_yet("models", 7),

@@ -46,6 +46,8 @@ fn help_lists_every_command() {
         "watch",
         "search",
         "serve",
+        "mcp",
+        "eval",
         "ocr",
         "summarize",
         "models",

@@ -1,0 +1,42 @@
+//! `plait mcp`: serve the indexes to agents over the Model Context Protocol (stdio).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use rmcp::ServiceExt;
+
+use crate::assets::Home;
+use crate::commands::runtime;
+use crate::mcp::PlaitMcp;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
+    #[arg(long, value_name = "DIR")]
+    index_dir: Option<PathBuf>,
+    #[command(flatten)]
+    models: runtime::ModelOpts,
+}
+
+#[allow(clippy::print_stderr)]
+pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    let root = runtime::index_root(args.index_dir.clone());
+    let encoders = runtime::Encoders::load(home, &args.models)?;
+    let server = PlaitMcp::new(root.clone(), encoders.code.clone(), encoders.docs.clone());
+    eprintln!("plait mcp: serving {} over stdio", root.display());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let service = server
+            .serve(rmcp::transport::stdio())
+            .await
+            .context("starting the MCP session on stdio")?;
+        service.waiting().await.context("the MCP session failed")?;
+        anyhow::Ok(())
+    })?;
+    eprintln!("plait mcp: client disconnected");
+    Ok(ExitCode::SUCCESS)
+}
