@@ -157,6 +157,8 @@ class Fetcher:
         dest = self.home / asset["path"]
         if dest.exists() and sha256_file(dest) == asset["sha256"]:
             return "present"
+        if asset.get("generator"):
+            return "pending"
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".partial-", dir=dest.parent)
         tmp = Path(tmp_name)
@@ -182,6 +184,36 @@ class Fetcher:
             shutil.rmtree(self.downloads)
 
 
+def generate(home: Path, gen: dict, index_url: str) -> None:
+    """Runs a repository script that derives assets from other assets, in a private venv
+    under HOME with exactly the pinned packages."""
+    venv = home / "tools-venv"
+    python = venv / "bin" / "python"
+    stamp = venv / "requirements.txt"
+    wanted = "\n".join(gen["requirements"]) + "\n"
+    if not (python.exists() and stamp.exists() and stamp.read_text() == wanted):
+        say(f"creating {venv} with {', '.join(gen['requirements'])}")
+        shutil.rmtree(venv, ignore_errors=True)
+        res = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)
+        if res.returncode != 0:
+            sys.stderr.write(res.stdout + res.stderr)
+            sys.exit("setup: error: cannot create a Python venv; install the Debian package "
+                     "python3-venv and run scripts/setup again")
+        res = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--index-url", index_url,
+                              *gen["requirements"]], capture_output=True, text=True)
+        if res.returncode != 0:
+            sys.stderr.write(res.stdout + res.stderr)
+            sys.exit(f"setup: error: pip could not install {gen['requirements']}; check the network "
+                     "and run scripts/setup again")
+        stamp.write_text(wanted)
+    say(f"running {gen['script']}")
+    res = subprocess.run([str(python), str(REPO / gen["script"]), *[str(home / a) for a in gen["args"]]],
+                         capture_output=True, text=True)
+    if res.returncode != 0:
+        sys.stderr.write(res.stdout + res.stderr)
+        sys.exit(f"setup: error: {gen['script']} failed")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", type=Path, required=True, help="assets directory")
@@ -195,13 +227,26 @@ def main() -> None:
     home.mkdir(parents=True, exist_ok=True)
     fetcher = Fetcher(home, lock, args.keep_downloads, args.index_url)
     installed = 0
+    pending: list[dict] = []
     for asset in lock["asset"]:
         state = fetcher.install(asset)
+        if state == "pending":
+            pending.append(asset)
+            continue
         size = (home / asset["path"]).stat().st_size
         if state == "installed":
             installed += 1
             say(f"installed {asset['path']} ({human(size)})")
     fetcher.cleanup()
+    for gen_id in dict.fromkeys(a["generator"] for a in pending):
+        generate(home, next(g for g in lock["generator"] if g["id"] == gen_id), args.index_url)
+        for asset in (a for a in pending if a["generator"] == gen_id):
+            got = sha256_file(home / asset["path"]) if (home / asset["path"]).exists() else "nothing"
+            if got != asset["sha256"]:
+                sys.exit(f"setup: error: {asset['path']} generated with sha256 {got}, expected "
+                         f"{asset['sha256']}; the generator or its pinned packages changed")
+            installed += 1
+            say(f"generated {asset['path']}")
     say(f"assets in {home}: {len(lock['asset'])} verified, {installed} newly installed")
 
 

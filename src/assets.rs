@@ -44,6 +44,9 @@ pub struct Asset {
     pub path: String,
     pub sha256: String,
     pub parts: Vec<Part>,
+    /// Set for assets derived from other assets by a repository script.
+    #[serde(default)]
+    pub generator: Option<String>,
 }
 
 impl Lock {
@@ -60,6 +63,9 @@ impl Lock {
 impl Asset {
     /// Licence of the registry package this asset comes from.
     pub fn licence(&self, lock: &Lock) -> String {
+        if self.generator.is_some() {
+            return "Apache-2.0 (derived from the default encoder)".to_string();
+        }
         match self.parts.first().map(|p| p.source.as_str()) {
             Some("repo") | None => "MIT OR Apache-2.0".to_string(),
             Some(id) => lock
@@ -70,6 +76,9 @@ impl Asset {
 
     /// "package version" of the registry file(s) this asset comes from.
     pub fn origin(&self, lock: &Lock) -> String {
+        if let Some(g) = &self.generator {
+            return format!("generated ({g}, by scripts/setup)");
+        }
         match self.parts.first().map(|p| p.source.as_str()) {
             Some("repo") | None => "plait repository".to_string(),
             Some(id) => {
