@@ -26,7 +26,7 @@ pub struct SearchParams {
 
 /// Defaults tuned on the shared synthetic benchmark (`cargo bench -p plait-colbert --bench
 /// index -- --sweep`, 10k documents, 1M vectors): the fastest setting at recall@10 ≥ 0.95
-/// against exact MaxSim. Pruning centroids below 0.27 not only saves time, it ranks the
+/// against exact MaxSim (0.951; re-scoring 256 instead of 192 gains nothing there). Pruning centroids below 0.27 not only saves time, it ranks the
 /// candidates better than full centroid interaction does (noise from weak centroids).
 impl Default for SearchParams {
     fn default() -> Self {
@@ -34,7 +34,7 @@ impl Default for SearchParams {
             k: 10,
             n_ivf_probe: 2,
             centroid_score_threshold: Some(0.27),
-            n_full_scores: 256,
+            n_full_scores: 192,
         }
     }
 }
@@ -188,11 +188,24 @@ impl Index {
         // Probe: the top n_ivf_probe centroids of every query token.
         let mut probed = vec![false; k];
         let probe = params.n_ivf_probe.clamp(1, k);
-        let mut order: Vec<usize> = (0..k).collect();
-        for i in 0..nq {
-            let col = |c: usize| ct[c * nq + i];
-            order.select_nth_unstable_by(probe - 1, |&a, &b| col(b).total_cmp(&col(a)));
-            for &c in &order[..probe] {
+        // Top `probe` centroids of every query token in one pass over the centroid-major
+        // scores: a small sorted list per token (probe is a handful).
+        let mut top: Vec<(f32, usize)> = vec![(f32::NEG_INFINITY, 0); nq * probe];
+        for (c, row) in ct.chunks_exact(nq).enumerate() {
+            for (i, &score) in row.iter().enumerate() {
+                let list = &mut top[i * probe..(i + 1) * probe];
+                if score > list[probe - 1].0 {
+                    let mut j = probe - 1;
+                    while j > 0 && list[j - 1].0 < score {
+                        list[j] = list[j - 1];
+                        j -= 1;
+                    }
+                    list[j] = (score, c);
+                }
+            }
+        }
+        for &(score, c) in &top {
+            if score > f32::NEG_INFINITY {
                 probed[c] = true;
             }
         }
