@@ -117,8 +117,12 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         }))
     };
 
+    // Searches run on the blocking pool. The encoder session takes one search at a time
+    // anyway, so a few threads suffice; each extra thread would also get its own malloc
+    // arena and slowly grow the resident memory under load.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(4)
         .enable_all()
         .build()?;
     let result = runtime.block_on(async {
