@@ -39,4 +39,16 @@ pub enum OcrError {
         page: usize,
         reason: String,
     },
+
+    /// An OCR model could not be loaded or run.
+    #[error("OCR model {path}: {reason}")]
+    Model { path: PathBuf, reason: String },
+
+    /// A page could not be rendered for OCR.
+    #[error("{path}: page {page} cannot be rendered: {reason}")]
+    Render {
+        path: PathBuf,
+        page: usize,
+        reason: String,
+    },
 }

@@ -4,11 +4,15 @@
 //! from a path the caller passes in ([`Pdfium::load`]); the library never reads
 //! environment variables.
 
+mod engine;
 mod error;
 mod pdf;
+mod raster;
 
+pub use engine::{reading_order, OcrEngine, OcrEngineBuilder, OcrLine, TextBox};
 pub use error::OcrError;
 pub use pdf::{PageText, PdfText, Pdfium};
+pub use raster::Raster;
 
 /// Result alias of this crate.
 pub type Result<T, E = OcrError> = std::result::Result<T, E>;

@@ -129,6 +129,56 @@ impl Pdfium {
     }
 }
 
+/// Largest page raster rendered for OCR, in pixels (a 600 DPI A3 page is ~70 M); pages
+/// declaring absurd sizes are refused instead of exhausting memory.
+pub const MAX_RENDER_PIXELS: usize = 80_000_000;
+
+impl Pdfium {
+    /// Renders page `number` (1-based) of a PDF at `dpi` for OCR.
+    pub fn render(
+        &self,
+        path: &Path,
+        number: usize,
+        dpi: f32,
+        password: Option<&str>,
+    ) -> Result<crate::Raster> {
+        let doc = self
+            .bound
+            .pdfium
+            .load_pdf_from_file(path, password)
+            .map_err(|e| open_error(path, e))?;
+        let render_err = |reason: String| OcrError::Render {
+            path: path.to_path_buf(),
+            page: number,
+            reason,
+        };
+        let index = number
+            .checked_sub(1)
+            .and_then(|i| i32::try_from(i).ok())
+            .ok_or_else(|| render_err("no such page".into()))?;
+        let page = doc
+            .pages()
+            .get(index)
+            .map_err(|e| render_err(e.to_string()))?;
+        let w = (page.width().value / 72.0 * dpi).round();
+        let h = (page.height().value / 72.0 * dpi).round();
+        if !(w >= 1.0 && h >= 1.0) || (w * h) as usize > MAX_RENDER_PIXELS {
+            return Err(render_err(format!(
+                "{w}x{h} pixels at {dpi} DPI is beyond the {MAX_RENDER_PIXELS} pixel limit"
+            )));
+        }
+        let config = pdfium_render::prelude::PdfRenderConfig::new()
+            .set_target_width(w as i32)
+            .set_maximum_height(h as i32);
+        let bitmap = page
+            .render_with_config(&config)
+            .map_err(|e| render_err(e.to_string()))?;
+        let (bw, bh) = (bitmap.width() as usize, bitmap.height() as usize);
+        crate::Raster::from_rgba(bw, bh, &bitmap.as_rgba_bytes())
+            .ok_or_else(|| render_err("unexpected bitmap size".into()))
+    }
+}
+
 fn open_error(path: &Path, e: PdfiumError) -> OcrError {
     match e {
         PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::PasswordError) => {

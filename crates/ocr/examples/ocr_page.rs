@@ -1,0 +1,38 @@
+//! Development aid: OCR one PDF page and print the lines (`cargo run --release -p plait-ocr --example ocr_page -- HOME FILE PAGE DPI`).
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    let home = std::path::PathBuf::from(&a[1]);
+    let rt = plait_colbert::OnnxRuntime::load(&home.join("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let pdf = plait_ocr::Pdfium::load(&home.join("lib/libpdfium.so")).unwrap();
+    let engine = plait_ocr::OcrEngineBuilder::new(home.join("models/ocr/ppocrv4"))
+        .threads(2)
+        .build(&rt)
+        .unwrap();
+    let t = std::time::Instant::now();
+    let img = pdf
+        .render(
+            std::path::Path::new(&a[2]),
+            a[3].parse().unwrap(),
+            a[4].parse().unwrap(),
+            None,
+        )
+        .unwrap();
+    let t_render = t.elapsed();
+    let lines = engine.recognize(&img).unwrap();
+    println!(
+        "render {:?} ({}x{}), total {:?}",
+        t_render,
+        img.width,
+        img.height,
+        t.elapsed()
+    );
+    for l in lines {
+        println!(
+            "{:.2} {:?} {}",
+            l.confidence,
+            l.bbox.map(|v| v as i32),
+            l.text
+        );
+    }
+}

@@ -1,0 +1,350 @@
+//! The OCR engine: PP-OCRv4 text detection (DB) and recognition (CTC) on ONNX Runtime,
+//! loaded once and reused for every page.
+
+mod ctc;
+mod db;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ort::session::{builder::GraphOptimizationLevel, Session};
+use ort::value::Tensor;
+use plait_colbert::OnnxRuntime;
+
+use crate::raster::Raster;
+use crate::{OcrError, Result};
+
+pub use db::TextBox;
+
+/// The longest side the detector sees; larger pages are scaled down (PaddleOCR's
+/// `limit_side_len`, raised from 960 for dense scanned pages).
+const DET_MAX_SIDE: usize = 1600;
+/// Height of a text line for the recogniser (the PP-OCRv4 model's input height).
+const REC_HEIGHT: usize = 48;
+/// Widest line crop fed to the recogniser at once, in pixels after scaling.
+const REC_MAX_WIDTH: usize = 2400;
+/// ImageNet normalisation of the detector (BGR order, as the models were trained).
+const DET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+const DET_STD: [f32; 3] = [0.229, 0.224, 0.225];
+
+/// One recognised line, in the pixel space of the image it came from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OcrLine {
+    pub text: String,
+    /// `[x0, y0, x1, y1]` in image pixels.
+    pub bbox: [f32; 4],
+    /// Mean probability of the recognised characters.
+    pub confidence: f32,
+}
+
+/// Builds an [`OcrEngine`] from the directory holding `det.onnx`, `rec.onnx` and
+/// `cls.onnx`.
+#[derive(Debug, Clone)]
+pub struct OcrEngineBuilder {
+    dir: PathBuf,
+    threads: usize,
+}
+
+impl OcrEngineBuilder {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            threads: 1,
+        }
+    }
+
+    /// Threads per model run.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Loads the models through the process's ONNX Runtime.
+    pub fn build(self, runtime: &OnnxRuntime) -> Result<OcrEngine> {
+        let det_path = self.dir.join("det.onnx");
+        let rec_path = self.dir.join("rec.onnx");
+        let det = session(runtime, &det_path, self.threads)?;
+        let rec = session(runtime, &rec_path, self.threads)?;
+        let charset = rec
+            .metadata()
+            .ok()
+            .and_then(|m| m.custom("character"))
+            .ok_or_else(|| OcrError::Model {
+                path: rec_path.clone(),
+                reason: "no `character` dictionary in the model metadata".into(),
+            })?;
+        let dict: Vec<String> = charset.lines().map(ToString::to_string).collect();
+        Ok(OcrEngine {
+            det: Mutex::new(det),
+            rec: Mutex::new(rec),
+            det_path,
+            rec_path,
+            dict,
+        })
+    }
+}
+
+fn session(runtime: &OnnxRuntime, path: &Path, threads: usize) -> Result<Session> {
+    if !path.is_file() {
+        return Err(OcrError::Model {
+            path: path.to_path_buf(),
+            reason: "missing: run scripts/setup".into(),
+        });
+    }
+    let err = |reason: String| OcrError::Model {
+        path: path.to_path_buf(),
+        reason,
+    };
+    Session::builder(runtime.environment())
+        .map_err(|e| err(e.to_string()))?
+        .with_optimization_level(GraphOptimizationLevel::All)
+        .map_err(|e| err(e.to_string()))?
+        .with_intra_threads(threads)
+        .map_err(|e| err(e.to_string()))?
+        .commit_from_file(path)
+        .map_err(|e| err(e.to_string()))
+}
+
+/// PP-OCRv4 detection and recognition, shared by concurrent callers.
+pub struct OcrEngine {
+    det: Mutex<Session>,
+    rec: Mutex<Session>,
+    det_path: PathBuf,
+    rec_path: PathBuf,
+    dict: Vec<String>,
+}
+
+impl std::fmt::Debug for OcrEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OcrEngine")
+            .field("det", &self.det_path)
+            .field("rec", &self.rec_path)
+            .field("dictionary", &self.dict.len())
+            .finish()
+    }
+}
+
+impl OcrEngine {
+    /// The text lines of an image, in reading order.
+    pub fn recognize(&self, image: &Raster) -> Result<Vec<OcrLine>> {
+        let boxes = self.detect(image)?;
+        let mut lines = Vec::with_capacity(boxes.len());
+        for b in boxes {
+            let crop = image.crop(
+                b.x0 as usize,
+                b.y0 as usize,
+                b.x1.ceil() as usize,
+                b.y1.ceil() as usize,
+            );
+            if crop.width < 2 || crop.height < 2 {
+                continue;
+            }
+            let (text, confidence) = self.read_line(&crop)?;
+            let text = text.trim().to_string();
+            if !text.is_empty() {
+                lines.push(OcrLine {
+                    text,
+                    bbox: [b.x0, b.y0, b.x1, b.y1],
+                    confidence,
+                });
+            }
+        }
+        Ok(reading_order(lines))
+    }
+
+    /// Text boxes of an image, in image pixels.
+    pub fn detect(&self, image: &Raster) -> Result<Vec<TextBox>> {
+        let scale = (DET_MAX_SIDE as f32 / image.width.max(image.height) as f32).min(1.0);
+        let round32 = |v: f32| ((v / 32.0).round() as usize * 32).max(32);
+        let (w, h) = (
+            round32(image.width as f32 * scale),
+            round32(image.height as f32 * scale),
+        );
+        let resized = image.resize(w, h);
+        let mut input = vec![0f32; 3 * w * h];
+        for (i, px) in resized.data.chunks_exact(3).enumerate() {
+            // BGR planes.
+            for (c, &v) in [px[2], px[1], px[0]].iter().enumerate() {
+                input[c * w * h + i] = (f32::from(v) / 255.0 - DET_MEAN[c]) / DET_STD[c];
+            }
+        }
+        let infer = |e: ort::Error| OcrError::Model {
+            path: self.det_path.clone(),
+            reason: e.to_string(),
+        };
+        let tensor = Tensor::from_array(([1usize, 3, h, w], input)).map_err(infer)?;
+        let mut det = self.det.lock().unwrap_or_else(|e| e.into_inner());
+        let outputs = det.run(ort::inputs![tensor]).map_err(infer)?;
+        let (shape, prob) = outputs[0].try_extract_tensor::<f32>().map_err(infer)?;
+        let (mh, mw) = (shape[2] as usize, shape[3] as usize);
+        let (fx, fy) = (
+            image.width as f32 / mw as f32,
+            image.height as f32 / mh as f32,
+        );
+        Ok(db::boxes(prob, mw, mh)
+            .into_iter()
+            .map(|b| TextBox {
+                x0: b.x0 * fx,
+                y0: b.y0 * fy,
+                x1: b.x1 * fx,
+                y1: b.y1 * fy,
+                score: b.score,
+            })
+            .collect())
+    }
+
+    /// Recognises one line crop.
+    fn read_line(&self, crop: &Raster) -> Result<(String, f32)> {
+        let w = ((crop.width as f32 * REC_HEIGHT as f32 / crop.height as f32).ceil() as usize)
+            .clamp(8, REC_MAX_WIDTH);
+        let resized = crop.resize(w, REC_HEIGHT);
+        let plane = w * REC_HEIGHT;
+        let mut input = vec![0f32; 3 * plane];
+        for (i, px) in resized.data.chunks_exact(3).enumerate() {
+            for (c, &v) in [px[2], px[1], px[0]].iter().enumerate() {
+                input[c * plane + i] = (f32::from(v) / 255.0 - 0.5) / 0.5;
+            }
+        }
+        let infer = |e: ort::Error| OcrError::Model {
+            path: self.rec_path.clone(),
+            reason: e.to_string(),
+        };
+        let tensor = Tensor::from_array(([1usize, 3, REC_HEIGHT, w], input)).map_err(infer)?;
+        let mut rec = self.rec.lock().unwrap_or_else(|e| e.into_inner());
+        let outputs = rec.run(ort::inputs![tensor]).map_err(infer)?;
+        let (shape, probs) = outputs[0].try_extract_tensor::<f32>().map_err(infer)?;
+        let classes = shape[2] as usize;
+        Ok(ctc::decode(probs, classes, &self.dict))
+    }
+}
+
+/// Lines sorted for reading. A page with a gutter (an x position in the middle of the
+/// text that few lines cross, with text on both sides) is read column by column between
+/// the lines that span it (titles, full-width paragraphs); otherwise top to bottom, left
+/// to right within a row.
+pub fn reading_order(lines: Vec<OcrLine>) -> Vec<OcrLine> {
+    let Some(gutter) = find_gutter(&lines) else {
+        return rows(lines);
+    };
+    let mut sorted = lines;
+    sorted.sort_by(|a, b| a.bbox[1].total_cmp(&b.bbox[1]));
+    let mut out = Vec::with_capacity(sorted.len());
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    for line in sorted {
+        if line.bbox[0] < gutter && line.bbox[2] > gutter {
+            out.extend(rows(std::mem::take(&mut left)));
+            out.extend(rows(std::mem::take(&mut right)));
+            out.push(line);
+        } else if line.bbox[2] <= gutter {
+            left.push(line);
+        } else {
+            right.push(line);
+        }
+    }
+    out.extend(rows(left));
+    out.extend(rows(right));
+    out
+}
+
+/// Share of lines that may cross a column gutter (titles, full-width paragraphs).
+const GUTTER_MAX_CROSSING: f32 = 0.3;
+/// Lines needed on each side of a gutter for the page to count as two columns.
+const GUTTER_MIN_LINES: usize = 3;
+
+fn find_gutter(lines: &[OcrLine]) -> Option<f32> {
+    if lines.len() < 2 * GUTTER_MIN_LINES {
+        return None;
+    }
+    let x0 = lines.iter().map(|l| l.bbox[0]).fold(f32::MAX, f32::min);
+    let x1 = lines.iter().map(|l| l.bbox[2]).fold(f32::MIN, f32::max);
+    let width = x1 - x0;
+    let mut best: Option<(usize, f32)> = None;
+    for step in 30..=70 {
+        let x = x0 + width * step as f32 / 100.0;
+        let crossing = lines
+            .iter()
+            .filter(|l| l.bbox[0] < x && l.bbox[2] > x)
+            .count();
+        let left = lines.iter().filter(|l| l.bbox[2] <= x).count();
+        let right = lines.iter().filter(|l| l.bbox[0] >= x).count();
+        if left >= GUTTER_MIN_LINES
+            && right >= GUTTER_MIN_LINES
+            && (crossing as f32) <= GUTTER_MAX_CROSSING * lines.len() as f32
+            && best.is_none_or(|(c, _)| crossing < c)
+        {
+            best = Some((crossing, x));
+        }
+    }
+    best.map(|(_, x)| x)
+}
+
+/// Top to bottom; lines whose vertical centres are within half a line height share a
+/// row, read left to right.
+fn rows(mut lines: Vec<OcrLine>) -> Vec<OcrLine> {
+    lines.sort_by(|a, b| a.bbox[1].total_cmp(&b.bbox[1]));
+    let mut rows: Vec<Vec<OcrLine>> = Vec::new();
+    for line in lines {
+        let centre = (line.bbox[1] + line.bbox[3]) / 2.0;
+        let height = line.bbox[3] - line.bbox[1];
+        match rows.last_mut() {
+            Some(row)
+                if row.iter().any(|l| {
+                    ((l.bbox[1] + l.bbox[3]) / 2.0 - centre).abs()
+                        < 0.5 * height.min(l.bbox[3] - l.bbox[1])
+                }) =>
+            {
+                row.push(line);
+            }
+            _ => rows.push(vec![line]),
+        }
+    }
+    rows.into_iter()
+        .flat_map(|mut row| {
+            row.sort_by(|a, b| a.bbox[0].total_cmp(&b.bbox[0]));
+            row
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str, x0: f32, y0: f32, x1: f32) -> OcrLine {
+        OcrLine {
+            text: text.into(),
+            bbox: [x0, y0, x1, y0 + 10.0],
+            confidence: 1.0,
+        }
+    }
+
+    #[test]
+    fn two_columns_are_read_column_by_column_between_spanning_lines() {
+        let lines = vec![
+            line("R1", 110.0, 20.0, 190.0),
+            line("Title", 0.0, 0.0, 200.0),
+            line("L1", 0.0, 20.0, 90.0),
+            line("L2", 0.0, 35.0, 90.0),
+            line("R2", 110.0, 35.0, 190.0),
+            line("L3", 0.0, 50.0, 90.0),
+            line("R3", 110.0, 50.0, 190.0),
+            line("Footer", 0.0, 70.0, 200.0),
+        ];
+        let order: Vec<String> = reading_order(lines).into_iter().map(|l| l.text).collect();
+        assert_eq!(
+            order,
+            ["Title", "L1", "L2", "L3", "R1", "R2", "R3", "Footer"]
+        );
+    }
+
+    #[test]
+    fn a_single_column_is_read_by_rows() {
+        let lines = vec![
+            line("b", 50.0, 0.0, 90.0),
+            line("a", 0.0, 1.0, 40.0),
+            line("c", 0.0, 20.0, 90.0),
+        ];
+        let order: Vec<String> = reading_order(lines).into_iter().map(|l| l.text).collect();
+        assert_eq!(order, ["a", "b", "c"]);
+    }
+}

@@ -1,0 +1,135 @@
+//! A plain RGB raster (8 bits per channel) with the few operations OCR needs: crop and
+//! bilinear resize.
+
+/// An RGB image, rows top to bottom, 3 bytes per pixel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raster {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `width * height * 3` bytes.
+    pub data: Vec<u8>,
+}
+
+impl Raster {
+    /// An image from RGB bytes; `None` when the length does not match.
+    pub fn from_rgb(width: usize, height: usize, data: Vec<u8>) -> Option<Self> {
+        (data.len() == width * height * 3).then_some(Self {
+            width,
+            height,
+            data,
+        })
+    }
+
+    /// An image from RGBA bytes (alpha dropped, as if over white).
+    pub fn from_rgba(width: usize, height: usize, rgba: &[u8]) -> Option<Self> {
+        if rgba.len() != width * height * 4 {
+            return None;
+        }
+        let mut data = Vec::with_capacity(width * height * 3);
+        for px in rgba.chunks_exact(4) {
+            let a = u16::from(px[3]);
+            for &c in &px[..3] {
+                data.push(((u16::from(c) * a + 255 * (255 - a)) / 255) as u8);
+            }
+        }
+        Some(Self {
+            width,
+            height,
+            data,
+        })
+    }
+
+    /// The pixel at (x, y) as `[r, g, b]`.
+    pub fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
+        let i = (y * self.width + x) * 3;
+        [self.data[i], self.data[i + 1], self.data[i + 2]]
+    }
+
+    /// The region `[x0, x1) x [y0, y1)`, clamped to the image.
+    pub fn crop(&self, x0: usize, y0: usize, x1: usize, y1: usize) -> Self {
+        let (x1, y1) = (x1.min(self.width), y1.min(self.height));
+        let (x0, y0) = (x0.min(x1), y0.min(y1));
+        let (w, h) = (x1 - x0, y1 - y0);
+        let mut data = Vec::with_capacity(w * h * 3);
+        for y in y0..y1 {
+            let start = (y * self.width + x0) * 3;
+            data.extend_from_slice(&self.data[start..start + w * 3]);
+        }
+        Self {
+            width: w,
+            height: h,
+            data,
+        }
+    }
+
+    /// Bilinear resize to `width x height` (both at least 1).
+    pub fn resize(&self, width: usize, height: usize) -> Self {
+        let (width, height) = (width.max(1), height.max(1));
+        if self.width == 0 || self.height == 0 {
+            return Self {
+                width,
+                height,
+                data: vec![255; width * height * 3],
+            };
+        }
+        let sx = self.width as f32 / width as f32;
+        let sy = self.height as f32 / height as f32;
+        let mut data = Vec::with_capacity(width * height * 3);
+        for y in 0..height {
+            let fy = ((y as f32 + 0.5) * sy - 0.5).max(0.0);
+            let y0 = (fy as usize).min(self.height - 1);
+            let y1 = (y0 + 1).min(self.height - 1);
+            let wy = fy - y0 as f32;
+            for x in 0..width {
+                let fx = ((x as f32 + 0.5) * sx - 0.5).max(0.0);
+                let x0 = (fx as usize).min(self.width - 1);
+                let x1 = (x0 + 1).min(self.width - 1);
+                let wx = fx - x0 as f32;
+                let (a, b, c, d) = (
+                    self.pixel(x0, y0),
+                    self.pixel(x1, y0),
+                    self.pixel(x0, y1),
+                    self.pixel(x1, y1),
+                );
+                for ch in 0..3 {
+                    let top = f32::from(a[ch]) * (1.0 - wx) + f32::from(b[ch]) * wx;
+                    let bottom = f32::from(c[ch]) * (1.0 - wx) + f32::from(d[ch]) * wx;
+                    data.push((top * (1.0 - wy) + bottom * wy).round() as u8);
+                }
+            }
+        }
+        Self {
+            width,
+            height,
+            data,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crop_and_resize_keep_content() {
+        let mut data = Vec::new();
+        for y in 0..4u8 {
+            for x in 0..4u8 {
+                data.extend_from_slice(&[x * 60, y * 60, 0]);
+            }
+        }
+        let img = Raster::from_rgb(4, 4, data).unwrap();
+        let c = img.crop(1, 2, 3, 4);
+        assert_eq!((c.width, c.height), (2, 2));
+        assert_eq!(c.pixel(0, 0), [60, 120, 0]);
+        let r = img.resize(8, 8);
+        assert_eq!((r.width, r.height), (8, 8));
+        assert_eq!(r.pixel(0, 0), [0, 0, 0]);
+        assert_eq!(r.pixel(7, 7), [180, 180, 0]);
+        assert!(Raster::from_rgb(2, 2, vec![0; 5]).is_none());
+        let rgba = Raster::from_rgba(1, 1, &[0, 0, 0, 0]).unwrap();
+        assert_eq!(rgba.pixel(0, 0), [255, 255, 255]);
+    }
+}

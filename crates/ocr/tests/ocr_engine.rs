@@ -1,0 +1,77 @@
+//! OCR of scanned fixture pages with PP-OCRv4 on ONNX Runtime: character error rate on
+//! ocrmypdf's `linn.pdf` against its reference text, and reading order.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+#[path = "../../../tests/support/assets.rs"]
+mod assets;
+
+use plait_colbert::OnnxRuntime;
+use plait_ocr::{OcrEngine, OcrEngineBuilder, Pdfium};
+
+fn engine() -> OcrEngine {
+    let rt = OnnxRuntime::load(&assets::asset("lib/libonnxruntime.so.1.31.1")).unwrap();
+    OcrEngineBuilder::new(assets::asset("models/ocr/ppocrv4"))
+        .threads(2)
+        .build(&rt)
+        .unwrap()
+}
+
+/// Words joined by single spaces, so line breaks and spacing do not count as errors.
+fn normalise(s: &str) -> Vec<char> {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .collect()
+}
+
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Character error rate of `hyp` against `reference`.
+pub fn cer(hyp: &str, reference: &str) -> f64 {
+    let (h, r) = (normalise(hyp), normalise(reference));
+    edit_distance(&h, &r) as f64 / r.len().max(1) as f64
+}
+
+#[test]
+fn linn_pdf_is_read_with_a_low_character_error_rate() {
+    let pdf = Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap();
+    let path = assets::asset("fixtures/ocrmypdf/linn.pdf");
+    let page = pdf.render(&path, 1, 300.0, None).unwrap();
+    assert_eq!((page.width, page.height), (2550, 3300));
+    let lines = engine().recognize(&page).unwrap();
+    let text: String = lines
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let reference = std::fs::read_to_string(assets::asset("fixtures/ocrmypdf/linn.txt")).unwrap();
+    let rate = cer(&text, &reference);
+    eprintln!("linn.pdf at 300 DPI: {} lines, CER {rate:.4}", lines.len());
+    assert!(rate < 0.05, "character error rate {rate:.4}\n{text}");
+    assert!(lines
+        .iter()
+        .all(|l| l.confidence > 0.3 && l.bbox[2] > l.bbox[0]));
+}
+
+#[test]
+fn the_metric_itself_behaves() {
+    assert_eq!(cer("the cat", "the cat"), 0.0);
+    assert_eq!(cer("the  cat\n", "the cat"), 0.0);
+    assert!((cer("the bat", "the cat") - 1.0 / 7.0).abs() < 1e-12);
+    assert_eq!(cer("", "abc"), 1.0);
+}
