@@ -227,6 +227,29 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
         "{hits:?}"
     );
     assert!(hits[0]["page"].as_u64().is_some());
+    assert!(first["warnings"].as_array().unwrap().is_empty(), "{first}");
+
+    // The scanned linn.pdf has no text layer: its page was OCR'd and is searchable.
+    let o = plait(
+        &[
+            "search",
+            "docs",
+            "32 track MIDI sequence recorder",
+            "--index-dir",
+            idx_s,
+            "--json",
+            "-k",
+            "1",
+        ],
+        &home,
+    );
+    let hits = json_lines(&o);
+    assert!(
+        hits[0]["path"].as_str().unwrap().ends_with("linn.pdf"),
+        "{hits:?}"
+    );
+    assert_eq!(hits[0]["page"], 1);
+    assert!(hits[0]["text"].as_str().unwrap().contains("Sequence"));
 
     // Filters: a path glob and a language keep only matching locations.
     let o = plait(

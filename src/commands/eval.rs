@@ -61,7 +61,8 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let corpus = std::fs::canonicalize(&args.corpus)?;
     let root = runtime::index_root(args.index_dir.clone());
     let encoders = runtime::Encoders::load(home, &args.models)?;
-    let pdfium = runtime::pdfium(home)?;
+    let reader = runtime::PdfReader::load(home)?;
+    let pdf = reader.pdf_text();
     let config = IngestConfig {
         index_root: root.clone(),
         discover: DiscoverConfig::default(),
@@ -69,7 +70,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         index: plait_colbert::IndexConfig::default(),
     };
     let started = Instant::now();
-    let report = Ingester::new(config, &*encoders.code, &*encoders.docs, Some(&pdfium))
+    let report = Ingester::new(config, &*encoders.code, &*encoders.docs, Some(&pdf))
         .with_cancel(runtime::stop_flag())
         .run(std::slice::from_ref(&corpus), &|_| {})?;
     anyhow::ensure!(!report.cancelled, "stopped while ingesting the corpus");

@@ -61,7 +61,8 @@ impl IngestOpts {
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let config = args.opts.config()?;
     let encoders = runtime::Encoders::load(home, &args.opts.models)?;
-    let pdfium = runtime::pdfium(home)?;
+    let reader = runtime::PdfReader::load(home)?;
+    let pdf = reader.pdf_text();
     let bar = if std::io::stderr().is_terminal() && !args.json {
         ProgressBar::new(0)
     } else {
@@ -85,13 +86,8 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         }
     };
     let stop = runtime::stop_flag();
-    let ingester = Ingester::new(
-        config.clone(),
-        &*encoders.code,
-        &*encoders.docs,
-        Some(&pdfium),
-    )
-    .with_cancel(stop);
+    let ingester = Ingester::new(config.clone(), &*encoders.code, &*encoders.docs, Some(&pdf))
+        .with_cancel(stop);
     let report = ingester.run(&args.opts.dirs, &on_progress)?;
     bar.finish_and_clear();
     let mut out = std::io::stdout().lock();

@@ -99,3 +99,38 @@ pub fn stop_flag() -> &'static AtomicBool {
     });
     &STOP
 }
+
+/// Render resolution for OCR of scanned pages.
+pub const OCR_DPI: f32 = 300.0;
+
+/// PDFium plus the OCR engine: what ingest reads PDFs with.
+pub struct PdfReader {
+    pdfium: plait_ocr::Pdfium,
+    engine: plait_ocr::OcrEngine,
+}
+
+impl PdfReader {
+    /// Binds PDFium and loads the PP-OCRv4 models from the assets directory.
+    pub fn load(home: &Home) -> Result<Self> {
+        let lock = Lock::embedded();
+        let pdfium = pdfium(home)?;
+        let runtime = OnnxRuntime::load(&home.require(&lock, "onnxruntime")?)?;
+        let dir = home.require_dir_of(&lock, "ppocrv4-det")?;
+        home.require(&lock, "ppocrv4-rec")?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let engine = plait_ocr::OcrEngineBuilder::new(&dir)
+            .threads(threads)
+            .build(&runtime)
+            .with_context(|| format!("loading the OCR models in {}", dir.display()))?;
+        Ok(Self { pdfium, engine })
+    }
+
+    /// The ingest-side view: text layer, OCR where it is missing.
+    pub fn pdf_text(&self) -> plait_ingest::OcrPdf<'_> {
+        plait_ingest::OcrPdf {
+            pdfium: self.pdfium,
+            engine: &self.engine,
+            dpi: OCR_DPI,
+        }
+    }
+}

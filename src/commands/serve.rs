@@ -80,7 +80,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let watcher = if args.watch.is_empty() {
         None
     } else {
-        let pdfium = runtime::pdfium(home)?;
+        let reader = runtime::PdfReader::load(home)?;
         let config = IngestConfig {
             index_root: root.clone(),
             discover: DiscoverConfig::default(),
@@ -91,7 +91,8 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         let dirs = args.watch.clone();
         let stop = stop.clone();
         Some(std::thread::spawn(move || {
-            let ingester = Ingester::new(config, &*code, &*docs, Some(&pdfium)).with_cancel(&stop);
+            let pdf = reader.pdf_text();
+            let ingester = Ingester::new(config, &*code, &*docs, Some(&pdf)).with_cancel(&stop);
             let mut on_event = |e: WatchEvent<'_>| match e {
                 WatchEvent::Synced {
                     report, elapsed, ..

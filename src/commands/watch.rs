@@ -30,10 +30,11 @@ pub struct Args {
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let config = args.opts.config()?;
     let encoders = runtime::Encoders::load(home, &args.opts.models)?;
-    let pdfium = runtime::pdfium(home)?;
+    let reader = runtime::PdfReader::load(home)?;
+    let pdf = reader.pdf_text();
     let stop = runtime::stop_flag();
     let ingester =
-        Ingester::new(config, &*encoders.code, &*encoders.docs, Some(&pdfium)).with_cancel(stop);
+        Ingester::new(config, &*encoders.code, &*encoders.docs, Some(&pdf)).with_cancel(stop);
     let watch_config = WatchConfig {
         debounce: Duration::from_millis(args.debounce_ms),
         rescan_every: Duration::from_secs(args.rescan_secs.max(1)),

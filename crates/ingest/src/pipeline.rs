@@ -96,6 +96,46 @@ impl PdfText for plait_ocr::Pdfium {
     }
 }
 
+/// PDF text through PDFium, with pages whose text layer is missing or garbage read by
+/// OCR (rendered at `dpi`).
+pub struct OcrPdf<'a> {
+    /// The bound PDFium.
+    pub pdfium: plait_ocr::Pdfium,
+    /// The OCR engine for scanned pages.
+    pub engine: &'a plait_ocr::OcrEngine,
+    /// Render resolution for OCR.
+    pub dpi: f32,
+}
+
+impl std::fmt::Debug for OcrPdf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OcrPdf").field("dpi", &self.dpi).finish()
+    }
+}
+
+impl PdfText for OcrPdf<'_> {
+    fn pages(&self, path: &Path) -> std::result::Result<Vec<String>, plait_ocr::OcrError> {
+        let layer = self.pdfium.text(path, None)?;
+        let mut out = Vec::with_capacity(layer.pages.len());
+        for page in layer.pages {
+            if plait_ocr::needs_ocr(&page.text) {
+                let image = self.pdfium.render(path, page.number, self.dpi, None)?;
+                let lines = self.engine.recognize(&image)?;
+                out.push(
+                    lines
+                        .iter()
+                        .map(|l| l.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+            } else {
+                out.push(page.text);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Runs ingests into one index root.
 pub struct Ingester<'a> {
     config: IngestConfig,
@@ -345,7 +385,7 @@ impl<'a> Ingester<'a> {
                         report.warnings.push((
                             f.path.clone(),
                             format!(
-                                "page(s) {} have no text layer and OCR is not available yet; they are not indexed",
+                                "page(s) {} have no readable text (no OCR engine configured, or OCR found none); they are not indexed",
                                 blank_pages.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
                             ),
                         ));

@@ -9,7 +9,7 @@ mod error;
 mod pdf;
 mod raster;
 
-pub use engine::{reading_order, OcrEngine, OcrEngineBuilder, OcrLine, TextBox};
+pub use engine::{needs_ocr, reading_order, OcrEngine, OcrEngineBuilder, OcrLine, TextBox};
 pub use error::OcrError;
 pub use pdf::{PageText, PdfText, Pdfium};
 pub use raster::Raster;

@@ -218,6 +218,26 @@ impl OcrEngine {
     }
 }
 
+/// A text layer shorter than this many letters and digits is treated as missing (page
+/// numbers, scanner stamps and stray headers of scanned pages are about this long).
+pub const MIN_TEXT_LAYER_ALNUM: usize = 40;
+/// A text layer where fewer than this share of non-space characters are letters or
+/// digits is garbage (broken font encodings come out as symbol soup).
+pub const MIN_ALNUM_RATIO: f32 = 0.5;
+/// A text layer with more than this share of U+FFFD replacement characters is garbage.
+pub const MAX_REPLACEMENT_RATIO: f32 = 0.05;
+
+/// Whether a page's text layer is missing or unusable, so the page needs OCR.
+pub fn needs_ocr(text_layer: &str) -> bool {
+    let visible: Vec<char> = text_layer.chars().filter(|c| !c.is_whitespace()).collect();
+    let alnum = visible.iter().filter(|c| c.is_alphanumeric()).count();
+    let replacement = visible.iter().filter(|&&c| c == '\u{FFFD}').count();
+    let n = visible.len().max(1) as f32;
+    alnum < MIN_TEXT_LAYER_ALNUM
+        || (alnum as f32) / n < MIN_ALNUM_RATIO
+        || (replacement as f32) / n > MAX_REPLACEMENT_RATIO
+}
+
 /// Lines sorted for reading. A page with a gutter (an x position in the middle of the
 /// text that few lines cross, with text on both sides) is read column by column between
 /// the lines that span it (titles, full-width paragraphs); otherwise top to bottom, left
@@ -335,6 +355,17 @@ mod tests {
             order,
             ["Title", "L1", "L2", "L3", "R1", "R2", "R3", "Footer"]
         );
+    }
+
+    #[test]
+    fn missing_or_garbage_text_layers_need_ocr() {
+        assert!(needs_ocr(""));
+        assert!(needs_ocr("  12  \n"));
+        assert!(needs_ocr(&"\u{FFFD}a".repeat(60)));
+        assert!(needs_ocr(&"@#%&*(){}[]<>~".repeat(20)));
+        assert!(!needs_ocr(
+            "The LinnSequencer is a state-of-the-art composition and performance tool."
+        ));
     }
 
     #[test]
