@@ -239,12 +239,15 @@ def main() -> None:
             say(f"installed {asset['path']} ({human(size)})")
     fetcher.cleanup()
     for gen_id in dict.fromkeys(a["generator"] for a in pending):
-        generate(home, next(g for g in lock["generator"] if g["id"] == gen_id), args.index_url)
+        gen = next(g for g in lock["generator"] if g["id"] == gen_id)
+        generate(home, gen, args.index_url)
         for asset in (a for a in pending if a["generator"] == gen_id):
             got = sha256_file(home / asset["path"]) if (home / asset["path"]).exists() else "nothing"
             if got != asset["sha256"]:
                 sys.exit(f"setup: error: {asset['path']} generated with sha256 {got}, expected "
-                         f"{asset['sha256']}; the generator or its pinned packages changed")
+                         f"{asset['sha256']} (pinned in scripts/assets.toml). Delete {home / 'tools-venv'} "
+                         f"and run scripts/setup again; if it still differs, {gen['script']} or its "
+                         "pinned packages changed: update the pin only after checking the tests")
             installed += 1
             say(f"generated {asset['path']}")
     say(f"assets in {home}: {len(lock['asset'])} verified, {installed} newly installed")

@@ -17,6 +17,7 @@ from onnx import helper, numpy_helper, TensorProto
 
 DIM_OUT = 96
 SEED = 20261122
+MASK_ID = 103  # [MASK] in the MiniLM (BERT uncased) vocabulary
 
 src, out = sys.argv[1], sys.argv[2]
 tmp = out + ".partial"
@@ -42,6 +43,11 @@ onnx.save(model, os.path.join(tmp, "model_int8.onnx"))
 np.save(os.path.join(tmp, "projection.npy"), w)
 
 shutil.copyfile(os.path.join(src, "tokenizer.json"), os.path.join(tmp, "tokenizer.json"))
+with open(os.path.join(src, "tokenizer.json")) as f:
+    vocab = json.load(f)["model"]["vocab"]
+# The config below names these tokens; a different vocabulary would silently change them.
+for token, want in {"[unused0]": 1, "[unused1]": 2, "[MASK]": MASK_ID}.items():
+    assert vocab.get(token) == want, f"tokenizer.json: {token} has id {vocab.get(token)}, expected {want}"
 with open(os.path.join(src, "onnx_config.json")) as f:
     config = json.load(f)
 config.update({
@@ -52,6 +58,7 @@ config.update({
     "query_length": 32,
     "do_query_expansion": True,
     "attend_to_expansion_tokens": False,
+    "mask_token_id": MASK_ID,
     "embedding_dim": DIM_OUT,
 })
 with open(os.path.join(tmp, "onnx_config.json"), "w") as f:

@@ -20,10 +20,12 @@ fn build(dir: &Path) -> OnnxEncoder {
     OnnxEncoderBuilder::new(dir).threads(1).build(&rt).unwrap()
 }
 
-/// A copy of `base`'s model directory with `edit` applied to its config.
+/// A copy of `base`'s model directory with `edit` applied to its config (a new
+/// directory under `tmp` on every call).
 fn variant(tmp: &Path, base: &str, edit: impl Fn(&mut serde_json::Value)) -> PathBuf {
     let src = assets::asset(base);
-    let dir = tmp.join(base.replace('/', "_"));
+    let n = std::fs::read_dir(tmp).unwrap().count();
+    let dir = tmp.join(format!("{}-{n}", base.replace('/', "_")));
     std::fs::create_dir_all(&dir).unwrap();
     for f in ["model_int8.onnx", "tokenizer.json"] {
         std::fs::copy(src.join(f), dir.join(f)).unwrap();
@@ -124,6 +126,19 @@ fn expansion_tokens_are_not_attended_and_the_query_prefix_differs() {
         let c = cosine(a, b);
         assert!(c > 0.9999, "row {i}: cosine {c}");
     }
+    // Control: were the [MASK] positions attended, the real tokens would move, so the
+    // check above can fail.
+    let attended = build(&variant(tmp.path(), FIXTURE, |c| {
+        c["attend_to_expansion_tokens"] = true.into();
+    }));
+    let moved = &attended.encode_queries(&[text]).unwrap()[0];
+    assert_eq!(moved.len(), 32);
+    let worst = moved
+        .rows()
+        .zip(short.rows())
+        .map(|(a, b)| cosine(a, b))
+        .fold(1.0f32, f32::min);
+    assert!(worst < 0.999, "attending [MASK] changed nothing ({worst})");
     // Queries and documents get different markers ([unused0] vs [unused1]).
     let as_doc = &fixture.encode_documents(&[text]).unwrap()[0];
     let c = cosine(expanded.row(1), as_doc.row(1));
