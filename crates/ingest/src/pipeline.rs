@@ -83,6 +83,11 @@ pub enum Progress {
 pub trait PdfText: Send + Sync {
     /// The text of each page, in order.
     fn pages(&self, path: &Path) -> std::result::Result<Vec<String>, plait_ocr::OcrError>;
+
+    /// The text of a page image (PNG, JPEG, TIFF), when OCR is available.
+    fn image_text(&self, _path: &Path) -> std::result::Result<Option<String>, plait_ocr::OcrError> {
+        Ok(None)
+    }
 }
 
 impl PdfText for plait_ocr::Pdfium {
@@ -133,6 +138,18 @@ impl PdfText for OcrPdf<'_> {
             }
         }
         Ok(out)
+    }
+
+    fn image_text(&self, path: &Path) -> std::result::Result<Option<String>, plait_ocr::OcrError> {
+        let image = plait_ocr::Raster::open(path, plait_ocr::MAX_RENDER_PIXELS)?;
+        let lines = self.engine.recognize(&image)?;
+        Ok(Some(
+            lines
+                .iter()
+                .map(|l| l.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ))
     }
 }
 
@@ -652,7 +669,24 @@ impl<'a> Ingester<'a> {
                 }
                 Ok(out)
             }
-            FileKind::Doc(DocFormat::Image) => Ok(Vec::new()),
+            FileKind::Doc(DocFormat::Image) => {
+                let text = match self.pdf {
+                    Some(pdf) => pdf
+                        .image_text(path)
+                        .map_err(|source| IngestError::Extract {
+                            path: path.to_path_buf(),
+                            source,
+                        })?,
+                    None => None,
+                };
+                let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+                    blank_pages.push(1);
+                    return Ok(Vec::new());
+                };
+                let counter = EncoderCounter(self.docs);
+                let chunks = LineChunker.chunk(&text, &counter, budget);
+                Ok(self.pending(path, DOCS, None, Some(1), chunks))
+            }
             FileKind::Doc(format) => {
                 let source = text(bytes)?;
                 let counter = EncoderCounter(self.docs);

@@ -51,4 +51,8 @@ pub enum OcrError {
         page: usize,
         reason: String,
     },
+
+    /// An image file could not be read or is too large.
+    #[error("{path}: {reason}")]
+    Image { path: PathBuf, reason: String },
 }

@@ -11,7 +11,7 @@ mod raster;
 
 pub use engine::{needs_ocr, reading_order, OcrEngine, OcrEngineBuilder, OcrLine, TextBox};
 pub use error::OcrError;
-pub use pdf::{PageText, PdfText, Pdfium};
+pub use pdf::{PageText, PdfText, Pdfium, MAX_RENDER_PIXELS};
 pub use raster::Raster;
 
 /// Result alias of this crate.

@@ -41,6 +41,36 @@ impl Raster {
         })
     }
 
+    /// Decodes a PNG, JPEG or TIFF file, refusing images over `max_pixels` before
+    /// decoding them.
+    pub fn open(path: &std::path::Path, max_pixels: usize) -> crate::Result<Self> {
+        let bad = |reason: String| crate::OcrError::Image {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let reader = image::ImageReader::open(path)
+            .map_err(|e| bad(e.to_string()))?
+            .with_guessed_format()
+            .map_err(|e| bad(e.to_string()))?;
+        let (w, h) = reader
+            .into_dimensions()
+            .map_err(|e| bad(format!("not a readable image: {e}")))?;
+        if (w as usize).saturating_mul(h as usize) > max_pixels {
+            return Err(bad(format!(
+                "{w}x{h} pixels is beyond the {max_pixels} pixel limit"
+            )));
+        }
+        let img = image::ImageReader::open(path)
+            .map_err(|e| bad(e.to_string()))?
+            .with_guessed_format()
+            .map_err(|e| bad(e.to_string()))?
+            .decode()
+            .map_err(|e| bad(format!("not a readable image: {e}")))?
+            .into_rgb8();
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        Self::from_rgb(w, h, img.into_raw()).ok_or_else(|| bad("unexpected pixel buffer".into()))
+    }
+
     /// The pixel at (x, y) as `[r, g, b]`.
     pub fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
         let i = (y * self.width + x) * 3;
