@@ -58,12 +58,16 @@ impl IngestOpts {
     }
 }
 
+/// Interval of plain progress lines when stderr is not a terminal.
+const PLAIN_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let config = args.opts.config()?;
     let encoders = runtime::Encoders::load(home, &args.opts.models)?;
     let reader = runtime::PdfReader::load(home)?;
     let pdf = reader.pdf_text();
-    let bar = if std::io::stderr().is_terminal() && !args.json {
+    let terminal = std::io::stderr().is_terminal();
+    let bar = if terminal && !args.json {
         ProgressBar::new(0)
     } else {
         ProgressBar::hidden()
@@ -73,16 +77,31 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
+    // Without a terminal (logs, CI), a plain line every few seconds instead of a bar.
+    let plain = !terminal && !args.json;
+    let last_line = std::sync::Mutex::new(std::time::Instant::now());
+    let plain_line = |what: &str, done: usize, total: usize| {
+        let mut last = last_line.lock().unwrap_or_else(|e| e.into_inner());
+        if plain && total > 0 && (done == total || last.elapsed() >= PLAIN_PROGRESS_EVERY) {
+            *last = std::time::Instant::now();
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("plait ingest: {what} {done}/{total}");
+            }
+        }
+    };
     let on_progress = |p: Progress| match p {
         Progress::Files { done, total } => {
             bar.set_message("files");
             bar.set_length(total as u64);
             bar.set_position(done as u64);
+            plain_line("files", done, total);
         }
         Progress::Encoded { done, total } => {
             bar.set_message("encoding");
             bar.set_length(total as u64);
             bar.set_position(done as u64);
+            plain_line("chunks encoded", done, total);
         }
     };
     let stop = runtime::stop_flag();

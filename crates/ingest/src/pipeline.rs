@@ -79,10 +79,28 @@ pub enum Progress {
     Encoded { done: usize, total: usize },
 }
 
+/// One page's text and the headings found on it (in order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageContent {
+    /// The page's text, lines separated by newlines.
+    pub text: String,
+    /// Lines of the text that are headings (larger type), in page order.
+    pub headings: Vec<String>,
+}
+
+impl PageContent {
+    fn from_lines<'a>(lines: impl Iterator<Item = (&'a str, f32)> + Clone) -> Self {
+        Self {
+            text: lines.clone().map(|l| l.0).collect::<Vec<_>>().join("\n"),
+            headings: plait_ocr::headings(lines),
+        }
+    }
+}
+
 /// Text extraction from PDFs, provided by the caller (the `ocr` crate's PDFium).
 pub trait PdfText: Send + Sync {
     /// The text of each page, in order.
-    fn pages(&self, path: &Path) -> std::result::Result<Vec<String>, plait_ocr::OcrError>;
+    fn pages(&self, path: &Path) -> std::result::Result<Vec<PageContent>, plait_ocr::OcrError>;
 
     /// The text of a page image (PNG, JPEG, TIFF), when OCR is available.
     fn image_text(&self, _path: &Path) -> std::result::Result<Option<String>, plait_ocr::OcrError> {
@@ -90,13 +108,20 @@ pub trait PdfText: Send + Sync {
     }
 }
 
+fn text_layer_page(page: &plait_ocr::PageText) -> PageContent {
+    PageContent {
+        text: page.text.clone(),
+        headings: plait_ocr::headings(page.lines.iter().map(|l| (l.text.as_str(), l.font_size))),
+    }
+}
+
 impl PdfText for plait_ocr::Pdfium {
-    fn pages(&self, path: &Path) -> std::result::Result<Vec<String>, plait_ocr::OcrError> {
+    fn pages(&self, path: &Path) -> std::result::Result<Vec<PageContent>, plait_ocr::OcrError> {
         Ok(self
             .text(path, None)?
             .pages
-            .into_iter()
-            .map(|p| p.text)
+            .iter()
+            .map(text_layer_page)
             .collect())
     }
 }
@@ -119,22 +144,20 @@ impl std::fmt::Debug for OcrPdf<'_> {
 }
 
 impl PdfText for OcrPdf<'_> {
-    fn pages(&self, path: &Path) -> std::result::Result<Vec<String>, plait_ocr::OcrError> {
+    fn pages(&self, path: &Path) -> std::result::Result<Vec<PageContent>, plait_ocr::OcrError> {
         let layer = self.pdfium.text(path, None)?;
         let mut out = Vec::with_capacity(layer.pages.len());
-        for page in layer.pages {
+        for page in &layer.pages {
             if plait_ocr::needs_ocr(&page.text) {
                 let image = self.pdfium.render(path, page.number, self.dpi, None)?;
                 let lines = self.engine.recognize(&image)?;
-                out.push(
+                out.push(PageContent::from_lines(
                     lines
                         .iter()
-                        .map(|l| l.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                );
+                        .map(|l| (l.text.as_str(), l.bbox[3] - l.bbox[1])),
+                ));
             } else {
-                out.push(page.text);
+                out.push(text_layer_page(page));
             }
         }
         Ok(out)
@@ -658,13 +681,66 @@ impl<'a> Ingester<'a> {
                 })?;
                 let counter = EncoderCounter(self.docs);
                 let mut out = Vec::new();
+                // Running headers and footers (the same large line on several pages,
+                // page numbers aside) are not section headings.
+                let key = |h: &str| {
+                    h.chars()
+                        .filter(|c| !c.is_ascii_digit())
+                        .collect::<String>()
+                };
+                let mut seen_on: HashMap<String, usize> = HashMap::new();
+                for page in &pages {
+                    let mut keys: Vec<String> = page.headings.iter().map(|h| key(h)).collect();
+                    keys.sort();
+                    keys.dedup();
+                    for k in keys {
+                        *seen_on.entry(k).or_default() += 1;
+                    }
+                }
+                let running = |h: &str| seen_on.get(&key(h)).is_some_and(|&n| n >= 2);
+                // The heading in force: the last one seen, carried across pages.
+                let mut heading: Option<String> = None;
                 for (i, page) in pages.iter().enumerate() {
-                    if page.trim().is_empty() {
-                        // A scanned page: nothing to index until OCR lands.
+                    if page.text.trim().is_empty() {
+                        // No text layer and no OCR text.
                         blank_pages.push(i + 1);
                         continue;
                     }
-                    let chunks = LineChunker.chunk(page, &counter, budget);
+                    let heading_lines: Vec<(usize, &str)> = page
+                        .text
+                        .lines()
+                        .enumerate()
+                        .filter(|(_, l)| {
+                            page.headings.iter().any(|h| h == l.trim()) && !running(l.trim())
+                        })
+                        .map(|(n, l)| (n + 1, l.trim()))
+                        .collect();
+                    let mut chunks = LineChunker.chunk(&page.text, &counter, budget);
+                    for c in &mut chunks {
+                        // The heading over a chunk: the last one at or before its first
+                        // line, else the one it opens with, else the carried one.
+                        let before = heading_lines
+                            .iter()
+                            .rev()
+                            .find(|(n, _)| *n <= c.start_line)
+                            .or_else(|| {
+                                heading_lines
+                                    .iter()
+                                    .find(|(n, _)| (c.start_line..=c.end_line).contains(n))
+                            });
+                        if let Some((_, h)) = before {
+                            heading = Some((*h).to_string());
+                        }
+                        if let Some(h) = &heading {
+                            c.symbol = Some(h.clone());
+                            c.context = h.clone();
+                        }
+                        if let Some((_, last)) =
+                            heading_lines.iter().rev().find(|(n, _)| *n <= c.end_line)
+                        {
+                            heading = Some((*last).to_string());
+                        }
+                    }
                     out.extend(self.pending(path, DOCS, None, Some(i + 1), chunks));
                 }
                 Ok(out)

@@ -71,3 +71,60 @@ fn a_scanned_pdf_and_a_png_of_it_are_read_by_ocr() {
         }
     }
 }
+
+#[test]
+fn pdf_chunks_carry_the_section_heading_over_them() {
+    let pdfium = Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("papers");
+    std::fs::create_dir_all(&corpus).unwrap();
+    std::fs::copy(
+        assets::asset("fixtures/ghostscript/GS9_Color_Management.pdf"),
+        corpus.join("gs9.pdf"),
+    )
+    .unwrap();
+    let enc = HashEncoder::new(16);
+    let config = IngestConfig {
+        index_root: tmp.path().join("idx"),
+        discover: DiscoverConfig::default(),
+        budget: ChunkBudget::default(),
+        index: plait_colbert::IndexConfig::default(),
+    };
+    let report = Ingester::new(config, &enc, &enc, Some(&pdfium))
+        .run(std::slice::from_ref(&corpus), &|_| {})
+        .unwrap();
+    assert_eq!(report.files_added, 1, "{report:?}");
+    let m = Manifest::open(&tmp.path().join("idx")).unwrap();
+    let mut by_page: Vec<(usize, Option<String>)> = Vec::new();
+    for k in m.keys_matching(DOCS, None, None).unwrap() {
+        for c in m.chunks_of(DOCS, k).unwrap() {
+            by_page.push((c.page.unwrap(), c.symbol.clone()));
+        }
+    }
+    by_page.sort();
+    let heading_on = |page: usize| -> Vec<String> {
+        by_page
+            .iter()
+            .filter(|(p, _)| *p == page)
+            .filter_map(|(_, s)| s.clone())
+            .collect()
+    };
+    assert_eq!(by_page.iter().map(|p| p.0).max(), Some(42));
+    // Section 5 starts on page 22 and is still in force on page 30 (carried over).
+    assert!(
+        heading_on(22)
+            .iter()
+            .any(|h| h == "5 Details of objects and methods"),
+        "{by_page:?}"
+    );
+    assert!(
+        heading_on(30)
+            .iter()
+            .all(|h| h == "5 Details of objects and methods"),
+        "{by_page:?}"
+    );
+    assert!(
+        heading_on(42).iter().any(|h| h == "9 PCL and XPS Support"),
+        "{by_page:?}"
+    );
+}

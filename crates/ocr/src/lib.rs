@@ -6,11 +6,13 @@
 
 mod engine;
 mod error;
+mod layout;
 mod pdf;
 mod raster;
 
 pub use engine::{needs_ocr, reading_order, OcrEngine, OcrEngineBuilder, OcrLine, TextBox};
 pub use error::OcrError;
+pub use layout::{headings, TextLine, HEADING_MAX_CHARS, HEADING_SIZE_RATIO};
 pub use pdf::{PageText, PdfText, Pdfium, MAX_RENDER_PIXELS};
 pub use raster::Raster;
 

@@ -18,6 +18,8 @@ pub struct PageText {
     pub height: f32,
     /// The page's text in PDFium's reading order.
     pub text: String,
+    /// The text as lines with boxes and font sizes.
+    pub lines: Vec<crate::TextLine>,
 }
 
 /// The text layer of a whole document.
@@ -114,12 +116,36 @@ impl Pdfium {
                 page: i + 1,
                 reason: e.to_string(),
             };
-            let text = page.text().map_err(page_err)?.all();
+            let layer = page.text().map_err(page_err)?;
+            let text = layer.all();
+            let height = page.height().value;
+            let mut lines: Vec<crate::TextLine> = Vec::new();
+            for segment in layer.segments().iter() {
+                let r = segment.bounds();
+                let (x0, x1) = (r.left().value, r.right().value);
+                let (y0, y1) = (height - r.top().value, height - r.bottom().value);
+                let t = segment.text();
+                match lines.last_mut() {
+                    // Segments on the same baseline continue the line.
+                    Some(l) if (l.bbox[3] - y1).abs() < 1.0 && x0 >= l.bbox[2] - 1.0 => {
+                        l.text.push_str(&t);
+                        l.bbox[2] = x1;
+                        l.bbox[1] = l.bbox[1].min(y0);
+                        l.font_size = l.font_size.max(y1 - y0);
+                    }
+                    _ => lines.push(crate::TextLine {
+                        text: t,
+                        bbox: [x0, y0, x1, y1],
+                        font_size: y1 - y0,
+                    }),
+                }
+            }
             pages.push(PageText {
                 number: i + 1,
                 width: page.width().value,
-                height: page.height().value,
+                height,
                 text,
+                lines,
             });
         }
         Ok(PdfText {
