@@ -73,7 +73,7 @@ fn ingest(
     root: &Path,
     corpus: &Path,
     enc: &dyn Encoder,
-    pdf: &plait_ocr::Pdfium,
+    pdf: &dyn plait_ingest::PdfText,
 ) -> (IngestReport, Duration) {
     let ingester = Ingester::new(config(root), enc, enc, Some(pdf));
     let started = Instant::now();
@@ -109,7 +109,17 @@ fn main() {
         .threads(threads)
         .build(&runtime)
         .unwrap();
-    let pdf = plait_ocr::Pdfium::load(&asset("lib/libpdfium.so")).unwrap();
+    // The same PDF path as `plait ingest`: text layer, OCR where it is missing.
+    let pdfium = plait_ocr::Pdfium::load(&asset("lib/libpdfium.so")).unwrap();
+    let engine = plait_ocr::OcrEngineBuilder::new(asset("models/ocr/ppocrv4"))
+        .threads(threads)
+        .build(&runtime)
+        .unwrap();
+    let pdf = plait_ingest::OcrPdf {
+        pdfium,
+        engine: &engine,
+        dpi: 300.0,
+    };
     let tmp = tempfile::tempdir().unwrap();
     let work = tmp.path().join("corpus");
     let files = copy_tree(&corpus, &work);

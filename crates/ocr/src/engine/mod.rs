@@ -218,9 +218,10 @@ impl OcrEngine {
     }
 }
 
-/// A text layer shorter than this many letters and digits is treated as missing (page
-/// numbers, scanner stamps and stray headers of scanned pages are about this long).
-pub const MIN_TEXT_LAYER_ALNUM: usize = 40;
+/// A text layer shorter than this many letters and digits is treated as missing: page
+/// numbers and scanner stamps on scanned pages are shorter, while a real page with a
+/// short text layer ("Hello, world") is not worth rendering and OCR'ing.
+pub const MIN_TEXT_LAYER_ALNUM: usize = 10;
 /// A text layer where fewer than this share of non-space characters are letters or
 /// digits is garbage (broken font encodings come out as symbol soup).
 pub const MIN_ALNUM_RATIO: f32 = 0.5;
@@ -361,6 +362,7 @@ mod tests {
     fn missing_or_garbage_text_layers_need_ocr() {
         assert!(needs_ocr(""));
         assert!(needs_ocr("  12  \n"));
+        assert!(!needs_ocr("Hello, world of PDF"));
         assert!(needs_ocr(&"\u{FFFD}a".repeat(60)));
         assert!(needs_ocr(&"@#%&*(){}[]<>~".repeat(20)));
         assert!(!needs_ocr(
