@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use plait_colbert::{Encoder, Index, OnnxEncoder, SearchParams};
+use plait_colbert::{Index, OnnxEncoder, SearchParams};
 use plait_ingest::manifest::Manifest;
 use plait_ingest::{search_index, Query, SearchMode};
 use serde::{Deserialize, Serialize};
@@ -386,15 +386,6 @@ fn validate(r: &SearchRequest) -> Result<(), ApiError> {
 fn search_blocking(state: &ApiState, r: &SearchRequest) -> Result<Json<SearchResponse>, ApiError> {
     let started = Instant::now();
     let index = state.index()?;
-    if let Some(built_with) = index.as_ref().and_then(|i| i.manifest().model.clone()) {
-        let model = state.encoder.model_name();
-        if built_with != model {
-            return Err(ApiError::internal(format!(
-                "the {} index was built with `{built_with}` but the server runs `{model}`; restart with --{}-model",
-                state.name, state.name
-            )));
-        }
-    }
     let manifest = Manifest::open(&state.root).map_err(|e| ApiError::internal(e.to_string()))?;
     let defaults = SearchParams::default();
     let p = r.params.as_ref();

@@ -89,13 +89,6 @@ fn search(
         Err(plait_colbert::ColbertError::NoIndex { .. }) => None,
         Err(e) => return Err(e.to_string()),
     };
-    if let Some(built_with) = index.as_ref().and_then(|i| i.manifest().model.clone()) {
-        if built_with != encoder.model_name() {
-            return Err(format!(
-                "the {name} index was built with `{built_with}`; start plait mcp with --{name}-model"
-            ));
-        }
-    }
     let query = Query {
         text: &args.query,
         k: args.k.unwrap_or(10).clamp(1, MAX_K),

@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     index_dir: Option<PathBuf>,
     /// Modes to score, comma-separated
-    #[arg(long, value_delimiter = ',', default_value = "semantic,lexical,hybrid", value_parser = parse_mode)]
+    #[arg(long, value_delimiter = ',', default_value = "semantic,lexical,hybrid", value_parser = runtime::parse_mode)]
     modes: Vec<SearchMode>,
     /// Also print each query's scores
     #[arg(long)]
@@ -39,10 +39,6 @@ pub struct Args {
     json: bool,
     #[command(flatten)]
     models: runtime::ModelOpts,
-}
-
-fn parse_mode(s: &str) -> Result<SearchMode, String> {
-    s.parse()
 }
 
 #[allow(clippy::print_stderr)]

@@ -134,3 +134,8 @@ impl PdfReader {
         }
     }
 }
+
+/// Parses `--mode` (clap value parser).
+pub fn parse_mode(s: &str) -> Result<plait_ingest::SearchMode, String> {
+    s.parse()
+}

@@ -24,7 +24,7 @@ pub struct Args {
     k: usize,
     /// Ranking: semantic (ColBERT), lexical (BM25 over text, symbols and paths), or
     /// hybrid (both, fused by reciprocal rank); `plait eval` scores all three
-    #[arg(long, default_value_t = SearchMode::Semantic, value_parser = parse_mode)]
+    #[arg(long, default_value_t = SearchMode::Semantic, value_parser = runtime::parse_mode)]
     mode: SearchMode,
     /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
     #[arg(long, value_name = "DIR")]
@@ -40,10 +40,6 @@ pub struct Args {
     json: bool,
     #[command(flatten)]
     models: runtime::ModelOpts,
-}
-
-fn parse_mode(s: &str) -> Result<SearchMode, String> {
-    s.parse()
 }
 
 /// Runs `query` over the named indexes of `root`, merged by score, best first.
@@ -69,15 +65,6 @@ pub fn search_root(
         } else {
             &*encoders.docs
         };
-        if let Some(built_with) = index.as_ref().and_then(|i| i.manifest().model.clone()) {
-            let model = encoder.model_name();
-            anyhow::ensure!(
-                built_with == model,
-                "{} was built with the encoder `{built_with}` but `{model}` is configured: \
-                 pass --{name}-model with that model's directory",
-                dir.display()
-            );
-        }
         hits.extend(search_index(
             &manifest,
             name,

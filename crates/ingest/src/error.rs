@@ -47,7 +47,7 @@ pub enum IngestError {
 
     /// The index was built by another encoder than the one configured for it; mixing
     /// vectors of two models would make its search meaningless.
-    #[error("{path} was built with the encoder `{built_with}`, but `{configured}` is configured for it: use the same model, or ingest into another --index-dir")]
+    #[error("{path} was built with the encoder `{built_with}`, but `{configured}` is configured for it: pass that model (--code-model/--docs-model DIR), or ingest into another --index-dir")]
     ModelMismatch {
         path: PathBuf,
         built_with: String,

@@ -209,6 +209,19 @@ struct Pending {
     embed: String,
 }
 
+/// The roots as absolute paths without symlinks, the form every stored path has.
+pub(crate) fn canonical_roots(roots: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    roots
+        .iter()
+        .map(|r| {
+            std::fs::canonicalize(r).map_err(|source| IngestError::Io {
+                path: r.clone(),
+                source,
+            })
+        })
+        .collect()
+}
+
 /// An error's message without the leading file name (reports pair it with the path).
 fn reason(path: &Path, e: &IngestError) -> String {
     let text = e.to_string();
@@ -365,15 +378,7 @@ impl<'a> Ingester<'a> {
             self.reconcile(&mut manifest, &writers[name], name)?;
         }
 
-        let roots: Vec<PathBuf> = roots
-            .iter()
-            .map(|r| {
-                std::fs::canonicalize(r).map_err(|source| IngestError::Io {
-                    path: r.clone(),
-                    source,
-                })
-            })
-            .collect::<Result<_>>()?;
+        let roots = canonical_roots(roots)?;
         // The index root may sit inside a watched folder: never ingest our own files.
         let mut discover_config = self.config.discover.clone();
         if let Ok(index_root) = std::fs::canonicalize(&self.config.index_root) {

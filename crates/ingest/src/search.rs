@@ -91,7 +91,8 @@ pub struct Hit {
 }
 
 /// Searches index `name` of a root: `index` is its opened snapshot (`None` when it has
-/// never been built, e.g. no code ingested yet), `encoder` the model that built it.
+/// never been built, e.g. no code ingested yet), `encoder` the model that built it (any
+/// other is refused with [`IngestError::ModelMismatch`]).
 pub fn search_index(
     manifest: &Manifest,
     name: &str,
@@ -99,6 +100,16 @@ pub fn search_index(
     encoder: &dyn Encoder,
     query: &Query<'_>,
 ) -> Result<Vec<Hit>> {
+    if let Some(built_with) = index.and_then(|i| i.manifest().model.clone()) {
+        let configured = encoder.model_name();
+        if built_with != configured {
+            return Err(IngestError::ModelMismatch {
+                path: index.map_or_else(Default::default, |i| i.dir().to_path_buf()),
+                built_with,
+                configured,
+            });
+        }
+    }
     let k = query.k.max(1);
     if query.text.trim().is_empty() {
         return Ok(Vec::new());

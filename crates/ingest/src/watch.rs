@@ -100,15 +100,7 @@ pub fn watch(
     stop: &AtomicBool,
     on_event: &mut dyn FnMut(WatchEvent<'_>),
 ) -> Result<()> {
-    let roots: Vec<PathBuf> = roots
-        .iter()
-        .map(|r| {
-            std::fs::canonicalize(r).map_err(|source| IngestError::Io {
-                path: r.clone(),
-                source,
-            })
-        })
-        .collect::<Result<_>>()?;
+    let roots = crate::pipeline::canonical_roots(roots)?;
     let index_root = std::fs::canonicalize(ingester.index_root())
         .unwrap_or_else(|_| ingester.index_root().to_path_buf());
 
