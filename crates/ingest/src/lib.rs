@@ -23,7 +23,8 @@ pub use classify::{classify, DocFormat, FileKind, Language};
 pub use discover::{discover, discover_within, DiscoverConfig, FoundFile, Skipped};
 pub use error::IngestError;
 pub use pipeline::{
-    IngestConfig, IngestReport, Ingester, OcrPdf, PageContent, PdfText, Progress, CODE, DOCS,
+    IngestConfig, IngestReport, Ingester, OcrPdf, PageContent, PdfText, Progress, CHUNKER_VERSION,
+    CODE, DOCS,
 };
 pub use search::{search_index, Hit, Query, SearchMode};
 pub use watch::{watch, Trigger, WatchConfig, WatchEvent};

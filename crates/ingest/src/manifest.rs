@@ -354,6 +354,18 @@ impl Manifest {
         Ok(out)
     }
 
+    /// A named value of the manifest's `meta` table.
+    pub fn meta(&self, name: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT value FROM meta WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// Number of files with at least one chunk in an index.
     pub fn file_count(&self, index: &str) -> Result<usize> {
         self.conn
@@ -454,6 +466,18 @@ impl Tx<'_> {
                 )
                 .map_err(|e| self.err(e))?;
         }
+        Ok(())
+    }
+
+    /// Sets a named value in the manifest's `meta` table.
+    pub fn set_meta(&self, name: &str, value: &str) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO meta (name, value) VALUES (?1, ?2)
+                 ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                params![name, value],
+            )
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 

@@ -21,6 +21,11 @@ pub const CODE: &str = "code";
 /// Name of the docs index directory (and manifest index name).
 pub const DOCS: &str = "docs";
 
+/// Version of what the extractors and chunkers produce. Bump it whenever their output
+/// for the same file changes: the next full run then chunks every file again (contents
+/// that come out the same are still reused, not encoded).
+pub const CHUNKER_VERSION: &str = "2";
+
 /// Contents encoded per batch (and per index commit).
 const ENCODE_BATCH: usize = 256;
 
@@ -379,6 +384,9 @@ impl<'a> Ingester<'a> {
         }
 
         let roots = canonical_roots(roots)?;
+        // Files chunked by an older chunker are chunked again.
+        let rechunk = manifest.meta("chunker_version")?.as_deref() != Some(CHUNKER_VERSION)
+            && !manifest.files()?.is_empty();
         // The index root may sit inside a watched folder: never ingest our own files.
         let mut discover_config = self.config.discover.clone();
         if let Ok(index_root) = std::fs::canonicalize(&self.config.index_root) {
@@ -401,9 +409,10 @@ impl<'a> Ingester<'a> {
                 return Ok(report);
             }
             let old = manifest.file(&f.path)?;
-            if old
-                .as_ref()
-                .is_some_and(|o| o.size == f.size && o.mtime_ns == f.mtime_ns)
+            if !rechunk
+                && old
+                    .as_ref()
+                    .is_some_and(|o| o.size == f.size && o.mtime_ns == f.mtime_ns)
             {
                 report.files_unchanged += 1;
                 continue;
@@ -418,7 +427,7 @@ impl<'a> Ingester<'a> {
                 }
             };
             let hash = hash_hex(&bytes);
-            if old.as_ref().is_some_and(|o| o.hash == hash) {
+            if !rechunk && old.as_ref().is_some_and(|o| o.hash == hash) {
                 touched.push((f.path.clone(), f.size, f.mtime_ns));
                 report.files_unchanged += 1;
                 continue;
@@ -536,6 +545,9 @@ impl<'a> Ingester<'a> {
             }
             for path in &removed {
                 tx.remove_file(path)?;
+            }
+            if targets.is_none() {
+                tx.set_meta("chunker_version", CHUNKER_VERSION)?;
             }
             let mut taken = HashMap::new();
             if orphans == Orphans::Collect {

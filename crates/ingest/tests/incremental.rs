@@ -342,3 +342,34 @@ fn a_scoped_run_touches_only_its_paths() {
         [corpus.join("README.md"), corpus.join("lib/geometry.py")]
     );
 }
+
+#[test]
+fn a_new_chunker_version_chunks_every_file_again_and_encodes_only_new_contents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (corpus, idx) = (tmp.path().join("corpus"), tmp.path().join("idx"));
+    setup(&corpus);
+    let enc = encoder();
+    run(&idx, &corpus, &enc);
+    assert_eq!(
+        Manifest::open(&idx)
+            .unwrap()
+            .meta("chunker_version")
+            .unwrap()
+            .as_deref(),
+        Some(plait_ingest::CHUNKER_VERSION)
+    );
+    // As if the index had been made by an older plait.
+    Manifest::open(&idx)
+        .unwrap()
+        .transaction(|tx| tx.set_meta("chunker_version", "0"))
+        .unwrap();
+    let again = run(&idx, &corpus, &enc);
+    assert_eq!(again.files_changed, 3, "{again:?}");
+    assert_eq!(
+        again.chunks_encoded, 0,
+        "same chunks come out: nothing to encode"
+    );
+    assert_eq!(paths_in_index(&idx).len(), 3);
+    let third = run(&idx, &corpus, &enc);
+    assert_eq!(third.files_unchanged, 3, "{third:?}");
+}
