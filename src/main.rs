@@ -49,7 +49,7 @@ enum Command {
     /// Serve both indexes to agents over the Model Context Protocol on stdio
     Mcp(commands::mcp::Args),
     /// Print the text of a PDF or image per page, OCR'ing scanned pages
-    Ocr(commands::pending::FileArgs),
+    Ocr(commands::ocr::Args),
     /// Summarize a PDF, Markdown or text file with page citations
     Summarize(commands::pending::FileArgs),
     /// List model roles, their files, and the acceleration each will use
@@ -66,7 +66,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::run(&home, &args),
         Command::Serve(args) => commands::serve::run(&home, &args),
         Command::Mcp(args) => commands::mcp::run(&home, &args),
-        Command::Ocr(_) => commands::pending::not_yet("ocr", 6),
+        Command::Ocr(args) => commands::ocr::run(&home, &args),
         Command::Summarize(_) => commands::pending::not_yet("summarize", 7),
         Command::Models(_) => commands::pending::not_yet("models", 7),
     });

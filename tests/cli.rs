@@ -151,11 +151,7 @@ fn doctor_reports_a_runtime_that_cannot_load() {
 #[test]
 fn commands_not_landed_say_so_and_exit_69() {
     let home = assets::home();
-    for args in [
-        vec!["ocr", "x.pdf"],
-        vec!["summarize", "x.pdf"],
-        vec!["models"],
-    ] {
+    for args in [vec!["summarize", "x.pdf"], vec!["models"]] {
         let o = plait(&args, &home);
         assert_eq!(o.status.code(), Some(69), "{args:?}");
         assert!(stderr(&o).contains("not available yet"), "{args:?}");

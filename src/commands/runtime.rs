@@ -125,6 +125,16 @@ impl PdfReader {
         Ok(Self { pdfium, engine })
     }
 
+    /// The bound PDFium.
+    pub fn pdfium(&self) -> plait_ocr::Pdfium {
+        self.pdfium
+    }
+
+    /// The OCR engine.
+    pub fn engine(&self) -> &plait_ocr::OcrEngine {
+        &self.engine
+    }
+
     /// The ingest-side view: text layer, OCR where it is missing.
     pub fn pdf_text(&self) -> plait_ingest::OcrPdf<'_> {
         plait_ingest::OcrPdf {

@@ -159,8 +159,12 @@ impl Pdfium {
 /// declaring absurd sizes are refused instead of exhausting memory.
 pub const MAX_RENDER_PIXELS: usize = 80_000_000;
 
+/// Lowest resolution a page is rendered at for OCR; below it text is unreadable anyway.
+pub const MIN_RENDER_DPI: f32 = 50.0;
+
 impl Pdfium {
-    /// Renders page `number` (1-based) of a PDF at `dpi` for OCR.
+    /// Renders page `number` (1-based) of a PDF at `dpi` for OCR (lower for pages too
+    /// large for [`MAX_RENDER_PIXELS`] at that resolution).
     pub fn render(
         &self,
         path: &Path,
@@ -186,11 +190,16 @@ impl Pdfium {
             .pages()
             .get(index)
             .map_err(|e| render_err(e.to_string()))?;
-        let w = (page.width().value / 72.0 * dpi).round();
-        let h = (page.height().value / 72.0 * dpi).round();
-        if !(w >= 1.0 && h >= 1.0) || (w * h) as usize > MAX_RENDER_PIXELS {
+        // Large pages (posters, drawings) are rendered at a lower resolution so the raster
+        // stays under the pixel limit; only pages too large even at MIN_RENDER_DPI fail.
+        let (pw, ph) = (page.width().value / 72.0, page.height().value / 72.0);
+        let fit = (MAX_RENDER_PIXELS as f32 / (pw * ph).max(1e-6)).sqrt();
+        let dpi = dpi.min(fit);
+        let w = (pw * dpi).round();
+        let h = (ph * dpi).round();
+        if !(w >= 1.0 && h >= 1.0) || dpi < MIN_RENDER_DPI {
             return Err(render_err(format!(
-                "{w}x{h} pixels at {dpi} DPI is beyond the {MAX_RENDER_PIXELS} pixel limit"
+                "the page is {pw:.0}x{ph:.0} inches: even at {MIN_RENDER_DPI} DPI it is beyond the {MAX_RENDER_PIXELS} pixel limit"
             )));
         }
         let config = pdfium_render::prelude::PdfRenderConfig::new()
