@@ -1,0 +1,41 @@
+//! Text-layer extraction speed on the 42-page Ghostscript whitepaper fixture: pages per
+//! second for PDFium text plus lines with boxes and font sizes (what ingest reads).
+//!
+//! `PLAIT_HOME=... cargo bench -p plait-ocr --bench text_layer`
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn asset(rel: &str) -> PathBuf {
+    let home = std::env::var_os("PLAIT_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/plait")))
+        .expect("set PLAIT_HOME to the directory scripts/setup filled");
+    let p = home.join(rel);
+    assert!(p.exists(), "missing {}: run scripts/setup", p.display());
+    p
+}
+
+fn main() {
+    let pdfium = plait_ocr::Pdfium::load(&asset("lib/libpdfium.so")).unwrap();
+    let path = asset("fixtures/ghostscript/GS9_Color_Management.pdf");
+    let rounds = 10;
+    // Warm-up (page cache, PDFium's font caches).
+    let pages = pdfium.text(&path, None).unwrap().pages.len();
+    let started = Instant::now();
+    let mut lines = 0;
+    for _ in 0..rounds {
+        let doc = pdfium.text(&path, None).unwrap();
+        lines += doc.pages.iter().map(|p| p.lines.len()).sum::<usize>();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{}: {pages} pages x {rounds} rounds: {:.0} pages/s ({:.1} ms/page, {} lines per round) (goal >= 50 pages/s)",
+        path.file_name().unwrap().to_string_lossy(),
+        (pages * rounds) as f64 / secs,
+        secs * 1e3 / (pages * rounds) as f64,
+        lines / rounds
+    );
+}
