@@ -71,6 +71,19 @@ impl Raster {
         Self::from_rgb(w, h, img.into_raw()).ok_or_else(|| bad("unexpected pixel buffer".into()))
     }
 
+    /// The image turned upside down (rotated by 180 degrees).
+    pub fn rotate180(&self) -> Self {
+        let mut data = Vec::with_capacity(self.data.len());
+        for px in self.data.chunks_exact(3).rev() {
+            data.extend_from_slice(px);
+        }
+        Self {
+            width: self.width,
+            height: self.height,
+            data,
+        }
+    }
+
     /// The pixel at (x, y) as `[r, g, b]`.
     pub fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
         let i = (y * self.width + x) * 3;

@@ -75,3 +75,30 @@ fn the_metric_itself_behaves() {
     assert!((cer("the bat", "the cat") - 1.0 / 7.0).abs() < 1e-12);
     assert_eq!(cer("", "abc"), 1.0);
 }
+
+#[test]
+fn an_upside_down_page_is_turned_line_by_line() {
+    let pdf = Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap();
+    let path = assets::asset("fixtures/ocrmypdf/linn.pdf");
+    let page = pdf.render(&path, 1, 300.0, None).unwrap();
+    let engine = engine();
+    // One line of the page, upright and upside down.
+    let boxes = engine.detect(&page).unwrap();
+    // A line of moderate length (the classifier sees at most 4:1 undistorted).
+    let b = boxes
+        .iter()
+        .filter(|b| (b.x1 - b.x0) / (b.y1 - b.y0) < 8.0 && (b.x1 - b.x0) / (b.y1 - b.y0) > 3.0)
+        .max_by(|a, b| (a.x1 - a.x0).total_cmp(&(b.x1 - b.x0)))
+        .unwrap();
+    let line = page.crop(b.x0 as usize, b.y0 as usize, b.x1 as usize, b.y1 as usize);
+    assert!(!engine.upside_down(&line).unwrap());
+    assert!(engine.upside_down(&line.rotate180()).unwrap());
+    // The whole page upside down still reads mostly right.
+    let lines = engine.recognize(&page.rotate180()).unwrap();
+    let text: String = lines
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(text.contains("LinnSequencer"), "{text}");
+}

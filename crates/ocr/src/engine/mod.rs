@@ -23,6 +23,11 @@ const DET_MAX_SIDE: usize = 1600;
 const REC_HEIGHT: usize = 48;
 /// Widest line crop fed to the recogniser at once, in pixels after scaling.
 const REC_MAX_WIDTH: usize = 2400;
+/// Input size of the angle classifier (height, width).
+const CLS_SHAPE: (usize, usize) = (48, 192);
+/// A line is turned when the classifier is at least this sure it is upside down
+/// (PaddleOCR's `cls_thresh`).
+const CLS_THRESHOLD: f32 = 0.9;
 /// ImageNet normalisation of the detector (BGR order, as the models were trained).
 const DET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 const DET_STD: [f32; 3] = [0.229, 0.224, 0.225];
@@ -65,6 +70,8 @@ impl OcrEngineBuilder {
         let rec_path = self.dir.join("rec.onnx");
         let det = session(runtime, &det_path, self.threads)?;
         let rec = session(runtime, &rec_path, self.threads)?;
+        let cls_path = self.dir.join("cls.onnx");
+        let cls = session(runtime, &cls_path, self.threads)?;
         let charset = rec
             .metadata()
             .ok()
@@ -77,6 +84,8 @@ impl OcrEngineBuilder {
         Ok(OcrEngine {
             det: Mutex::new(det),
             rec: Mutex::new(rec),
+            cls: Mutex::new(cls),
+            cls_path,
             det_path,
             rec_path,
             dict,
@@ -109,6 +118,8 @@ fn session(runtime: &OnnxRuntime, path: &Path, threads: usize) -> Result<Session
 pub struct OcrEngine {
     det: Mutex<Session>,
     rec: Mutex<Session>,
+    cls: Mutex<Session>,
+    cls_path: PathBuf,
     det_path: PathBuf,
     rec_path: PathBuf,
     dict: Vec<String>,
@@ -139,6 +150,11 @@ impl OcrEngine {
             if crop.width < 2 || crop.height < 2 {
                 continue;
             }
+            let crop = if self.upside_down(&crop)? {
+                crop.rotate180()
+            } else {
+                crop
+            };
             let (text, confidence) = self.read_line(&crop)?;
             let text = text.trim().to_string();
             if !text.is_empty() {
@@ -191,6 +207,32 @@ impl OcrEngine {
                 score: b.score,
             })
             .collect())
+    }
+
+    /// Whether the angle classifier finds a line crop upside down.
+    pub fn upside_down(&self, crop: &Raster) -> Result<bool> {
+        let (h, max_w) = CLS_SHAPE;
+        let w =
+            ((crop.width as f32 * h as f32 / crop.height as f32).ceil() as usize).clamp(8, max_w);
+        let resized = crop.resize(w, h);
+        // Right-padded with zeros to the fixed width, as the classifier was trained.
+        let plane = max_w * h;
+        let mut input = vec![0f32; 3 * plane];
+        for (i, px) in resized.data.chunks_exact(3).enumerate() {
+            let (y, x) = (i / w, i % w);
+            for (c, &v) in [px[2], px[1], px[0]].iter().enumerate() {
+                input[c * plane + y * max_w + x] = (f32::from(v) / 255.0 - 0.5) / 0.5;
+            }
+        }
+        let infer = |e: ort::Error| OcrError::Model {
+            path: self.cls_path.clone(),
+            reason: e.to_string(),
+        };
+        let tensor = Tensor::from_array(([1usize, 3, h, max_w], input)).map_err(infer)?;
+        let mut cls = self.cls.lock().unwrap_or_else(|e| e.into_inner());
+        let outputs = cls.run(ort::inputs![tensor]).map_err(infer)?;
+        let (_, probs) = outputs[0].try_extract_tensor::<f32>().map_err(infer)?;
+        Ok(probs.len() >= 2 && probs[1] > probs[0] && probs[1] >= CLS_THRESHOLD)
     }
 
     /// Recognises one line crop.
