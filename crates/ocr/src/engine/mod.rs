@@ -28,6 +28,11 @@ const CLS_SHAPE: (usize, usize) = (48, 192);
 /// A line is turned when the classifier is at least this sure it is upside down
 /// (PaddleOCR's `cls_thresh`).
 const CLS_THRESHOLD: f32 = 0.9;
+/// Lines sampled per page for the upside-down decision.
+const CLS_SAMPLE_LINES: usize = 9;
+/// Width/height ratios of the sampled lines: wide enough to hold a few characters,
+/// narrow enough not to be squeezed much into the classifier's 4:1 input.
+const CLS_SAMPLE_RATIO: (f32, f32) = (2.0, 8.0);
 /// ImageNet normalisation of the detector (BGR order, as the models were trained).
 const DET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 const DET_STD: [f32; 3] = [0.229, 0.224, 0.225];
@@ -136,9 +141,41 @@ impl std::fmt::Debug for OcrEngine {
 }
 
 impl OcrEngine {
-    /// The text lines of an image, in reading order.
+    /// The text lines of an image, in reading order. A page found upside down (by the
+    /// angle classifier on a sample of its lines) is turned first.
     pub fn recognize(&self, image: &Raster) -> Result<Vec<OcrLine>> {
         let boxes = self.detect(image)?;
+        if self.page_upside_down(image, &boxes)? {
+            let turned = image.rotate180();
+            let boxes = self.detect(&turned)?;
+            return self.read_boxes(&turned, boxes);
+        }
+        self.read_boxes(image, boxes)
+    }
+
+    /// Whether most of a sample of the page's lines are upside down. Scans come upside
+    /// down as whole pages; deciding per page avoids the classifier's mistakes on single
+    /// long lines (which it sees squeezed) and costs a few runs instead of one per line.
+    fn page_upside_down(&self, image: &Raster, boxes: &[TextBox]) -> Result<bool> {
+        let sample: Vec<&TextBox> = boxes
+            .iter()
+            .filter(|b| {
+                let ratio = (b.x1 - b.x0) / (b.y1 - b.y0).max(1.0);
+                (CLS_SAMPLE_RATIO.0..CLS_SAMPLE_RATIO.1).contains(&ratio)
+            })
+            .take(CLS_SAMPLE_LINES)
+            .collect();
+        let mut flipped = 0;
+        for b in &sample {
+            let crop = image.crop(b.x0 as usize, b.y0 as usize, b.x1 as usize, b.y1 as usize);
+            if crop.width >= 2 && crop.height >= 2 && self.upside_down(&crop)? {
+                flipped += 1;
+            }
+        }
+        Ok(!sample.is_empty() && flipped * 3 >= sample.len() * 2)
+    }
+
+    fn read_boxes(&self, image: &Raster, boxes: Vec<TextBox>) -> Result<Vec<OcrLine>> {
         let mut lines = Vec::with_capacity(boxes.len());
         for b in boxes {
             let crop = image.crop(
@@ -150,11 +187,6 @@ impl OcrEngine {
             if crop.width < 2 || crop.height < 2 {
                 continue;
             }
-            let crop = if self.upside_down(&crop)? {
-                crop.rotate180()
-            } else {
-                crop
-            };
             let (text, confidence) = self.read_line(&crop)?;
             let text = text.trim().to_string();
             if !text.is_empty() {
