@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use pdfium_render::prelude::{PdfiumError, PdfiumInternalError};
+use pdfium_render::prelude::{PdfDocument, PdfiumError, PdfiumInternalError};
 
 use crate::{OcrError, Result};
 
@@ -93,6 +93,18 @@ impl Pdfium {
         &self.bound.library
     }
 
+    /// Opens a document. PDFium keeps the reason for a failed open in one process-wide
+    /// "last error" slot, so opens are serialised: otherwise another thread's failed open
+    /// could turn "password required" into "invalid format" between the two calls.
+    fn open(&self, path: &Path, password: Option<&str>) -> Result<PdfDocument<'_>> {
+        static OPEN: Mutex<()> = Mutex::new(());
+        let _guard = OPEN.lock().unwrap_or_else(|p| p.into_inner());
+        self.bound
+            .pdfium
+            .load_pdf_from_file(path, password)
+            .map_err(|e| open_error(path, e))
+    }
+
     /// Reads the text layer of every page of the PDF at `path`.
     pub fn text(&self, path: &Path, password: Option<&str>) -> Result<PdfText> {
         let meta = std::fs::metadata(path).map_err(|source| OcrError::Io {
@@ -104,11 +116,7 @@ impl Pdfium {
                 path: path.to_path_buf(),
             });
         }
-        let doc = self
-            .bound
-            .pdfium
-            .load_pdf_from_file(path, password)
-            .map_err(|e| open_error(path, e))?;
+        let doc = self.open(path, password)?;
         let mut pages = Vec::new();
         for (i, page) in doc.pages().iter().enumerate() {
             let page_err = |e: PdfiumError| OcrError::Page {
@@ -172,11 +180,7 @@ impl Pdfium {
         dpi: f32,
         password: Option<&str>,
     ) -> Result<crate::Raster> {
-        let doc = self
-            .bound
-            .pdfium
-            .load_pdf_from_file(path, password)
-            .map_err(|e| open_error(path, e))?;
+        let doc = self.open(path, password)?;
         let render_err = |reason: String| OcrError::Render {
             path: path.to_path_buf(),
             page: number,
