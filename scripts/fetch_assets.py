@@ -187,7 +187,8 @@ class Fetcher:
 def generate(home: Path, gen: dict, index_url: str) -> None:
     """Runs a repository script that derives assets from other assets, in a private venv
     under HOME with exactly the pinned packages."""
-    venv = home / "tools-venv"
+    # One venv per generator (its `venv` key), holding exactly its pinned packages.
+    venv = home / gen.get("venv", "tools-venv")
     python = venv / "bin" / "python"
     stamp = venv / "requirements.txt"
     wanted = "\n".join(gen["requirements"]) + "\n"
@@ -245,7 +246,7 @@ def main() -> None:
             got = sha256_file(home / asset["path"]) if (home / asset["path"]).exists() else "nothing"
             if got != asset["sha256"]:
                 sys.exit(f"setup: error: {asset['path']} generated with sha256 {got}, expected "
-                         f"{asset['sha256']} (pinned in scripts/assets.toml). Delete {home / 'tools-venv'} "
+                         f"{asset['sha256']} (pinned in scripts/assets.toml). Delete {home / gen.get('venv', 'tools-venv')} "
                          f"and run scripts/setup again; if it still differs, {gen['script']} or its "
                          "pinned packages changed: update the pin only after checking the tests")
             installed += 1

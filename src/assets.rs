@@ -63,8 +63,12 @@ impl Lock {
 impl Asset {
     /// Licence of the registry package this asset comes from.
     pub fn licence(&self, lock: &Lock) -> String {
-        if self.generator.is_some() {
-            return "Apache-2.0 (derived from the default encoder)".to_string();
+        match self.generator.as_deref() {
+            Some("test-gguf") => {
+                return "Apache-2.0 (derived from SmolLM2-135M-Instruct)".to_string()
+            }
+            Some(_) => return "Apache-2.0 (derived from the default encoder)".to_string(),
+            None => {}
         }
         match self.parts.first().map(|p| p.source.as_str()) {
             Some("repo") | None => "MIT OR Apache-2.0".to_string(),

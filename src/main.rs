@@ -51,9 +51,9 @@ enum Command {
     /// Print the text of a PDF or image per page, OCR'ing scanned pages
     Ocr(commands::ocr::Args),
     /// Summarize a PDF, Markdown or text file with page citations
-    Summarize(commands::pending::FileArgs),
+    Summarize(commands::summarize::Args),
     /// List model roles, their files, and the acceleration each will use
-    Models(commands::pending::NoArgs),
+    Models(commands::models::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,8 +67,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(&home, &args),
         Command::Mcp(args) => commands::mcp::run(&home, &args),
         Command::Ocr(args) => commands::ocr::run(&home, &args),
-        Command::Summarize(_) => commands::pending::not_yet("summarize", 7),
-        Command::Models(_) => commands::pending::not_yet("models", 7),
+        Command::Summarize(args) => commands::summarize::run(&home, &args),
+        Command::Models(args) => commands::models::run(&home, &args),
     });
     match result {
         Ok(code) => code,

@@ -149,17 +149,6 @@ fn doctor_reports_a_runtime_that_cannot_load() {
 }
 
 #[test]
-fn commands_not_landed_say_so_and_exit_69() {
-    let home = assets::home();
-    for args in [vec!["summarize", "x.pdf"], vec!["models"]] {
-        let o = plait(&args, &home);
-        assert_eq!(o.status.code(), Some(69), "{args:?}");
-        assert!(stderr(&o).contains("not available yet"), "{args:?}");
-        assert!(o.stdout.is_empty(), "{args:?} printed output");
-    }
-}
-
-#[test]
 fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let idx = tmp.path().join("idx");

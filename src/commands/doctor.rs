@@ -188,13 +188,13 @@ fn check_runtimes(home: &Home, lock: &Lock) -> Vec<RuntimeReport> {
         ))
     }));
     out.push(timed("llama.cpp", || {
-        let llama = plait_summarize::Llama::init(true)?;
+        let llama = plait_summarize::Llama::init()?;
         let mut found = Vec::new();
         for id in ["smollm2-135m", "gemma3-270m"] {
             let path = home.require(lock, id)?;
             let model = plait_summarize::LoadedModel::load(
                 llama,
-                &plait_summarize::ModelConfig { path: path.clone() },
+                &plait_summarize::ModelConfig::new(path.clone()),
             )?;
             let info = model.info();
             found.push(format!(

@@ -149,3 +149,53 @@ impl PdfReader {
 pub fn parse_mode(s: &str) -> Result<plait_ingest::SearchMode, String> {
     s.parse()
 }
+
+/// The model-role registry: the built-in roles, replaced role by role by the user's file
+/// (`--roles`, else `$PLAIT_ROLES`, else `~/.config/plait/roles.toml` when it exists).
+pub fn roles(home: &Home, flag: Option<&Path>) -> Result<plait_summarize::Registry> {
+    let user = match flag {
+        Some(p) => Some(p.to_path_buf()),
+        None => std::env::var_os("PLAIT_ROLES")
+            .map(PathBuf::from)
+            .or_else(|| {
+                let config = std::env::var_os("XDG_CONFIG_HOME")
+                    .map(PathBuf::from)
+                    .or_else(|| {
+                        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config"))
+                    })?;
+                Some(config.join("plait").join("roles.toml")).filter(|p| p.is_file())
+            }),
+    };
+    Ok(plait_summarize::Registry::load(
+        home.root(),
+        user.as_deref(),
+    )?)
+}
+
+/// The text of every page of a PDF: the text layer where it is good, OCR where it is
+/// missing. Returns `(page number, text)` and the document title when the PDF has one.
+pub fn pdf_pages(
+    reader: &PdfReader,
+    file: &Path,
+) -> Result<(Vec<(usize, String)>, Option<String>)> {
+    let layer = reader
+        .pdfium()
+        .text(file, None)
+        .with_context(|| format!("reading {}", file.display()))?;
+    let mut pages = Vec::with_capacity(layer.pages.len());
+    for page in &layer.pages {
+        let text = if plait_ocr::needs_ocr(&page.text) {
+            let image = reader.pdfium().render(file, page.number, OCR_DPI, None)?;
+            let lines = reader.engine().recognize(&image)?;
+            lines
+                .iter()
+                .map(|l| l.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        } else {
+            page.text.clone()
+        };
+        pages.push((page.number, text));
+    }
+    Ok((pages, layer.title.clone()))
+}

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use pdfium_render::prelude::{PdfDocument, PdfiumError, PdfiumInternalError};
+use pdfium_render::prelude::{
+    PdfDocument, PdfDocumentMetadataTagType, PdfiumError, PdfiumInternalError,
+};
 
 use crate::{OcrError, Result};
 
@@ -27,6 +29,8 @@ pub struct PageText {
 pub struct PdfText {
     /// The file that was read.
     pub path: PathBuf,
+    /// The document's title from its metadata, where present.
+    pub title: Option<String>,
     /// One entry per page, in order.
     pub pages: Vec<PageText>,
 }
@@ -156,8 +160,14 @@ impl Pdfium {
                 lines,
             });
         }
+        let title = doc
+            .metadata()
+            .get(PdfDocumentMetadataTagType::Title)
+            .map(|t| t.value().trim().to_string())
+            .filter(|t| !t.is_empty());
         Ok(PdfText {
             path: path.to_path_buf(),
+            title,
             pages,
         })
     }

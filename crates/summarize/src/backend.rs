@@ -3,6 +3,7 @@
 use std::sync::OnceLock;
 
 use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::{send_logs_to_tracing, LogOptions};
 
 use crate::{Result, SummarizeError};
 
@@ -15,15 +16,14 @@ pub struct Llama {
 static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
 
 impl Llama {
-    /// Initialises llama.cpp on first use (CPU only). With `quiet`, llama.cpp's own log
-    /// lines are dropped instead of going to stderr.
-    pub fn init(quiet: bool) -> Result<Self> {
+    /// Initialises llama.cpp on first use (CPU only). Its log lines go to `tracing`: the
+    /// load log of each model is collected ([`crate::LoadedModel::load_log`]) and the
+    /// rest is dropped unless the application installs a subscriber.
+    pub fn init() -> Result<Self> {
         let backend = BACKEND
             .get_or_init(|| {
-                let mut b = LlamaBackend::init().map_err(|e| e.to_string())?;
-                if quiet {
-                    b.void_logs();
-                }
+                let b = LlamaBackend::init().map_err(|e| e.to_string())?;
+                send_logs_to_tracing(LogOptions::default());
                 Ok(b)
             })
             .as_ref()

@@ -36,4 +36,44 @@ pub enum SummarizeError {
     /// Evaluating a batch failed.
     #[error("decoding failed for {path}: {reason}")]
     Decode { path: PathBuf, reason: String },
+
+    /// The file is not a readable GGUF model.
+    #[error("{path} is not a usable GGUF file: {reason}")]
+    BadGguf { path: PathBuf, reason: String },
+
+    /// An expert-count override was asked of a model without experts.
+    #[error("cannot override the expert count of {path}: its architecture `{architecture}` has no experts (expert_count is absent or 0); remove `expert_used_count` from the role")]
+    NoExperts { path: PathBuf, architecture: String },
+
+    /// An expert-count override outside 1..=expert_count.
+    #[error("cannot use {requested} experts per token with {path}: the model has {expert_count} experts; choose 1 to {expert_count}")]
+    ExpertCountOutOfRange {
+        path: PathBuf,
+        requested: u32,
+        expert_count: u64,
+    },
+
+    /// The draft model cannot propose tokens for the target.
+    #[error("draft model {draft} cannot speculate for {target}: {reason}")]
+    IncompatibleDraft {
+        target: PathBuf,
+        draft: PathBuf,
+        reason: String,
+    },
+
+    /// The chat template could not be applied.
+    #[error("cannot apply the chat template of {path}: {reason}")]
+    Template { path: PathBuf, reason: String },
+
+    /// A role file could not be read or is invalid.
+    #[error("model roles in {path}: {reason}")]
+    Roles { path: PathBuf, reason: String },
+
+    /// No role of that name.
+    #[error("no model role named `{name}` (known roles: {known}); `plait models` lists them")]
+    UnknownRole { name: String, known: String },
+
+    /// The document has no text to summarize.
+    #[error("{path} has no text to summarize")]
+    EmptyDocument { path: PathBuf },
 }

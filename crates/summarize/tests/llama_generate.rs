@@ -1,5 +1,7 @@
-//! SmolLM2 loaded and run for real through llama.cpp (one thread: tests may run beside
-//! other CPU-heavy tests on a 2-core machine).
+//! SmolLM2 and the generated test models run for real through llama.cpp: plain decoding,
+//! greedy equivalence of prompt-lookup and draft-model decoding, the draft vocabulary
+//! check, and the expert-count override. One thread each and never two at once: llama.cpp
+//! threads collapse when they fight for the 2 cores.
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
@@ -8,70 +10,342 @@ mod assets;
 
 use std::sync::Mutex;
 
-use plait_summarize::{GenerationConfig, Llama, LoadedModel, ModelConfig, SummarizeError};
+use plait_summarize::{
+    DecodeConfig, DraftConfig, Generation, Llama, LoadedModel, LookupConfig, ModelConfig, Sampling,
+    Strategy, SummarizeError,
+};
 
 /// llama.cpp tests never run in parallel with each other.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn smollm2() -> LoadedModel {
-    let llama = Llama::init(true).unwrap();
+/// Largest top-2 logit gap accepted as a near tie where batched verification may pick the
+/// other token (batch shapes change the floating-point summation order).
+const NEAR_TIE: f32 = 0.05;
+
+const SMOLLM2: &str = "models/gguf/SmolLM2-135M-Instruct.Q4_1.gguf";
+const DRAFT: &str = "models/gguf/test/smollm2-135m-draft-10l.gguf";
+const MOE: &str = "models/gguf/test/tiny-moe-4x.gguf";
+const GEMMA: &str = "models/gguf/gemma-3-270m-q4_k_m.gguf";
+
+fn load(rel: &str) -> LoadedModel {
     LoadedModel::load(
-        llama,
-        &ModelConfig {
-            path: assets::asset("models/gguf/SmolLM2-135M-Instruct.Q4_1.gguf"),
-        },
+        Llama::init().unwrap(),
+        &ModelConfig::new(assets::asset(rel)),
     )
     .unwrap()
 }
 
-fn config(max_tokens: usize) -> GenerationConfig {
-    GenerationConfig {
-        n_ctx: 512,
+fn config(max_tokens: usize) -> DecodeConfig {
+    DecodeConfig {
+        n_ctx: 1024,
         threads: 1,
         max_tokens,
-        temperature: None,
-        seed: 0,
+        sampling: Sampling::Greedy,
+        record_margins: true,
     }
+}
+
+fn chat(user: &str) -> String {
+    format!("<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n")
+}
+
+const PASSAGE: &str = "The lighthouse at Point Arden was built in 1871 from granite quarried on the island. Its lamp burned whale oil until 1902, when kerosene replaced it, and electricity arrived in 1931. The keeper, Margaret Hale, kept a log of every ship that passed for thirty-one years.";
+
+fn prompts() -> Vec<String> {
+    vec![
+        chat(&format!(
+            "Here is a passage:\n\n{PASSAGE}\n\nRepeat the passage word for word."
+        )),
+        chat(
+            "Rename the variable `total` to `sum` in this function and print the whole function:\n\ndef add_all(values):\n    total = 0\n    for v in values:\n        total = total + v\n    return total\n",
+        ),
+        chat("Write a short poem about the sea."),
+    ]
+}
+
+/// Asserts that `fast` is `plain`'s greedy output, or that they part at a near tie of the
+/// plain run (after which the continuations may legitimately differ).
+fn assert_greedy_equivalent(plain: &Generation, fast: &Generation, what: &str) {
+    let same = plain
+        .tokens
+        .iter()
+        .zip(&fast.tokens)
+        .take_while(|(a, b)| a == b)
+        .count();
+    if same == plain.tokens.len() && same == fast.tokens.len() {
+        return;
+    }
+    let margin = plain.margins.get(same).copied().unwrap_or(f32::INFINITY);
+    let fast_margin = fast.margins.get(same).copied().unwrap_or(f32::INFINITY);
+    assert!(
+        margin.min(fast_margin) < NEAR_TIE,
+        "{what}: output parts from plain greedy at token {same} of {} where the top-2 logit gap is {margin} (plain) / {fast_margin} ({what}), not a near tie\nplain: {:?}\n{what}: {:?}",
+        plain.tokens.len(),
+        plain.text,
+        fast.text
+    );
 }
 
 #[test]
 fn greedy_generation_is_deterministic_and_streams() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let model = smollm2();
-    let info = model.info();
-    assert_eq!(info.architecture, "llama");
-    let prompt =
-        "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n";
+    let model = load(SMOLLM2);
+    assert_eq!(model.info().architecture, "llama");
+    let prompt = chat("What is the capital of France?");
     let mut streamed = String::new();
     let a = model
-        .generate(prompt, &config(12), |p| streamed.push_str(p))
+        .generate(&prompt, &config(12), Strategy::Plain, |p| {
+            streamed.push_str(p)
+        })
         .unwrap();
-    let b = model.generate(prompt, &config(12), |_| {}).unwrap();
+    let b = model
+        .generate(&prompt, &config(12), Strategy::Plain, |_| {})
+        .unwrap();
     assert!(a.generated_tokens > 0 && a.generated_tokens <= 12);
     assert_eq!(a.text, streamed, "the callback saw every piece");
-    assert_eq!(a.text, b.text, "greedy decoding is deterministic");
+    assert_eq!(a.tokens, b.tokens, "greedy decoding is deterministic");
     assert!(a.text.contains("Paris"), "{:?}", a.text);
-    assert!(a.tokens_per_second > 0.0);
+    assert_eq!(a.target_steps + 1, a.generated_tokens.max(1));
+}
+
+#[test]
+fn sampling_with_a_seed_is_reproducible_and_differs_from_greedy() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let model = load(SMOLLM2);
+    let prompt = chat("Write a sentence about a cat.");
+    let sampled = |seed| {
+        let c = DecodeConfig {
+            sampling: Sampling::Temperature {
+                temperature: 1.5,
+                seed,
+            },
+            ..config(24)
+        };
+        model
+            .generate(&prompt, &c, Strategy::Plain, |_| {})
+            .unwrap()
+    };
+    let (a, b, c) = (sampled(1), sampled(1), sampled(2));
+    assert_eq!(a.tokens, b.tokens);
+    assert_ne!(a.tokens, c.tokens, "different seeds give different samples");
+}
+
+#[test]
+fn prompt_lookup_output_equals_plain_greedy_output() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let model = load(SMOLLM2);
+    let mut drafted = 0;
+    let mut accepted = 0;
+    for prompt in prompts() {
+        let plain = model
+            .generate(&prompt, &config(96), Strategy::Plain, |_| {})
+            .unwrap();
+        let fast = model
+            .generate(
+                &prompt,
+                &config(96),
+                Strategy::PromptLookup(LookupConfig::default()),
+                |_| {},
+            )
+            .unwrap();
+        assert_greedy_equivalent(&plain, &fast, "prompt lookup");
+        assert!(fast.target_steps <= fast.generated_tokens);
+        drafted += fast.drafted;
+        accepted += fast.accepted;
+    }
+    // The quoting prompt must let lookup draft and the target accept.
+    assert!(accepted > 20, "accepted {accepted} of {drafted}");
+    assert!(accepted < drafted, "some drafts are also rejected");
+}
+
+#[test]
+fn draft_model_output_equals_plain_greedy_output_with_accepts_and_rejects() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let target = load(SMOLLM2);
+    let draft = load(DRAFT);
+    assert!(draft.info().n_layer < target.info().n_layer);
+    let (mut drafted, mut accepted) = (0, 0);
+    for prompt in prompts() {
+        let plain = target
+            .generate(&prompt, &config(64), Strategy::Plain, |_| {})
+            .unwrap();
+        let fast = target
+            .generate(
+                &prompt,
+                &config(64),
+                Strategy::Draft {
+                    model: &draft,
+                    config: DraftConfig {
+                        n_max: 8,
+                        n_min: 0,
+                        p_min: 0.5,
+                    },
+                },
+                |_| {},
+            )
+            .unwrap();
+        assert_eq!(fast.strategy, "draft-model");
+        assert_greedy_equivalent(&plain, &fast, "draft model");
+        drafted += fast.drafted;
+        accepted += fast.accepted;
+    }
+    assert!(
+        accepted > 0,
+        "the accept path ran ({accepted} of {drafted})"
+    );
+    assert!(
+        accepted < drafted,
+        "the reject path ran ({accepted} of {drafted})"
+    );
+}
+
+#[test]
+fn a_draft_with_another_vocabulary_is_refused() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let target = load(SMOLLM2);
+    let gemma = LoadedModel::load(
+        Llama::init().unwrap(),
+        &ModelConfig {
+            vocab_only: true,
+            ..ModelConfig::new(assets::asset(GEMMA))
+        },
+    )
+    .unwrap();
+    let err = target
+        .generate(
+            &chat("hi"),
+            &config(4),
+            Strategy::Draft {
+                model: &gemma,
+                config: DraftConfig::default(),
+            },
+            |_| {},
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, SummarizeError::IncompatibleDraft { .. }),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("gemma-3-270m") && msg.contains("SmolLM2"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn a_prompt_that_does_not_fit_is_refused() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let model = smollm2();
-    let long = "word ".repeat(600);
-    let err = model.generate(&long, &config(8), |_| {}).unwrap_err();
+    let model = load(SMOLLM2);
+    let long = "word ".repeat(1100);
+    let err = model
+        .generate(&long, &config(8), Strategy::Plain, |_| {})
+        .unwrap_err();
     assert!(matches!(err, SummarizeError::PromptTooLong { .. }), "{err}");
 }
 
 #[test]
 fn a_missing_model_file_is_a_clear_error() {
-    let llama = Llama::init(true).unwrap();
     let err = LoadedModel::load(
-        llama,
-        &ModelConfig {
-            path: "/nonexistent/model.gguf".into(),
-        },
+        Llama::init().unwrap(),
+        &ModelConfig::new("/nonexistent/model.gguf"),
     )
     .unwrap_err();
     assert!(err.to_string().contains("/nonexistent/model.gguf"));
+}
+
+fn moe(expert_used_count: Option<u32>) -> plait_summarize::Result<LoadedModel> {
+    LoadedModel::load(
+        Llama::init().unwrap(),
+        &ModelConfig {
+            expert_used_count,
+            ..ModelConfig::new(assets::asset(MOE))
+        },
+    )
+}
+
+fn load_log_value(model: &LoadedModel, key: &str) -> Option<String> {
+    model.load_log().iter().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim().ends_with(key)).then(|| v.trim().to_string())
+    })
+}
+
+#[test]
+fn the_expert_override_is_applied_and_changes_the_computation() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let file = moe(None).unwrap();
+    assert_eq!(file.gguf().expert_count(), Some(4));
+    assert_eq!(file.gguf().expert_used_count(), Some(2));
+    assert_eq!(
+        load_log_value(&file, "n_expert_used").as_deref(),
+        Some("2"),
+        "{:#?}",
+        file.load_log()
+    );
+    let one = moe(Some(1)).unwrap();
+    assert_eq!(
+        load_log_value(&one, "n_expert_used").as_deref(),
+        Some("1"),
+        "llama.cpp reports the override: {:#?}",
+        one.load_log()
+    );
+    let all = moe(Some(4)).unwrap();
+    assert_eq!(load_log_value(&all, "n_expert_used").as_deref(), Some("4"));
+
+    let prompt = "The quick brown fox jumps over the lazy dog and";
+    let logits = |m: &LoadedModel| m.next_token_logits(prompt, 1).unwrap();
+    let (l2, l1, l4) = (logits(&file), logits(&one), logits(&all));
+    let diff = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max)
+    };
+    assert_eq!(
+        diff(&l2, &logits(&file)),
+        0.0,
+        "evaluation is deterministic"
+    );
+    assert!(
+        diff(&l2, &l1) > 1e-3,
+        "1 expert differs from 2: {}",
+        diff(&l2, &l1)
+    );
+    assert!(
+        diff(&l2, &l4) > 1e-3,
+        "4 experts differ from 2: {}",
+        diff(&l2, &l4)
+    );
+}
+
+#[test]
+fn expert_overrides_that_would_abort_llama_cpp_are_refused_first() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let err = moe(Some(5)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SummarizeError::ExpertCountOutOfRange {
+                requested: 5,
+                expert_count: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(matches!(
+        moe(Some(0)).unwrap_err(),
+        SummarizeError::ExpertCountOutOfRange { .. }
+    ));
+    let dense = LoadedModel::load(
+        Llama::init().unwrap(),
+        &ModelConfig {
+            expert_used_count: Some(2),
+            ..ModelConfig::new(assets::asset(SMOLLM2))
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(dense, SummarizeError::NoExperts { .. }), "{dense}");
+    assert!(dense.to_string().contains("has no experts"), "{dense}");
 }

@@ -1,0 +1,186 @@
+//! Decoding speed, side by side in one run: plain decoding (1 and 2 threads; the faster
+//! is the baseline), prompt lookup and draft-model speculation on SmolLM2-135M-Instruct,
+//! for (a) summarising a report with quotations, (b) editing a code file, (c) free
+//! generation. Prints tokens/s, the ratio to the fastest plain run, acceptance, mean
+//! accepted draft length, and whether the greedy output equals plain greedy output. Also
+//! prints what one target evaluation costs per batch size, which bounds any speedup.
+//!
+//! `cargo bench -p plait-summarize --bench decode` (PLAIT_BENCH_QUICK=1: one repetition,
+//! shorter outputs). Run it on an otherwise idle machine.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+#[path = "../../../tests/support/assets.rs"]
+mod assets;
+
+use plait_summarize::{
+    DecodeConfig, DraftConfig, Generation, Llama, LoadedModel, LookupConfig, ModelConfig, Sampling,
+    Strategy,
+};
+
+const REPORT: &str = include_str!("data/report.txt");
+const CODE: &str = include_str!("data/edit_input.rs");
+
+fn chat(user: &str) -> String {
+    format!("<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n")
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+struct Row {
+    task: &'static str,
+    config: String,
+    tps: f64,
+    gen: Generation,
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is accepted.
+    let quick = std::env::var_os("PLAIT_BENCH_QUICK").is_some();
+    let reps = if quick { 1 } else { 3 };
+    let max_tokens = if quick { 128 } else { 320 };
+    let target_path = assets::asset("models/gguf/SmolLM2-135M-Instruct.Q4_1.gguf");
+    let draft_path = assets::asset("models/gguf/test/smollm2-135m-draft-10l.gguf");
+
+    let llama = Llama::init().unwrap();
+    let target = LoadedModel::load(llama, &ModelConfig::new(&target_path)).unwrap();
+    batch_cost(&target);
+    let draft = LoadedModel::load(llama, &ModelConfig::new(&draft_path)).unwrap();
+    let tasks: [(&str, String); 3] = [
+        (
+            "(a) summary with quotations",
+            chat(&format!(
+                "Summarize this report. Quote its key sentences word for word in quotation marks.\n\n{REPORT}"
+            )),
+        ),
+        (
+            "(b) code edit",
+            chat(&format!(
+                "Rename the method `needs_reorder` to `low_stock` everywhere in this Rust file and print the complete updated file.\n\n```rust\n{CODE}```"
+            )),
+        ),
+        (
+            "(c) free generation",
+            chat("Write a story about a robot who learns to paint."),
+        ),
+    ];
+    let lookup = LookupConfig::default();
+    let draft_cfg = DraftConfig {
+        n_max: 8,
+        n_min: 2,
+        p_min: 0.8,
+    };
+    println!(
+        "\ndecode: SmolLM2-135M-Instruct Q4_1, greedy, up to {max_tokens} new tokens, median of {reps}"
+    );
+    println!(
+        "{:<28} {:<26} {:>8} {:>7} {:>8} {:>7} {:>9}",
+        "task", "config", "tok/s", "ratio", "accept", "mean", "identical"
+    );
+    for (task, prompt) in &tasks {
+        let run = |threads: i32, strategy: Strategy<'_>| -> (f64, Generation) {
+            let cfg = DecodeConfig {
+                n_ctx: 2048,
+                threads,
+                max_tokens,
+                sampling: Sampling::Greedy,
+                record_margins: false,
+            };
+            let mut tps = Vec::new();
+            let mut last = None;
+            for _ in 0..reps {
+                let g = target.generate(prompt, &cfg, strategy, |_| {}).unwrap();
+                tps.push(g.tokens_per_second);
+                last = Some(g);
+            }
+            (median(tps), last.unwrap())
+        };
+        let mut rows = Vec::new();
+        for threads in [1, 2] {
+            let (tps, gen) = run(threads, Strategy::Plain);
+            rows.push(Row {
+                task,
+                config: format!("plain, {threads} thread(s)"),
+                tps,
+                gen,
+            });
+        }
+        let best_plain = if rows[0].tps >= rows[1].tps { 0 } else { 1 };
+        let threads = best_plain as i32 + 1;
+        let (tps, gen) = run(threads, Strategy::PromptLookup(lookup));
+        rows.push(Row {
+            task,
+            config: format!("prompt lookup, {threads} thr"),
+            tps,
+            gen,
+        });
+        let (tps, gen) = run(
+            threads,
+            Strategy::Draft {
+                model: &draft,
+                config: draft_cfg,
+            },
+        );
+        rows.push(Row {
+            task,
+            config: format!("draft model, {threads} thr"),
+            tps,
+            gen,
+        });
+        if std::env::var_os("PLAIT_BENCH_SHOW").is_some() {
+            for r in &rows {
+                println!("--- {} / {}:\n{}\n---", r.task, r.config, r.gen.text);
+            }
+        }
+        let base = rows[best_plain].tps;
+        let reference = rows[best_plain].gen.tokens.clone();
+        for r in &rows {
+            let (accept, mean) = if r.gen.drafted > 0 {
+                (
+                    format!("{:.0}%", 100.0 * r.gen.acceptance_rate()),
+                    format!("{:.2}", r.gen.mean_accepted()),
+                )
+            } else {
+                ("-".into(), "-".into())
+            };
+            println!(
+                "{:<28} {:<26} {:>8.1} {:>6.2}x {:>8} {:>7} {:>9}",
+                r.task,
+                r.config,
+                r.tps,
+                r.tps / base,
+                accept,
+                mean,
+                if r.gen.tokens == reference {
+                    "yes"
+                } else {
+                    "NO"
+                }
+            );
+        }
+    }
+}
+
+/// Time of one target evaluation per batch size at position 400 (the cost of verifying a
+/// draft of `n - 1` tokens).
+fn batch_cost(target: &LoadedModel) {
+    let sizes = [1usize, 2, 4, 8, 16, 24];
+    let one = target.batch_cost(1, 400, &sizes, 20).unwrap();
+    let two = target.batch_cost(2, 400, &sizes, 20).unwrap();
+    println!("target evaluation cost by batch size (at position 400):");
+    println!(
+        "{:>6} {:>10} {:>10} {:>10} {:>10}",
+        "batch", "1 thr ms", "ms/token", "2 thr ms", "ms/token"
+    );
+    for ((n, a), (_, b)) in one.iter().zip(&two) {
+        let (a, b) = (a * 1000.0, b * 1000.0);
+        println!(
+            "{n:>6} {a:>10.2} {:>10.2} {b:>10.2} {:>10.2}",
+            a / *n as f64,
+            b / *n as f64
+        );
+    }
+}

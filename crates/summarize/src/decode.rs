@@ -1,0 +1,473 @@
+//! Decoding: plain (greedy or sampled), and speculative decoding where a drafter (a draft
+//! model or prompt lookup) proposes tokens that the target verifies in one batch.
+//!
+//! One loop serves every strategy. The token chosen last (`next`) is not yet in the
+//! target's KV cache; each step puts `next` and the drafted tokens after it into one batch
+//! with logits at every position, then walks the rows: row `i` gives the target's own
+//! choice after `next, d1..di`. Drafted tokens are accepted while they equal that choice;
+//! the first row that disagrees gives the next `next`. KV entries of rejected drafts are
+//! removed. With greedy sampling the output is the target's greedy output (up to
+//! floating-point differences between batch shapes, see [`Generation::margins`]); with
+//! temperature sampling every emitted token is still sampled from the target.
+
+use std::num::NonZeroU32;
+use std::time::Instant;
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+
+use crate::draft::{DraftConfig, DraftModel};
+use crate::lookup::{LookupConfig, PromptLookup};
+use crate::{LoadedModel, Result, SummarizeError};
+
+/// How each token is chosen from the target's distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sampling {
+    /// The most likely token.
+    Greedy,
+    /// Sampling at a temperature with a seeded generator.
+    Temperature { temperature: f32, seed: u32 },
+}
+
+/// How to decode.
+#[derive(Debug, Clone)]
+pub struct DecodeConfig {
+    /// Context size in tokens (prompt + output + one draft).
+    pub n_ctx: u32,
+    /// CPU threads for decoding and prompt processing.
+    pub threads: i32,
+    /// Maximum number of new tokens.
+    pub max_tokens: usize,
+    pub sampling: Sampling,
+    /// Record the gap between the two best logits of every emitted token.
+    pub record_margins: bool,
+}
+
+impl Default for DecodeConfig {
+    fn default() -> Self {
+        Self {
+            n_ctx: 2048,
+            threads: 2,
+            max_tokens: 128,
+            sampling: Sampling::Greedy,
+            record_margins: false,
+        }
+    }
+}
+
+/// The acceleration of one generation.
+#[derive(Debug, Clone, Copy)]
+pub enum Strategy<'a> {
+    /// One token per target evaluation.
+    Plain,
+    /// Drafts from n-gram matches in the prompt and the output so far.
+    PromptLookup(LookupConfig),
+    /// Drafts from a smaller model sharing the target's vocabulary.
+    Draft {
+        model: &'a LoadedModel,
+        config: DraftConfig,
+    },
+}
+
+impl Strategy<'_> {
+    /// Short name for reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Plain => "plain",
+            Self::PromptLookup(_) => "prompt-lookup",
+            Self::Draft { .. } => "draft-model",
+        }
+    }
+}
+
+/// The result of one generation.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Generation {
+    /// The generated text.
+    pub text: String,
+    /// The generated token ids.
+    pub tokens: Vec<i32>,
+    /// Prompt length in tokens.
+    pub prompt_tokens: usize,
+    /// Number of generated tokens.
+    pub generated_tokens: usize,
+    /// Time to evaluate the prompt.
+    pub prompt_seconds: f64,
+    /// Time from the first to the last generated token.
+    pub decode_seconds: f64,
+    /// Generation speed, excluding prompt processing.
+    pub tokens_per_second: f64,
+    /// The strategy actually used.
+    pub strategy: String,
+    /// Why a requested speculation was not used, if it was not.
+    pub note: Option<String>,
+    /// Target evaluations after the prompt (one per emitted token in plain decoding).
+    pub target_steps: usize,
+    /// Tokens proposed by the drafter.
+    pub drafted: usize,
+    /// Proposed tokens the target accepted.
+    pub accepted: usize,
+    /// Verification steps that had a draft.
+    pub draft_steps: usize,
+    /// Per emitted token, the gap between the best and the second-best logit of the row
+    /// that chose it (only with [`DecodeConfig::record_margins`]).
+    #[serde(skip)]
+    pub margins: Vec<f32>,
+}
+
+impl Generation {
+    /// Accepted / drafted tokens (0 when nothing was drafted).
+    pub fn acceptance_rate(&self) -> f64 {
+        if self.drafted == 0 {
+            0.0
+        } else {
+            self.accepted as f64 / self.drafted as f64
+        }
+    }
+
+    /// Mean number of drafted tokens accepted per verification step with a draft.
+    pub fn mean_accepted(&self) -> f64 {
+        if self.draft_steps == 0 {
+            0.0
+        } else {
+            self.accepted as f64 / self.draft_steps as f64
+        }
+    }
+}
+
+/// Proposes tokens to follow `history` (prompt and output so far, ending with the token
+/// about to be verified).
+pub(crate) trait Drafter {
+    fn propose(&mut self, history: &[LlamaToken], max: usize) -> Result<Vec<LlamaToken>>;
+    /// After verification: `accepted` of `drafted` proposed tokens were taken.
+    fn feedback(&mut self, drafted: usize, accepted: usize);
+}
+
+struct NoDraft;
+
+impl Drafter for NoDraft {
+    fn propose(&mut self, _: &[LlamaToken], _: usize) -> Result<Vec<LlamaToken>> {
+        Ok(Vec::new())
+    }
+
+    fn feedback(&mut self, _: usize, _: usize) {}
+}
+
+/// Gap between the best and the second-best value of a logit row.
+pub(crate) fn top2_margin(logits: &[f32]) -> f32 {
+    let (mut a, mut b) = (f32::NEG_INFINITY, f32::NEG_INFINITY);
+    for &x in logits {
+        if x > a {
+            b = a;
+            a = x;
+        } else if x > b {
+            b = x;
+        }
+    }
+    a - b
+}
+
+pub(crate) fn new_context<'m>(
+    model: &'m LoadedModel,
+    n_ctx: u32,
+    threads: i32,
+) -> Result<LlamaContext<'m>> {
+    let params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(n_ctx))
+        .with_n_batch(n_ctx)
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads);
+    model
+        .model
+        .new_context(model.llama.backend(), params)
+        .map_err(|e| SummarizeError::Context {
+            path: model.path().to_path_buf(),
+            n_ctx,
+            reason: e.to_string(),
+        })
+}
+
+impl LoadedModel {
+    /// Tokenizes `text` as a prompt (BOS where the model wants it, special markers parsed).
+    pub fn tokenize(&self, text: &str) -> Vec<i32> {
+        self.model
+            .vocab()
+            .tokenize(text.as_bytes(), true, true)
+            .into_iter()
+            .map(|t| t.0)
+            .collect()
+    }
+
+    /// The target's logits for the token after `prompt` (one row of the vocabulary size).
+    pub fn next_token_logits(&self, prompt: &str, threads: i32) -> Result<Vec<f32>> {
+        let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
+        let err = |e: &dyn std::fmt::Display| SummarizeError::Decode {
+            path: self.path().to_path_buf(),
+            reason: e.to_string(),
+        };
+        if tokens.is_empty() {
+            return Err(err(&"the prompt is empty"));
+        }
+        let n_ctx = (tokens.len() as u32 + 16).max(64);
+        let mut ctx = new_context(self, n_ctx, threads)?;
+        let mut batch = LlamaBatch::new(tokens.len(), 1);
+        let last = tokens.len() - 1;
+        for (i, &t) in tokens.iter().enumerate() {
+            batch
+                .add(t, i as i32, &[0], i == last)
+                .map_err(|e| err(&e))?;
+        }
+        ctx.decode(&mut batch).map_err(|e| err(&e))?;
+        Ok(ctx.get_logits_ith(last as i32).to_vec())
+    }
+
+    /// Seconds one evaluation of `n` new tokens takes after `position` tokens of context,
+    /// for each `n` in `sizes` (mean of `reps`): what verifying a draft of `n - 1` tokens
+    /// costs against one plain decoding step.
+    pub fn batch_cost(
+        &self,
+        threads: i32,
+        position: usize,
+        sizes: &[usize],
+        reps: usize,
+    ) -> Result<Vec<(usize, f64)>> {
+        let err = |e: &dyn std::fmt::Display| SummarizeError::Decode {
+            path: self.path().to_path_buf(),
+            reason: e.to_string(),
+        };
+        let largest = sizes.iter().copied().max().unwrap_or(1);
+        let n_ctx = (position + largest + 16) as u32;
+        let mut ctx = new_context(self, n_ctx, threads)?;
+        let mut batch = LlamaBatch::new(n_ctx as usize, 1);
+        let n_vocab = self.model.n_vocab().max(1);
+        let token = |i: usize| LlamaToken(100 + (i as i32 * 7919) % (n_vocab - 100).max(1));
+        for i in 0..position {
+            batch
+                .add(token(i), i as i32, &[0], i + 1 == position)
+                .map_err(|e| err(&e))?;
+        }
+        if position > 0 {
+            ctx.decode(&mut batch).map_err(|e| err(&e))?;
+        }
+        let mut out = Vec::with_capacity(sizes.len());
+        for &n in sizes {
+            let start = Instant::now();
+            for _ in 0..reps.max(1) {
+                batch.clear();
+                for j in 0..n {
+                    batch
+                        .add(token(position + j), (position + j) as i32, &[0], true)
+                        .map_err(|e| err(&e))?;
+                }
+                ctx.decode(&mut batch).map_err(|e| err(&e))?;
+                ctx.clear_kv_cache_seq(Some(0), Some(position as u32), None)
+                    .map_err(|e| err(&e))?;
+            }
+            out.push((n, start.elapsed().as_secs_f64() / reps.max(1) as f64));
+        }
+        Ok(out)
+    }
+
+    /// Generates a continuation of `prompt`, calling `on_piece` with each piece of text as
+    /// soon as the target has chosen it.
+    pub fn generate(
+        &self,
+        prompt: &str,
+        config: &DecodeConfig,
+        strategy: Strategy<'_>,
+        on_piece: impl FnMut(&str),
+    ) -> Result<Generation> {
+        let decode_err = |e: &dyn std::fmt::Display| SummarizeError::Decode {
+            path: self.path().to_path_buf(),
+            reason: e.to_string(),
+        };
+        let vocab = self.model.vocab();
+        let prompt_tokens = vocab.tokenize(prompt.as_bytes(), true, true);
+        if prompt_tokens.is_empty() {
+            return Err(decode_err(&"the prompt is empty"));
+        }
+        let n_ctx = config.n_ctx.max(16);
+        let (mut drafter, max_draft, strategy_name, note): (Box<dyn Drafter + '_>, usize, _, _) =
+            match strategy {
+                Strategy::Plain => (Box::new(NoDraft), 0, "plain", None),
+                _ if !self.can_speculate() => (
+                    Box::new(NoDraft),
+                    0,
+                    "plain",
+                    Some(format!(
+                        "{} turned off: {} is a recurrent or hybrid model, whose state cannot be rolled back after a rejected draft",
+                        strategy.name(),
+                        self.path().display()
+                    )),
+                ),
+                Strategy::PromptLookup(c) => (
+                    Box::new(PromptLookup::new(c)),
+                    c.n_draft_max,
+                    "prompt-lookup",
+                    None,
+                ),
+                Strategy::Draft { model, config: c } => {
+                    let d = DraftModel::new(self, model, c, n_ctx, config.threads)?;
+                    (Box::new(d), c.n_max, "draft-model", None)
+                }
+            };
+        if prompt_tokens.len() + config.max_tokens + max_draft + 1 > n_ctx as usize {
+            return Err(SummarizeError::PromptTooLong {
+                prompt_tokens: prompt_tokens.len(),
+                max_tokens: config.max_tokens,
+                n_ctx,
+            });
+        }
+        let mut ctx = new_context(self, n_ctx, config.threads)?;
+        let mut out = Generation {
+            prompt_tokens: prompt_tokens.len(),
+            strategy: strategy_name.to_string(),
+            note,
+            ..Generation::default()
+        };
+
+        let start = Instant::now();
+        let mut batch = LlamaBatch::new(n_ctx as usize, 1);
+        let last = prompt_tokens.len() - 1;
+        for (i, &t) in prompt_tokens.iter().enumerate() {
+            batch
+                .add(t, i as i32, &[0], i == last)
+                .map_err(|e| decode_err(&e))?;
+        }
+        ctx.decode(&mut batch).map_err(|e| decode_err(&e))?;
+        drafter.propose(&prompt_tokens[..last], 0)?; // lets a draft model read the prompt
+        out.prompt_seconds = start.elapsed().as_secs_f64();
+
+        let mut sampler = match config.sampling {
+            Sampling::Greedy => LlamaSampler::greedy(),
+            Sampling::Temperature { temperature, seed } => LlamaSampler::chain_simple([
+                LlamaSampler::temp(temperature),
+                LlamaSampler::dist(seed),
+            ]),
+        };
+        let mut emitter = Emitter::new(self, on_piece);
+        let start = Instant::now();
+        let mut history = prompt_tokens.clone();
+        let mut pos = prompt_tokens.len() as i32;
+        let margin_of = |ctx: &LlamaContext<'_>, row: i32| {
+            if config.record_margins {
+                top2_margin(ctx.get_logits_ith(row))
+            } else {
+                0.0
+            }
+        };
+        let mut next = sampler.sample(&ctx, batch.n_tokens() - 1);
+        let mut next_margin = margin_of(&ctx, batch.n_tokens() - 1);
+        'outer: loop {
+            if vocab.is_eog(next) {
+                break;
+            }
+            emitter.emit(next, next_margin, &mut out);
+            history.push(next);
+            if out.generated_tokens >= config.max_tokens {
+                break;
+            }
+            let room = config.max_tokens - out.generated_tokens;
+            let draft = drafter.propose(&history, room.min(max_draft))?;
+            batch.clear();
+            batch
+                .add(next, pos, &[0], true)
+                .map_err(|e| decode_err(&e))?;
+            for (i, &d) in draft.iter().enumerate() {
+                batch
+                    .add(d, pos + 1 + i as i32, &[0], true)
+                    .map_err(|e| decode_err(&e))?;
+            }
+            ctx.decode(&mut batch).map_err(|e| decode_err(&e))?;
+            out.target_steps += 1;
+            let mut accepted = 0usize;
+            let mut stop = false;
+            for row in 0..=draft.len() {
+                let chosen = sampler.sample(&ctx, row as i32);
+                let margin = margin_of(&ctx, row as i32);
+                match draft.get(row) {
+                    Some(&d) if d == chosen => {
+                        accepted += 1;
+                        if vocab.is_eog(d) {
+                            stop = true;
+                            break;
+                        }
+                        emitter.emit(d, margin, &mut out);
+                        history.push(d);
+                        if out.generated_tokens >= config.max_tokens {
+                            stop = true;
+                            break;
+                        }
+                    }
+                    _ => {
+                        next = chosen;
+                        next_margin = margin;
+                        break;
+                    }
+                }
+            }
+            if !draft.is_empty() {
+                out.drafted += draft.len();
+                out.accepted += accepted;
+                out.draft_steps += 1;
+                drafter.feedback(draft.len(), accepted);
+            }
+            pos += 1 + accepted as i32;
+            if stop {
+                break 'outer;
+            }
+            if accepted < draft.len() {
+                ctx.clear_kv_cache_seq(Some(0), Some(pos as u32), None)
+                    .map_err(|e| decode_err(&e))?;
+            }
+        }
+        out.decode_seconds = start.elapsed().as_secs_f64();
+        out.tokens_per_second = if out.decode_seconds > 0.0 {
+            out.generated_tokens as f64 / out.decode_seconds
+        } else {
+            0.0
+        };
+        out.text = emitter.finish();
+        Ok(out)
+    }
+}
+
+/// Turns emitted tokens into text pieces for the callback (UTF-8 split across tokens is
+/// held back until complete).
+struct Emitter<'m, F> {
+    model: &'m LoadedModel,
+    decoder: encoding_rs::Decoder,
+    text: String,
+    on_piece: F,
+}
+
+impl<'m, F: FnMut(&str)> Emitter<'m, F> {
+    fn new(model: &'m LoadedModel, on_piece: F) -> Self {
+        Self {
+            model,
+            decoder: encoding_rs::UTF_8.new_decoder(),
+            text: String::new(),
+            on_piece,
+        }
+    }
+
+    fn emit(&mut self, token: LlamaToken, margin: f32, out: &mut Generation) {
+        out.tokens.push(token.0);
+        out.generated_tokens += 1;
+        out.margins.push(margin);
+        let bytes = self.model.model.vocab().token_to_piece(token, false, None);
+        let mut piece = String::with_capacity(bytes.len() + 4);
+        let _ = self.decoder.decode_to_string(&bytes, &mut piece, false);
+        if !piece.is_empty() {
+            (self.on_piece)(&piece);
+            self.text.push_str(&piece);
+        }
+    }
+
+    fn finish(self) -> String {
+        self.text
+    }
+}

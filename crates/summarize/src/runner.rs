@@ -1,0 +1,210 @@
+//! Running a role: its model (and draft model) loaded once, the speculation it can really
+//! use decided from the files, and generation with the role's settings.
+
+use std::path::Path;
+
+use crate::roles::{expert_plan, ExpertPlan, ModelFacts, Role, Speculation, SpeculationPlan};
+use crate::{
+    check_vocab_compatible, DecodeConfig, Generation, GgufInfo, Llama, LoadedModel, ModelConfig,
+    Result, Strategy,
+};
+
+/// What a role will run with: its model facts, expert plan and speculation plan.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RolePlan {
+    pub name: String,
+    pub role: Role,
+    /// `None` when the model file is missing or unreadable (see `problem`).
+    pub model: Option<ModelFacts>,
+    pub experts: Option<ExpertPlan>,
+    pub speculation: SpeculationPlan,
+    /// Why the role cannot run, if it cannot.
+    pub problem: Option<String>,
+}
+
+fn vocab(llama: Llama, path: &Path) -> Result<LoadedModel> {
+    LoadedModel::load(
+        llama,
+        &ModelConfig {
+            path: path.to_path_buf(),
+            expert_used_count: None,
+            vocab_only: true,
+        },
+    )
+}
+
+/// Decides what a role will run with, reading metadata and (for a draft model) both
+/// vocabularies, without loading any weights.
+pub fn plan_role(llama: Llama, name: &str, role: &Role) -> RolePlan {
+    let mut plan = RolePlan {
+        name: name.to_string(),
+        role: role.clone(),
+        model: None,
+        experts: None,
+        speculation: SpeculationPlan {
+            requested: match role.speculation {
+                Speculation::None => "none",
+                Speculation::Lookup { .. } => "lookup",
+                Speculation::Draft { .. } => "draft",
+            }
+            .into(),
+            used: "plain".into(),
+            reason: String::new(),
+        },
+        problem: None,
+    };
+    let info = match GgufInfo::read(&role.model) {
+        Ok(i) => i,
+        Err(e) => {
+            plan.problem = Some(format!("{e}; run scripts/setup or fix the role"));
+            plan.speculation.reason = "the model is not available".into();
+            return plan;
+        }
+    };
+    let facts = ModelFacts::from_gguf(&info);
+    let experts = expert_plan(role, &info);
+    if let ExpertPlan::Refused { reason } = &experts {
+        plan.problem = Some(reason.clone());
+    }
+    let recurrent = facts.recurrent_state;
+    plan.speculation = speculation_plan(llama, role, recurrent);
+    plan.model = Some(facts);
+    plan.experts = Some(experts);
+    plan
+}
+
+fn speculation_plan(llama: Llama, role: &Role, recurrent: bool) -> SpeculationPlan {
+    let requested = match role.speculation {
+        Speculation::None => "none",
+        Speculation::Lookup { .. } => "lookup",
+        Speculation::Draft { .. } => "draft",
+    }
+    .to_string();
+    let (used, reason) = match &role.speculation {
+        Speculation::None => ("plain", "no speculation configured".to_string()),
+        _ if recurrent => (
+            "plain",
+            "speculation turned off: the model keeps a recurrent (SSM) state, which cannot be rolled back after a rejected draft".to_string(),
+        ),
+        Speculation::Lookup {
+            ngram_max,
+            ngram_min,
+            n_draft_max,
+            ..
+        } => (
+            "prompt-lookup",
+            format!("n-grams {ngram_max}..{ngram_min} from the prompt and output, drafts of up to {n_draft_max} tokens verified in one batch; no draft model needed"),
+        ),
+        Speculation::Draft { model, n_max, p_min, .. } => {
+            let check = vocab(llama, &role.model).and_then(|t| {
+                let d = vocab(llama, model)?;
+                check_vocab_compatible(&t, &d)?;
+                let di = GgufInfo::read(model)?;
+                if ModelFacts::from_gguf(&di).recurrent_state {
+                    return Err(crate::SummarizeError::IncompatibleDraft {
+                        target: role.model.clone(),
+                        draft: model.clone(),
+                        reason: "the draft model keeps a recurrent state".into(),
+                    });
+                }
+                Ok(())
+            });
+            match check {
+                Ok(()) => (
+                    "draft-model",
+                    format!(
+                        "{} shares the vocabulary; drafts up to {n_max} tokens while p >= {p_min}",
+                        model.display()
+                    ),
+                ),
+                Err(e) => ("plain", format!("speculation turned off: {e}")),
+            }
+        }
+    };
+    SpeculationPlan {
+        requested,
+        used: used.into(),
+        reason,
+    }
+}
+
+/// A role ready to generate.
+#[derive(Debug)]
+pub struct RoleRunner {
+    pub name: String,
+    pub role: Role,
+    pub plan: RolePlan,
+    model: LoadedModel,
+    draft: Option<LoadedModel>,
+}
+
+impl RoleRunner {
+    /// Loads the role's model (and draft model, when the plan uses one). A refused expert
+    /// override is an error; a speculation the plan turned off runs plain.
+    pub fn load(llama: Llama, name: &str, role: &Role) -> Result<Self> {
+        let plan = plan_role(llama, name, role);
+        let model = LoadedModel::load(
+            llama,
+            &ModelConfig {
+                path: role.model.clone(),
+                expert_used_count: role.expert_used_count,
+                vocab_only: false,
+            },
+        )?;
+        let draft = match (&role.speculation, plan.speculation.used.as_str()) {
+            (Speculation::Draft { model: d, .. }, "draft-model") => {
+                Some(LoadedModel::load(llama, &ModelConfig::new(d.clone()))?)
+            }
+            _ => None,
+        };
+        Ok(Self {
+            name: name.to_string(),
+            role: role.clone(),
+            plan,
+            model,
+            draft,
+        })
+    }
+
+    /// The loaded target model.
+    pub fn model(&self) -> &LoadedModel {
+        &self.model
+    }
+
+    /// The strategy the plan allows.
+    pub fn strategy(&self) -> Strategy<'_> {
+        match (&self.role.speculation, &self.draft) {
+            (Speculation::Draft { .. }, Some(d)) => Strategy::Draft {
+                model: d,
+                config: self
+                    .role
+                    .speculation
+                    .draft_config()
+                    .map(|(_, c)| c)
+                    .unwrap_or_default(),
+            },
+            (Speculation::Lookup { .. }, _) if self.plan.speculation.used == "prompt-lookup" => {
+                Strategy::PromptLookup(self.role.speculation.lookup_config().unwrap_or_default())
+            }
+            _ => Strategy::Plain,
+        }
+    }
+
+    /// Generates with the role's context, threads, sampling and speculation.
+    pub fn generate(
+        &self,
+        prompt: &str,
+        max_tokens: Option<usize>,
+        on_piece: impl FnMut(&str),
+    ) -> Result<Generation> {
+        let config = DecodeConfig {
+            n_ctx: self.role.context,
+            threads: self.role.threads,
+            max_tokens: max_tokens.unwrap_or(self.role.max_tokens),
+            sampling: self.role.sampling(),
+            record_margins: false,
+        };
+        self.model
+            .generate(prompt, &config, self.strategy(), on_piece)
+    }
+}

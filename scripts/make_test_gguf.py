@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Builds the small GGUF models the summarize tests and benchmarks need (run by scripts/setup).
+
+No registry carries a draft/target pair or a mixture-of-experts GGUF small enough for a
+2-core machine, so both are derived here with the pinned `gguf` package:
+
+* a draft model for SmolLM2-135M-Instruct: the same file with only some of its 30
+  transformer blocks kept (the first ones and the last ones, whose weights are copied
+  byte for byte, still Q4_1). It shares the target's vocabulary exactly, so speculative
+  decoding with it runs on real weights and both the accept and the reject path happen;
+* a tiny mixture-of-experts model in the llama architecture (Mixtral layout: a router
+  and 4 experts per block, 2 used per token) with random weights from a fixed seed and
+  SmolLM2's real tokenizer, so tests can override `llama.expert_used_count` and watch the
+  computation change.
+
+The output is byte-for-byte deterministic for pinned gguf and numpy versions.
+
+usage: make_test_gguf.py SMOLLM2_GGUF OUT_DIR
+"""
+import os
+import shutil
+import sys
+
+import numpy as np
+import gguf
+from gguf import GGUFReader, GGUFValueType, GGUFWriter
+
+# Blocks of the 30 kept in the draft: early blocks carry most of the next-token signal
+# for common continuations, the last blocks map back to the vocabulary.
+DRAFT_BLOCKS = list(range(0, 6)) + list(range(26, 30))
+DRAFT_NAME = "smollm2-135m-draft-10l.gguf"
+MOE_NAME = "tiny-moe-4x.gguf"
+SEED = 20261122
+
+MOE = dict(n_embd=64, n_ff=96, n_layer=2, n_head=4, n_head_kv=2, n_expert=4, n_expert_used=2, n_ctx=1024)
+
+
+def copy_field(writer: GGUFWriter, field, value=None):
+    """Re-adds one metadata field of a reader to a writer, optionally with a new value."""
+    vtype = field.types[0]
+    sub = field.types[-1] if vtype == GGUFValueType.ARRAY else None
+    if value is None:
+        value = field.contents()
+    writer.add_key_value(field.name, value, vtype, sub_type=sub)
+
+
+def header_field(name: str) -> bool:
+    return name.startswith("GGUF.") or name == "general.architecture"
+
+
+def make_draft(src: GGUFReader, out: str) -> None:
+    writer = GGUFWriter(out, arch="llama")
+    for name, field in src.fields.items():
+        if header_field(name):
+            continue
+        if name == "llama.block_count":
+            copy_field(writer, field, len(DRAFT_BLOCKS))
+        elif name == "general.name":
+            copy_field(writer, field, f"SmolLM2 135M draft ({len(DRAFT_BLOCKS)} of 30 blocks)")
+        else:
+            copy_field(writer, field)
+    renumber = {old: new for new, old in enumerate(DRAFT_BLOCKS)}
+    kept = []
+    for t in src.tensors:
+        name = t.name
+        if name.startswith("blk."):
+            layer = int(name.split(".")[1])
+            if layer not in renumber:
+                continue
+            name = f"blk.{renumber[layer]}." + name.split(".", 2)[2]
+        kept.append((name, t))
+    for name, t in kept:
+        writer.add_tensor_info(name, t.data.shape, t.data.dtype, t.data.nbytes, t.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    for _, t in kept:
+        writer.write_tensor_data(t.data)
+    writer.close()
+
+
+def make_moe(src: GGUFReader, out: str) -> None:
+    p = MOE
+    rng = np.random.default_rng(SEED)
+    writer = GGUFWriter(out, arch="llama")
+    writer.add_name("plait tiny MoE (random weights, test fixture)")
+    writer.add_block_count(p["n_layer"])
+    writer.add_context_length(p["n_ctx"])
+    writer.add_embedding_length(p["n_embd"])
+    writer.add_feed_forward_length(p["n_ff"])
+    writer.add_head_count(p["n_head"])
+    writer.add_head_count_kv(p["n_head_kv"])
+    writer.add_rope_dimension_count(p["n_embd"] // p["n_head"])
+    writer.add_rope_freq_base(10000.0)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_expert_count(p["n_expert"])
+    writer.add_expert_used_count(p["n_expert_used"])
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    n_vocab = 0
+    for name, field in src.fields.items():
+        if name.startswith("tokenizer."):
+            copy_field(writer, field)
+        if name == "tokenizer.ggml.tokens":
+            n_vocab = len(field.data)
+    writer.add_vocab_size(n_vocab)
+
+    def w(*shape):
+        # Rows scaled so activations stay O(1) through the blocks.
+        return (rng.standard_normal(shape) / np.sqrt(shape[-1])).astype(np.float32)
+
+    e, f, x = p["n_embd"], p["n_ff"], p["n_expert"]
+    d_kv = e // p["n_head"] * p["n_head_kv"]
+    writer.add_tensor("token_embd.weight", w(n_vocab, e))
+    writer.add_tensor("output_norm.weight", np.ones(e, dtype=np.float32))
+    for i in range(p["n_layer"]):
+        b = f"blk.{i}."
+        writer.add_tensor(b + "attn_norm.weight", np.ones(e, dtype=np.float32))
+        writer.add_tensor(b + "attn_q.weight", w(e, e))
+        writer.add_tensor(b + "attn_k.weight", w(d_kv, e))
+        writer.add_tensor(b + "attn_v.weight", w(d_kv, e))
+        writer.add_tensor(b + "attn_output.weight", w(e, e))
+        writer.add_tensor(b + "ffn_norm.weight", np.ones(e, dtype=np.float32))
+        # The router is scaled up so expert choice is decisive and sensitive to the count.
+        writer.add_tensor(b + "ffn_gate_inp.weight", 4 * w(x, e))
+        writer.add_tensor(b + "ffn_gate_exps.weight", w(x, f, e))
+        writer.add_tensor(b + "ffn_up_exps.weight", w(x, f, e))
+        writer.add_tensor(b + "ffn_down_exps.weight", w(x, e, f))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def main() -> None:
+    src_path, out_dir = sys.argv[1], sys.argv[2]
+    tmp = out_dir + ".partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    src = GGUFReader(src_path)
+    make_draft(src, os.path.join(tmp, DRAFT_NAME))
+    make_moe(src, os.path.join(tmp, MOE_NAME))
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.rename(tmp, out_dir)
+
+
+if __name__ == "__main__":
+    main()

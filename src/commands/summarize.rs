@@ -1,0 +1,214 @@
+//! `plait summarize FILE`: an executive summary of a PDF, Markdown or text file with page
+//! (or line) citations, streamed as it is written.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use plait_summarize::{
+    role_names, Document, Llama, RoleRunner, Summarizer, SummaryConfig, SummaryEvent,
+};
+
+use crate::assets::Home;
+use crate::commands::runtime;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A PDF, Markdown or text file
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Role writing the summary (one pass, or the final reduce)
+    #[arg(long, value_name = "NAME", default_value = role_names::LONG_CONTEXT)]
+    role: String,
+    /// Role summarizing chunks in the map phase of long documents
+    #[arg(long, value_name = "NAME", default_value = role_names::WORKER)]
+    worker_role: String,
+    /// Length of the summary in tokens [default: the role's max_tokens]
+    #[arg(long, value_name = "N")]
+    max_tokens: Option<usize>,
+    /// CPU threads for every role [default: each role's setting]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=256))]
+    threads: Option<i32>,
+    /// Also write the summary to FILE (Markdown)
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Print one JSON object: summary, cited sentences, timings, tokens/s, acceptance
+    #[arg(long)]
+    json: bool,
+    /// Role file replacing the built-in roles by name [env: PLAIT_ROLES]
+    #[arg(long, value_name = "FILE")]
+    roles: Option<PathBuf>,
+}
+
+fn read_document(home: &Home, file: &std::path::Path) -> Result<Document> {
+    let meta =
+        std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+    anyhow::ensure!(meta.is_file(), "{} is not a file", file.display());
+    let is_pdf = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+    if is_pdf {
+        let reader = runtime::PdfReader::load(home)?;
+        let (pages, title) = runtime::pdf_pages(&reader, file)?;
+        Ok(Document::from_pages(file, title, pages))
+    } else {
+        let bytes =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            anyhow::anyhow!(
+                "{} is not UTF-8 text; plait summarize reads PDF, Markdown and text files",
+                file.display()
+            )
+        })?;
+        Ok(Document::from_text(file, &text))
+    }
+}
+
+pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    let mut registry = runtime::roles(home, args.roles.as_deref())?;
+    if let Some(t) = args.threads {
+        for role in registry.roles.values_mut() {
+            role.threads = t;
+        }
+    }
+    let doc = read_document(home, &args.file)?;
+    let llama = Llama::init()?;
+    let summarizer_role = registry.role(&args.role)?;
+    let worker_role = registry.role(&args.worker_role)?;
+    let summarizer = RoleRunner::load(llama, &args.role, summarizer_role)?;
+    let worker = if args.worker_role == args.role {
+        None
+    } else {
+        Some(RoleRunner::load(llama, &args.worker_role, worker_role)?)
+    };
+    let worker_ref = worker.as_ref().unwrap_or(&summarizer);
+    for r in [&summarizer, worker_ref] {
+        if r.plan.speculation.used == "plain" && r.plan.speculation.requested != "none" {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!(
+                    "plait summarize: role {}: {}",
+                    r.name, r.plan.speculation.reason
+                );
+            }
+        }
+    }
+
+    let terminal = std::io::stderr().is_terminal();
+    let bar = if terminal && !args.json {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let plain_progress = !terminal && !args.json;
+    let mut stdout = std::io::stdout().lock();
+    let mut write_err = None;
+    let summary = Summarizer {
+        summarizer: &summarizer,
+        worker: worker_ref,
+    }
+    .summarize(
+        &doc,
+        &SummaryConfig {
+            max_tokens: args.max_tokens,
+            note_tokens: None,
+        },
+        |event| match event {
+            SummaryEvent::MapStart { chunks } => {
+                bar.set_message("map");
+                bar.set_length(chunks as u64);
+                bar.set_position(0);
+            }
+            SummaryEvent::MapDone { done, of, label } => {
+                bar.set_position(done as u64);
+                if plain_progress {
+                    #[allow(clippy::print_stderr)]
+                    {
+                        eprintln!("plait summarize: summarized {label} ({done}/{of})");
+                    }
+                }
+            }
+            SummaryEvent::FinalStart { .. } => bar.finish_and_clear(),
+            SummaryEvent::Text(piece) => {
+                if !args.json {
+                    if let Err(e) = stdout
+                        .write_all(piece.as_bytes())
+                        .and_then(|()| stdout.flush())
+                    {
+                        write_err.get_or_insert(e);
+                    }
+                }
+            }
+        },
+    )?;
+    if let Some(e) = write_err {
+        return Err(e).context("writing the summary to stdout");
+    }
+    if let Some(out) = &args.out {
+        let tmp = out.with_extension("partial");
+        std::fs::write(&tmp, format!("{}\n", summary.text))
+            .and_then(|()| std::fs::rename(&tmp, out))
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    if args.json {
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&summary)?)?;
+    } else {
+        writeln!(stdout)?;
+        let cited = summary
+            .sentences
+            .iter()
+            .filter(|s| s.citation.is_some())
+            .count();
+        let mut facts = vec![format!(
+            "{} {} read, {}",
+            summary.sections,
+            match doc.unit {
+                plait_summarize::Unit::Page => "pages",
+                plait_summarize::Unit::Line => "sections",
+            },
+            if summary.mode == "map-reduce" {
+                format!(
+                    "map-reduce over {} chunks{}",
+                    summary.chunks,
+                    if summary.reduce_levels > 0 {
+                        format!(" and {} reduce level(s)", summary.reduce_levels)
+                    } else {
+                        String::new()
+                    }
+                )
+            } else {
+                "one pass".into()
+            }
+        )];
+        facts.push(format!(
+            "{cited} of {} sentences cited",
+            summary.sentences.len()
+        ));
+        for p in &summary.phases {
+            let mut f = format!(
+                "{} ({}, {}): {} tokens at {:.1} tok/s",
+                p.phase, p.role, p.strategy, p.generated_tokens, p.tokens_per_second
+            );
+            if p.drafted > 0 {
+                f.push_str(&format!(
+                    ", {:.0}% of drafts accepted",
+                    100.0 * p.acceptance_rate
+                ));
+            }
+            facts.push(f);
+        }
+        facts.push(format!("{:.1} s", summary.seconds));
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("plait summarize: {}", facts.join("; "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
