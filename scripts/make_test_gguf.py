@@ -4,10 +4,12 @@
 No registry carries a draft/target pair or a mixture-of-experts GGUF small enough for a
 2-core machine, so both are derived here with the pinned `gguf` package:
 
-* a draft model for SmolLM2-135M-Instruct: the same file with only some of its 30
-  transformer blocks kept (the first ones and the last ones, whose weights are copied
-  byte for byte, still Q4_1). It shares the target's vocabulary exactly, so speculative
-  decoding with it runs on real weights and both the accept and the reject path happen;
+* a draft model for SmolLM2-135M-Instruct: the same model requantised from Q4_1 to the
+  lower-bit Q4_0 (4.5 instead of 5 bits per weight; llama.cpp repacks Q4_0 for faster
+  CPU kernels). It shares the target's vocabulary exactly and agrees with it on most but
+  not all tokens, so speculative decoding with it runs on real weights and both the
+  accept and the reject path happen. (Dropping transformer blocks instead was tried: with
+  any 6 of the 30 blocks removed the model only emits noise, so no draft is accepted.);
 * a tiny mixture-of-experts model in the llama architecture (Mixtral layout: a router
   and 4 experts per block, 2 used per token) with random weights from a fixed seed and
   SmolLM2's real tokenizer, so tests can override `llama.expert_used_count` and watch the
@@ -23,12 +25,10 @@ import sys
 
 import numpy as np
 import gguf
-from gguf import GGUFReader, GGUFValueType, GGUFWriter
+from gguf import GGMLQuantizationType, GGUFReader, GGUFValueType, GGUFWriter
+from gguf.quants import dequantize, quantize
 
-# Blocks of the 30 kept in the draft: early blocks carry most of the next-token signal
-# for common continuations, the last blocks map back to the vocabulary.
-DRAFT_BLOCKS = list(range(0, 6)) + list(range(26, 30))
-DRAFT_NAME = "smollm2-135m-draft-10l.gguf"
+DRAFT_NAME = "smollm2-135m-instruct-q4_0-draft.gguf"
 MOE_NAME = "tiny-moe-4x.gguf"
 SEED = 20261122
 
@@ -53,29 +53,26 @@ def make_draft(src: GGUFReader, out: str) -> None:
     for name, field in src.fields.items():
         if header_field(name):
             continue
-        if name == "llama.block_count":
-            copy_field(writer, field, len(DRAFT_BLOCKS))
+        if name == "general.file_type":
+            copy_field(writer, field, int(gguf.LlamaFileType.MOSTLY_Q4_0))
         elif name == "general.name":
-            copy_field(writer, field, f"SmolLM2 135M draft ({len(DRAFT_BLOCKS)} of 30 blocks)")
+            copy_field(writer, field, "SmolLM2 135M Instruct, requantised Q4_1 -> Q4_0 (draft)")
         else:
             copy_field(writer, field)
-    renumber = {old: new for new, old in enumerate(DRAFT_BLOCKS)}
-    kept = []
+    tensors = []
     for t in src.tensors:
-        name = t.name
-        if name.startswith("blk."):
-            layer = int(name.split(".")[1])
-            if layer not in renumber:
-                continue
-            name = f"blk.{renumber[layer]}." + name.split(".", 2)[2]
-        kept.append((name, t))
-    for name, t in kept:
-        writer.add_tensor_info(name, t.data.shape, t.data.dtype, t.data.nbytes, t.tensor_type)
+        if t.tensor_type == GGMLQuantizationType.Q4_1:
+            data = quantize(dequantize(t.data, GGMLQuantizationType.Q4_1), GGMLQuantizationType.Q4_0)
+            tensors.append((t.name, data, GGMLQuantizationType.Q4_0))
+        else:
+            tensors.append((t.name, t.data, t.tensor_type))
+    for name, data, qtype in tensors:
+        writer.add_tensor_info(name, data.shape, data.dtype, data.nbytes, qtype)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_ti_data_to_file()
-    for _, t in kept:
-        writer.write_tensor_data(t.data)
+    for _, data, _ in tensors:
+        writer.write_tensor_data(data)
     writer.close()
 
 

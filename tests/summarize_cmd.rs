@@ -57,7 +57,12 @@ fn models_lists_the_default_roles_and_their_acceleration() {
     let o = plait(&["models"], tmp.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    for role in ["ingest_long_context", "worker_summarize", "frontdoor"] {
+    for role in [
+        "ingest_long_context",
+        "worker_summarize",
+        "frontdoor",
+        "frontdoor_draft",
+    ] {
         assert!(out.contains(&format!("{role}:")), "{out}");
     }
     assert!(out.contains("SmolLM2-135M-Instruct.Q4_1.gguf"), "{out}");
@@ -69,7 +74,7 @@ fn models_lists_the_default_roles_and_their_acceleration() {
     let o = plait(&["models", "--json"], tmp.path());
     let plans: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let plans = plans.as_array().unwrap();
-    assert_eq!(plans.len(), 3);
+    assert_eq!(plans.len(), 4);
     let worker = plans
         .iter()
         .find(|p| p["name"] == "worker_summarize")

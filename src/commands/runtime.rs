@@ -172,12 +172,12 @@ pub fn roles(home: &Home, flag: Option<&Path>) -> Result<plait_summarize::Regist
     )?)
 }
 
+/// Page texts `(number, text)` and the document title.
+pub type PdfPages = (Vec<(usize, String)>, Option<String>);
+
 /// The text of every page of a PDF: the text layer where it is good, OCR where it is
 /// missing. Returns `(page number, text)` and the document title when the PDF has one.
-pub fn pdf_pages(
-    reader: &PdfReader,
-    file: &Path,
-) -> Result<(Vec<(usize, String)>, Option<String>)> {
+pub fn pdf_pages(reader: &PdfReader, file: &Path) -> Result<PdfPages> {
     let layer = reader
         .pdfium()
         .text(file, None)

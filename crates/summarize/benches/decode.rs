@@ -43,7 +43,9 @@ fn main() {
     let reps = if quick { 1 } else { 3 };
     let max_tokens = if quick { 128 } else { 320 };
     let target_path = assets::asset("models/gguf/SmolLM2-135M-Instruct.Q4_1.gguf");
-    let draft_path = assets::asset("models/gguf/test/smollm2-135m-draft-10l.gguf");
+    let draft_path = std::env::var_os("PLAIT_BENCH_DRAFT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| assets::asset("models/gguf/test/smollm2-135m-instruct-q4_0-draft.gguf"));
 
     let llama = Llama::init().unwrap();
     let target = LoadedModel::load(llama, &ModelConfig::new(&target_path)).unwrap();
@@ -53,14 +55,15 @@ fn main() {
         (
             "(a) summary with quotations",
             chat(&format!(
-                "Summarize this report. Quote its key sentences word for word in quotation marks.\n\n{REPORT}"
+                "{REPORT}\n\nSummarize this report in two sentences, then copy the committee's three quotations from it word for word."
             )),
         ),
         (
             "(b) code edit",
+            // The answer is opened with the code fence, as an editor integration does.
             chat(&format!(
                 "Rename the method `needs_reorder` to `low_stock` everywhere in this Rust file and print the complete updated file.\n\n```rust\n{CODE}```"
-            )),
+            )) + "```rust\n",
         ),
         (
             "(c) free generation",
@@ -69,9 +72,12 @@ fn main() {
     ];
     let lookup = LookupConfig::default();
     let draft_cfg = DraftConfig {
-        n_max: 8,
-        n_min: 2,
-        p_min: 0.8,
+        n_max: 6,
+        n_min: 1,
+        p_min: std::env::var("PLAIT_BENCH_PMIN")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.6),
     };
     println!(
         "\ndecode: SmolLM2-135M-Instruct Q4_1, greedy, up to {max_tokens} new tokens, median of {reps}"
@@ -87,6 +93,8 @@ fn main() {
                 threads,
                 max_tokens,
                 sampling: Sampling::Greedy,
+                repeat_penalty: 1.0,
+                repeat_last_n: 64,
                 record_margins: false,
             };
             let mut tps = Vec::new();

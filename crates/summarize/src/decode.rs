@@ -16,7 +16,6 @@ use std::time::Instant;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 
 use crate::draft::{DraftConfig, DraftModel};
@@ -42,6 +41,11 @@ pub struct DecodeConfig {
     /// Maximum number of new tokens.
     pub max_tokens: usize,
     pub sampling: Sampling,
+    /// Repetition penalty on tokens among the last `repeat_last_n` generated ones (1.0 =
+    /// off): positive logits are divided by it, negative ones multiplied. Only generated
+    /// tokens count, so copying from the prompt is not penalised.
+    pub repeat_penalty: f32,
+    pub repeat_last_n: usize,
     /// Record the gap between the two best logits of every emitted token.
     pub record_margins: bool,
 }
@@ -53,6 +57,8 @@ impl Default for DecodeConfig {
             threads: 2,
             max_tokens: 128,
             sampling: Sampling::Greedy,
+            repeat_penalty: 1.0,
+            repeat_last_n: 64,
             record_margins: false,
         }
     }
@@ -144,6 +150,8 @@ pub(crate) trait Drafter {
     fn propose(&mut self, history: &[LlamaToken], max: usize) -> Result<Vec<LlamaToken>>;
     /// After verification: `accepted` of `drafted` proposed tokens were taken.
     fn feedback(&mut self, drafted: usize, accepted: usize);
+    /// A target evaluation of `batch` tokens took `seconds`.
+    fn observe_cost(&mut self, _batch: usize, _seconds: f64) {}
 }
 
 struct NoDraft;
@@ -341,26 +349,16 @@ impl LoadedModel {
         drafter.propose(&prompt_tokens[..last], 0)?; // lets a draft model read the prompt
         out.prompt_seconds = start.elapsed().as_secs_f64();
 
-        let mut sampler = match config.sampling {
-            Sampling::Greedy => LlamaSampler::greedy(),
-            Sampling::Temperature { temperature, seed } => LlamaSampler::chain_simple([
-                LlamaSampler::temp(temperature),
-                LlamaSampler::dist(seed),
-            ]),
-        };
+        let mut chooser = Chooser::new(config);
         let mut emitter = Emitter::new(self, on_piece);
         let start = Instant::now();
         let mut history = prompt_tokens.clone();
         let mut pos = prompt_tokens.len() as i32;
-        let margin_of = |ctx: &LlamaContext<'_>, row: i32| {
-            if config.record_margins {
-                top2_margin(ctx.get_logits_ith(row))
-            } else {
-                0.0
-            }
-        };
-        let mut next = sampler.sample(&ctx, batch.n_tokens() - 1);
-        let mut next_margin = margin_of(&ctx, batch.n_tokens() - 1);
+        let n_prompt = prompt_tokens.len();
+        let (mut next, mut next_margin) = chooser.choose(
+            ctx.get_logits_ith(batch.n_tokens() - 1),
+            &history[n_prompt..],
+        );
         'outer: loop {
             if vocab.is_eog(next) {
                 break;
@@ -381,13 +379,15 @@ impl LoadedModel {
                     .add(d, pos + 1 + i as i32, &[0], true)
                     .map_err(|e| decode_err(&e))?;
             }
+            let t = Instant::now();
             ctx.decode(&mut batch).map_err(|e| decode_err(&e))?;
+            drafter.observe_cost(draft.len() + 1, t.elapsed().as_secs_f64());
             out.target_steps += 1;
             let mut accepted = 0usize;
             let mut stop = false;
             for row in 0..=draft.len() {
-                let chosen = sampler.sample(&ctx, row as i32);
-                let margin = margin_of(&ctx, row as i32);
+                let (chosen, margin) =
+                    chooser.choose(ctx.get_logits_ith(row as i32), &history[n_prompt..]);
                 match draft.get(row) {
                     Some(&d) if d == chosen => {
                         accepted += 1;
@@ -433,6 +433,111 @@ impl LoadedModel {
         out.text = emitter.finish();
         Ok(out)
     }
+}
+
+/// Chooses each token from a row of logits: greedy or seeded temperature sampling, after
+/// the repetition penalty. Done here rather than by llama.cpp's samplers so that the
+/// choice depends only on the logits and the tokens accepted before that row, which keeps
+/// speculative verification exact (rejected rows leave no state behind).
+struct Chooser {
+    sampling: Sampling,
+    penalty: f32,
+    last_n: usize,
+    record_margins: bool,
+    rng: u64,
+    scratch: Vec<f32>,
+}
+
+impl Chooser {
+    fn new(config: &DecodeConfig) -> Self {
+        let seed = match config.sampling {
+            Sampling::Temperature { seed, .. } => u64::from(seed),
+            Sampling::Greedy => 0,
+        };
+        Self {
+            sampling: config.sampling,
+            penalty: config.repeat_penalty,
+            last_n: config.repeat_last_n,
+            record_margins: config.record_margins,
+            rng: seed ^ 0x9E37_79B9_7F4A_7C15,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// splitmix64: a uniform number in [0, 1).
+    fn uniform(&mut self) -> f64 {
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn choose(&mut self, logits: &[f32], generated: &[LlamaToken]) -> (LlamaToken, f32) {
+        let draw = match self.sampling {
+            Sampling::Temperature { .. } => self.uniform(),
+            Sampling::Greedy => 0.0,
+        };
+        let penalise = self.penalty != 1.0 && !generated.is_empty() && self.last_n > 0;
+        let row: &[f32] = if penalise {
+            self.scratch.clear();
+            self.scratch.extend_from_slice(logits);
+            let from = generated.len().saturating_sub(self.last_n);
+            let mut seen: Vec<i32> = generated[from..].iter().map(|t| t.0).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for t in seen {
+                if let Some(x) = self.scratch.get_mut(t as usize) {
+                    *x = if *x > 0.0 {
+                        *x / self.penalty
+                    } else {
+                        *x * self.penalty
+                    };
+                }
+            }
+            &self.scratch
+        } else {
+            logits
+        };
+        let margin = if self.record_margins {
+            top2_margin(row)
+        } else {
+            0.0
+        };
+        let token = match self.sampling {
+            Sampling::Greedy => argmax(row),
+            Sampling::Temperature { temperature, .. } => {
+                let t = temperature.max(1e-3);
+                let top = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let sum: f64 = row.iter().map(|&x| f64::from(((x - top) / t).exp())).sum();
+                let mut u = draw * sum;
+                let mut pick = row.len() - 1;
+                for (i, &x) in row.iter().enumerate() {
+                    u -= f64::from(((x - top) / t).exp());
+                    if u <= 0.0 {
+                        pick = i;
+                        break;
+                    }
+                }
+                pick
+            }
+        };
+        (LlamaToken(token as i32), margin)
+    }
+}
+
+/// Index of the largest value (the first one on ties, as llama.cpp's greedy sampler).
+pub(crate) fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    let mut top = f32::NEG_INFINITY;
+    for (i, &x) in row.iter().enumerate() {
+        if x > top {
+            top = x;
+            best = i;
+        }
+    }
+    best
 }
 
 /// Turns emitted tokens into text pieces for the callback (UTF-8 split across tokens is

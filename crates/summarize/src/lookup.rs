@@ -37,12 +37,58 @@ impl Default for LookupConfig {
     }
 }
 
-/// The prompt-lookup drafter.
+/// Relative cost of evaluating a batch of `n` tokens before any is measured (one token
+/// = 1): on 2 cores about half a token's cost per extra token. Measured costs replace it.
+fn prior_relative_cost(n: usize) -> f64 {
+    0.5 + 0.5 * n as f64
+}
+
+/// Estimates older than this many updates fade (exponential decay per update).
+const DECAY: f64 = 0.92;
+/// Highest per-token acceptance assumed (keeps the expected length finite).
+const MAX_ACCEPT: f64 = 0.99;
+
+/// Acceptance of drafts from matches of one n-gram size, with decay.
+#[derive(Debug, Clone, Copy)]
+struct AcceptStats {
+    accepted: f64,
+    rejected: f64,
+}
+
+impl AcceptStats {
+    /// Per-token acceptance probability (Laplace prior of one half).
+    fn rate(&self) -> f64 {
+        ((self.accepted + 1.0) / (self.accepted + self.rejected + 2.0)).min(MAX_ACCEPT)
+    }
+
+    fn update(&mut self, accepted: usize, rejected: bool) {
+        self.accepted = self.accepted * DECAY + accepted as f64;
+        self.rejected = self.rejected * DECAY + f64::from(u8::from(rejected));
+    }
+}
+
+/// A match not sent for verification, checked later against what the target produced
+/// (so acceptance is learned even while drafting does not pay).
+#[derive(Debug)]
+struct Shadow {
+    /// History length when proposed: the draft would follow `history[..at]`.
+    at: usize,
+    tokens: Vec<LlamaToken>,
+    ngram: usize,
+}
+
+/// The prompt-lookup drafter. It drafts only when the expected number of tokens per
+/// verification, given the acceptance seen for matches of that n-gram size, beats the
+/// measured cost of the larger batch: copying gets long drafts, free text gets few.
 #[derive(Debug)]
 pub(crate) struct PromptLookup {
     config: LookupConfig,
-    /// Current cap on the draft length.
-    cap: usize,
+    stats: Vec<AcceptStats>,
+    /// Mean seconds of a target evaluation, by batch size (index = size).
+    cost: Vec<Option<f64>>,
+    shadow: Option<Shadow>,
+    /// n-gram size of the draft being verified.
+    pending_ngram: usize,
 }
 
 impl PromptLookup {
@@ -54,22 +100,76 @@ impl PromptLookup {
             n_draft_max: config.n_draft_max,
         };
         Self {
-            cap: config.n_draft_max,
+            stats: vec![
+                AcceptStats {
+                    accepted: 0.0,
+                    rejected: 0.0
+                };
+                config.ngram_max + 1
+            ],
+            cost: vec![None; config.n_draft_max + 2],
+            shadow: None,
+            pending_ngram: 0,
             config,
+        }
+    }
+
+    fn relative_cost(&self, n: usize) -> f64 {
+        match (self.cost.get(n).copied().flatten(), self.cost[1]) {
+            (Some(c), Some(c1)) if c1 > 0.0 => c / c1,
+            _ => prior_relative_cost(n),
+        }
+    }
+
+    /// The draft length (0 = none) with the most expected tokens per unit of cost.
+    fn best_length(&self, available: usize, rate: f64) -> usize {
+        let mut best = (0usize, 1.0f64);
+        let mut expected = 1.0; // tokens per step without a draft
+        let mut p = 1.0;
+        for k in 1..=available {
+            p *= rate;
+            expected += p;
+            let gain = expected / self.relative_cost(k + 1);
+            if gain > best.1 {
+                best = (k, gain);
+            }
+        }
+        if best.0 < self.config.n_draft_min {
+            0
+        } else {
+            best.0
+        }
+    }
+
+    /// Checks a shadow match against the tokens that followed it.
+    fn settle_shadow(&mut self, history: &[LlamaToken]) {
+        let Some(sh) = &self.shadow else { return };
+        let realised = &history[sh.at.min(history.len())..];
+        let matched = sh
+            .tokens
+            .iter()
+            .zip(realised)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let mismatch = matched < sh.tokens.len() && matched < realised.len();
+        if mismatch || matched == sh.tokens.len() {
+            self.stats[sh.ngram].update(matched, mismatch);
+            self.shadow = None;
         }
     }
 }
 
 /// The continuation (at most `max` tokens) after the most recent earlier occurrence of the
-/// last `n` tokens of `history`, trying n from `ngram_max` down to `ngram_min`.
-pub(crate) fn lookup(
+/// last n tokens of `history`, trying n from `ngram_max` down to `ngram_min`; with the n
+/// that matched.
+pub(crate) fn lookup_with_size(
     history: &[LlamaToken],
     ngram_min: usize,
     ngram_max: usize,
     max: usize,
-) -> Vec<LlamaToken> {
+) -> Option<(Vec<LlamaToken>, usize)> {
     if max == 0 {
-        return Vec::new();
+        return None;
     }
     let len = history.len();
     for n in (ngram_min..=ngram_max).rev() {
@@ -83,30 +183,66 @@ pub(crate) fn lookup(
                 let from = start + n;
                 let to = (from + max).min(len);
                 if from < to {
-                    return history[from..to].to_vec();
+                    return Some((history[from..to].to_vec(), n));
                 }
             }
         }
     }
-    Vec::new()
+    None
+}
+
+/// [`lookup_with_size`] without the size.
+#[cfg(test)]
+pub(crate) fn lookup(
+    history: &[LlamaToken],
+    ngram_min: usize,
+    ngram_max: usize,
+    max: usize,
+) -> Vec<LlamaToken> {
+    lookup_with_size(history, ngram_min, ngram_max, max)
+        .map(|(t, _)| t)
+        .unwrap_or_default()
 }
 
 impl Drafter for PromptLookup {
     fn propose(&mut self, history: &[LlamaToken], max: usize) -> Result<Vec<LlamaToken>> {
-        Ok(lookup(
-            history,
-            self.config.ngram_min,
-            self.config.ngram_max,
-            max.min(self.cap),
-        ))
+        self.settle_shadow(history);
+        let limit = max.min(self.config.n_draft_max);
+        let Some((cand, n)) =
+            lookup_with_size(history, self.config.ngram_min, self.config.ngram_max, limit)
+        else {
+            return Ok(Vec::new());
+        };
+        let k = self.best_length(cand.len(), self.stats[n].rate());
+        if k == 0 {
+            if self.shadow.is_none() {
+                self.shadow = Some(Shadow {
+                    at: history.len(),
+                    tokens: cand,
+                    ngram: n,
+                });
+            }
+            return Ok(Vec::new());
+        }
+        self.shadow = None;
+        self.pending_ngram = n;
+        Ok(cand[..k].to_vec())
     }
 
     fn feedback(&mut self, drafted: usize, accepted: usize) {
-        self.cap = if accepted == drafted {
-            (self.cap * 2).min(self.config.n_draft_max)
-        } else {
-            (accepted + 1).max(self.config.n_draft_min)
-        };
+        let n = self.pending_ngram;
+        if let Some(s) = self.stats.get_mut(n) {
+            s.update(accepted, accepted < drafted);
+        }
+    }
+
+    fn observe_cost(&mut self, batch: usize, seconds: f64) {
+        if let Some(slot) = self.cost.get_mut(batch) {
+            *slot = Some(match *slot {
+                Some(c) => 0.8 * c + 0.2 * seconds,
+                None => seconds,
+            });
+        }
     }
 }
 
@@ -141,23 +277,41 @@ mod tests {
     }
 
     #[test]
-    fn the_draft_length_adapts_to_acceptance() {
+    fn drafts_only_when_acceptance_pays_for_the_batch() {
         let mut p = PromptLookup::new(LookupConfig {
             ngram_max: 3,
             ngram_min: 1,
             n_draft_max: 16,
             n_draft_min: 2,
         });
-        assert_eq!(p.cap, 16);
-        p.feedback(16, 3);
-        assert_eq!(p.cap, 4);
-        p.feedback(4, 0);
-        assert_eq!(p.cap, 2);
-        p.feedback(2, 2);
-        assert_eq!(p.cap, 4);
-        p.feedback(4, 4);
-        p.feedback(8, 8);
-        p.feedback(16, 16);
-        assert_eq!(p.cap, 16);
+        // Batches cost 0.5 + 0.5 n: at a per-token acceptance of one half no draft pays.
+        assert_eq!(p.best_length(16, 0.5), 0);
+        // Near-certain acceptance pays for the longest draft available.
+        assert!(p.best_length(16, 0.99) >= 10);
+        assert_eq!(p.best_length(5, 0.99), 5);
+        // Measured: a batch of 2 costs as much as 3 single steps, so short drafts never pay.
+        p.observe_cost(1, 0.010);
+        p.observe_cost(2, 0.030);
+        p.observe_cost(3, 0.040);
+        assert_eq!(p.best_length(2, 0.9), 0);
+    }
+
+    #[test]
+    fn acceptance_is_learned_from_verification_and_from_shadow_matches() {
+        let mut p = PromptLookup::new(LookupConfig::default());
+        let h = toks(&[1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3]);
+        let before = p.stats[3].rate();
+        // Not worth drafting yet: remembered as a shadow match.
+        assert!(p.propose(&h, 8).unwrap().is_empty());
+        // The target then produced exactly the continuation: the shadow counts as accepted.
+        let h2 = toks(&[1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3]);
+        p.settle_shadow(&h2);
+        assert!(p.stats[3].rate() > before);
+        for _ in 0..20 {
+            p.pending_ngram = 3;
+            p.feedback(8, 8);
+        }
+        assert!(p.stats[3].rate() > 0.9);
+        assert!(!p.propose(&h, 8).unwrap().is_empty(), "now it drafts");
     }
 }

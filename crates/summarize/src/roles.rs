@@ -107,6 +107,12 @@ pub struct Role {
     pub temperature: f32,
     #[serde(default)]
     pub seed: u32,
+    /// Repetition penalty on recently generated tokens (1.0 = off).
+    #[serde(default = "no_penalty")]
+    pub repeat_penalty: f32,
+    /// How many recent generated tokens the penalty looks at.
+    #[serde(default = "default_last_n")]
+    pub repeat_last_n: usize,
     /// MoE only: experts used per token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expert_used_count: Option<u32>,
@@ -123,6 +129,14 @@ fn default_threads() -> i32 {
 
 fn default_max_tokens() -> usize {
     256
+}
+
+fn no_penalty() -> f32 {
+    1.0
+}
+
+fn default_last_n() -> usize {
+    64
 }
 
 fn no_speculation() -> Speculation {

@@ -202,6 +202,8 @@ impl RoleRunner {
             threads: self.role.threads,
             max_tokens: max_tokens.unwrap_or(self.role.max_tokens),
             sampling: self.role.sampling(),
+            repeat_penalty: self.role.repeat_penalty,
+            repeat_last_n: self.role.repeat_last_n,
             record_margins: false,
         };
         self.model
