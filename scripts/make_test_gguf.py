@@ -13,7 +13,10 @@ No registry carries a draft/target pair or a mixture-of-experts GGUF small enoug
 * a tiny mixture-of-experts model in the llama architecture (Mixtral layout: a router
   and 4 experts per block, 2 used per token) with random weights from a fixed seed and
   SmolLM2's real tokenizer, so tests can override `llama.expert_used_count` and watch the
-  computation change.
+  computation change;
+* a tiny Mamba (state-space, recurrent) model with random weights and the same tokenizer,
+  so tests can check that speculation is turned off for models whose state cannot be
+  rolled back.
 
 The output is byte-for-byte deterministic for pinned gguf and numpy versions.
 
@@ -30,6 +33,7 @@ from gguf.quants import dequantize, quantize
 
 DRAFT_NAME = "smollm2-135m-instruct-q4_0-draft.gguf"
 MOE_NAME = "tiny-moe-4x.gguf"
+MAMBA_NAME = "tiny-mamba.gguf"
 SEED = 20261122
 
 MOE = dict(n_embd=64, n_ff=96, n_layer=2, n_head=4, n_head_kv=2, n_expert=4, n_expert_used=2, n_ctx=1024)
@@ -128,6 +132,54 @@ def make_moe(src: GGUFReader, out: str) -> None:
     writer.close()
 
 
+def make_mamba(src: GGUFReader, out: str) -> None:
+    rng = np.random.default_rng(SEED + 1)
+    e, d_inner, d_state, d_conv, dt_rank, n_layer = 64, 128, 16, 4, 4, 2
+    writer = GGUFWriter(out, arch="mamba")
+    writer.add_name("plait tiny Mamba (random weights, test fixture)")
+    writer.add_context_length(1024)
+    writer.add_embedding_length(e)
+    writer.add_feed_forward_length(0)
+    writer.add_head_count(0)
+    writer.add_block_count(n_layer)
+    writer.add_ssm_conv_kernel(d_conv)
+    writer.add_ssm_inner_size(d_inner)
+    writer.add_ssm_state_size(d_state)
+    writer.add_ssm_time_step_rank(dt_rank)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    n_vocab = 0
+    for name, field in src.fields.items():
+        if name.startswith("tokenizer."):
+            copy_field(writer, field)
+        if name == "tokenizer.ggml.tokens":
+            n_vocab = len(field.data)
+
+    def w(*shape):
+        return (rng.standard_normal(shape) / np.sqrt(shape[-1])).astype(np.float32)
+
+    writer.add_tensor("token_embd.weight", w(n_vocab, e))
+    writer.add_tensor("output_norm.weight", np.ones(e, dtype=np.float32))
+    for i in range(n_layer):
+        b = f"blk.{i}."
+        writer.add_tensor(b + "attn_norm.weight", np.ones(e, dtype=np.float32))
+        writer.add_tensor(b + "ssm_in.weight", w(2 * d_inner, e))
+        writer.add_tensor(b + "ssm_conv1d.weight", w(d_inner, d_conv))
+        writer.add_tensor(b + "ssm_conv1d.bias", np.zeros(d_inner, dtype=np.float32))
+        writer.add_tensor(b + "ssm_x.weight", w(dt_rank + 2 * d_state, d_inner))
+        writer.add_tensor(b + "ssm_dt.weight", w(d_inner, dt_rank))
+        writer.add_tensor(b + "ssm_dt.bias", np.zeros(d_inner, dtype=np.float32))
+        # A = -exp(A_log) with A_log = log(1..d_state), as Mamba initialises it.
+        a = -np.tile(np.arange(1, d_state + 1, dtype=np.float32), (d_inner, 1))
+        writer.add_tensor(b + "ssm_a", a)
+        writer.add_tensor(b + "ssm_d", np.ones(d_inner, dtype=np.float32))
+        writer.add_tensor(b + "ssm_out.weight", w(e, d_inner))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
 def main() -> None:
     src_path, out_dir = sys.argv[1], sys.argv[2]
     tmp = out_dir + ".partial"
@@ -136,6 +188,7 @@ def main() -> None:
     src = GGUFReader(src_path)
     make_draft(src, os.path.join(tmp, DRAFT_NAME))
     make_moe(src, os.path.join(tmp, MOE_NAME))
+    make_mamba(src, os.path.join(tmp, MAMBA_NAME))
     shutil.rmtree(out_dir, ignore_errors=True)
     os.rename(tmp, out_dir)
 

@@ -102,6 +102,16 @@ expert_used_count = 1
 [roles.moe_fewer_experts.speculation]
 kind = "none"
 
+[roles.recurrent]
+model = "models/gguf/test/tiny-mamba.gguf"
+context = 512
+[roles.recurrent.speculation]
+kind = "lookup"
+ngram_max = 4
+ngram_min = 2
+n_draft_max = 16
+n_draft_min = 2
+
 [roles.dense_with_experts]
 model = "models/gguf/SmolLM2-135M-Instruct.Q4_1.gguf"
 context = 512
@@ -135,6 +145,10 @@ p_min = 0.5
         "{out}"
     );
     assert!(out.contains("REFUSED"), "{out}");
+    assert!(
+        out.contains("plain (configured: lookup): speculation turned off: the model keeps a recurrent (SSM) state"),
+        "{out}"
+    );
     assert!(out.contains("has no experts"), "{out}");
     // The user's frontdoor replaced the default one: Gemma cannot draft for SmolLM2.
     assert!(

@@ -46,6 +46,9 @@ pub struct DecodeConfig {
     /// tokens count, so copying from the prompt is not penalised.
     pub repeat_penalty: f32,
     pub repeat_last_n: usize,
+    /// Stop when the output ends with the same run of tokens three times in a row (a
+    /// greedy loop that would otherwise fill `max_tokens`).
+    pub stop_on_loop: bool,
     /// Record the gap between the two best logits of every emitted token.
     pub record_margins: bool,
 }
@@ -59,6 +62,7 @@ impl Default for DecodeConfig {
             sampling: Sampling::Greedy,
             repeat_penalty: 1.0,
             repeat_last_n: 64,
+            stop_on_loop: false,
             record_margins: false,
         }
     }
@@ -108,6 +112,8 @@ pub struct Generation {
     pub tokens_per_second: f64,
     /// The strategy actually used.
     pub strategy: String,
+    /// Whether generation stopped because the output started looping.
+    pub stopped_on_loop: bool,
     /// Why a requested speculation was not used, if it was not.
     pub note: Option<String>,
     /// Target evaluations after the prompt (one per emitted token in plain decoding).
@@ -368,6 +374,10 @@ impl LoadedModel {
             if out.generated_tokens >= config.max_tokens {
                 break;
             }
+            if config.stop_on_loop && is_looping(&history[n_prompt..]) {
+                out.stopped_on_loop = true;
+                break;
+            }
             let room = config.max_tokens - out.generated_tokens;
             let draft = drafter.propose(&history, room.min(max_draft))?;
             batch.clear();
@@ -398,6 +408,11 @@ impl LoadedModel {
                         emitter.emit(d, margin, &mut out);
                         history.push(d);
                         if out.generated_tokens >= config.max_tokens {
+                            stop = true;
+                            break;
+                        }
+                        if config.stop_on_loop && is_looping(&history[n_prompt..]) {
+                            out.stopped_on_loop = true;
                             stop = true;
                             break;
                         }
@@ -527,6 +542,21 @@ impl Chooser {
     }
 }
 
+/// Longest repeated run checked by [`is_looping`], in tokens.
+const LOOP_MAX_PERIOD: usize = 48;
+
+/// Whether `output` ends with some run of 2 to [`LOOP_MAX_PERIOD`] tokens repeated three
+/// times in a row (at least 12 tokens in all, so a short repeated word is not a loop).
+pub(crate) fn is_looping(output: &[LlamaToken]) -> bool {
+    let n = output.len();
+    (2..=LOOP_MAX_PERIOD).any(|p| {
+        3 * p <= n
+            && 3 * p >= 12
+            && output[n - p..] == output[n - 2 * p..n - p]
+            && output[n - 2 * p..n - p] == output[n - 3 * p..n - 2 * p]
+    })
+}
+
 /// Index of the largest value (the first one on ties, as llama.cpp's greedy sampler).
 pub(crate) fn argmax(row: &[f32]) -> usize {
     let mut best = 0;
@@ -574,5 +604,36 @@ impl<'m, F: FnMut(&str)> Emitter<'m, F> {
 
     fn finish(self) -> String {
         self.text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(v: &[i32]) -> Vec<LlamaToken> {
+        v.iter().map(|&t| LlamaToken(t)).collect()
+    }
+
+    #[test]
+    fn a_run_repeated_three_times_is_a_loop() {
+        let cycle = [5, 6, 7, 8];
+        let mut out = vec![1, 2, 3];
+        for _ in 0..3 {
+            out.extend_from_slice(&cycle);
+        }
+        assert!(is_looping(&toks(&out)));
+        out.push(9);
+        assert!(!is_looping(&toks(&out)));
+        // Short repeats ("no, no, no") are not loops.
+        assert!(!is_looping(&toks(&[4, 4, 4, 4, 4, 4])));
+    }
+
+    #[test]
+    fn argmax_and_margin_agree_with_a_sort() {
+        let row = [0.5, 2.0, -1.0, 1.75, 2.0];
+        assert_eq!(argmax(&row), 1, "first of equal maxima, as llama.cpp");
+        assert_eq!(top2_margin(&row), 0.0);
+        assert!((top2_margin(&[0.5, 2.0, 1.5]) - 0.5).abs() < 1e-6);
     }
 }

@@ -204,6 +204,7 @@ impl RoleRunner {
             sampling: self.role.sampling(),
             repeat_penalty: self.role.repeat_penalty,
             repeat_last_n: self.role.repeat_last_n,
+            stop_on_loop: true,
             record_margins: false,
         };
         self.model

@@ -283,7 +283,7 @@ impl Summarizer<'_> {
                 notes.push(Note {
                     first,
                     last,
-                    text: clean(&g.text),
+                    text: clean(&complete(&g, note_tokens)),
                 });
                 on_event(SummaryEvent::MapDone {
                     done: i + 1,
@@ -320,7 +320,7 @@ impl Summarizer<'_> {
                     next.push(Note {
                         first,
                         last,
-                        text: clean(&g.text),
+                        text: clean(&complete(&g, note_tokens)),
                     });
                     on_event(SummaryEvent::MapDone {
                         done: i + 1,
@@ -386,7 +386,11 @@ impl Summarizer<'_> {
                 }
             })?;
         if let Some((s, ws)) = splitter.finish() {
-            emit(s, ws, &mut on_event);
+            // A sentence cut off by the token limit or a loop is left out.
+            let cut = g.stopped_on_loop || g.generated_tokens >= final_tokens;
+            if !cut || s.trim_end().ends_with(['.', '!', '?', ':', ')', '"']) {
+                emit(s, ws, &mut on_event);
+            }
         }
         stats.add(&g);
         phases.push(stats);
@@ -538,6 +542,18 @@ fn squeeze(text: &str) -> String {
         out.push_str(&words.join(" "));
     }
     out
+}
+
+/// A generation's text without a last sentence cut off by the token limit or a loop.
+fn complete(g: &Generation, max_tokens: usize) -> String {
+    let text = g.text.trim_end();
+    if !(g.stopped_on_loop || g.generated_tokens >= max_tokens) {
+        return text.to_string();
+    }
+    match text.rfind(['.', '!', '?']) {
+        Some(i) if i > 0 => text[..=i].to_string(),
+        _ => text.to_string(),
+    }
 }
 
 /// A model's note with its own citations removed and white space tidied.

@@ -43,6 +43,7 @@ fn config(max_tokens: usize) -> DecodeConfig {
         sampling: Sampling::Greedy,
         repeat_penalty: 1.0,
         repeat_last_n: 64,
+        stop_on_loop: false,
         record_margins: true,
     }
 }
@@ -361,4 +362,31 @@ fn expert_overrides_that_would_abort_llama_cpp_are_refused_first() {
     .unwrap_err();
     assert!(matches!(dense, SummarizeError::NoExperts { .. }), "{dense}");
     assert!(dense.to_string().contains("has no experts"), "{dense}");
+}
+
+#[test]
+fn a_recurrent_model_never_speculates_and_says_why() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mamba = load("models/gguf/test/tiny-mamba.gguf");
+    let info = mamba.info();
+    assert_eq!(info.architecture, "mamba");
+    assert!(info.recurrent, "llama.cpp reports a recurrent model");
+    assert!(!mamba.can_speculate());
+    let prompt = "one two three one two three one two";
+    let plain = mamba
+        .generate(prompt, &config(24), Strategy::Plain, |_| {})
+        .unwrap();
+    let asked = mamba
+        .generate(
+            prompt,
+            &config(24),
+            Strategy::PromptLookup(LookupConfig::default()),
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(asked.strategy, "plain");
+    assert_eq!(asked.drafted, 0);
+    let note = asked.note.as_deref().unwrap_or_default();
+    assert!(note.contains("recurrent or hybrid"), "{note}");
+    assert_eq!(asked.tokens, plain.tokens);
 }
