@@ -6,7 +6,9 @@
 //! prints what one target evaluation costs per batch size, which bounds any speedup.
 //!
 //! `cargo bench -p plait-summarize --bench decode` (PLAIT_BENCH_QUICK=1: one repetition,
-//! shorter outputs). Run it on an otherwise idle machine.
+//! shorter outputs; PLAIT_BENCH_TASK=a|b|c: one task; PLAIT_BENCH_SHOW=1: print the
+//! outputs; PLAIT_BENCH_DRAFT=FILE, PLAIT_BENCH_PMIN=P: another draft model or p_min).
+//! Run it on an otherwise idle machine.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
@@ -51,12 +53,16 @@ fn main() {
     let target = LoadedModel::load(llama, &ModelConfig::new(&target_path)).unwrap();
     batch_cost(&target);
     let draft = LoadedModel::load(llama, &ModelConfig::new(&draft_path)).unwrap();
-    let tasks: [(&str, String); 3] = [
+    // (task, prompt, repetition penalty): summaries and free text use the summarize roles'
+    // penalty (without it SmolLM2 loops, which flatters prompt lookup); a code edit must
+    // copy, which a penalty on recent tokens would break.
+    let tasks: [(&str, String, f32); 3] = [
         (
             "(a) summary with quotations",
             chat(&format!(
-                "{REPORT}\n\nSummarize this report in two sentences, then copy the committee's three quotations from it word for word."
+                "{REPORT}\n\nWhat did the committee write? Answer with the committee's own words in quotation marks."
             )),
+            1.2,
         ),
         (
             "(b) code edit",
@@ -64,10 +70,12 @@ fn main() {
             chat(&format!(
                 "Rename the method `needs_reorder` to `low_stock` everywhere in this Rust file and print the complete updated file.\n\n```rust\n{CODE}```"
             )) + "```rust\n",
+            1.0,
         ),
         (
             "(c) free generation",
             chat("Write a story about a robot who learns to paint."),
+            1.2,
         ),
     ];
     let lookup = LookupConfig::default();
@@ -80,23 +88,31 @@ fn main() {
             .unwrap_or(0.6),
     };
     println!(
-        "\ndecode: SmolLM2-135M-Instruct Q4_1, greedy, up to {max_tokens} new tokens, median of {reps}"
+        "\ndecode: SmolLM2-135M-Instruct Q4_1, greedy, up to {max_tokens} new tokens, median of {reps}; repetition penalty 1.2 on (a) and (c)"
     );
     println!(
-        "{:<28} {:<28} {:>8} {:>7} {:>8} {:>7} {:>9}",
-        "task", "config", "tok/s", "ratio", "accept", "mean", "identical"
+        "{:<28} {:<28} {:>8} {:>7} {:>8} {:>7}  {}",
+        "task", "config", "tok/s", "ratio", "accept", "mean", "same as plain greedy"
     );
-    for (task, prompt) in &tasks {
+    // PLAIT_BENCH_TASK=a|b|c runs one task.
+    let only = std::env::var("PLAIT_BENCH_TASK").ok();
+    for (task, prompt, penalty) in &tasks {
+        if only
+            .as_deref()
+            .is_some_and(|t| !task.starts_with(&format!("({t})")))
+        {
+            continue;
+        }
         let run = |threads: i32, strategy: Strategy<'_>| -> (f64, Generation) {
             let cfg = DecodeConfig {
                 n_ctx: 2048,
                 threads,
                 max_tokens,
                 sampling: Sampling::Greedy,
-                repeat_penalty: 1.0,
+                repeat_penalty: *penalty,
                 repeat_last_n: 64,
                 stop_on_loop: false,
-                record_margins: false,
+                record_margins: true,
             };
             let mut tps = Vec::new();
             let mut last = None;
@@ -151,7 +167,24 @@ fn main() {
         // (thread counts split sums differently, which can flip near ties).
         let reference = |config: &str| {
             let t = if config.contains("1 thread") { 0 } else { 1 };
-            rows[t].gen.tokens.clone()
+            &rows[t].gen
+        };
+        // "yes", or where the output parts from plain greedy and the top-2 logit gap of
+        // the plain run there (a near tie when small).
+        let same = |g: &Generation, plain: &Generation| -> String {
+            let at = g
+                .tokens
+                .iter()
+                .zip(&plain.tokens)
+                .take_while(|(a, b)| a == b)
+                .count();
+            if at == g.tokens.len() && at == plain.tokens.len() {
+                "yes".into()
+            } else {
+                let gap = plain.margins.get(at).copied().unwrap_or(f32::NAN);
+                let gap2 = g.margins.get(at).copied().unwrap_or(f32::NAN);
+                format!("@{at} gap {:.3}", gap.min(gap2))
+            }
         };
         for r in &rows {
             let (accept, mean) = if r.gen.drafted > 0 {
@@ -163,18 +196,14 @@ fn main() {
                 ("-".into(), "-".into())
             };
             println!(
-                "{:<28} {:<28} {:>8.1} {:>6.2}x {:>8} {:>7} {:>9}",
+                "{:<28} {:<28} {:>8.1} {:>6.2}x {:>8} {:>7}  {}",
                 r.task,
                 r.config,
                 r.tps,
                 r.tps / base,
                 accept,
                 mean,
-                if r.gen.tokens == reference(&r.config) {
-                    "yes"
-                } else {
-                    "NO"
-                }
+                same(&r.gen, reference(&r.config))
             );
         }
     }
