@@ -19,7 +19,16 @@ fn main() {
         )
         .unwrap();
     let t_render = t.elapsed();
+    let t_det = std::time::Instant::now();
+    let boxes = engine.detect(&img).unwrap();
+    let t_det = t_det.elapsed();
+    let t_all = std::time::Instant::now();
     let lines = engine.recognize(&img).unwrap();
+    println!(
+        "detect {t_det:?} ({} boxes), recognize (detect + classify + read) {:?}",
+        boxes.len(),
+        t_all.elapsed()
+    );
     println!(
         "render {:?} ({}x{}), total {:?}",
         t_render,

@@ -4,6 +4,7 @@
 //! from a path the caller passes in ([`Pdfium::load`]); the library never reads
 //! environment variables.
 
+pub mod cer;
 mod engine;
 mod error;
 mod layout;

@@ -7,6 +7,7 @@
 mod assets;
 
 use plait_colbert::OnnxRuntime;
+use plait_ocr::cer::{character_error_rate, Folding};
 use plait_ocr::{OcrEngine, OcrEngineBuilder, Pdfium};
 
 fn engine() -> OcrEngine {
@@ -18,33 +19,9 @@ fn engine() -> OcrEngine {
 }
 
 /// Words joined by single spaces, so line breaks and spacing do not count as errors.
-fn normalise(s: &str) -> Vec<char> {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .collect()
-}
-
-fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
-/// Character error rate of `hyp` against `reference`.
+/// Character error rate with typographic variants folded (see `plait_ocr::cer`).
 pub fn cer(hyp: &str, reference: &str) -> f64 {
-    let (h, r) = (normalise(hyp), normalise(reference));
-    edit_distance(&h, &r) as f64 / r.len().max(1) as f64
+    character_error_rate(hyp, reference, Folding::Typography)
 }
 
 #[test]
@@ -62,7 +39,10 @@ fn linn_pdf_is_read_with_a_low_character_error_rate() {
     let reference = std::fs::read_to_string(assets::asset("fixtures/ocrmypdf/linn.txt")).unwrap();
     let rate = cer(&text, &reference);
     eprintln!("linn.pdf at 300 DPI: {} lines, CER {rate:.4}", lines.len());
-    assert!(rate < 0.05, "character error rate {rate:.4}\n{text}");
+    // Tesseract 5 (Debian, OMP_THREAD_LIMIT=1) measures 0.0103 raw on this page in
+    // scripts/bench-ocr; the bound is set just above plait's measured rate so that a
+    // regression fails.
+    assert!(rate < 0.012, "character error rate {rate:.4}\n{text}");
     assert!(lines
         .iter()
         .all(|l| l.confidence > 0.3 && l.bbox[2] > l.bbox[0]));

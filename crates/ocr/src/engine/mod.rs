@@ -23,6 +23,8 @@ const DET_MAX_SIDE: usize = 1600;
 const REC_HEIGHT: usize = 48;
 /// Widest line crop fed to the recogniser at once, in pixels after scaling.
 const REC_MAX_WIDTH: usize = 2400;
+/// Line crops recognised per model run (PaddleOCR's `rec_batch_num`).
+const REC_BATCH: usize = 6;
 /// Input size of the angle classifier (height, width).
 const CLS_SHAPE: (usize, usize) = (48, 192);
 /// A line is turned when the classifier is at least this sure it is upside down
@@ -176,7 +178,7 @@ impl OcrEngine {
     }
 
     fn read_boxes(&self, image: &Raster, boxes: Vec<TextBox>) -> Result<Vec<OcrLine>> {
-        let mut lines = Vec::with_capacity(boxes.len());
+        let mut crops = Vec::with_capacity(boxes.len());
         for b in boxes {
             let crop = image.crop(
                 b.x0 as usize,
@@ -184,10 +186,13 @@ impl OcrEngine {
                 b.x1.ceil() as usize,
                 b.y1.ceil() as usize,
             );
-            if crop.width < 2 || crop.height < 2 {
-                continue;
+            if crop.width >= 2 && crop.height >= 2 {
+                crops.push((b, crop));
             }
-            let (text, confidence) = self.read_line(&crop)?;
+        }
+        let read = self.read_lines(&crops.iter().map(|(_, c)| c).collect::<Vec<_>>())?;
+        let mut lines = Vec::with_capacity(crops.len());
+        for ((b, _), (text, confidence)) in crops.iter().zip(read) {
             let text = text.trim().to_string();
             if !text.is_empty() {
                 lines.push(OcrLine {
@@ -268,27 +273,52 @@ impl OcrEngine {
     }
 
     /// Recognises one line crop.
-    fn read_line(&self, crop: &Raster) -> Result<(String, f32)> {
-        let w = ((crop.width as f32 * REC_HEIGHT as f32 / crop.height as f32).ceil() as usize)
-            .clamp(8, REC_MAX_WIDTH);
-        let resized = crop.resize(w, REC_HEIGHT);
-        let plane = w * REC_HEIGHT;
-        let mut input = vec![0f32; 3 * plane];
-        for (i, px) in resized.data.chunks_exact(3).enumerate() {
-            for (c, &v) in [px[2], px[1], px[0]].iter().enumerate() {
-                input[c * plane + i] = (f32::from(v) / 255.0 - 0.5) / 0.5;
-            }
-        }
+    /// Recognises line crops in batches of similar width (sorted by width, padded to the
+    /// widest of each batch, as PaddleOCR batches them): one model run per batch keeps
+    /// both cores busy, where one run per line leaves the second mostly idle. Each line's
+    /// CTC output is cut at its own width, so padding never adds characters.
+    fn read_lines(&self, crops: &[&Raster]) -> Result<Vec<(String, f32)>> {
+        let width = |c: &Raster| {
+            ((c.width as f32 * REC_HEIGHT as f32 / c.height as f32).ceil() as usize)
+                .clamp(8, REC_MAX_WIDTH)
+        };
+        let mut order: Vec<usize> = (0..crops.len()).collect();
+        order.sort_by_key(|&i| width(crops[i]));
+        let mut out = vec![(String::new(), 0.0f32); crops.len()];
         let infer = |e: ort::Error| OcrError::Model {
             path: self.rec_path.clone(),
             reason: e.to_string(),
         };
-        let tensor = Tensor::from_array(([1usize, 3, REC_HEIGHT, w], input)).map_err(infer)?;
-        let mut rec = self.rec.lock().unwrap_or_else(|e| e.into_inner());
-        let outputs = rec.run(ort::inputs![tensor]).map_err(infer)?;
-        let (shape, probs) = outputs[0].try_extract_tensor::<f32>().map_err(infer)?;
-        let classes = shape[2] as usize;
-        Ok(ctc::decode(probs, classes, &self.dict))
+        for batch in order.chunks(REC_BATCH) {
+            let widths: Vec<usize> = batch.iter().map(|&i| width(crops[i])).collect();
+            let w_max = widths.iter().copied().max().unwrap_or(8);
+            let plane = w_max * REC_HEIGHT;
+            // Padding is 0 after normalisation (mid grey), as PaddleOCR pads.
+            let mut input = vec![0f32; batch.len() * 3 * plane];
+            for (k, (&i, &w)) in batch.iter().zip(&widths).enumerate() {
+                let resized = crops[i].resize(w, REC_HEIGHT);
+                let base = k * 3 * plane;
+                for (p, px) in resized.data.chunks_exact(3).enumerate() {
+                    let (y, x) = (p / w, p % w);
+                    for (c, &v) in [px[2], px[1], px[0]].iter().enumerate() {
+                        input[base + c * plane + y * w_max + x] =
+                            (f32::from(v) / 255.0 - 0.5) / 0.5;
+                    }
+                }
+            }
+            let tensor =
+                Tensor::from_array(([batch.len(), 3, REC_HEIGHT, w_max], input)).map_err(infer)?;
+            let mut rec = self.rec.lock().unwrap_or_else(|e| e.into_inner());
+            let outputs = rec.run(ort::inputs![tensor]).map_err(infer)?;
+            let (shape, probs) = outputs[0].try_extract_tensor::<f32>().map_err(infer)?;
+            let (steps, classes) = (shape[1] as usize, shape[2] as usize);
+            for (k, (&i, &w)) in batch.iter().zip(&widths).enumerate() {
+                let own = (steps * w).div_ceil(w_max).clamp(1, steps);
+                let row = &probs[k * steps * classes..(k * steps + own) * classes];
+                out[i] = ctc::decode(row, classes, &self.dict);
+            }
+        }
+        Ok(out)
     }
 }
 
