@@ -22,8 +22,17 @@ pub struct LookupConfig {
     pub ngram_min: usize,
     /// Most tokens proposed at once.
     pub n_draft_max: usize,
-    /// Draft length after a rejection (the floor of the adaptive length).
+    /// Shortest draft worth verifying.
     pub n_draft_min: usize,
+    /// Choose the draft length from measured batch costs and acceptance (the default);
+    /// when false, every match is drafted in full up to `n_draft_max`, as llama.cpp's
+    /// lookup does (for hardware where verification batches are nearly free).
+    #[serde(default = "adaptive_default")]
+    pub adaptive: bool,
+}
+
+fn adaptive_default() -> bool {
+    true
 }
 
 impl Default for LookupConfig {
@@ -33,6 +42,7 @@ impl Default for LookupConfig {
             ngram_min: 2,
             n_draft_max: 24,
             n_draft_min: 2,
+            adaptive: true,
         }
     }
 }
@@ -103,6 +113,7 @@ impl PromptLookup {
             ngram_max: config.ngram_max.max(config.ngram_min.max(1)),
             n_draft_min: config.n_draft_min.max(1).min(config.n_draft_max.max(1)),
             n_draft_max: config.n_draft_max,
+            adaptive: config.adaptive,
         };
         Self {
             stats: vec![
@@ -261,6 +272,13 @@ impl Drafter for PromptLookup {
         else {
             return Ok(Vec::new());
         };
+        if !self.config.adaptive {
+            if cand.len() < self.config.n_draft_min {
+                return Ok(Vec::new());
+            }
+            self.pending_ngram = n;
+            return Ok(cand);
+        }
         let rate = self.stats[n].rate();
         let mut k = self.best_length(cand.len(), rate);
         if k == 0 && self.costs_unknown() && rate >= EXPLORE_RATE && cand.len() >= EXPLORE_LEN {
@@ -342,6 +360,7 @@ mod tests {
             ngram_min: 1,
             n_draft_max: 16,
             n_draft_min: 2,
+            adaptive: true,
         });
         // Nothing measured: batches are assumed to save nothing, so nothing is drafted.
         assert_eq!(p.best_length(16, 0.99), 0);

@@ -36,6 +36,8 @@ pub enum Speculation {
         ngram_min: usize,
         n_draft_max: usize,
         n_draft_min: usize,
+        #[serde(default = "yes")]
+        adaptive: bool,
     },
     /// A draft model.
     Draft {
@@ -55,11 +57,13 @@ impl Speculation {
                 ngram_min,
                 n_draft_max,
                 n_draft_min,
+                adaptive,
             } => Some(LookupConfig {
                 ngram_max,
                 ngram_min,
                 n_draft_max,
                 n_draft_min,
+                adaptive,
             }),
             _ => None,
         }
@@ -129,6 +133,10 @@ fn default_threads() -> i32 {
 
 fn default_max_tokens() -> usize {
     256
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn no_penalty() -> f32 {

@@ -90,10 +90,18 @@ fn speculation_plan(llama: Llama, role: &Role, recurrent: bool) -> SpeculationPl
             ngram_max,
             ngram_min,
             n_draft_max,
+            adaptive,
             ..
         } => (
             "prompt-lookup",
-            format!("n-grams {ngram_max}..{ngram_min} from the prompt and output, drafts of up to {n_draft_max} tokens verified in one batch; no draft model needed"),
+            format!(
+                "n-grams {ngram_max}..{ngram_min} from the prompt and output, drafts of up to {n_draft_max} tokens verified in one batch{}; no draft model needed",
+                if *adaptive {
+                    ", only when the measured batch cost and acceptance pay"
+                } else {
+                    ", every match drafted"
+                }
+            ),
         ),
         Speculation::Draft { model, n_max, p_min, .. } => {
             let check = vocab(llama, &role.model).and_then(|t| {

@@ -153,7 +153,13 @@ fn prompt_lookup_output_equals_plain_greedy_output() {
             .generate(
                 &prompt,
                 &config(96),
-                Strategy::PromptLookup(LookupConfig::default()),
+                // Every match drafted in full, so verification covers as many tokens as
+                // possible (the adaptive default drafts little on one thread, where
+                // batches barely pay).
+                Strategy::PromptLookup(LookupConfig {
+                    adaptive: false,
+                    ..LookupConfig::default()
+                }),
                 |_| {},
             )
             .unwrap();
@@ -163,7 +169,7 @@ fn prompt_lookup_output_equals_plain_greedy_output() {
         accepted += fast.accepted;
     }
     // The quoting prompt must let lookup draft and the target accept.
-    assert!(accepted >= 10, "accepted {accepted} of {drafted}");
+    assert!(accepted >= 20, "accepted {accepted} of {drafted}");
     assert!(accepted < drafted, "some drafts are also rejected");
 }
 
