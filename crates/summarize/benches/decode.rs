@@ -53,16 +53,17 @@ fn main() {
     let target = LoadedModel::load(llama, &ModelConfig::new(&target_path)).unwrap();
     batch_cost(&target);
     let draft = LoadedModel::load(llama, &ModelConfig::new(&draft_path)).unwrap();
-    // (task, prompt, repetition penalty): summaries and free text use the summarize roles'
-    // penalty (without it SmolLM2 loops, which flatters prompt lookup); a code edit must
-    // copy, which a penalty on recent tokens would break.
-    let tasks: [(&str, String, f32); 3] = [
+    // (task, prompt, repetition penalty, no-repeat n-gram size): summaries and free text
+    // use the summarize roles' penalty (without it SmolLM2 loops, which flatters prompt
+    // lookup); a code edit must copy, which a penalty on recent tokens would break.
+    let tasks: [(&str, String, f32, usize); 3] = [
         (
             "(a) summary with quotations",
             chat(&format!(
                 "{REPORT}\n\nWhat did the committee write? Answer with the committee's own words in quotation marks."
             )),
             1.2,
+            0,
         ),
         (
             "(b) code edit",
@@ -71,11 +72,13 @@ fn main() {
                 "Rename the method `needs_reorder` to `low_stock` everywhere in this Rust file and print the complete updated file.\n\n```rust\n{CODE}```"
             )) + "```rust\n",
             1.0,
+            0,
         ),
         (
             "(c) free generation",
             chat("Write a story about a robot who learns to paint."),
             1.2,
+            0,
         ),
     ];
     let lookup = LookupConfig::default();
@@ -96,7 +99,7 @@ fn main() {
     );
     // PLAIT_BENCH_TASK=a|b|c runs one task.
     let only = std::env::var("PLAIT_BENCH_TASK").ok();
-    for (task, prompt, penalty) in &tasks {
+    for (task, prompt, penalty, no_repeat) in &tasks {
         if only
             .as_deref()
             .is_some_and(|t| !task.starts_with(&format!("({t})")))
@@ -111,6 +114,7 @@ fn main() {
                 sampling: Sampling::Greedy,
                 repeat_penalty: *penalty,
                 repeat_last_n: 64,
+                no_repeat_ngram: *no_repeat,
                 stop_on_loop: false,
                 record_margins: true,
             };

@@ -46,6 +46,11 @@ pub struct DecodeConfig {
     /// tokens count, so copying from the prompt is not penalised.
     pub repeat_penalty: f32,
     pub repeat_last_n: usize,
+    /// Never repeat an n-gram of this size from the output so far (0 = off): the token
+    /// that would complete one is excluded. Unlike the repetition penalty it leaves single
+    /// words alone and never touches copying from the prompt, so quoting stays verbatim
+    /// while loops cannot form.
+    pub no_repeat_ngram: usize,
     /// Stop when the output ends with the same run of tokens three times in a row (a
     /// greedy loop that would otherwise fill `max_tokens`).
     pub stop_on_loop: bool,
@@ -62,6 +67,7 @@ impl Default for DecodeConfig {
             sampling: Sampling::Greedy,
             repeat_penalty: 1.0,
             repeat_last_n: 64,
+            no_repeat_ngram: 0,
             stop_on_loop: false,
             record_margins: false,
         }
@@ -458,6 +464,7 @@ struct Chooser {
     sampling: Sampling,
     penalty: f32,
     last_n: usize,
+    no_repeat_ngram: usize,
     record_margins: bool,
     rng: u64,
     scratch: Vec<f32>,
@@ -473,6 +480,7 @@ impl Chooser {
             sampling: config.sampling,
             penalty: config.repeat_penalty,
             last_n: config.repeat_last_n,
+            no_repeat_ngram: config.no_repeat_ngram,
             record_margins: config.record_margins,
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
             scratch: Vec::new(),
@@ -495,20 +503,28 @@ impl Chooser {
             Sampling::Greedy => 0.0,
         };
         let penalise = self.penalty != 1.0 && !generated.is_empty() && self.last_n > 0;
-        let row: &[f32] = if penalise {
+        let banned = banned_by_ngram(generated, self.no_repeat_ngram);
+        let row: &[f32] = if penalise || !banned.is_empty() {
             self.scratch.clear();
             self.scratch.extend_from_slice(logits);
-            let from = generated.len().saturating_sub(self.last_n);
-            let mut seen: Vec<i32> = generated[from..].iter().map(|t| t.0).collect();
-            seen.sort_unstable();
-            seen.dedup();
-            for t in seen {
+            if penalise {
+                let from = generated.len().saturating_sub(self.last_n);
+                let mut seen: Vec<i32> = generated[from..].iter().map(|t| t.0).collect();
+                seen.sort_unstable();
+                seen.dedup();
+                for t in seen {
+                    if let Some(x) = self.scratch.get_mut(t as usize) {
+                        *x = if *x > 0.0 {
+                            *x / self.penalty
+                        } else {
+                            *x * self.penalty
+                        };
+                    }
+                }
+            }
+            for t in banned {
                 if let Some(x) = self.scratch.get_mut(t as usize) {
-                    *x = if *x > 0.0 {
-                        *x / self.penalty
-                    } else {
-                        *x * self.penalty
-                    };
+                    *x = f32::NEG_INFINITY;
                 }
             }
             &self.scratch
@@ -540,6 +556,23 @@ impl Chooser {
         };
         (LlamaToken(token as i32), margin)
     }
+}
+
+/// Tokens that would complete an `n`-gram already present in `output` (none when `n` is
+/// 0 or 1, or the output is shorter than `n`).
+pub(crate) fn banned_by_ngram(output: &[LlamaToken], n: usize) -> Vec<i32> {
+    if n < 2 || output.len() < n {
+        return Vec::new();
+    }
+    let prefix = &output[output.len() - (n - 1)..];
+    let mut banned: Vec<i32> = output
+        .windows(n)
+        .filter(|w| &w[..n - 1] == prefix)
+        .map(|w| w[n - 1].0)
+        .collect();
+    banned.sort_unstable();
+    banned.dedup();
+    banned
 }
 
 /// Longest repeated run checked by [`is_looping`], in tokens.
@@ -627,6 +660,29 @@ mod tests {
         assert!(!is_looping(&toks(&out)));
         // Short repeats ("no, no, no") are not loops.
         assert!(!is_looping(&toks(&[4, 4, 4, 4, 4, 4])));
+    }
+
+    #[test]
+    fn the_token_completing_a_repeated_ngram_is_banned() {
+        // Output "1 2 3 9 1 2": with n = 3, "1 2" was followed by 3, so 3 is banned.
+        let out = toks(&[1, 2, 3, 9, 1, 2]);
+        assert_eq!(banned_by_ngram(&out, 3), vec![3]);
+        assert!(banned_by_ngram(&out, 0).is_empty());
+        assert!(banned_by_ngram(&out, 5).is_empty());
+        let cfg = DecodeConfig {
+            no_repeat_ngram: 3,
+            ..DecodeConfig::default()
+        };
+        let mut chooser = Chooser::new(&cfg);
+        let mut logits = vec![0.0f32; 10];
+        logits[3] = 5.0;
+        logits[7] = 4.0;
+        assert_eq!(
+            chooser.choose(&logits, &out).0 .0,
+            7,
+            "the best token was banned"
+        );
+        assert_eq!(chooser.choose(&logits, &toks(&[1, 2])).0 .0, 3);
     }
 
     #[test]

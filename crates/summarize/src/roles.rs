@@ -117,6 +117,9 @@ pub struct Role {
     /// How many recent generated tokens the penalty looks at.
     #[serde(default = "default_last_n")]
     pub repeat_last_n: usize,
+    /// Never repeat an n-gram of this size from the answer so far (0 = off).
+    #[serde(default)]
+    pub no_repeat_ngram: usize,
     /// MoE only: experts used per token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expert_used_count: Option<u32>,

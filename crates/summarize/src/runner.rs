@@ -212,6 +212,7 @@ impl RoleRunner {
             sampling: self.role.sampling(),
             repeat_penalty: self.role.repeat_penalty,
             repeat_last_n: self.role.repeat_last_n,
+            no_repeat_ngram: self.role.no_repeat_ngram,
             stop_on_loop: true,
             record_margins: false,
         };

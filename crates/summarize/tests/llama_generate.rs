@@ -43,6 +43,7 @@ fn config(max_tokens: usize) -> DecodeConfig {
         sampling: Sampling::Greedy,
         repeat_penalty: 1.0,
         repeat_last_n: 64,
+        no_repeat_ngram: 0,
         stop_on_loop: false,
         record_margins: true,
     }
