@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use indicatif::{ProgressBar, ProgressStyle};
 use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, Progress};
 
 use crate::assets::Home;
@@ -67,16 +66,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let reader = runtime::PdfReader::load(home)?;
     let pdf = reader.pdf_text();
     let terminal = std::io::stderr().is_terminal();
-    let bar = if terminal && !args.json {
-        ProgressBar::new(0)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    let bar = runtime::progress_bar(args.json);
     // Without a terminal (logs, CI), a plain line every few seconds instead of a bar.
     let plain = !terminal && !args.json;
     let last_line = std::sync::Mutex::new(std::time::Instant::now());

@@ -199,3 +199,20 @@ pub fn pdf_pages(reader: &PdfReader, file: &Path) -> Result<PdfPages> {
     }
     Ok((pages, layer.title.clone()))
 }
+
+/// The progress bar of a long command on stderr: drawn on a terminal unless the output is
+/// JSON, hidden otherwise (callers print plain progress lines instead).
+pub fn progress_bar(json: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let bar = if std::io::stderr().is_terminal() && !json {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use plait_summarize::{
     role_names, Document, Llama, RoleRunner, Summarizer, SummaryConfig, SummaryEvent,
 };
@@ -77,13 +76,17 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let llama = Llama::init()?;
     let summarizer_role = registry.role(&args.role)?;
     let worker_role = registry.role(&args.worker_role)?;
-    let summarizer = RoleRunner::load(llama, &args.role, summarizer_role)?;
-    let worker = if args.worker_role == args.role {
-        None
-    } else {
-        Some(RoleRunner::load(llama, &args.worker_role, worker_role)?)
-    };
-    let worker_ref = worker.as_ref().unwrap_or(&summarizer);
+    // The summarizer and the worker share a model file by default: it is loaded once.
+    let mut runners = RoleRunner::load_all(
+        llama,
+        &[
+            (args.role.as_str(), summarizer_role),
+            (args.worker_role.as_str(), worker_role),
+        ],
+    )?;
+    let worker = runners.pop().context("the worker role")?;
+    let summarizer = runners.pop().context("the summarizer role")?;
+    let worker_ref = &worker;
     for r in [&summarizer, worker_ref] {
         if r.plan.speculation.used == "plain" && r.plan.speculation.requested != "none" {
             #[allow(clippy::print_stderr)]
@@ -97,16 +100,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     }
 
     let terminal = std::io::stderr().is_terminal();
-    let bar = if terminal && !args.json {
-        ProgressBar::new(0)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    let bar = runtime::progress_bar(args.json);
     let plain_progress = !terminal && !args.json;
     let mut stdout = std::io::stdout().lock();
     let mut write_err = None;

@@ -1,7 +1,8 @@
 //! Running a role: its model (and draft model) loaded once, the speculation it can really
 //! use decided from the files, and generation with the role's settings.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::roles::{expert_plan, ExpertPlan, ModelFacts, Role, Speculation, SpeculationPlan};
 use crate::{
@@ -136,42 +137,63 @@ fn speculation_plan(llama: Llama, role: &Role, recurrent: bool) -> SpeculationPl
     }
 }
 
+/// A model file with its expert override: what makes two loads the same.
+type ModelKey = (PathBuf, Option<u32>);
+
 /// A role ready to generate.
 #[derive(Debug)]
 pub struct RoleRunner {
     pub name: String,
     pub role: Role,
     pub plan: RolePlan,
-    model: LoadedModel,
-    draft: Option<LoadedModel>,
+    model: Arc<LoadedModel>,
+    draft: Option<Arc<LoadedModel>>,
 }
 
 impl RoleRunner {
     /// Loads the role's model (and draft model, when the plan uses one). A refused expert
     /// override is an error; a speculation the plan turned off runs plain.
     pub fn load(llama: Llama, name: &str, role: &Role) -> Result<Self> {
-        let plan = plan_role(llama, name, role);
-        let model = LoadedModel::load(
-            llama,
-            &ModelConfig {
-                path: role.model.clone(),
-                expert_used_count: role.expert_used_count,
-                vocab_only: false,
-            },
-        )?;
-        let draft = match (&role.speculation, plan.speculation.used.as_str()) {
-            (Speculation::Draft { model: d, .. }, "draft-model") => {
-                Some(LoadedModel::load(llama, &ModelConfig::new(d.clone()))?)
+        Ok(Self::load_all(llama, &[(name, role)])?.remove(0))
+    }
+
+    /// Loads several roles, loading each model file (with the same expert override) once
+    /// and sharing it between the roles that use it.
+    pub fn load_all(llama: Llama, roles: &[(&str, &Role)]) -> Result<Vec<Self>> {
+        let mut loaded: Vec<(ModelKey, Arc<LoadedModel>)> = Vec::new();
+        let mut get = |path: &Path, experts: Option<u32>| -> Result<Arc<LoadedModel>> {
+            let key = (path.to_path_buf(), experts);
+            if let Some((_, m)) = loaded.iter().find(|(k, _)| *k == key) {
+                return Ok(Arc::clone(m));
             }
-            _ => None,
+            let m = Arc::new(LoadedModel::load(
+                llama,
+                &ModelConfig {
+                    path: path.to_path_buf(),
+                    expert_used_count: experts,
+                    vocab_only: false,
+                },
+            )?);
+            loaded.push((key, Arc::clone(&m)));
+            Ok(m)
         };
-        Ok(Self {
-            name: name.to_string(),
-            role: role.clone(),
-            plan,
-            model,
-            draft,
-        })
+        let mut out = Vec::with_capacity(roles.len());
+        for &(name, role) in roles {
+            let plan = plan_role(llama, name, role);
+            let model = get(&role.model, role.expert_used_count)?;
+            let draft = match (&role.speculation, plan.speculation.used.as_str()) {
+                (Speculation::Draft { model: d, .. }, "draft-model") => Some(get(d, None)?),
+                _ => None,
+            };
+            out.push(Self {
+                name: name.to_string(),
+                role: role.clone(),
+                plan,
+                model,
+                draft,
+            });
+        }
+        Ok(out)
     }
 
     /// The loaded target model.
@@ -183,7 +205,7 @@ impl RoleRunner {
     pub fn strategy(&self) -> Strategy<'_> {
         match (&self.role.speculation, &self.draft) {
             (Speculation::Draft { .. }, Some(d)) => Strategy::Draft {
-                model: d,
+                model: d.as_ref(),
                 config: self
                     .role
                     .speculation

@@ -270,21 +270,16 @@ impl Summarizer<'_> {
             for (i, group) in groups.iter().enumerate() {
                 let (first, last) = (group[0].first, group[group.len() - 1].last);
                 let range = cite::label(doc.unit, first, last);
-                let text = render_sections(doc.unit, group);
-                let prompt = self.worker.model().chat_prompt(
-                    Some(SYSTEM),
-                    &format!(
-                        "Summarize the key points of this excerpt ({range}) of a document{title} in 2 to 4 sentences.\n\n{text}"
-                    ),
+                let instruction = format!(
+                    "Summarize the key points of this excerpt ({range}) of a document{title} in 2 to 4 sentences."
+                );
+                let text = self.write_note(
+                    &instruction,
+                    &render_sections(doc.unit, group),
+                    note_tokens,
+                    &mut map,
                 )?;
-                let prompt = self.fit_prompt(self.worker, prompt, note_tokens);
-                let g = self.worker.generate(&prompt, Some(note_tokens), |_| {})?;
-                map.add(&g);
-                notes.push(Note {
-                    first,
-                    last,
-                    text: clean(&complete(&g, note_tokens)),
-                });
+                notes.push(Note { first, last, text });
                 on_event(SummaryEvent::MapDone {
                     done: i + 1,
                     of: groups.len(),
@@ -307,21 +302,16 @@ impl Summarizer<'_> {
                 for (i, group) in groups.iter().enumerate() {
                     let (first, last) = (group[0].first, group[group.len() - 1].last);
                     let range = cite::label(doc.unit, first, last);
-                    let prompt = self.worker.model().chat_prompt(
-                        Some(SYSTEM),
-                        &format!(
-                            "Combine these notes on {range} of a document{title} into 3 to 5 sentences.\n\n{}",
-                            render_notes(doc.unit, group)
-                        ),
+                    let instruction = format!(
+                        "Combine these notes on {range} of a document{title} into 3 to 5 sentences."
+                    );
+                    let text = self.write_note(
+                        &instruction,
+                        &render_notes(doc.unit, group),
+                        note_tokens,
+                        &mut stats,
                     )?;
-                    let prompt = self.fit_prompt(self.worker, prompt, note_tokens);
-                    let g = self.worker.generate(&prompt, Some(note_tokens), |_| {})?;
-                    stats.add(&g);
-                    next.push(Note {
-                        first,
-                        last,
-                        text: clean(&complete(&g, note_tokens)),
-                    });
+                    next.push(Note { first, last, text });
                     on_event(SummaryEvent::MapDone {
                         done: i + 1,
                         of: groups.len(),
@@ -405,6 +395,25 @@ impl Summarizer<'_> {
             phases,
             seconds: start.elapsed().as_secs_f64(),
         })
+    }
+
+    /// One note by the worker: `instruction` over `body`, cut to fit its context; the
+    /// note without a cut-off last sentence or citations of the model's own.
+    fn write_note(
+        &self,
+        instruction: &str,
+        body: &str,
+        note_tokens: usize,
+        stats: &mut PhaseStats,
+    ) -> Result<String> {
+        let prompt = self
+            .worker
+            .model()
+            .chat_prompt(Some(SYSTEM), &format!("{instruction}\n\n{body}"))?;
+        let prompt = self.fit_prompt(self.worker, prompt, note_tokens);
+        let g = self.worker.generate(&prompt, Some(note_tokens), |_| {})?;
+        stats.add(&g);
+        Ok(clean(&complete(&g, note_tokens)))
     }
 
     /// Consecutive sections grouped so each group's text fits `budget` tokens; a section

@@ -397,3 +397,19 @@ fn a_recurrent_model_never_speculates_and_says_why() {
     assert!(note.contains("recurrent or hybrid"), "{note}");
     assert_eq!(asked.tokens, plain.tokens);
 }
+
+#[test]
+fn roles_on_the_same_file_share_one_loaded_model() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let registry = plait_summarize::Registry::load(&assets::home(), None).unwrap();
+    let names = ["ingest_long_context", "worker_summarize", "frontdoor_draft"];
+    let roles: Vec<(&str, &plait_summarize::Role)> = names
+        .iter()
+        .map(|n| (*n, registry.role(n).unwrap()))
+        .collect();
+    let runners = plait_summarize::RoleRunner::load_all(Llama::init().unwrap(), &roles).unwrap();
+    assert!(std::ptr::eq(runners[0].model(), runners[1].model()));
+    assert!(std::ptr::eq(runners[0].model(), runners[2].model()));
+    assert_eq!(runners[2].strategy().name(), "draft-model");
+    assert_eq!(runners[1].strategy().name(), "prompt-lookup");
+}
