@@ -6,7 +6,7 @@ fn main() {
     let rt = plait_colbert::OnnxRuntime::load(&home.join("lib/libonnxruntime.so.1.31.1")).unwrap();
     let pdf = plait_ocr::Pdfium::load(&home.join("lib/libpdfium.so")).unwrap();
     let engine = plait_ocr::OcrEngineBuilder::new(home.join("models/ocr/ppocrv4"))
-        .threads(2)
+        .threads(a.get(5).map_or(2, |t| t.parse().unwrap()))
         .build(&rt)
         .unwrap();
     let t = std::time::Instant::now();

@@ -19,7 +19,7 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::token::LlamaToken;
 
 use crate::draft::{DraftConfig, DraftModel};
-use crate::lookup::{LookupConfig, PromptLookup};
+use crate::lookup::{LookupConfig, LookupMemory, PromptLookup};
 use crate::{LoadedModel, Result, SummarizeError};
 
 /// How each token is chosen from the target's distribution.
@@ -81,6 +81,9 @@ pub enum Strategy<'a> {
     Plain,
     /// Drafts from n-gram matches in the prompt and the output so far.
     PromptLookup(LookupConfig),
+    /// Prompt lookup that starts from, and adds to, what earlier generations with the
+    /// same model and thread count learned (acceptance, batch costs).
+    PromptLookupWithMemory(LookupConfig, &'a LookupMemory),
     /// Drafts from a smaller model sharing the target's vocabulary.
     Draft {
         model: &'a LoadedModel,
@@ -93,7 +96,7 @@ impl Strategy<'_> {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Plain => "plain",
-            Self::PromptLookup(_) => "prompt-lookup",
+            Self::PromptLookup(_) | Self::PromptLookupWithMemory(..) => "prompt-lookup",
             Self::Draft { .. } => "draft-model",
         }
     }
@@ -164,6 +167,10 @@ pub(crate) trait Drafter {
     fn feedback(&mut self, drafted: usize, accepted: usize);
     /// A target evaluation of `batch` tokens took `seconds`.
     fn observe_cost(&mut self, _batch: usize, _seconds: f64) {}
+    /// What the drafter learned, to carry into the next generation.
+    fn learned(&self) -> Option<crate::lookup::Learned> {
+        None
+    }
 }
 
 struct NoDraft;
@@ -329,6 +336,12 @@ impl LoadedModel {
                     "prompt-lookup",
                     None,
                 ),
+                Strategy::PromptLookupWithMemory(c, memory) => (
+                    Box::new(PromptLookup::resume(c, memory.take())),
+                    c.n_draft_max,
+                    "prompt-lookup",
+                    None,
+                ),
                 Strategy::Draft { model, config: c } => {
                     let d = DraftModel::new(self, model, c, n_ctx, config.threads)?;
                     (Box::new(d), c.n_max, "draft-model", None)
@@ -446,6 +459,11 @@ impl LoadedModel {
             }
         }
         out.decode_seconds = start.elapsed().as_secs_f64();
+        if let (Strategy::PromptLookupWithMemory(_, memory), Some(learned)) =
+            (strategy, drafter.learned())
+        {
+            memory.keep(learned);
+        }
         out.tokens_per_second = if out.decode_seconds > 0.0 {
             out.generated_tokens as f64 / out.decode_seconds
         } else {

@@ -23,7 +23,7 @@ pub use decode::{DecodeConfig, Generation, Sampling, Strategy};
 pub use draft::{check_vocab_compatible, DraftConfig};
 pub use error::SummarizeError;
 pub use gguf::{GgufInfo, GgufValue};
-pub use lookup::LookupConfig;
+pub use lookup::{LookupConfig, LookupMemory};
 pub use model::{LoadedModel, ModelConfig, ModelInfo};
 pub use roles::{
     expert_plan, names as role_names, ExpertPlan, ModelFacts, Registry, Role, Speculation,

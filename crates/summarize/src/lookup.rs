@@ -82,6 +82,28 @@ impl AcceptStats {
     }
 }
 
+/// What prompt lookup has learned on one model and thread count (acceptance per n-gram
+/// size, batch costs), carried from one generation to the next so later calls (the map
+/// phase of a summary makes many) start from it instead of measuring again.
+#[derive(Debug, Default)]
+pub struct LookupMemory(std::sync::Mutex<Option<Learned>>);
+
+#[derive(Debug, Clone)]
+pub(crate) struct Learned {
+    stats: Vec<AcceptStats>,
+    cost: Vec<Option<f64>>,
+}
+
+impl LookupMemory {
+    pub(crate) fn take(&self) -> Option<Learned> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn keep(&self, learned: Learned) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(learned);
+    }
+}
+
 /// A match not sent for verification, checked later against what the target produced
 /// (so acceptance is learned even while drafting does not pay).
 #[derive(Debug)]
@@ -107,6 +129,18 @@ pub(crate) struct PromptLookup {
 }
 
 impl PromptLookup {
+    /// A drafter that starts from what an earlier one learned (when the sizes agree).
+    pub(crate) fn resume(config: LookupConfig, learned: Option<Learned>) -> Self {
+        let mut p = Self::new(config);
+        if let Some(l) = learned {
+            if l.stats.len() == p.stats.len() && l.cost.len() == p.cost.len() {
+                p.stats = l.stats;
+                p.cost = l.cost;
+            }
+        }
+        p
+    }
+
     pub(crate) fn new(config: LookupConfig) -> Self {
         let config = LookupConfig {
             ngram_min: config.ngram_min.max(1),
@@ -306,6 +340,13 @@ impl Drafter for PromptLookup {
         }
     }
 
+    fn learned(&self) -> Option<Learned> {
+        Some(Learned {
+            stats: self.stats.clone(),
+            cost: self.cost.clone(),
+        })
+    }
+
     fn observe_cost(&mut self, batch: usize, seconds: f64) {
         if let Some(slot) = self.cost.get_mut(batch) {
             *slot = Some(match *slot {
@@ -379,6 +420,21 @@ mod tests {
             q.observe_cost(n, secs);
         }
         assert_eq!(q.best_length(16, 0.95), 0);
+    }
+
+    #[test]
+    fn what_was_learned_carries_into_the_next_generation() {
+        let memory = LookupMemory::default();
+        let mut p = PromptLookup::resume(LookupConfig::default(), memory.take());
+        assert_eq!(p.relative_cost(9), 9.0, "nothing known yet");
+        p.observe_cost(1, 0.008);
+        p.observe_cost(9, 0.038);
+        p.pending_ngram = 4;
+        p.feedback(8, 8);
+        memory.keep(p.learned().unwrap());
+        let q = PromptLookup::resume(LookupConfig::default(), memory.take());
+        assert!((q.relative_cost(9) - 4.75).abs() < 1e-9);
+        assert!(q.stats[4].rate() > 0.5);
     }
 
     #[test]

@@ -148,6 +148,8 @@ pub struct RoleRunner {
     pub plan: RolePlan,
     model: Arc<LoadedModel>,
     draft: Option<Arc<LoadedModel>>,
+    /// What prompt lookup learned in this role's earlier generations.
+    lookup_memory: crate::LookupMemory,
 }
 
 impl RoleRunner {
@@ -191,6 +193,7 @@ impl RoleRunner {
                 plan,
                 model,
                 draft,
+                lookup_memory: crate::LookupMemory::default(),
             });
         }
         Ok(out)
@@ -214,7 +217,10 @@ impl RoleRunner {
                     .unwrap_or_default(),
             },
             (Speculation::Lookup { .. }, _) if self.plan.speculation.used == "prompt-lookup" => {
-                Strategy::PromptLookup(self.role.speculation.lookup_config().unwrap_or_default())
+                Strategy::PromptLookupWithMemory(
+                    self.role.speculation.lookup_config().unwrap_or_default(),
+                    &self.lookup_memory,
+                )
             }
             _ => Strategy::Plain,
         }
