@@ -11,23 +11,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::path::{Path, PathBuf};
+#[path = "../../../tests/support/assets.rs"]
+mod assets;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use plait_ocr::cer::{character_error_rate, Folding};
 
 const DPI: f32 = 300.0;
-
-fn asset(rel: &str) -> PathBuf {
-    let home = std::env::var_os("PLAIT_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/plait")))
-        .expect("set PLAIT_HOME to the directory scripts/setup filled");
-    let p = home.join(rel);
-    assert!(p.exists(), "missing {}: run scripts/setup", p.display());
-    p
-}
 
 fn tesseract(png: &Path) -> String {
     let o = Command::new("tesseract")
@@ -39,6 +32,8 @@ fn tesseract(png: &Path) -> String {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+use assets::asset;
 
 fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

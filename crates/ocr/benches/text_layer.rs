@@ -5,18 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::path::PathBuf;
+#[path = "../../../tests/support/assets.rs"]
+mod assets;
+
 use std::time::Instant;
 
-fn asset(rel: &str) -> PathBuf {
-    let home = std::env::var_os("PLAIT_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/plait")))
-        .expect("set PLAIT_HOME to the directory scripts/setup filled");
-    let p = home.join(rel);
-    assert!(p.exists(), "missing {}: run scripts/setup", p.display());
-    p
-}
+use assets::asset;
 
 fn main() {
     let pdfium = plait_ocr::Pdfium::load(&asset("lib/libpdfium.so")).unwrap();
