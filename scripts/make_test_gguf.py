@@ -48,6 +48,17 @@ def copy_field(writer: GGUFWriter, field, value=None):
     writer.add_key_value(field.name, value, vtype, sub_type=sub)
 
 
+def copy_tokenizer(src: GGUFReader, writer: GGUFWriter) -> int:
+    """Copies every tokenizer key of `src`; returns the vocabulary size."""
+    n_vocab = 0
+    for name, field in src.fields.items():
+        if name.startswith("tokenizer."):
+            copy_field(writer, field)
+        if name == "tokenizer.ggml.tokens":
+            n_vocab = len(field.data)
+    return n_vocab
+
+
 def header_field(name: str) -> bool:
     return name.startswith("GGUF.") or name == "general.architecture"
 
@@ -97,12 +108,7 @@ def make_moe(src: GGUFReader, out: str) -> None:
     writer.add_expert_count(p["n_expert"])
     writer.add_expert_used_count(p["n_expert_used"])
     writer.add_file_type(gguf.LlamaFileType.ALL_F32)
-    n_vocab = 0
-    for name, field in src.fields.items():
-        if name.startswith("tokenizer."):
-            copy_field(writer, field)
-        if name == "tokenizer.ggml.tokens":
-            n_vocab = len(field.data)
+    n_vocab = copy_tokenizer(src, writer)
     writer.add_vocab_size(n_vocab)
 
     def w(*shape):
@@ -148,12 +154,7 @@ def make_mamba(src: GGUFReader, out: str) -> None:
     writer.add_ssm_time_step_rank(dt_rank)
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_file_type(gguf.LlamaFileType.ALL_F32)
-    n_vocab = 0
-    for name, field in src.fields.items():
-        if name.startswith("tokenizer."):
-            copy_field(writer, field)
-        if name == "tokenizer.ggml.tokens":
-            n_vocab = len(field.data)
+    n_vocab = copy_tokenizer(src, writer)
 
     def w(*shape):
         return (rng.standard_normal(shape) / np.sqrt(shape[-1])).astype(np.float32)
