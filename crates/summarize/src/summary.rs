@@ -416,53 +416,26 @@ impl Summarizer<'_> {
         Ok(clean(&complete(&g, note_tokens)))
     }
 
-    /// Consecutive sections grouped so each group's text fits `budget` tokens; a section
-    /// longer than the budget is a group of its own (cut when prompted).
+    /// Consecutive sections grouped so each group's text fits `budget` worker tokens; a
+    /// section longer than the budget is a group of its own (cut when prompted).
     fn group_sections(&self, sections: &[Section], unit: Unit, budget: usize) -> Vec<Vec<Section>> {
-        let mut groups: Vec<Vec<Section>> = Vec::new();
-        let mut used = 0;
-        for s in sections {
-            let n = self
-                .worker
+        group_by_budget(sections, budget, 1, |s| {
+            self.worker
                 .model()
                 .tokenize(&render_sections(unit, std::slice::from_ref(s)))
-                .len();
-            match groups.last_mut() {
-                Some(g) if used + n <= budget => {
-                    g.push(s.clone());
-                    used += n;
-                }
-                _ => {
-                    groups.push(vec![s.clone()]);
-                    used = n;
-                }
-            }
-        }
-        groups
+                .len()
+        })
     }
 
+    /// Consecutive notes grouped the same way, at least two per group so every reduce
+    /// level shrinks the list.
     fn group_notes(&self, notes: &[Note], unit: Unit, budget: usize) -> Vec<Vec<Note>> {
-        let mut groups: Vec<Vec<Note>> = Vec::new();
-        let mut used = 0;
-        for note in notes {
-            let n = self
-                .worker
+        group_by_budget(notes, budget, 2, |n| {
+            self.worker
                 .model()
-                .tokenize(&render_notes(unit, std::slice::from_ref(note)))
-                .len();
-            match groups.last_mut() {
-                // At least two notes per group, so every level shrinks the list.
-                Some(g) if used + n <= budget || g.len() < 2 => {
-                    g.push(note.clone());
-                    used += n;
-                }
-                _ => {
-                    groups.push(vec![note.clone()]);
-                    used = n;
-                }
-            }
-        }
-        groups
+                .tokenize(&render_notes(unit, std::slice::from_ref(n)))
+                .len()
+        })
     }
 
     fn notes_tokens(&self, notes: &[Note], unit: Unit) -> usize {
@@ -503,6 +476,32 @@ impl Summarizer<'_> {
             prompt = format!("{}\n{}", &prompt[..cut_start], &prompt[tail..]);
         }
     }
+}
+
+/// Consecutive items grouped greedily so each group's cost stays within `budget`, except
+/// that a group always takes at least `min_per_group` items (when there are that many).
+fn group_by_budget<T: Clone>(
+    items: &[T],
+    budget: usize,
+    min_per_group: usize,
+    cost: impl Fn(&T) -> usize,
+) -> Vec<Vec<T>> {
+    let mut groups: Vec<Vec<T>> = Vec::new();
+    let mut used = 0;
+    for item in items {
+        let n = cost(item);
+        match groups.last_mut() {
+            Some(g) if used + n <= budget || g.len() < min_per_group => {
+                g.push(item.clone());
+                used += n;
+            }
+            _ => {
+                groups.push(vec![item.clone()]);
+                used = n;
+            }
+        }
+    }
+    groups
 }
 
 fn speculation_slack(r: &RoleRunner) -> usize {
@@ -568,4 +567,22 @@ fn complete(g: &Generation, max_tokens: usize) -> String {
 /// A model's note with its own citations removed and white space tidied.
 fn clean(text: &str) -> String {
     squeeze(&cite::strip_model_citations(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_by_budget;
+
+    #[test]
+    fn groups_fill_up_to_the_budget_and_keep_their_minimum() {
+        let items = [3, 3, 5, 9, 1];
+        assert_eq!(
+            group_by_budget(&items, 6, 1, |&n| n),
+            vec![vec![3, 3], vec![5], vec![9], vec![1]]
+        );
+        assert_eq!(
+            group_by_budget(&items, 6, 2, |&n| n),
+            vec![vec![3, 3], vec![5, 9], vec![1]]
+        );
+    }
 }
