@@ -10,12 +10,26 @@ use plait_colbert::OnnxRuntime;
 use plait_ocr::cer::{character_error_rate, Folding};
 use plait_ocr::{OcrEngine, OcrEngineBuilder, Pdfium};
 
+/// The engine on the models plait uses: PP-OCRv4 folded, with an INT8 recogniser
+/// (`scripts/optimize_ocr.py`).
 fn engine() -> OcrEngine {
+    engine_on("models/ocr/ppocrv4-int8")
+}
+
+fn engine_on(dir: &str) -> OcrEngine {
     let rt = OnnxRuntime::load(&assets::asset("lib/libonnxruntime.so.1.31.1")).unwrap();
-    OcrEngineBuilder::new(assets::asset("models/ocr/ppocrv4"))
+    OcrEngineBuilder::new(assets::asset(dir))
         .threads(2)
         .build(&rt)
         .unwrap()
+}
+
+fn page_text(lines: &[plait_ocr::OcrLine]) -> String {
+    lines
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Words joined by single spaces, so line breaks and spacing do not count as errors.
@@ -31,11 +45,7 @@ fn linn_pdf_is_read_with_a_low_character_error_rate() {
     let page = pdf.render(&path, 1, 300.0, None).unwrap();
     assert_eq!((page.width, page.height), (2550, 3300));
     let lines = engine().recognize(&page).unwrap();
-    let text: String = lines
-        .iter()
-        .map(|l| l.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = page_text(&lines);
     let reference = std::fs::read_to_string(assets::asset("fixtures/ocrmypdf/linn.txt")).unwrap();
     let rate = cer(&text, &reference);
     eprintln!("linn.pdf at 300 DPI: {} lines, CER {rate:.4}", lines.len());
@@ -46,6 +56,68 @@ fn linn_pdf_is_read_with_a_low_character_error_rate() {
     assert!(lines
         .iter()
         .all(|l| l.confidence > 0.3 && l.bbox[2] > l.bbox[0]));
+}
+
+/// The derived models read like the published ones: the folded models exactly (same
+/// boxes, same text), and INT8 recognition changes at most a few characters of the page.
+#[test]
+fn the_derived_models_read_like_the_published_ones() {
+    let pdf = Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap();
+    let page = pdf
+        .render(
+            &assets::asset("fixtures/ocrmypdf/cardinal.pdf"),
+            1,
+            300.0,
+            None,
+        )
+        .unwrap();
+    let published = engine_on("models/ocr/ppocrv4");
+    let folded = engine_on("models/ocr/ppocrv4-folded");
+    let (a, b) = (
+        folded.detect(&page).unwrap(),
+        published.detect(&page).unwrap(),
+    );
+    assert_eq!(a.len(), b.len());
+    for (a, b) in a.iter().zip(&b) {
+        assert!(
+            (a.x0 - b.x0).abs() < 0.5 && (a.y1 - b.y1).abs() < 0.5,
+            "{a:?} {b:?}"
+        );
+    }
+    let published_text = page_text(&published.recognize(&page).unwrap());
+    assert!(published_text.len() > 500, "{published_text}");
+    let folded_text = page_text(&folded.recognize(&page).unwrap());
+    assert_eq!(folded_text, published_text);
+    let int8_text = page_text(&engine().recognize(&page).unwrap());
+    let apart = cer(&int8_text, &published_text);
+    eprintln!(
+        "cardinal.pdf: {} characters; INT8 recognition differs from the published model by {apart:.4}",
+        published_text.len()
+    );
+    assert!(apart < 0.01, "{apart}\n{int8_text}\n---\n{published_text}");
+}
+
+/// ocrmypdf's `skew.pdf` is `linn.pdf` scanned tilted: its lines are detected as tilted
+/// rectangles, sampled level for the recogniser, and ordered in the page's own frame, so
+/// it reads almost as well as the level page (two columns included).
+#[test]
+fn a_skewed_scan_is_rectified_and_read_in_order() {
+    let pdf = Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap();
+    let page = pdf
+        .render(&assets::asset("fixtures/ocrmypdf/skew.pdf"), 1, 300.0, None)
+        .unwrap();
+    let engine = engine();
+    let boxes = engine.detect(&page).unwrap();
+    let tilted = boxes.iter().filter(|b| b.is_tilted()).count();
+    let text = page_text(&engine.recognize(&page).unwrap());
+    let reference = std::fs::read_to_string(assets::asset("fixtures/ocrmypdf/linn.txt")).unwrap();
+    let rate = cer(&text, &reference);
+    eprintln!(
+        "skew.pdf: {tilted} of {} boxes tilted, CER {rate:.4} against linn.txt",
+        boxes.len()
+    );
+    assert!(tilted * 2 > boxes.len(), "{tilted} of {}", boxes.len());
+    assert!(rate < 0.012, "character error rate {rate:.4}\n{text}");
 }
 
 #[test]
@@ -75,10 +147,6 @@ fn an_upside_down_page_is_turned_line_by_line() {
     assert!(engine.upside_down(&line.rotate180()).unwrap());
     // The whole page upside down still reads mostly right.
     let lines = engine.recognize(&page.rotate180()).unwrap();
-    let text: String = lines
-        .iter()
-        .map(|l| l.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = page_text(&lines);
     assert!(text.contains("LinnSequencer"), "{text}");
 }

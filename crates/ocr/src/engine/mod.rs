@@ -3,6 +3,7 @@
 
 mod ctc;
 mod db;
+mod order;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -15,6 +16,7 @@ use crate::raster::Raster;
 use crate::{OcrError, Result};
 
 pub use db::TextBox;
+pub use order::reading_order;
 
 /// The longest side the detector sees; larger pages are scaled down (PaddleOCR's
 /// `limit_side_len`, raised from 960 for dense scanned pages).
@@ -180,18 +182,27 @@ impl OcrEngine {
     fn read_boxes(&self, image: &Raster, boxes: Vec<TextBox>) -> Result<Vec<OcrLine>> {
         let mut crops = Vec::with_capacity(boxes.len());
         for b in boxes {
-            let crop = image.crop(
-                b.x0 as usize,
-                b.y0 as usize,
-                b.x1.ceil() as usize,
-                b.y1.ceil() as usize,
-            );
+            let crop = if b.is_tilted() {
+                // Rectified: sampled along the line's own axes.
+                let [tl, tr, _, bl] = b.quad;
+                let along = [tr[0] - tl[0], tr[1] - tl[1]];
+                let across = [bl[0] - tl[0], bl[1] - tl[1]];
+                let len = |v: [f32; 2]| (v[0] * v[0] + v[1] * v[1]).sqrt().round() as usize;
+                image.warp(tl, along, across, len(along), len(across))
+            } else {
+                image.crop(
+                    b.x0 as usize,
+                    b.y0 as usize,
+                    b.x1.ceil() as usize,
+                    b.y1.ceil() as usize,
+                )
+            };
             if crop.width >= 2 && crop.height >= 2 {
                 crops.push((b, crop));
             }
         }
         let read = self.read_lines(&crops.iter().map(|(_, c)| c).collect::<Vec<_>>())?;
-        let mut lines = Vec::with_capacity(crops.len());
+        let (mut lines, mut kept) = (Vec::with_capacity(crops.len()), Vec::new());
         for ((b, _), (text, confidence)) in crops.iter().zip(read) {
             let text = text.trim().to_string();
             if !text.is_empty() {
@@ -200,9 +211,11 @@ impl OcrEngine {
                     bbox: [b.x0, b.y0, b.x1, b.y1],
                     confidence,
                 });
+                kept.push(*b);
             }
         }
-        Ok(reading_order(lines))
+        let order = order::order(&order::deskewed_bounds(&kept));
+        Ok(order::permute(lines, &order))
     }
 
     /// Text boxes of an image, in image pixels.
@@ -236,13 +249,7 @@ impl OcrEngine {
         );
         Ok(db::boxes(prob, mw, mh)
             .into_iter()
-            .map(|b| TextBox {
-                x0: b.x0 * fx,
-                y0: b.y0 * fy,
-                x1: b.x1 * fx,
-                y1: b.y1 * fy,
-                score: b.score,
-            })
+            .map(|b| b.scaled(fx, fy))
             .collect())
     }
 
@@ -343,124 +350,9 @@ pub fn needs_ocr(text_layer: &str) -> bool {
         || (replacement as f32) / n > MAX_REPLACEMENT_RATIO
 }
 
-/// Lines sorted for reading. A page with a gutter (an x position in the middle of the
-/// text that few lines cross, with text on both sides) is read column by column between
-/// the lines that span it (titles, full-width paragraphs); otherwise top to bottom, left
-/// to right within a row.
-pub fn reading_order(lines: Vec<OcrLine>) -> Vec<OcrLine> {
-    let Some(gutter) = find_gutter(&lines) else {
-        return rows(lines);
-    };
-    let mut sorted = lines;
-    sorted.sort_by(|a, b| a.bbox[1].total_cmp(&b.bbox[1]));
-    let mut out = Vec::with_capacity(sorted.len());
-    let (mut left, mut right) = (Vec::new(), Vec::new());
-    for line in sorted {
-        if line.bbox[0] < gutter && line.bbox[2] > gutter {
-            out.extend(rows(std::mem::take(&mut left)));
-            out.extend(rows(std::mem::take(&mut right)));
-            out.push(line);
-        } else if line.bbox[2] <= gutter {
-            left.push(line);
-        } else {
-            right.push(line);
-        }
-    }
-    out.extend(rows(left));
-    out.extend(rows(right));
-    out
-}
-
-/// Share of lines that may cross a column gutter (titles, full-width paragraphs).
-const GUTTER_MAX_CROSSING: f32 = 0.3;
-/// Lines needed on each side of a gutter for the page to count as two columns.
-const GUTTER_MIN_LINES: usize = 3;
-
-fn find_gutter(lines: &[OcrLine]) -> Option<f32> {
-    if lines.len() < 2 * GUTTER_MIN_LINES {
-        return None;
-    }
-    let x0 = lines.iter().map(|l| l.bbox[0]).fold(f32::MAX, f32::min);
-    let x1 = lines.iter().map(|l| l.bbox[2]).fold(f32::MIN, f32::max);
-    let width = x1 - x0;
-    let mut best: Option<(usize, f32)> = None;
-    for step in 30..=70 {
-        let x = x0 + width * step as f32 / 100.0;
-        let crossing = lines
-            .iter()
-            .filter(|l| l.bbox[0] < x && l.bbox[2] > x)
-            .count();
-        let left = lines.iter().filter(|l| l.bbox[2] <= x).count();
-        let right = lines.iter().filter(|l| l.bbox[0] >= x).count();
-        if left >= GUTTER_MIN_LINES
-            && right >= GUTTER_MIN_LINES
-            && (crossing as f32) <= GUTTER_MAX_CROSSING * lines.len() as f32
-            && best.is_none_or(|(c, _)| crossing < c)
-        {
-            best = Some((crossing, x));
-        }
-    }
-    best.map(|(_, x)| x)
-}
-
-/// Top to bottom; lines whose vertical centres are within half a line height share a
-/// row, read left to right.
-fn rows(mut lines: Vec<OcrLine>) -> Vec<OcrLine> {
-    lines.sort_by(|a, b| a.bbox[1].total_cmp(&b.bbox[1]));
-    let mut rows: Vec<Vec<OcrLine>> = Vec::new();
-    for line in lines {
-        let centre = (line.bbox[1] + line.bbox[3]) / 2.0;
-        let height = line.bbox[3] - line.bbox[1];
-        match rows.last_mut() {
-            Some(row)
-                if row.iter().any(|l| {
-                    ((l.bbox[1] + l.bbox[3]) / 2.0 - centre).abs()
-                        < 0.5 * height.min(l.bbox[3] - l.bbox[1])
-                }) =>
-            {
-                row.push(line);
-            }
-            _ => rows.push(vec![line]),
-        }
-    }
-    rows.into_iter()
-        .flat_map(|mut row| {
-            row.sort_by(|a, b| a.bbox[0].total_cmp(&b.bbox[0]));
-            row
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn line(text: &str, x0: f32, y0: f32, x1: f32) -> OcrLine {
-        OcrLine {
-            text: text.into(),
-            bbox: [x0, y0, x1, y0 + 10.0],
-            confidence: 1.0,
-        }
-    }
-
-    #[test]
-    fn two_columns_are_read_column_by_column_between_spanning_lines() {
-        let lines = vec![
-            line("R1", 110.0, 20.0, 190.0),
-            line("Title", 0.0, 0.0, 200.0),
-            line("L1", 0.0, 20.0, 90.0),
-            line("L2", 0.0, 35.0, 90.0),
-            line("R2", 110.0, 35.0, 190.0),
-            line("L3", 0.0, 50.0, 90.0),
-            line("R3", 110.0, 50.0, 190.0),
-            line("Footer", 0.0, 70.0, 200.0),
-        ];
-        let order: Vec<String> = reading_order(lines).into_iter().map(|l| l.text).collect();
-        assert_eq!(
-            order,
-            ["Title", "L1", "L2", "L3", "R1", "R2", "R3", "Footer"]
-        );
-    }
 
     #[test]
     fn missing_or_garbage_text_layers_need_ocr() {
@@ -472,16 +364,5 @@ mod tests {
         assert!(!needs_ocr(
             "The LinnSequencer is a state-of-the-art composition and performance tool."
         ));
-    }
-
-    #[test]
-    fn a_single_column_is_read_by_rows() {
-        let lines = vec![
-            line("b", 50.0, 0.0, 90.0),
-            line("a", 0.0, 1.0, 40.0),
-            line("c", 0.0, 20.0, 90.0),
-        ];
-        let order: Vec<String> = reading_order(lines).into_iter().map(|l| l.text).collect();
-        assert_eq!(order, ["a", "b", "c"]);
     }
 }
