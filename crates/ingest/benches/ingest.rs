@@ -111,7 +111,7 @@ fn main() {
         .unwrap();
     // The same PDF path as `plait ingest`: text layer, OCR where it is missing.
     let pdfium = plait_ocr::Pdfium::load(&asset("lib/libpdfium.so")).unwrap();
-    let engine = plait_ocr::OcrEngineBuilder::new(asset("models/ocr/ppocrv4"))
+    let engine = plait_ocr::OcrEngineBuilder::new(asset("models/ocr/ppocrv4-int8"))
         .threads(threads)
         .build(&runtime)
         .unwrap();

@@ -15,7 +15,7 @@ use plait_ocr::{OcrEngineBuilder, Pdfium};
 #[test]
 fn a_scanned_pdf_and_a_png_of_it_are_read_by_ocr() {
     let rt = OnnxRuntime::load(&assets::asset("lib/libonnxruntime.so.1.31.1")).unwrap();
-    let engine = OcrEngineBuilder::new(assets::asset("models/ocr/ppocrv4"))
+    let engine = OcrEngineBuilder::new(assets::asset("models/ocr/ppocrv4-int8"))
         .threads(2)
         .build(&rt)
         .unwrap();

@@ -1,9 +1,16 @@
 //! OCR side by side with Debian's tesseract on the same scanned pages rendered at the same
-//! DPI: seconds per page for both, and the character error rate on ocrmypdf's `linn.pdf`
-//! against its reference text. Tesseract runs with OMP_THREAD_LIMIT=1 (its best setting
-//! on 2 cores: its OpenMP threads fight otherwise).
+//! DPI: seconds per page, and the character error rate on ocrmypdf's `linn.pdf` and
+//! `skew.pdf` (the same page scanned tilted) against `linn.txt`. Four engines run interleaved on each page (median of three runs
+//! each, after a warm-up), so machine noise hits them alike:
 //!
-//! CER folds typographic variants (curly quotes, dashes, ligatures) for both engines,
+//! - plait with the models it uses (`ppocrv4-int8`: folded graphs, INT8 recogniser,
+//!   derived by `scripts/optimize_ocr.py`);
+//! - plait with the folded models in float (`ppocrv4-folded`, exact);
+//! - plait with the published PP-OCRv4 models (`ppocrv4`), the baseline of both;
+//! - tesseract 5 with `OMP_THREAD_LIMIT=1` (its best setting on 2 cores: its OpenMP
+//!   threads fight otherwise).
+//!
+//! CER folds typographic variants (curly quotes, dashes, ligatures) for every engine,
 //! since the reference is itself OCR output that uses them inconsistently; the raw CER is
 //! printed beside it.
 //!
@@ -18,9 +25,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use assets::asset;
 use plait_ocr::cer::{character_error_rate, Folding};
+use plait_ocr::{OcrEngine, Raster};
 
 const DPI: f32 = 300.0;
+const RUNS: usize = 3;
 
 fn tesseract(png: &Path) -> String {
     let o = Command::new("tesseract")
@@ -33,15 +43,35 @@ fn tesseract(png: &Path) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-use assets::asset;
+fn plait(engine: &OcrEngine, image: &Raster) -> String {
+    engine
+        .recognize(image)
+        .unwrap()
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
 
 fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let rt = plait_colbert::OnnxRuntime::load(&asset("lib/libonnxruntime.so.1.31.1")).unwrap();
-    let engine = plait_ocr::OcrEngineBuilder::new(asset("models/ocr/ppocrv4"))
-        .threads(threads)
-        .build(&rt)
-        .unwrap();
+    let load = |dir: &str| {
+        plait_ocr::OcrEngineBuilder::new(asset(dir))
+            .threads(threads)
+            .build(&rt)
+            .unwrap()
+    };
+    let engines = [
+        load("models/ocr/ppocrv4-int8"),
+        load("models/ocr/ppocrv4-folded"),
+        load("models/ocr/ppocrv4"),
+    ];
     let pdfium = plait_ocr::Pdfium::load(&asset("lib/libpdfium.so")).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let pages = [
@@ -50,10 +80,28 @@ fn main() {
             Some("fixtures/ocrmypdf/linn.txt"),
         ),
         ("fixtures/ocrmypdf/cardinal.pdf", None),
-        ("fixtures/ocrmypdf/skew.pdf", None),
+        // The same page as linn.pdf, scanned tilted.
+        (
+            "fixtures/ocrmypdf/skew.pdf",
+            Some("fixtures/ocrmypdf/linn.txt"),
+        ),
     ];
-    println!("page          plait s/page  tesseract s/page   plait CER (raw)  tesseract CER (raw)");
-    let (mut ours_total, mut theirs_total) = (0.0, 0.0);
+    println!(
+        "s/page (median of {RUNS}) and CER folded (raw); {DPI} DPI, plait on {threads} threads, tesseract OMP_THREAD_LIMIT=1"
+    );
+    println!(
+        "{:<13} {:>7} {:>7} {:>9} {:>9}   {:>16} {:>16} {:>16} {:>16}",
+        "page",
+        "plait",
+        "folded",
+        "published",
+        "tesseract",
+        "plait CER",
+        "folded CER",
+        "published CER",
+        "tesseract CER"
+    );
+    let mut totals = [0.0f64; 4];
     for (rel, reference) in pages {
         let path = asset(rel);
         let image = pdfium.render(&path, 1, DPI, None).unwrap();
@@ -62,41 +110,60 @@ fn main() {
             .unwrap()
             .save(&png)
             .unwrap();
-        engine.recognize(&image).unwrap(); // warm-up
-        let t = Instant::now();
-        let lines = engine.recognize(&image).unwrap();
-        let ours = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let theirs_text = tesseract(&png);
-        let theirs = t.elapsed().as_secs_f64();
-        ours_total += ours;
-        theirs_total += theirs;
-        let ours_text: String = lines
-            .iter()
-            .map(|l| l.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
-        let (c_ours, c_theirs) = match reference {
+        // Warm-up, and the texts to score.
+        let texts = [
+            plait(&engines[0], &image),
+            plait(&engines[1], &image),
+            plait(&engines[2], &image),
+            tesseract(&png),
+        ];
+        let mut times: [Vec<f64>; 4] = Default::default();
+        for _ in 0..RUNS {
+            for (k, engine) in engines.iter().enumerate() {
+                let t = Instant::now();
+                plait(engine, &image);
+                times[k].push(t.elapsed().as_secs_f64());
+            }
+            let t = Instant::now();
+            tesseract(&png);
+            times[3].push(t.elapsed().as_secs_f64());
+        }
+        let secs = times.map(median);
+        for (total, s) in totals.iter_mut().zip(secs) {
+            *total += s;
+        }
+        let cers = texts.map(|t| match reference {
             Some(r) => {
                 let r = std::fs::read_to_string(asset(r)).unwrap();
-                let both = |t: &str| {
-                    format!(
-                        "{:.5} ({:.4})",
-                        character_error_rate(t, &r, Folding::Typography),
-                        character_error_rate(t, &r, Folding::None)
-                    )
-                };
-                (both(&ours_text), both(&theirs_text))
+                format!(
+                    "{:.5} ({:.4})",
+                    character_error_rate(&t, &r, Folding::Typography),
+                    character_error_rate(&t, &r, Folding::None)
+                )
             }
-            None => ("-".into(), "-".into()),
-        };
+            None => "-".into(),
+        });
         println!(
-            "{:<13} {ours:>12.2}  {theirs:>16.2}   {c_ours:>15}  {c_theirs:>19}",
-            Path::new(rel).file_name().unwrap().to_string_lossy()
+            "{:<13} {:>7.2} {:>7.2} {:>9.2} {:>9.2}   {:>16} {:>16} {:>16} {:>16}",
+            Path::new(rel).file_name().unwrap().to_string_lossy(),
+            secs[0],
+            secs[1],
+            secs[2],
+            secs[3],
+            cers[0],
+            cers[1],
+            cers[2],
+            cers[3]
         );
     }
     println!(
-        "total: plait {ours_total:.2} s, tesseract {theirs_total:.2} s (plait / tesseract = {:.2}); {DPI} DPI, plait on {threads} threads, tesseract OMP_THREAD_LIMIT=1",
-        ours_total / theirs_total
+        "total s: plait {:.2}, folded {:.2}, published {:.2}, tesseract {:.2}; plait / tesseract = {:.2}, plait / published = {:.2}, folded / published = {:.2}",
+        totals[0],
+        totals[1],
+        totals[2],
+        totals[3],
+        totals[0] / totals[3],
+        totals[0] / totals[2],
+        totals[1] / totals[2]
     );
 }

@@ -1,14 +1,16 @@
-//! Development aid: OCR one PDF page and print the lines (`cargo run --release -p plait-ocr --example ocr_page -- HOME FILE PAGE DPI`).
+//! Development aid: OCR one PDF page and print the lines (`cargo run --release -p plait-ocr --example ocr_page -- HOME FILE PAGE DPI [THREADS [MODELS_DIR]]`, models relative to HOME, default `models/ocr/ppocrv4-int8`).
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let home = std::path::PathBuf::from(&a[1]);
     let rt = plait_colbert::OnnxRuntime::load(&home.join("lib/libonnxruntime.so.1.31.1")).unwrap();
     let pdf = plait_ocr::Pdfium::load(&home.join("lib/libpdfium.so")).unwrap();
-    let engine = plait_ocr::OcrEngineBuilder::new(home.join("models/ocr/ppocrv4"))
-        .threads(a.get(5).map_or(2, |t| t.parse().unwrap()))
-        .build(&rt)
-        .unwrap();
+    let engine = plait_ocr::OcrEngineBuilder::new(
+        home.join(a.get(6).map_or("models/ocr/ppocrv4-int8", String::as_str)),
+    )
+    .threads(a.get(5).map_or(2, |t| t.parse().unwrap()))
+    .build(&rt)
+    .unwrap();
     let t = std::time::Instant::now();
     let img = pdf
         .render(
