@@ -183,12 +183,14 @@ impl OcrEngine {
         let mut crops = Vec::with_capacity(boxes.len());
         for b in boxes {
             let crop = if b.is_tilted() {
-                // Rectified: sampled along the line's own axes.
+                // Rectified: sampled along the line's own axes, straight at the
+                // recogniser's height (one resampling instead of two).
                 let [tl, tr, _, bl] = b.quad;
                 let along = [tr[0] - tl[0], tr[1] - tl[1]];
                 let across = [bl[0] - tl[0], bl[1] - tl[1]];
-                let len = |v: [f32; 2]| (v[0] * v[0] + v[1] * v[1]).sqrt().round() as usize;
-                image.warp(tl, along, across, len(along), len(across))
+                let len = |v: [f32; 2]| (v[0] * v[0] + v[1] * v[1]).sqrt();
+                let width = (len(along) * REC_HEIGHT as f32 / len(across).max(1.0)).ceil();
+                image.warp(tl, along, across, width as usize, REC_HEIGHT)
             } else {
                 image.crop(
                     b.x0 as usize,
@@ -303,7 +305,11 @@ impl OcrEngine {
             // Padding is 0 after normalisation (mid grey), as PaddleOCR pads.
             let mut input = vec![0f32; batch.len() * 3 * plane];
             for (k, (&i, &w)) in batch.iter().zip(&widths).enumerate() {
-                let resized = crops[i].resize(w, REC_HEIGHT);
+                let resized = if (crops[i].width, crops[i].height) == (w, REC_HEIGHT) {
+                    std::borrow::Cow::Borrowed(crops[i])
+                } else {
+                    std::borrow::Cow::Owned(crops[i].resize(w, REC_HEIGHT))
+                };
                 let base = k * 3 * plane;
                 for (p, px) in resized.data.chunks_exact(3).enumerate() {
                     let (y, x) = (p / w, p % w);
