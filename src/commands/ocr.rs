@@ -40,6 +40,8 @@ fn page_range(spec: &str) -> Result<(usize, usize)> {
     }
 }
 
+// A bad page is reported on stderr as it happens, and the other pages go on.
+#[allow(clippy::print_stderr)]
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let (first, last) = match &args.pages {
         Some(spec) => page_range(spec)?,
@@ -64,49 +66,58 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let layer = reader
+    let options = plait_ocr::ReadOptions {
+        dpi: runtime::OCR_DPI,
+        force_ocr: args.force_ocr,
+        pages: first..=last,
+    };
+    let mut failed = 0usize;
+    let summary = reader
         .pdfium()
-        .text(&args.file, None)
+        .read(reader.engine(), &args.file, &options, |page| {
+            let printed = match page {
+                Ok(plait_ocr::ReadPage::Ocr { number, lines }) => print_page(
+                    &mut out,
+                    args.json,
+                    number,
+                    "ocr",
+                    &lines_json(&lines),
+                    &join(&lines),
+                ),
+                Ok(plait_ocr::ReadPage::TextLayer(page)) => {
+                    let lines: Vec<serde_json::Value> = page
+                        .lines
+                        .iter()
+                        .map(|l| serde_json::json!({"text": l.text, "bbox": l.bbox, "font_size": l.font_size}))
+                        .collect();
+                    print_page(
+                        &mut out,
+                        args.json,
+                        page.number,
+                        "text_layer",
+                        &lines,
+                        &page.text,
+                    )
+                }
+                Err(e) => Err(e.into()),
+            };
+            // One bad page does not stop the others.
+            if let Err(e) = printed {
+                eprintln!("plait: {e:#}");
+                failed += 1;
+            }
+        })
         .with_context(|| format!("reading {}", args.file.display()))?;
     anyhow::ensure!(
-        !layer.pages.is_empty(),
+        summary.page_count > 0,
         "{} has no pages",
         args.file.display()
     );
-    for page in layer
-        .pages
-        .iter()
-        .filter(|p| p.number >= first && p.number <= last)
-    {
-        if args.force_ocr || plait_ocr::needs_ocr(&page.text) {
-            let image = reader
-                .pdfium()
-                .render(&args.file, page.number, runtime::OCR_DPI, None)?;
-            let lines = reader.engine().recognize(&image)?;
-            print_page(
-                &mut out,
-                args.json,
-                page.number,
-                "ocr",
-                &lines_json(&lines),
-                &join(&lines),
-            )?;
-        } else {
-            let lines: Vec<serde_json::Value> = page
-                .lines
-                .iter()
-                .map(|l| serde_json::json!({"text": l.text, "bbox": l.bbox, "font_size": l.font_size}))
-                .collect();
-            print_page(
-                &mut out,
-                args.json,
-                page.number,
-                "text_layer",
-                &lines,
-                &page.text,
-            )?;
-        }
-    }
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} page(s) of {} could not be read (errors above)",
+        args.file.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -123,6 +123,7 @@ impl PdfReader {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let engine = plait_ocr::OcrEngineBuilder::new(&dir)
             .threads(threads)
+            .parallel_pages(threads)
             .build(&runtime)
             .with_context(|| format!("loading the OCR models in {}", dir.display()))?;
         Ok(Self { pdfium, engine })
@@ -181,26 +182,25 @@ pub type PdfPages = (Vec<(usize, String)>, Option<String>);
 /// The text of every page of a PDF: the text layer where it is good, OCR where it is
 /// missing. Returns `(page number, text)` and the document title when the PDF has one.
 pub fn pdf_pages(reader: &PdfReader, file: &Path) -> Result<PdfPages> {
-    let layer = reader
+    let mut pages = Vec::new();
+    let mut failed = None;
+    let options = plait_ocr::ReadOptions {
+        dpi: OCR_DPI,
+        ..Default::default()
+    };
+    let summary = reader
         .pdfium()
-        .text(file, None)
+        .read(reader.engine(), file, &options, |page| match page {
+            Ok(page) => pages.push((page.number(), page.text())),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        })
         .with_context(|| format!("reading {}", file.display()))?;
-    let mut pages = Vec::with_capacity(layer.pages.len());
-    for page in &layer.pages {
-        let text = if plait_ocr::needs_ocr(&page.text) {
-            let image = reader.pdfium().render(file, page.number, OCR_DPI, None)?;
-            let lines = reader.engine().recognize(&image)?;
-            lines
-                .iter()
-                .map(|l| l.text.as_str())
-                .collect::<Vec<_>>()
-                .join("\n")
-        } else {
-            page.text.clone()
-        };
-        pages.push((page.number, text));
+    if let Some(e) = failed {
+        return Err(e).with_context(|| format!("reading {}", file.display()));
     }
-    Ok((pages, layer.title.clone()))
+    Ok((pages, summary.title))
 }
 
 /// The progress bar of a long command on stderr: drawn on a terminal unless the output is

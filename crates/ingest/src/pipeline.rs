@@ -150,22 +150,29 @@ impl std::fmt::Debug for OcrPdf<'_> {
 
 impl PdfText for OcrPdf<'_> {
     fn pages(&self, path: &Path) -> std::result::Result<Vec<PageContent>, plait_ocr::OcrError> {
-        let layer = self.pdfium.text(path, None)?;
-        let mut out = Vec::with_capacity(layer.pages.len());
-        for page in &layer.pages {
-            if plait_ocr::needs_ocr(&page.text) {
-                let image = self.pdfium.render(path, page.number, self.dpi, None)?;
-                let lines = self.engine.recognize(&image)?;
-                out.push(PageContent::from_lines(
+        let options = plait_ocr::ReadOptions {
+            dpi: self.dpi,
+            ..Default::default()
+        };
+        let (mut out, mut failed) = (Vec::new(), None);
+        // Scanned pages are recognised side by side when the engine has page workers;
+        // pages arrive in order. The file fails on its first bad page.
+        self.pdfium
+            .read(self.engine, path, &options, |page| match page {
+                Ok(plait_ocr::ReadPage::Ocr { lines, .. }) => out.push(PageContent::from_lines(
                     lines
                         .iter()
                         .map(|l| (l.text.as_str(), l.bbox[3] - l.bbox[1])),
-                ));
-            } else {
-                out.push(text_layer_page(page));
-            }
+                )),
+                Ok(plait_ocr::ReadPage::TextLayer(page)) => out.push(text_layer_page(&page)),
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            })?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
         }
-        Ok(out)
     }
 
     fn image_text(&self, path: &Path) -> std::result::Result<Option<String>, plait_ocr::OcrError> {

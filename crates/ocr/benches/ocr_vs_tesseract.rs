@@ -14,6 +14,11 @@
 //! since the reference is itself OCR output that uses them inconsistently; the raw CER is
 //! printed beside it.
 //!
+//! Then a multi-page document (ocrmypdf's `multipage.pdf`, 5 of its 6 pages scanned)
+//! through `Pdfium::read`: pages one after the other on 2 threads against two pages at
+//! once on one thread each (the engine's page workers), beside tesseract one page at a
+//! time and two processes at once.
+//!
 //! `scripts/bench-ocr` installs tesseract when missing and runs this.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
@@ -27,7 +32,7 @@ use std::time::Instant;
 
 use assets::asset;
 use plait_ocr::cer::{character_error_rate, Folding};
-use plait_ocr::{OcrEngine, Raster};
+use plait_ocr::{OcrEngine, OcrEngineBuilder, Raster, ReadOptions};
 
 const DPI: f32 = 300.0;
 const RUNS: usize = 3;
@@ -62,7 +67,7 @@ fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let rt = plait_colbert::OnnxRuntime::load(&asset("lib/libonnxruntime.so.1.31.1")).unwrap();
     let load = |dir: &str| {
-        plait_ocr::OcrEngineBuilder::new(asset(dir))
+        OcrEngineBuilder::new(asset(dir))
             .threads(threads)
             .build(&rt)
             .unwrap()
@@ -165,5 +170,88 @@ fn main() {
         totals[0] / totals[3],
         totals[0] / totals[2],
         totals[1] / totals[2]
+    );
+    multi_page(&rt, &pdfium, threads, tmp.path());
+}
+
+fn multi_page(
+    rt: &plait_colbert::OnnxRuntime,
+    pdfium: &plait_ocr::Pdfium,
+    threads: usize,
+    tmp: &Path,
+) {
+    let path = asset("fixtures/ocrmypdf/multipage.pdf");
+    let dir = asset("models/ocr/ppocrv4-int8");
+    let build = |workers: usize| {
+        OcrEngineBuilder::new(&dir)
+            .threads(threads)
+            .parallel_pages(workers)
+            .build(rt)
+            .unwrap()
+    };
+    let (sequential, parallel) = (build(0), build(threads));
+    let options = ReadOptions {
+        dpi: DPI,
+        ..Default::default()
+    };
+    let mut scanned = Vec::new();
+    let mut read = |engine: &OcrEngine| {
+        let t = Instant::now();
+        scanned.clear();
+        pdfium
+            .read(engine, &path, &options, |p| {
+                if let plait_ocr::ReadPage::Ocr { number, .. } = p.unwrap() {
+                    scanned.push(number);
+                }
+            })
+            .unwrap();
+        t.elapsed().as_secs_f64()
+    };
+    read(&parallel); // warm-up
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        one.push(read(&sequential));
+        two.push(read(&parallel));
+    }
+    let pngs: Vec<_> = scanned
+        .iter()
+        .map(|&n| {
+            let image = pdfium.render(&path, n, DPI, None).unwrap();
+            let png = tmp.join(format!("page{n}.png"));
+            image::RgbImage::from_raw(image.width as u32, image.height as u32, image.data)
+                .unwrap()
+                .save(&png)
+                .unwrap();
+            png
+        })
+        .collect();
+    let t = Instant::now();
+    for png in &pngs {
+        tesseract(png);
+    }
+    let tess_one = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for pair in pngs.chunks(2) {
+        std::thread::scope(|s| {
+            for png in pair {
+                s.spawn(move || tesseract(png));
+            }
+        });
+    }
+    let tess_two = t.elapsed().as_secs_f64();
+    let (one, two) = (median(one), median(two));
+    let n = scanned.len() as f64;
+    println!(
+        "multipage.pdf, {} scanned pages (render + OCR, median of {RUNS}): plait one page at a time on {threads} threads {one:.2} s ({:.2} s/page), {threads} pages at once on 1 thread each {two:.2} s ({:.2} s/page); parallel / sequential = {:.2}",
+        scanned.len(),
+        one / n,
+        two / n,
+        two / one
+    );
+    println!(
+        "tesseract on the same pages: one at a time {tess_one:.2} s ({:.2} s/page), two processes at once {tess_two:.2} s ({:.2} s/page); plait parallel / tesseract two at once = {:.2}",
+        tess_one / n,
+        tess_two / n,
+        two / tess_two
     );
 }

@@ -5,12 +5,14 @@
 //! environment variables.
 
 pub mod cer;
+mod document;
 mod engine;
 mod error;
 mod layout;
 mod pdf;
 mod raster;
 
+pub use document::{ReadOptions, ReadPage, ReadSummary};
 pub use engine::{needs_ocr, reading_order, OcrEngine, OcrEngineBuilder, OcrLine, TextBox};
 pub use error::OcrError;
 pub use layout::{headings, TextLine, HEADING_MAX_CHARS, HEADING_SIZE_RATIO};

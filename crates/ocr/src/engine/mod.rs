@@ -57,6 +57,7 @@ pub struct OcrLine {
 pub struct OcrEngineBuilder {
     dir: PathBuf,
     threads: usize,
+    page_workers: usize,
 }
 
 impl OcrEngineBuilder {
@@ -64,6 +65,7 @@ impl OcrEngineBuilder {
         Self {
             dir: dir.into(),
             threads: 1,
+            page_workers: 0,
         }
     }
 
@@ -73,14 +75,35 @@ impl OcrEngineBuilder {
         self
     }
 
+    /// Also load `workers` single-threaded copies of the models, so that documents with
+    /// several scanned pages have that many pages recognised at once
+    /// ([`Pdfium::read`](crate::Pdfium::read)). On 2 cores two pages on one thread each
+    /// finish sooner than the same pages one after the other on two threads (ONNX
+    /// Runtime's threads wait on each other within a run; `scripts/bench-ocr` measures
+    /// both). 0 or 1: pages one at a time.
+    pub fn parallel_pages(mut self, workers: usize) -> Self {
+        self.page_workers = workers;
+        self
+    }
+
     /// Loads the models through the process's ONNX Runtime.
     pub fn build(self, runtime: &OnnxRuntime) -> Result<OcrEngine> {
+        let mut engine = self.build_one(runtime, self.threads)?;
+        if self.page_workers > 1 {
+            engine.page_workers = (0..self.page_workers)
+                .map(|_| self.build_one(runtime, 1))
+                .collect::<Result<_>>()?;
+        }
+        Ok(engine)
+    }
+
+    fn build_one(&self, runtime: &OnnxRuntime, threads: usize) -> Result<OcrEngine> {
         let det_path = self.dir.join("det.onnx");
         let rec_path = self.dir.join("rec.onnx");
-        let det = session(runtime, &det_path, self.threads)?;
-        let rec = session(runtime, &rec_path, self.threads)?;
+        let det = session(runtime, &det_path, threads)?;
+        let rec = session(runtime, &rec_path, threads)?;
         let cls_path = self.dir.join("cls.onnx");
-        let cls = session(runtime, &cls_path, self.threads)?;
+        let cls = session(runtime, &cls_path, threads)?;
         let charset = rec
             .metadata()
             .ok()
@@ -98,6 +121,7 @@ impl OcrEngineBuilder {
             det_path,
             rec_path,
             dict,
+            page_workers: Vec::new(),
         })
     }
 }
@@ -132,6 +156,8 @@ pub struct OcrEngine {
     det_path: PathBuf,
     rec_path: PathBuf,
     dict: Vec<String>,
+    /// Single-threaded copies for recognising several pages at once.
+    page_workers: Vec<OcrEngine>,
 }
 
 impl std::fmt::Debug for OcrEngine {
@@ -140,11 +166,18 @@ impl std::fmt::Debug for OcrEngine {
             .field("det", &self.det_path)
             .field("rec", &self.rec_path)
             .field("dictionary", &self.dict.len())
+            .field("page_workers", &self.page_workers.len())
             .finish()
     }
 }
 
 impl OcrEngine {
+    /// The single-threaded copies that recognise pages side by side (empty unless built
+    /// with [`OcrEngineBuilder::parallel_pages`]).
+    pub fn page_workers(&self) -> &[OcrEngine] {
+        &self.page_workers
+    }
+
     /// The text lines of an image, in reading order. A page found upside down (by the
     /// angle classifier on a sample of its lines) is turned first.
     pub fn recognize(&self, image: &Raster) -> Result<Vec<OcrLine>> {
