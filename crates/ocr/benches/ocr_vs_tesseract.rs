@@ -66,16 +66,18 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let rt = plait_colbert::OnnxRuntime::load(&asset("lib/libonnxruntime.so.1.31.1")).unwrap();
-    let load = |dir: &str| {
+    // Each model set with the batch size that suits it (plait_ocr::REC_BATCH).
+    let load = |dir: &str, lines_per_run: usize| {
         OcrEngineBuilder::new(asset(dir))
             .threads(threads)
+            .lines_per_run(lines_per_run)
             .build(&rt)
             .unwrap()
     };
     let engines = [
-        load("models/ocr/ppocrv4-int8"),
-        load("models/ocr/ppocrv4-folded"),
-        load("models/ocr/ppocrv4"),
+        load("models/ocr/ppocrv4-int8", plait_ocr::REC_BATCH),
+        load("models/ocr/ppocrv4-folded", 6),
+        load("models/ocr/ppocrv4", 6),
     ];
     let pdfium = plait_ocr::Pdfium::load(&asset("lib/libpdfium.so")).unwrap();
     let tmp = tempfile::tempdir().unwrap();

@@ -1,4 +1,4 @@
-//! Development aid: OCR one PDF page and print the lines (`cargo run --release -p plait-ocr --example ocr_page -- HOME FILE PAGE DPI [THREADS [MODELS_DIR]]`, models relative to HOME, default `models/ocr/ppocrv4-int8`).
+//! Development aid: OCR one PDF page and print the lines (`cargo run --release -p plait-ocr --example ocr_page -- HOME FILE PAGE DPI [THREADS [MODELS_DIR [REPEAT]]]`, models relative to HOME, default `models/ocr/ppocrv4-int8`).
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 fn main() {
     let a: Vec<String> = std::env::args().collect();
@@ -24,6 +24,12 @@ fn main() {
     let t_det = std::time::Instant::now();
     let boxes = engine.detect(&img).unwrap();
     let t_det = t_det.elapsed();
+    // Optional 7th argument: recognise that many more times and print each time.
+    for _ in 0..a.get(7).map_or(0, |n| n.parse::<usize>().unwrap()) {
+        let t = std::time::Instant::now();
+        engine.recognize(&img).unwrap();
+        println!("again: {:?}", t.elapsed());
+    }
     let t_all = std::time::Instant::now();
     let lines = engine.recognize(&img).unwrap();
     println!(

@@ -13,7 +13,9 @@ mod pdf;
 mod raster;
 
 pub use document::{ReadOptions, ReadPage, ReadSummary};
-pub use engine::{needs_ocr, reading_order, OcrEngine, OcrEngineBuilder, OcrLine, TextBox};
+pub use engine::{
+    needs_ocr, reading_order, OcrEngine, OcrEngineBuilder, OcrLine, TextBox, REC_BATCH,
+};
 pub use error::OcrError;
 pub use layout::{headings, TextLine, HEADING_MAX_CHARS, HEADING_SIZE_RATIO};
 pub use pdf::{PageText, PdfText, Pdfium, MAX_RENDER_PIXELS};

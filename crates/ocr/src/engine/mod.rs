@@ -25,8 +25,11 @@ const DET_MAX_SIDE: usize = 1600;
 const REC_HEIGHT: usize = 48;
 /// Widest line crop fed to the recogniser at once, in pixels after scaling.
 const REC_MAX_WIDTH: usize = 2400;
-/// Line crops recognised per model run (PaddleOCR's `rec_batch_num`).
-const REC_BATCH: usize = 6;
+/// Line crops recognised per model run, by default. One: the INT8 recogniser runs a
+/// batch of 6 lines about 1.5x slower than the same lines one by one (its activations no
+/// longer fit the caches); the float models gain a little from batches
+/// ([`OcrEngineBuilder::lines_per_run`]).
+pub const REC_BATCH: usize = 1;
 /// Input size of the angle classifier (height, width).
 const CLS_SHAPE: (usize, usize) = (48, 192);
 /// A line is turned when the classifier is at least this sure it is upside down
@@ -58,6 +61,7 @@ pub struct OcrEngineBuilder {
     dir: PathBuf,
     threads: usize,
     page_workers: usize,
+    rec_batch: usize,
 }
 
 impl OcrEngineBuilder {
@@ -66,7 +70,15 @@ impl OcrEngineBuilder {
             dir: dir.into(),
             threads: 1,
             page_workers: 0,
+            rec_batch: REC_BATCH,
         }
+    }
+
+    /// Line crops per recogniser run (lines of similar width are batched, padded to the
+    /// widest). Default [`REC_BATCH`]; 6 suits the float models.
+    pub fn lines_per_run(mut self, lines: usize) -> Self {
+        self.rec_batch = lines.max(1);
+        self
     }
 
     /// Threads per model run.
@@ -122,6 +134,7 @@ impl OcrEngineBuilder {
             rec_path,
             dict,
             page_workers: Vec::new(),
+            rec_batch: self.rec_batch,
         })
     }
 }
@@ -143,6 +156,9 @@ fn session(runtime: &OnnxRuntime, path: &Path, threads: usize) -> Result<Session
         .map_err(|e| err(e.to_string()))?
         .with_intra_threads(threads)
         .map_err(|e| err(e.to_string()))?
+        // Every line has its own width: a memory plan per shape does not pay.
+        .with_memory_pattern(false)
+        .map_err(|e| err(e.to_string()))?
         .commit_from_file(path)
         .map_err(|e| err(e.to_string()))
 }
@@ -158,6 +174,7 @@ pub struct OcrEngine {
     dict: Vec<String>,
     /// Single-threaded copies for recognising several pages at once.
     page_workers: Vec<OcrEngine>,
+    rec_batch: usize,
 }
 
 impl std::fmt::Debug for OcrEngine {
@@ -314,11 +331,9 @@ impl OcrEngine {
         Ok(probs.len() >= 2 && probs[1] > probs[0] && probs[1] >= CLS_THRESHOLD)
     }
 
-    /// Recognises one line crop.
-    /// Recognises line crops in batches of similar width (sorted by width, padded to the
-    /// widest of each batch, as PaddleOCR batches them): one model run per batch keeps
-    /// both cores busy, where one run per line leaves the second mostly idle. Each line's
-    /// CTC output is cut at its own width, so padding never adds characters.
+    /// Recognises line crops, `rec_batch` per model run: sorted by width so that a batch
+    /// holds lines of similar width, padded to the widest (as PaddleOCR batches them).
+    /// Each line's CTC output is cut at its own width, so padding never adds characters.
     fn read_lines(&self, crops: &[&Raster]) -> Result<Vec<(String, f32)>> {
         let width = |c: &Raster| {
             ((c.width as f32 * REC_HEIGHT as f32 / c.height as f32).ceil() as usize)
@@ -331,7 +346,7 @@ impl OcrEngine {
             path: self.rec_path.clone(),
             reason: e.to_string(),
         };
-        for batch in order.chunks(REC_BATCH) {
+        for batch in order.chunks(self.rec_batch) {
             let widths: Vec<usize> = batch.iter().map(|&i| width(crops[i])).collect();
             let w_max = widths.iter().copied().max().unwrap_or(8);
             let plane = w_max * REC_HEIGHT;
