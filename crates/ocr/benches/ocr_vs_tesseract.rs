@@ -3,10 +3,12 @@
 //! `skew.pdf` (the same page scanned tilted) against `linn.txt`. Four engines run interleaved on each page (median of three runs
 //! each, after a warm-up), so machine noise hits them alike:
 //!
-//! - plait with the models it uses (`ppocrv4-int8`: folded graphs, INT8 recogniser,
-//!   derived by `scripts/optimize_ocr.py`);
-//! - plait with the folded models in float (`ppocrv4-folded`, exact);
-//! - plait with the published PP-OCRv4 models (`ppocrv4`), the baseline of both;
+//! - plait as the binary runs it: the models it uses (`ppocrv4-int8`: folded graphs,
+//!   INT8 recogniser, derived by `scripts/optimize_ocr.py`), a page's lines read by two
+//!   single-threaded workers side by side;
+//! - plait with the folded models in float (`ppocrv4-folded`, exact) and
+//! - plait with the published PP-OCRv4 models (`ppocrv4`), the baseline of both, these
+//!   two on 2-thread sessions with 6 lines per run (their best setting);
 //! - tesseract 5 with `OMP_THREAD_LIMIT=1` (its best setting on 2 cores: its OpenMP
 //!   threads fight otherwise).
 //!
@@ -66,18 +68,24 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let rt = plait_colbert::OnnxRuntime::load(&asset("lib/libonnxruntime.so.1.31.1")).unwrap();
-    // Each model set with the batch size that suits it (plait_ocr::REC_BATCH).
-    let load = |dir: &str, lines_per_run: usize| {
+    // plait as the binary builds it (single-threaded workers reading a page's lines side
+    // by side); the float baselines as they run best (two threads, batches of 6).
+    let plait = OcrEngineBuilder::new(asset("models/ocr/ppocrv4-int8"))
+        .threads(threads)
+        .parallel_pages(threads)
+        .build(&rt)
+        .unwrap();
+    let load = |dir: &str| {
         OcrEngineBuilder::new(asset(dir))
             .threads(threads)
-            .lines_per_run(lines_per_run)
+            .lines_per_run(6)
             .build(&rt)
             .unwrap()
     };
     let engines = [
-        load("models/ocr/ppocrv4-int8", plait_ocr::REC_BATCH),
-        load("models/ocr/ppocrv4-folded", 6),
-        load("models/ocr/ppocrv4", 6),
+        plait,
+        load("models/ocr/ppocrv4-folded"),
+        load("models/ocr/ppocrv4"),
     ];
     let pdfium = plait_ocr::Pdfium::load(&asset("lib/libpdfium.so")).unwrap();
     let tmp = tempfile::tempdir().unwrap();

@@ -9,6 +9,7 @@ fn main() {
         home.join(a.get(6).map_or("models/ocr/ppocrv4-int8", String::as_str)),
     )
     .threads(a.get(5).map_or(2, |t| t.parse().unwrap()))
+    .parallel_pages(a.get(5).map_or(2, |t| t.parse().unwrap()))
     .build(&rt)
     .unwrap();
     let t = std::time::Instant::now();

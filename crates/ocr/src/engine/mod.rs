@@ -253,7 +253,7 @@ impl OcrEngine {
                 crops.push((b, crop));
             }
         }
-        let read = self.read_lines(&crops.iter().map(|(_, c)| c).collect::<Vec<_>>())?;
+        let read = self.read_lines_shared(&crops.iter().map(|(_, c)| c).collect::<Vec<_>>())?;
         let (mut lines, mut kept) = (Vec::with_capacity(crops.len()), Vec::new());
         for ((b, _), (text, confidence)) in crops.iter().zip(read) {
             let text = text.trim().to_string();
@@ -329,6 +329,50 @@ impl OcrEngine {
         let outputs = cls.run(ort::inputs![tensor]).map_err(infer)?;
         let (_, probs) = outputs[0].try_extract_tensor::<f32>().map_err(infer)?;
         Ok(probs.len() >= 2 && probs[1] > probs[0] && probs[1] >= CLS_THRESHOLD)
+    }
+
+    /// Recognises line crops on the page workers when there are any (lines dealt out in
+    /// turn by width, one thread each), else on this engine's own sessions. Single-
+    /// threaded sessions run side by side keep both cores busy without ONNX Runtime's
+    /// threads waiting on each other at every small run.
+    fn read_lines_shared(&self, crops: &[&Raster]) -> Result<Vec<(String, f32)>> {
+        let workers = &self.page_workers;
+        if workers.len() < 2 || crops.len() < 2 {
+            return self.read_lines(crops);
+        }
+        let mut order: Vec<usize> = (0..crops.len()).collect();
+        order.sort_by_key(|&i| crops[i].width * REC_HEIGHT / crops[i].height.max(1));
+        let shares: Vec<Vec<usize>> = (0..workers.len())
+            .map(|w| {
+                order
+                    .iter()
+                    .copied()
+                    .skip(w)
+                    .step_by(workers.len())
+                    .collect()
+            })
+            .collect();
+        let results: Vec<Result<Vec<(String, f32)>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = workers
+                .iter()
+                .zip(&shares)
+                .map(|(worker, share)| {
+                    let mine: Vec<&Raster> = share.iter().map(|&i| crops[i]).collect();
+                    scope.spawn(move || worker.read_lines(&mine))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut out = vec![(String::new(), 0.0f32); crops.len()];
+        for (share, result) in shares.iter().zip(results) {
+            for (&i, read) in share.iter().zip(result?) {
+                out[i] = read;
+            }
+        }
+        Ok(out)
     }
 
     /// Recognises line crops, `rec_batch` per model run: sorted by width so that a batch
