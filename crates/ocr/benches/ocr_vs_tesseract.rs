@@ -70,7 +70,7 @@ fn main() {
     let rt = plait_colbert::OnnxRuntime::load(&asset("lib/libonnxruntime.so.1.31.1")).unwrap();
     // plait as the binary builds it (single-threaded workers reading a page's lines side
     // by side); the float baselines as they run best (two threads, batches of 6).
-    let plait = OcrEngineBuilder::new(asset("models/ocr/ppocrv4-int8"))
+    let ours = OcrEngineBuilder::new(asset("models/ocr/ppocrv4-int8"))
         .threads(threads)
         .parallel_pages(threads)
         .build(&rt)
@@ -83,7 +83,7 @@ fn main() {
             .unwrap()
     };
     let engines = [
-        plait,
+        ours,
         load("models/ocr/ppocrv4-folded"),
         load("models/ocr/ppocrv4"),
     ];
