@@ -181,7 +181,53 @@ fn main() {
         totals[0] / totals[2],
         totals[1] / totals[2]
     );
+    rendered_text_pages(&engines[0], &pdfium, tmp.path());
     multi_page(&rt, &pdfium, threads, tmp.path());
+}
+
+/// Pages of text PDFs rendered at the same DPI, read by both engines and scored against
+/// the PDF's own text layer: a reference neither engine produced (`linn.txt` is itself
+/// OCR output, with that engine's quirks).
+fn rendered_text_pages(engine: &OcrEngine, pdfium: &plait_ocr::Pdfium, tmp: &Path) {
+    // Prose pages (a diagram page's text layer is in no reading order).
+    let pages = [
+        ("fixtures/pypdf/crazyones.pdf", 1),
+        ("fixtures/ghostscript/GS9_Color_Management.pdf", 2),
+        ("fixtures/ghostscript/GS9_Color_Management.pdf", 4),
+        ("fixtures/ghostscript/GS9_Color_Management.pdf", 6),
+        ("fixtures/ghostscript/GS9_Color_Management.pdf", 8),
+        ("fixtures/ghostscript/GS9_Color_Management.pdf", 12),
+    ];
+    let (mut ours_errors, mut theirs_errors, mut chars) = (0.0, 0.0, 0.0);
+    for (rel, number) in pages {
+        let path = asset(rel);
+        let layer = pdfium.text(&path, None).unwrap();
+        let reference = &layer.pages[number - 1].text;
+        let image = pdfium.render(&path, number, DPI, None).unwrap();
+        let png = tmp.join("text-page.png");
+        image::RgbImage::from_raw(image.width as u32, image.height as u32, image.data.clone())
+            .unwrap()
+            .save(&png)
+            .unwrap();
+        let ours = character_error_rate(&plait(engine, &image), reference, Folding::Typography);
+        let theirs = character_error_rate(&tesseract(&png), reference, Folding::Typography);
+        let n = reference
+            .split_whitespace()
+            .map(|w| w.chars().count() + 1)
+            .sum::<usize>() as f64;
+        ours_errors += ours * n;
+        theirs_errors += theirs * n;
+        chars += n;
+        println!(
+            "{} page {number}, rendered: CER against its text layer: plait {ours:.4}, tesseract {theirs:.4}",
+            Path::new(rel).file_name().unwrap().to_string_lossy()
+        );
+    }
+    println!(
+        "rendered text pages, {chars:.0} reference characters: CER plait {:.4}, tesseract {:.4}",
+        ours_errors / chars,
+        theirs_errors / chars
+    );
 }
 
 fn multi_page(
