@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use crate::{needs_ocr, OcrEngine, OcrLine, PageText, Pdfium, Result};
+use crate::{OcrEngine, OcrLine, PageText, Pdfium, Result};
 
 /// What [`Pdfium::read`] reads and how.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,8 +74,8 @@ pub struct ReadSummary {
 
 impl Pdfium {
     /// Reads the pages of the PDF at `path` that `options` selects, calling `each` once
-    /// per page in page order, with the text layer or, where it is missing or garbage
-    /// ([`needs_ocr`]) or `force_ocr` is set, the page rendered and recognised.
+    /// per page in page order, with the text layer or, where the page needs OCR
+    /// ([`PageText::needs_ocr`]) or `force_ocr` is set, the page rendered and recognised.
     ///
     /// When the engine has page workers and more than one page needs OCR, the workers
     /// render and recognise pages side by side while `each` still sees them in order. An
@@ -100,7 +100,7 @@ impl Pdfium {
             .collect();
         let scanned: Vec<usize> = selected
             .iter()
-            .filter(|p| options.force_ocr || needs_ocr(&p.text))
+            .filter(|p| options.force_ocr || p.needs_ocr())
             .map(|p| p.number)
             .collect();
         let ocr = |engine: &OcrEngine, number: usize| {

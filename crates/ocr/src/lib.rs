@@ -14,7 +14,8 @@ mod raster;
 
 pub use document::{ReadOptions, ReadPage, ReadSummary};
 pub use engine::{
-    needs_ocr, reading_order, OcrEngine, OcrEngineBuilder, OcrLine, TextBox, REC_BATCH,
+    needs_ocr, reading_order, OcrEngine, OcrEngineBuilder, OcrLine, TextBox, IMAGE_PAGE_COVERAGE,
+    IMAGE_PAGE_MAX_ALNUM, REC_BATCH,
 };
 pub use error::OcrError;
 pub use layout::{headings, TextLine, HEADING_MAX_CHARS, HEADING_SIZE_RATIO};

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use pdfium_render::prelude::{
-    PdfDocument, PdfDocumentMetadataTagType, PdfiumError, PdfiumInternalError,
+    PdfDocument, PdfDocumentMetadataTagType, PdfPage, PdfPageObjectCommon, PdfPageObjectType,
+    PdfPageObjectsCommon, PdfiumError, PdfiumInternalError,
 };
 
 use crate::{OcrError, Result};
@@ -22,6 +23,41 @@ pub struct PageText {
     pub text: String,
     /// The text as lines with boxes and font sizes.
     pub lines: Vec<crate::TextLine>,
+    /// Share of the page's area under image objects (0 to 1; overlaps count twice, capped
+    /// at 1): a scan is one image covering the page.
+    pub image_coverage: f32,
+}
+
+impl PageText {
+    /// Whether this page needs OCR: its text layer is missing or garbage
+    /// ([`needs_ocr`](crate::needs_ocr)), or an image covers most of it and the text
+    /// layer is too short to be the page's text (a scan with a stamp or a page number,
+    /// see [`IMAGE_PAGE_COVERAGE`](crate::IMAGE_PAGE_COVERAGE)).
+    pub fn needs_ocr(&self) -> bool {
+        crate::needs_ocr(&self.text)
+            || (self.image_coverage >= crate::IMAGE_PAGE_COVERAGE
+                && self.text.chars().filter(|c| c.is_alphanumeric()).count()
+                    < crate::IMAGE_PAGE_MAX_ALNUM)
+    }
+}
+
+/// Share of a page's area that its image objects cover.
+fn image_coverage(page: &PdfPage<'_>) -> f32 {
+    let (pw, ph) = (page.width().value, page.height().value);
+    let area = (pw * ph).max(1e-6);
+    let covered: f32 = page
+        .objects()
+        .iter()
+        .filter(|o| o.object_type() == PdfPageObjectType::Image)
+        .filter_map(|o| o.bounds().ok())
+        .map(|q| {
+            let r = q.to_rect();
+            let w = r.right().value.min(pw) - r.left().value.max(0.0);
+            let h = r.top().value.min(ph) - r.bottom().value.max(0.0);
+            w.max(0.0) * h.max(0.0)
+        })
+        .sum();
+    (covered / area).min(1.0)
 }
 
 /// The text layer of a whole document.
@@ -158,6 +194,7 @@ impl Pdfium {
                 height,
                 text,
                 lines,
+                image_coverage: image_coverage(&page),
             });
         }
         let title = doc

@@ -77,3 +77,31 @@ fn an_empty_or_missing_file_is_a_clear_error() {
     ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Scans are single images over the whole page; text PDFs have none. A page mostly under
+/// an image with a short text layer (a scanner's stamp) needs OCR; the same page with a
+/// page-long layer (an OCR'd scan) does not.
+#[test]
+fn image_coverage_tells_scans_from_text_pages() {
+    let pdf = pdfium();
+    let scan = pdf
+        .text(&assets::asset("fixtures/ocrmypdf/linn.pdf"), None)
+        .unwrap();
+    let text = pdf
+        .text(&assets::asset("fixtures/pypdf/crazyones.pdf"), None)
+        .unwrap();
+    let (scan, text) = (&scan.pages[0], &text.pages[0]);
+    assert!(scan.image_coverage > 0.9, "{}", scan.image_coverage);
+    assert!(text.image_coverage < 0.01, "{}", text.image_coverage);
+    assert!(scan.needs_ocr() && !text.needs_ocr());
+    let stamped = plait_ocr::PageText {
+        text: "Scanned 2024-03-01 by Office Scanner 7, page 1 of 3".into(),
+        ..scan.clone()
+    };
+    assert!(!plait_ocr::needs_ocr(&stamped.text) && stamped.needs_ocr());
+    let layered = plait_ocr::PageText {
+        text: text.text.clone(),
+        ..scan.clone()
+    };
+    assert!(!layered.needs_ocr());
+}

@@ -436,6 +436,12 @@ pub const MIN_TEXT_LAYER_ALNUM: usize = 10;
 pub const MIN_ALNUM_RATIO: f32 = 0.5;
 /// A text layer with more than this share of U+FFFD replacement characters is garbage.
 pub const MAX_REPLACEMENT_RATIO: f32 = 0.05;
+/// A page at least this much covered by images is a scan or a full-page figure ...
+pub const IMAGE_PAGE_COVERAGE: f32 = 0.5;
+/// ... and is OCR'd when its text layer has fewer letters and digits than this: scanner
+/// stamps, page numbers and partial OCR layers are shorter, while a real page of text
+/// over a background image (or an OCR'd scan with a good layer) has several hundred.
+pub const IMAGE_PAGE_MAX_ALNUM: usize = 200;
 
 /// Whether a page's text layer is missing or unusable, so the page needs OCR.
 pub fn needs_ocr(text_layer: &str) -> bool {
