@@ -16,7 +16,7 @@
 //! since the reference is itself OCR output that uses them inconsistently; the raw CER is
 //! printed beside it.
 //!
-//! Then a multi-page document (ocrmypdf's `multipage.pdf`, 5 of its 6 pages scanned)
+//! Then a multi-page document (ocrmypdf's `multipage.pdf`, all 6 pages OCR'd)
 //! through `Pdfium::read`: pages one after the other on 2 threads against two pages at
 //! once on one thread each (the engine's page workers), beside tesseract one page at a
 //! time and two processes at once.
