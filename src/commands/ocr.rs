@@ -62,7 +62,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             1,
             "ocr",
             &lines_json(&lines),
-            &join(&lines),
+            &plait_ocr::OcrLine::join(&lines),
         )?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -82,7 +82,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
                     number,
                     "ocr",
                     &lines_json(&lines),
-                    &join(&lines),
+                    &plait_ocr::OcrLine::join(&lines),
                 ),
                 Ok(plait_ocr::ReadPage::TextLayer(page)) => {
                     let lines: Vec<serde_json::Value> = page
@@ -119,14 +119,6 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         args.file.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn join(lines: &[plait_ocr::OcrLine]) -> String {
-    lines
-        .iter()
-        .map(|l| l.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn lines_json(lines: &[plait_ocr::OcrLine]) -> Vec<serde_json::Value> {

@@ -178,13 +178,7 @@ impl PdfText for OcrPdf<'_> {
     fn image_text(&self, path: &Path) -> std::result::Result<Option<String>, plait_ocr::OcrError> {
         let image = plait_ocr::Raster::open(path, plait_ocr::MAX_RENDER_PIXELS)?;
         let lines = self.engine.recognize(&image)?;
-        Ok(Some(
-            lines
-                .iter()
-                .map(|l| l.text.as_str())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ))
+        Ok(Some(plait_ocr::OcrLine::join(&lines)))
     }
 }
 

@@ -51,13 +51,7 @@ fn tesseract(png: &Path) -> String {
 }
 
 fn plait(engine: &OcrEngine, image: &Raster) -> String {
-    engine
-        .recognize(image)
-        .unwrap()
-        .iter()
-        .map(|l| l.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
+    plait_ocr::OcrLine::join(&engine.recognize(image).unwrap())
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

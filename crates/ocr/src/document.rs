@@ -54,11 +54,7 @@ impl ReadPage {
     pub fn text(&self) -> String {
         match self {
             Self::TextLayer(p) => p.text.clone(),
-            Self::Ocr { lines, .. } => lines
-                .iter()
-                .map(|l| l.text.as_str())
-                .collect::<Vec<_>>()
-                .join("\n"),
+            Self::Ocr { lines, .. } => OcrLine::join(lines),
         }
     }
 }

@@ -151,19 +151,13 @@ impl Raster {
                 self.pixel(xi as usize, yi as usize)
             }
         };
-        let (a, b, c, d) = (
+        let corners = [
             at(xf, yf),
             at(xf + 1.0, yf),
             at(xf, yf + 1.0),
             at(xf + 1.0, yf + 1.0),
-        );
-        let mut out = [0u8; 3];
-        for ch in 0..3 {
-            let top = f32::from(a[ch]) * (1.0 - wx) + f32::from(b[ch]) * wx;
-            let bottom = f32::from(c[ch]) * (1.0 - wx) + f32::from(d[ch]) * wx;
-            out[ch] = (top * (1.0 - wy) + bottom * wy).round() as u8;
-        }
-        out
+        ];
+        bilinear(corners, wx, wy)
     }
 
     /// Bilinear resize to `width x height` (both at least 1).
@@ -189,17 +183,13 @@ impl Raster {
                 let x0 = (fx as usize).min(self.width - 1);
                 let x1 = (x0 + 1).min(self.width - 1);
                 let wx = fx - x0 as f32;
-                let (a, b, c, d) = (
+                let corners = [
                     self.pixel(x0, y0),
                     self.pixel(x1, y0),
                     self.pixel(x0, y1),
                     self.pixel(x1, y1),
-                );
-                for ch in 0..3 {
-                    let top = f32::from(a[ch]) * (1.0 - wx) + f32::from(b[ch]) * wx;
-                    let bottom = f32::from(c[ch]) * (1.0 - wx) + f32::from(d[ch]) * wx;
-                    data.push((top * (1.0 - wy) + bottom * wy).round() as u8);
-                }
+                ];
+                data.extend_from_slice(&bilinear(corners, wx, wy));
             }
         }
         Self {
@@ -208,6 +198,18 @@ impl Raster {
             data,
         }
     }
+}
+
+/// The pixel between four neighbours `[top-left, top-right, bottom-left, bottom-right]`,
+/// `wx` of the way right and `wy` down.
+fn bilinear([a, b, c, d]: [[u8; 3]; 4], wx: f32, wy: f32) -> [u8; 3] {
+    let mut out = [0u8; 3];
+    for ch in 0..3 {
+        let top = f32::from(a[ch]) * (1.0 - wx) + f32::from(b[ch]) * wx;
+        let bottom = f32::from(c[ch]) * (1.0 - wx) + f32::from(d[ch]) * wx;
+        out[ch] = (top * (1.0 - wy) + bottom * wy).round() as u8;
+    }
+    out
 }
 
 #[cfg(test)]

@@ -25,11 +25,7 @@ fn engine_on(dir: &str) -> OcrEngine {
 }
 
 fn page_text(lines: &[plait_ocr::OcrLine]) -> String {
-    lines
-        .iter()
-        .map(|l| l.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
+    plait_ocr::OcrLine::join(lines)
 }
 
 /// Words joined by single spaces, so line breaks and spacing do not count as errors.

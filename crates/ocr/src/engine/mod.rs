@@ -54,6 +54,23 @@ pub struct OcrLine {
     pub confidence: f32,
 }
 
+impl OcrLine {
+    /// The lines' texts, one per line (a page's text in reading order).
+    pub fn join(lines: &[OcrLine]) -> String {
+        lines
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Width of a line crop scaled to the recogniser's height.
+fn rec_width(crop: &Raster) -> usize {
+    ((crop.width as f32 * REC_HEIGHT as f32 / crop.height.max(1) as f32).ceil() as usize)
+        .clamp(8, REC_MAX_WIDTH)
+}
+
 /// Builds an [`OcrEngine`] from the directory holding `det.onnx`, `rec.onnx` and
 /// `cls.onnx`.
 #[derive(Debug, Clone)]
@@ -341,7 +358,7 @@ impl OcrEngine {
             return self.read_lines(crops);
         }
         let mut order: Vec<usize> = (0..crops.len()).collect();
-        order.sort_by_key(|&i| crops[i].width * REC_HEIGHT / crops[i].height.max(1));
+        order.sort_by_key(|&i| rec_width(crops[i]));
         let shares: Vec<Vec<usize>> = (0..workers.len())
             .map(|w| {
                 order
@@ -379,19 +396,15 @@ impl OcrEngine {
     /// holds lines of similar width, padded to the widest (as PaddleOCR batches them).
     /// Each line's CTC output is cut at its own width, so padding never adds characters.
     fn read_lines(&self, crops: &[&Raster]) -> Result<Vec<(String, f32)>> {
-        let width = |c: &Raster| {
-            ((c.width as f32 * REC_HEIGHT as f32 / c.height as f32).ceil() as usize)
-                .clamp(8, REC_MAX_WIDTH)
-        };
         let mut order: Vec<usize> = (0..crops.len()).collect();
-        order.sort_by_key(|&i| width(crops[i]));
+        order.sort_by_key(|&i| rec_width(crops[i]));
         let mut out = vec![(String::new(), 0.0f32); crops.len()];
         let infer = |e: ort::Error| OcrError::Model {
             path: self.rec_path.clone(),
             reason: e.to_string(),
         };
         for batch in order.chunks(self.rec_batch) {
-            let widths: Vec<usize> = batch.iter().map(|&i| width(crops[i])).collect();
+            let widths: Vec<usize> = batch.iter().map(|&i| rec_width(crops[i])).collect();
             let w_max = widths.iter().copied().max().unwrap_or(8);
             let plane = w_max * REC_HEIGHT;
             // Padding is 0 after normalisation (mid grey), as PaddleOCR pads.
