@@ -4,11 +4,12 @@
 
 mod support {
     pub mod assets;
+    pub mod pdf;
 }
 
 use std::process::{Command, Output};
 
-use support::assets;
+use support::{assets, pdf};
 
 fn ocr(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_plait"))
@@ -96,6 +97,12 @@ fn bad_files_give_clear_errors() {
     let o = ocr(&[empty.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("empty.pdf"));
+    let no_pages = tmp.path().join("no-pages.pdf");
+    std::fs::write(&no_pages, pdf::tiny_pdf(&[])).unwrap();
+    let o = ocr(&[no_pages.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no-pages.pdf has no pages"), "{err}");
     let junk = tmp.path().join("junk.png");
     std::fs::write(&junk, b"not an image").unwrap();
     let o = ocr(&[junk.to_str().unwrap()]);

@@ -4,6 +4,10 @@
 
 #[path = "../../../tests/support/assets.rs"]
 mod assets;
+#[path = "../../../tests/support/pdf.rs"]
+mod pdf;
+
+use pdf::tiny_pdf;
 
 use plait_ocr::{OcrError, Pdfium};
 
@@ -104,4 +108,42 @@ fn image_coverage_tells_scans_from_text_pages() {
         ..scan.clone()
     };
     assert!(!layered.needs_ocr());
+}
+
+#[test]
+fn a_pdf_without_pages_and_a_page_of_absurd_size_are_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pdf = pdfium();
+    let ok = tmp.path().join("letter.pdf");
+    std::fs::write(&ok, tiny_pdf(&[(612.0, 792.0)])).unwrap();
+    assert_eq!(pdf.text(&ok, None).unwrap().pages.len(), 1);
+    // Zero pages: no page to read, and no panic.
+    let empty = tmp.path().join("no-pages.pdf");
+    std::fs::write(&empty, tiny_pdf(&[])).unwrap();
+    assert!(pdf.text(&empty, None).unwrap().pages.is_empty());
+    // 200 x 200 inches: beyond the pixel limit even at the lowest DPI.
+    let huge = tmp.path().join("poster.pdf");
+    std::fs::write(&huge, tiny_pdf(&[(14_400.0, 14_400.0)])).unwrap();
+    let err = pdf.render(&huge, 1, 300.0, None).unwrap_err().to_string();
+    assert!(
+        err.contains("poster.pdf") && err.contains("pixel limit"),
+        "{err}"
+    );
+    // A large page is rendered at a lower DPI instead.
+    let a0 = tmp.path().join("a0.pdf");
+    std::fs::write(&a0, tiny_pdf(&[(2384.0, 3370.0)])).unwrap();
+    let image = pdf.render(&a0, 1, 300.0, None).unwrap();
+    assert!(image.width * image.height <= plait_ocr::MAX_RENDER_PIXELS);
+}
+
+#[test]
+fn an_image_over_the_pixel_limit_is_refused_before_decoding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let png = tmp.path().join("big.png");
+    image::RgbImage::new(40, 30).save(&png).unwrap();
+    assert_eq!(plait_ocr::Raster::open(&png, 10_000).unwrap().width, 40);
+    let err = plait_ocr::Raster::open(&png, 1_000)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("big.png") && err.contains("40x30"), "{err}");
 }
