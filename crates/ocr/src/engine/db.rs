@@ -192,18 +192,23 @@ fn tilted_box(region: &[usize], width: usize, height: usize, score: f32) -> Opti
         corner(a1, b1),
         corner(a0, b1),
     ];
-    let xs = quad.map(|p| p[0]);
-    let ys = quad.map(|p| p[1]);
-    let min = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
-    let max = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
+    let [x0, y0, x1, y1] = quad_bounds(&quad);
     Some(TextBox {
-        x0: min(xs).max(0.0),
-        y0: min(ys).max(0.0),
-        x1: max(xs).min(width as f32),
-        y1: max(ys).min(height as f32),
+        x0: x0.max(0.0),
+        y0: y0.max(0.0),
+        x1: x1.min(width as f32),
+        y1: y1.min(height as f32),
         quad,
         score,
     })
+}
+
+/// The axis-aligned bounds `[x0, y0, x1, y1]` of four corners.
+pub fn quad_bounds(quad: &[[f32; 2]; 4]) -> [f32; 4] {
+    quad.iter().fold(
+        [f32::MAX, f32::MAX, f32::MIN, f32::MIN],
+        |[x0, y0, x1, y1], &[x, y]| [x0.min(x), y0.min(y), x1.max(x), y1.max(y)],
+    )
 }
 
 #[cfg(test)]

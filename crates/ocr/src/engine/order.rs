@@ -2,7 +2,7 @@
 //! measured in the frame of the page's own skew so that a tilted scan reads like a level
 //! one.
 
-use super::db::TextBox;
+use super::db::{quad_bounds, TextBox};
 use super::OcrLine;
 
 /// Share of lines that may cross a column gutter (titles, full-width paragraphs).
@@ -45,14 +45,7 @@ pub(super) fn deskewed_bounds(boxes: &[TextBox]) -> Vec<[f32; 4]> {
     let (sin, cos) = (-skew).sin_cos();
     boxes
         .iter()
-        .map(|b| {
-            let turned = b.quad.map(|[x, y]| [x * cos - y * sin, x * sin + y * cos]);
-            let xs = turned.map(|p| p[0]);
-            let ys = turned.map(|p| p[1]);
-            let min = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
-            let max = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
-            [min(xs), min(ys), max(xs), max(ys)]
-        })
+        .map(|b| quad_bounds(&b.quad.map(|[x, y]| [x * cos - y * sin, x * sin + y * cos])))
         .collect()
 }
 
@@ -189,13 +182,12 @@ mod tests {
             turn(x0 + len, y0 + 10.0),
             turn(x0, y0 + 10.0),
         ];
-        let xs = quad.map(|p| p[0]);
-        let ys = quad.map(|p| p[1]);
+        let [x0, y0, x1, y1] = quad_bounds(&quad);
         TextBox {
-            x0: xs.into_iter().fold(f32::MAX, f32::min),
-            y0: ys.into_iter().fold(f32::MAX, f32::min),
-            x1: xs.into_iter().fold(f32::MIN, f32::max),
-            y1: ys.into_iter().fold(f32::MIN, f32::max),
+            x0,
+            y0,
+            x1,
+            y1,
             quad,
             score: 1.0,
         }
