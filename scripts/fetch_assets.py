@@ -76,6 +76,17 @@ class Fetcher:
                     f"setup: error: {src['file']} from PyPI has sha256 {got}, "
                     f"expected {src['sha256']} (pinned in scripts/assets.toml); refusing to use it"
                 )
+        elif src["registry"] == "crates":
+            path = self.downloads / f"{src['package']}-{src['version']}.crate"
+            if not (path.exists() and sha256_file(path) == src["sha256"]):
+                self.crates_download(src, path)
+            got = sha256_file(path)
+            if got != src["sha256"]:
+                path.unlink(missing_ok=True)
+                sys.exit(
+                    f"setup: error: {path.name} from crates.io has sha256 {got}, "
+                    f"expected {src['sha256']} (pinned in scripts/assets.toml); refusing to use it"
+                )
         elif src["registry"] == "debian":
             path = self.apt_download(src)
         else:
@@ -111,6 +122,19 @@ class Fetcher:
             sys.exit(f"setup: error: download of {src['file']} failed ({e}); run scripts/setup again")
         os.replace(partial, dest)
 
+    def crates_download(self, src: dict, dest: Path) -> None:
+        """Download one pinned crate source archive from crates.io."""
+        url = f"https://static.crates.io/crates/{src['package']}/{src['package']}-{src['version']}.crate"
+        say(f"downloading {src['package']} {src['version']} from crates.io")
+        partial = dest.with_name(dest.name + ".partial")
+        try:
+            with urllib.request.urlopen(url, timeout=120) as r, partial.open("wb") as out:
+                shutil.copyfileobj(r, out, 1 << 20)
+        except OSError as e:
+            partial.unlink(missing_ok=True)
+            sys.exit(f"setup: error: download of {url} failed ({e}); run scripts/setup again")
+        os.replace(partial, dest)
+
     def apt_download(self, src: dict) -> Path:
         existing = sorted(self.downloads.glob(f"{src['package']}_*.deb"))
         if existing:
@@ -136,7 +160,7 @@ class Fetcher:
         if name.endswith(".whl") or name.endswith(".zip"):
             with zipfile.ZipFile(path) as z:
                 return z.read(member)
-        if name.endswith(".tar.gz"):
+        if name.endswith(".tar.gz") or name.endswith(".crate"):
             with tarfile.open(path, "r:gz") as t:
                 top = t.getnames()[0].split("/")[0]
                 f = t.extractfile(f"{top}/{member}")

@@ -190,7 +190,12 @@ fn check_runtimes(home: &Home, lock: &Lock) -> Vec<RuntimeReport> {
     out.push(timed("llama.cpp", || {
         let llama = plait_summarize::Llama::init()?;
         let mut found = Vec::new();
-        for id in ["smollm2-135m", "gemma3-270m"] {
+        for id in [
+            "smollm2-135m",
+            "gemma3-270m",
+            "qwen-coder-0.5b",
+            "qwen-coder-1.5b",
+        ] {
             let path = home.require(lock, id)?;
             let model = plait_summarize::LoadedModel::load(
                 llama,

@@ -72,10 +72,32 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             role.threads = t;
         }
     }
-    let doc = read_document(home, &args.file)?;
-    let llama = Llama::init()?;
     let summarizer_role = registry.role(&args.role)?;
     let worker_role = registry.role(&args.worker_role)?;
+    // Arguments are checked before any work starts.
+    if let Some(out) = &args.out {
+        let dir = out
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        anyhow::ensure!(
+            dir.is_dir(),
+            "cannot write the summary to {}: the folder {} does not exist; create it or choose another --out",
+            out.display(),
+            dir.display()
+        );
+    }
+    if let Some(n) = args.max_tokens {
+        let limit = summarizer_role.context as usize / 2;
+        anyhow::ensure!(
+            (1..=limit).contains(&n),
+            "--max-tokens {n} is out of range: role {} has a context of {} tokens, so a summary may take 1 to {limit} of them",
+            args.role,
+            summarizer_role.context
+        );
+    }
+    let doc = read_document(home, &args.file)?;
+    let llama = Llama::init()?;
     // The summarizer and the worker share a model file by default: it is loaded once.
     let mut runners = RoleRunner::load_all(
         llama,
@@ -185,6 +207,12 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             "{cited} of {} sentences cited",
             summary.sentences.len()
         ));
+        if !summary.dropped.is_empty() {
+            facts.push(format!(
+                "{} sentence(s) left out (unsupported by their pages, repeated or naming what the document does not)",
+                summary.dropped.len()
+            ));
+        }
         for p in &summary.phases {
             let mut f = format!(
                 "{} ({}, {}): {} tokens at {:.1} tok/s",

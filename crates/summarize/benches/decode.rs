@@ -1,7 +1,8 @@
 //! Decoding speed, side by side in one run: plain decoding (1 and 2 threads; the faster
-//! is the baseline), prompt lookup and draft-model speculation on SmolLM2-135M-Instruct,
-//! for (a) summarising a report with quotations, (b) editing a code file, (c) free
-//! generation. Prints tokens/s, the ratio to the fastest plain run, acceptance, mean
+//! is the baseline), prompt lookup, draft-model speculation and both together, on the
+//! Qwen2.5-Coder pair (1.5B target, 0.5B draft; PLAIT_BENCH_MODELS=smollm2 for SmolLM2
+//! and its Q4_0 copy), for (a) summarising a report with quotations, (b) editing a code
+//! file, (c) free generation. Prints tokens/s, the ratio to the fastest plain run, acceptance, mean
 //! accepted draft length, and whether the greedy output equals plain greedy output. Also
 //! prints what one target evaluation costs per batch size, which bounds any speedup.
 //!
@@ -44,10 +45,26 @@ fn main() {
     let quick = std::env::var_os("PLAIT_BENCH_QUICK").is_some();
     let reps = if quick { 1 } else { 3 };
     let max_tokens = if quick { 128 } else { 320 };
-    let target_path = assets::asset("models/gguf/SmolLM2-135M-Instruct.Q4_1.gguf");
+    let smollm2 = std::env::var("PLAIT_BENCH_MODELS").is_ok_and(|m| m == "smollm2");
+    let (target_name, target_path, default_draft) = if smollm2 {
+        (
+            "SmolLM2-135M-Instruct Q4_1 (draft: its Q4_0 copy)",
+            assets::asset("models/gguf/SmolLM2-135M-Instruct.Q4_1.gguf"),
+            "models/gguf/test/smollm2-135m-instruct-q4_0-draft.gguf",
+        )
+    } else {
+        (
+            "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (draft: Qwen2.5-Coder-0.5B-Instruct Q4_K_M)",
+            assets::asset("models/gguf/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
+            "models/gguf/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        )
+    };
     let draft_path = std::env::var_os("PLAIT_BENCH_DRAFT")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| assets::asset("models/gguf/test/smollm2-135m-instruct-q4_0-draft.gguf"));
+        .unwrap_or_else(|| assets::asset(default_draft));
+    // SmolLM2 loops without a repetition penalty (which flatters prompt lookup); Qwen
+    // does not need one.
+    let prose_penalty = if smollm2 { 1.2 } else { 1.0 };
 
     let llama = Llama::init().unwrap();
     let target = LoadedModel::load(llama, &ModelConfig::new(&target_path)).unwrap();
@@ -62,7 +79,7 @@ fn main() {
             chat(&format!(
                 "{REPORT}\n\nWhat did the committee write? Answer with the committee's own words in quotation marks."
             )),
-            1.2,
+            prose_penalty,
             0,
         ),
         (
@@ -77,21 +94,22 @@ fn main() {
         (
             "(c) free generation",
             chat("Write a story about a robot who learns to paint."),
-            1.2,
+            prose_penalty,
             0,
         ),
     ];
     let lookup = LookupConfig::default();
     let draft_cfg = DraftConfig {
-        n_max: 6,
+        n_max: 8,
         n_min: 1,
         p_min: std::env::var("PLAIT_BENCH_PMIN")
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(0.6),
+        adaptive: true,
     };
     println!(
-        "\ndecode: SmolLM2-135M-Instruct Q4_1, greedy, up to {max_tokens} new tokens, median of {reps}; repetition penalty 1.2 on (a) and (c)"
+        "\ndecode: {target_name}, greedy, up to {max_tokens} new tokens, median of {reps}; repetition penalty {prose_penalty} on (a) and (c)"
     );
     println!(
         "{:<28} {:<28} {:>8} {:>7} {:>8} {:>7}  same as plain greedy",
@@ -117,6 +135,7 @@ fn main() {
                 no_repeat_ngram: *no_repeat,
                 stop_on_loop: false,
                 record_margins: true,
+                grounding: None,
             };
             let mut tps = Vec::new();
             let mut last = None;
@@ -139,15 +158,13 @@ fn main() {
         }
         let best_plain = if rows[0].tps >= rows[1].tps { 0 } else { 1 };
         let threads = best_plain as i32 + 1;
-        for t in [1, 2] {
-            let (tps, gen) = run(t, Strategy::PromptLookup(lookup));
-            rows.push(Row {
-                task,
-                config: format!("prompt lookup, {t} thread(s)"),
-                tps,
-                gen,
-            });
-        }
+        let (tps, gen) = run(threads, Strategy::PromptLookup(lookup));
+        rows.push(Row {
+            task,
+            config: format!("prompt lookup, {threads} thread(s)"),
+            tps,
+            gen,
+        });
         let (tps, gen) = run(
             threads,
             Strategy::Draft {
@@ -158,6 +175,20 @@ fn main() {
         rows.push(Row {
             task,
             config: format!("draft model, {threads} thread(s)"),
+            tps,
+            gen,
+        });
+        let (tps, gen) = run(
+            threads,
+            Strategy::DraftAndLookup {
+                model: &draft,
+                config: draft_cfg,
+                lookup,
+            },
+        );
+        rows.push(Row {
+            task,
+            config: format!("both, {threads} thread(s)"),
             tps,
             gen,
         });

@@ -76,4 +76,12 @@ pub enum SummarizeError {
     /// The document has no text to summarize.
     #[error("{path} has no text to summarize")]
     EmptyDocument { path: PathBuf },
+
+    /// The document has too little text for a summary to say anything it does not.
+    #[error("{path} has only {words} words of text, too little to summarize (at least {min} are needed); read it directly")]
+    TooLittleText {
+        path: PathBuf,
+        words: usize,
+        min: usize,
+    },
 }

@@ -11,8 +11,8 @@ mod assets;
 use std::sync::Mutex;
 
 use plait_summarize::{
-    DecodeConfig, DraftConfig, Generation, Llama, LoadedModel, LookupConfig, ModelConfig, Sampling,
-    Strategy, SummarizeError,
+    check_vocab_compatible, DecodeConfig, DraftConfig, Generation, Llama, LoadedModel,
+    LookupConfig, ModelConfig, Sampling, SourceWords, Strategy, SummarizeError,
 };
 
 /// llama.cpp tests never run in parallel with each other.
@@ -46,6 +46,7 @@ fn config(max_tokens: usize) -> DecodeConfig {
         no_repeat_ngram: 0,
         stop_on_loop: false,
         record_margins: true,
+        grounding: None,
     }
 }
 
@@ -200,6 +201,7 @@ fn draft_model_output_equals_plain_greedy_output_with_accepts_and_rejects() {
                         n_max: 8,
                         n_min: 0,
                         p_min: 0.5,
+                        adaptive: false,
                     },
                 },
                 |_| {},
@@ -412,4 +414,144 @@ fn roles_on_the_same_file_share_one_loaded_model() {
     assert!(std::ptr::eq(runners[0].model(), runners[2].model()));
     assert_eq!(runners[2].strategy().name(), "draft-model");
     assert_eq!(runners[1].strategy().name(), "prompt-lookup");
+}
+
+const QWEN_TARGET: &str = "models/gguf/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf";
+const QWEN_DRAFT: &str = "models/gguf/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf";
+
+#[test]
+fn the_qwen_pair_speculates_exactly() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let target = load(QWEN_TARGET);
+    let draft = load(QWEN_DRAFT);
+    assert_eq!(target.info().architecture, "qwen2");
+    check_vocab_compatible(&target, &draft).unwrap();
+    let draft_config = DraftConfig {
+        n_max: 8,
+        n_min: 0,
+        p_min: 0.3,
+        adaptive: false,
+    };
+    let (mut drafted, mut accepted) = (0, 0);
+    // Short prompts and outputs: the 1.5B runs on one thread here.
+    for prompt in &prompts()[..2] {
+        let plain = target
+            .generate(prompt, &config(40), Strategy::Plain, |_| {})
+            .unwrap();
+        assert!(plain.generated_tokens >= 20, "{:?}", plain.text);
+        for (what, strategy) in [
+            (
+                "draft model",
+                Strategy::Draft {
+                    model: &draft,
+                    config: draft_config,
+                },
+            ),
+            (
+                "draft model and lookup",
+                Strategy::DraftAndLookup {
+                    model: &draft,
+                    config: draft_config,
+                    lookup: LookupConfig {
+                        adaptive: false,
+                        ..LookupConfig::default()
+                    },
+                },
+            ),
+        ] {
+            let fast = target.generate(prompt, &config(40), strategy, |_| {}).unwrap();
+            assert_greedy_equivalent(&plain, &fast, what);
+            drafted += fast.drafted;
+            accepted += fast.accepted;
+        }
+    }
+    assert!(accepted > 10, "the 0.5B drafts what the 1.5B writes ({accepted} of {drafted})");
+    assert!(accepted < drafted, "and some drafts are rejected ({accepted} of {drafted})");
+}
+
+#[test]
+fn grounded_decoding_writes_only_identifiers_of_the_source_and_stays_exact() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let model = load(SMOLLM2);
+    let source = "The colour module keeps one gsicc_manager per device. Profiles are read by gsicc_get_profile_handle_buffer and cached in the ICC profile cache. The default RGB profile is default_rgb.icc; CMYK uses default_cmyk.icc.";
+    let words = std::sync::Arc::new(SourceWords::new([source]));
+    let prompt = chat(&format!(
+        "{source}\n\nList ten C functions and file names a colour module like this one might use, as snake_case identifiers."
+    ));
+    let grounded = DecodeConfig {
+        grounding: Some(std::sync::Arc::clone(&words)),
+        ..config(80)
+    };
+    let free = model
+        .generate(&prompt, &config(80), Strategy::Plain, |_| {})
+        .unwrap();
+    let plain = model
+        .generate(&prompt, &grounded, Strategy::Plain, |_| {})
+        .unwrap();
+    let invented = |text: &str| -> Vec<String> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| {
+                let letters = w.chars().any(char::is_alphabetic);
+                letters
+                    && (w.trim_matches('_').contains('_')
+                        || w.chars().any(|c| c.is_ascii_digit())
+                        || (w.chars().filter(|c| c.is_uppercase()).count() >= 2
+                            && !w.chars().any(char::is_lowercase)))
+            })
+            .filter(|w| !words.contains(w))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(
+        !invented(&free.text).is_empty(),
+        "asked for identifiers, the free model invents some: {:?}",
+        free.text
+    );
+    assert_eq!(invented(&plain.text), Vec::<String>::new(), "{:?}", plain.text);
+    assert!(plain.generated_tokens > 10, "{:?}", plain.text);
+    // Grounding is part of choosing a token, so speculation still equals plain decoding.
+    let fast = model
+        .generate(
+            &prompt,
+            &grounded,
+            Strategy::PromptLookup(LookupConfig {
+                adaptive: false,
+                ..LookupConfig::default()
+            }),
+            |_| {},
+        )
+        .unwrap();
+    assert_greedy_equivalent(&plain, &fast, "grounded prompt lookup");
+}
+
+#[test]
+fn a_session_reuses_the_shared_prompt_prefix_and_answers_the_same() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let model = load(SMOLLM2);
+    let shared = format!("{PASSAGE}\n\nAnswer in one sentence. ");
+    let first = chat(&format!("{shared}When was the lighthouse built?"));
+    let second = chat(&format!("{shared}Who kept the log?"));
+    let mut session = model.session(1024, 1).unwrap();
+    let a = session
+        .generate(&first, &config(24), Strategy::Plain, |_| {})
+        .unwrap();
+    assert_eq!(a.reused_prompt_tokens, 0);
+    let b = session
+        .generate(&second, &config(24), Strategy::Plain, |_| {})
+        .unwrap();
+    let t1 = model.tokenize(&first);
+    let t2 = model.tokenize(&second);
+    let common = t1.iter().zip(&t2).take_while(|(x, y)| x == y).count();
+    assert!(common > 50, "{common}");
+    assert_eq!(b.reused_prompt_tokens, common);
+    let fresh = model
+        .generate(&second, &config(24), Strategy::Plain, |_| {})
+        .unwrap();
+    assert_greedy_equivalent(&fresh, &b, "reused prefix");
+    // The same prompt again reuses all but its last token.
+    let c = session
+        .generate(&second, &config(24), Strategy::Plain, |_| {})
+        .unwrap();
+    assert_eq!(c.reused_prompt_tokens, t2.len() - 1);
+    assert_eq!(c.tokens, b.tokens);
 }

@@ -9,7 +9,8 @@
 
 use llama_cpp_2::token::LlamaToken;
 
-use crate::decode::Drafter;
+use super::cost::BatchCosts;
+use super::Drafter;
 use crate::Result;
 
 /// Prompt-lookup parameters.
@@ -91,7 +92,7 @@ pub struct LookupMemory(std::sync::Mutex<Option<Learned>>);
 #[derive(Debug, Clone)]
 pub(crate) struct Learned {
     stats: Vec<AcceptStats>,
-    cost: Vec<Option<f64>>,
+    cost: BatchCosts,
 }
 
 impl LookupMemory {
@@ -122,7 +123,7 @@ pub(crate) struct PromptLookup {
     config: LookupConfig,
     stats: Vec<AcceptStats>,
     /// Mean seconds of a target evaluation, by batch size (index = size).
-    cost: Vec<Option<f64>>,
+    cost: BatchCosts,
     shadow: Option<Shadow>,
     /// n-gram size of the draft being verified.
     pending_ngram: usize,
@@ -133,7 +134,7 @@ impl PromptLookup {
     pub(crate) fn resume(config: LookupConfig, learned: Option<Learned>) -> Self {
         let mut p = Self::new(config);
         if let Some(l) = learned {
-            if l.stats.len() == p.stats.len() && l.cost.len() == p.cost.len() {
+            if l.stats.len() == p.stats.len() && l.cost.same_shape(&p.cost) {
                 p.stats = l.stats;
                 p.cost = l.cost;
             }
@@ -157,49 +158,11 @@ impl PromptLookup {
                 };
                 config.ngram_max + 1
             ],
-            cost: vec![None; config.n_draft_max + 2],
+            cost: BatchCosts::new(config.n_draft_max + 1),
             shadow: None,
             pending_ngram: 0,
             config,
         }
-    }
-
-    /// Cost of a batch of `n` relative to a batch of one: measured where known, linear
-    /// between measured sizes and extrapolated beyond them; before any batch larger than
-    /// one is measured, `n` (as if batching saved nothing, so nothing is drafted on a
-    /// guess).
-    fn relative_cost(&self, n: usize) -> f64 {
-        let measured: Vec<(usize, f64)> = self
-            .cost
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.map(|c| (i, c)))
-            .collect();
-        let Some(&(_, c1)) = measured.first().filter(|(i, c)| *i == 1 && *c > 0.0) else {
-            return n as f64;
-        };
-        if measured.len() < 2 {
-            return n as f64;
-        }
-        let at = |n: usize| -> f64 {
-            if let Some(&(_, c)) = measured.iter().find(|(i, _)| *i == n) {
-                return c;
-            }
-            // The measured sizes around n (or the last two, beyond them).
-            let upper = measured.iter().position(|(i, _)| *i > n);
-            let (a, b) = match upper {
-                Some(u) if u > 0 => (measured[u - 1], measured[u]),
-                _ => (measured[measured.len() - 2], measured[measured.len() - 1]),
-            };
-            let slope = (b.1 - a.1) / (b.0 - a.0) as f64;
-            a.1 + slope * (n as f64 - a.0 as f64)
-        };
-        (at(n) / c1).max(1.0)
-    }
-
-    /// Whether batch costs are still unknown (only single-token steps measured).
-    fn costs_unknown(&self) -> bool {
-        self.cost.iter().skip(2).all(Option::is_none)
     }
 
     /// The draft length (0 = none) with the most expected tokens per unit of cost.
@@ -210,7 +173,7 @@ impl PromptLookup {
         for k in 1..=available {
             p *= rate;
             expected += p;
-            let gain = expected / self.relative_cost(k + 1);
+            let gain = expected / self.cost.relative(k + 1);
             if gain > best.1 {
                 best = (k, gain);
             }
@@ -315,7 +278,7 @@ impl Drafter for PromptLookup {
         }
         let rate = self.stats[n].rate();
         let mut k = self.best_length(cand.len(), rate);
-        if k == 0 && self.costs_unknown() && rate >= EXPLORE_RATE && cand.len() >= EXPLORE_LEN {
+        if k == 0 && self.cost.unknown() && rate >= EXPLORE_RATE && cand.len() >= EXPLORE_LEN {
             k = EXPLORE_LEN; // once: measure what a batch costs
         }
         if k == 0 {
@@ -348,12 +311,7 @@ impl Drafter for PromptLookup {
     }
 
     fn observe_cost(&mut self, batch: usize, seconds: f64) {
-        if let Some(slot) = self.cost.get_mut(batch) {
-            *slot = Some(match *slot {
-                Some(c) => 0.8 * c + 0.2 * seconds,
-                None => seconds,
-            });
-        }
+        self.cost.observe(batch, seconds);
     }
 }
 
@@ -408,7 +366,7 @@ mod tests {
         // Measured on 2 cores: 8 ms for one token, 38 ms for nine (interpolated between).
         p.observe_cost(1, 0.008);
         p.observe_cost(9, 0.038);
-        assert!((p.relative_cost(5) - (0.008 + 0.015) / 0.008).abs() < 1e-9);
+        assert!((p.cost.relative(5) - (0.008 + 0.015) / 0.008).abs() < 1e-9);
         // At a per-token acceptance of one half no draft pays.
         assert_eq!(p.best_length(16, 0.5), 0);
         // Near-certain acceptance pays for a long draft.
@@ -426,14 +384,14 @@ mod tests {
     fn what_was_learned_carries_into_the_next_generation() {
         let memory = LookupMemory::default();
         let mut p = PromptLookup::resume(LookupConfig::default(), memory.take());
-        assert_eq!(p.relative_cost(9), 9.0, "nothing known yet");
+        assert_eq!(p.cost.relative(9), 9.0, "nothing known yet");
         p.observe_cost(1, 0.008);
         p.observe_cost(9, 0.038);
         p.pending_ngram = 4;
         p.feedback(8, 8);
         memory.keep(p.learned().unwrap());
         let q = PromptLookup::resume(LookupConfig::default(), memory.take());
-        assert!((q.relative_cost(9) - 4.75).abs() < 1e-9);
+        assert!((q.cost.relative(9) - 4.75).abs() < 1e-9);
         assert!(q.stats[4].rate() > 0.5);
     }
 

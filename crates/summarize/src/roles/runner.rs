@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::roles::{expert_plan, ExpertPlan, ModelFacts, Role, Speculation, SpeculationPlan};
+use super::{expert_plan, ExpertPlan, ModelFacts, Role, Speculation, SpeculationPlan};
 use crate::{
     check_vocab_compatible, DecodeConfig, Generation, GgufInfo, Llama, LoadedModel, ModelConfig,
-    Result, Strategy,
+    Result, Session, SourceWords, Strategy,
 };
 
 /// What a role will run with: its model facts, expert plan and speculation plan.
@@ -207,15 +207,26 @@ impl RoleRunner {
     /// The strategy the plan allows.
     pub fn strategy(&self) -> Strategy<'_> {
         match (&self.role.speculation, &self.draft) {
-            (Speculation::Draft { .. }, Some(d)) => Strategy::Draft {
-                model: d.as_ref(),
-                config: self
+            (Speculation::Draft { with_lookup, .. }, Some(d)) => {
+                let config = self
                     .role
                     .speculation
                     .draft_config()
                     .map(|(_, c)| c)
-                    .unwrap_or_default(),
-            },
+                    .unwrap_or_default();
+                if *with_lookup {
+                    Strategy::DraftAndLookup {
+                        model: d.as_ref(),
+                        config,
+                        lookup: crate::LookupConfig::default(),
+                    }
+                } else {
+                    Strategy::Draft {
+                        model: d.as_ref(),
+                        config,
+                    }
+                }
+            }
             (Speculation::Lookup { .. }, _) if self.plan.speculation.used == "prompt-lookup" => {
                 Strategy::PromptLookupWithMemory(
                     self.role.speculation.lookup_config().unwrap_or_default(),
@@ -226,25 +237,68 @@ impl RoleRunner {
         }
     }
 
-    /// Generates with the role's context, threads, sampling and speculation.
-    pub fn generate(
-        &self,
-        prompt: &str,
-        max_tokens: Option<usize>,
-        on_piece: impl FnMut(&str),
-    ) -> Result<Generation> {
-        let config = DecodeConfig {
+    /// The decoding settings of this role for one generation.
+    fn decode_config(&self, options: &GenerateOptions) -> DecodeConfig {
+        DecodeConfig {
             n_ctx: self.role.context,
             threads: self.role.threads,
-            max_tokens: max_tokens.unwrap_or(self.role.max_tokens),
+            max_tokens: options.max_tokens.unwrap_or(self.role.max_tokens),
             sampling: self.role.sampling(),
             repeat_penalty: self.role.repeat_penalty,
             repeat_last_n: self.role.repeat_last_n,
             no_repeat_ngram: self.role.no_repeat_ngram,
             stop_on_loop: true,
             record_margins: false,
-        };
-        self.model
-            .generate(prompt, &config, self.strategy(), on_piece)
+            grounding: options.grounding.clone(),
+        }
+    }
+
+    /// Generates with the role's context, threads, sampling and speculation.
+    pub fn generate(
+        &self,
+        prompt: &str,
+        options: &GenerateOptions,
+        on_piece: impl FnMut(&str),
+    ) -> Result<Generation> {
+        self.session()?.generate(prompt, options, on_piece)
+    }
+
+    /// A session of this role: one context kept across generations, so prompts that
+    /// start alike (the map phase's shared instructions) reuse the cached prefix.
+    pub fn session(&self) -> Result<RoleSession<'_>> {
+        Ok(RoleSession {
+            runner: self,
+            session: self.model.session(self.role.context, self.role.threads)?,
+        })
+    }
+}
+
+/// Per-generation options of a role.
+#[derive(Debug, Clone, Default)]
+pub struct GenerateOptions {
+    /// New tokens at most (the role's `max_tokens` when `None`).
+    pub max_tokens: Option<usize>,
+    /// Grounded decoding against these source words.
+    pub grounding: Option<Arc<SourceWords>>,
+}
+
+/// A role with a context kept between its generations ([`RoleRunner::session`]).
+#[derive(Debug)]
+pub struct RoleSession<'r> {
+    runner: &'r RoleRunner,
+    session: Session<'r>,
+}
+
+impl RoleSession<'_> {
+    /// Generates as [`RoleRunner::generate`], reusing the cached prompt prefix.
+    pub fn generate(
+        &mut self,
+        prompt: &str,
+        options: &GenerateOptions,
+        on_piece: impl FnMut(&str),
+    ) -> Result<Generation> {
+        let config = self.runner.decode_config(options);
+        self.session
+            .generate(prompt, &config, self.runner.strategy(), on_piece)
     }
 }

@@ -3,10 +3,14 @@
 //! from TOML (a default shipped with plait, replaced role by role by a user file), and the
 //! plan that says what acceleration will actually be used and why.
 
+mod runner;
+
+pub use runner::{plan_role, GenerateOptions, RolePlan, RoleRunner, RoleSession};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::gguf::GgufInfo;
+use crate::llm::GgufInfo;
 use crate::{DraftConfig, LookupConfig, Result, Sampling, SummarizeError};
 
 /// The registry plait ships.
@@ -45,6 +49,12 @@ pub enum Speculation {
         n_max: usize,
         n_min: usize,
         p_min: f32,
+        /// Draft only while measured costs and acceptance pay.
+        #[serde(default = "yes")]
+        adaptive: bool,
+        /// Also draft from prompt-lookup matches (tried first; the model elsewhere).
+        #[serde(default)]
+        with_lookup: bool,
     },
 }
 
@@ -77,12 +87,15 @@ impl Speculation {
                 n_max,
                 n_min,
                 p_min,
+                adaptive,
+                ..
             } => Some((
                 model,
                 DraftConfig {
                     n_max: *n_max,
                     n_min: *n_min,
                     p_min: *p_min,
+                    adaptive: *adaptive,
                 },
             )),
             _ => None,

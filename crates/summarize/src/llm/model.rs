@@ -8,8 +8,8 @@ use llama_cpp_2::model::params::kv_overrides::ParamOverrideValue;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 
-use crate::gguf::GgufInfo;
-use crate::logcapture::capture_logs;
+use super::gguf::GgufInfo;
+use super::logcapture::capture_logs;
 use crate::{Llama, Result, SummarizeError};
 
 /// How to load a model.
@@ -62,6 +62,8 @@ pub struct LoadedModel {
     gguf: GgufInfo,
     expert_used_count: Option<u32>,
     load_log: Vec<String>,
+    /// The text of every token, made on first use (grounded decoding).
+    pub(crate) pieces: std::sync::OnceLock<Vec<String>>,
 }
 
 impl std::fmt::Debug for LoadedModel {
@@ -115,6 +117,7 @@ impl LoadedModel {
             gguf,
             expert_used_count: config.expert_used_count,
             load_log,
+            pieces: std::sync::OnceLock::new(),
         })
     }
 

@@ -1,12 +1,23 @@
 //! Drafting with a smaller model that shares the target's vocabulary: it runs greedily
 //! ahead of the target for up to `n_max` tokens while it is at least `p_min` sure, keeping
 //! its own KV cache in step with the accepted text (rejected positions are removed).
+//!
+//! It drafts only while drafting pays: each further token is added when the chance that
+//! it is accepted (the draft's own probabilities, calibrated by the acceptance seen so
+//! far) times the cost of a plain step exceeds what it costs (one draft step plus the
+//! larger verification batch, both measured). When even one token does not pay, the
+//! draft model rests for a few steps (doubling, up to [`MAX_REST`]) and then probes again,
+//! so a draft that loses is never run for long.
 
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::token::LlamaToken;
 
-use crate::decode::{new_context, Drafter};
+use std::time::Instant;
+
+use super::cost::BatchCosts;
+use super::Drafter;
+use crate::llm::new_context;
 use crate::{LoadedModel, Result, SummarizeError};
 
 /// Draft-model parameters.
@@ -19,6 +30,14 @@ pub struct DraftConfig {
     pub n_min: usize,
     /// Drafting stops at a token the draft model gives less than this probability.
     pub p_min: f32,
+    /// Draft only while the measured costs and acceptance pay (the default); when false,
+    /// draft up to `n_max` while `p_min` holds, as llama.cpp does.
+    #[serde(default = "adaptive_default")]
+    pub adaptive: bool,
+}
+
+fn adaptive_default() -> bool {
+    true
 }
 
 impl Default for DraftConfig {
@@ -27,6 +46,7 @@ impl Default for DraftConfig {
             n_max: 16,
             n_min: 0,
             p_min: 0.75,
+            adaptive: true,
         }
     }
 }
@@ -87,6 +107,11 @@ pub fn check_vocab_compatible(target: &LoadedModel, draft: &LoadedModel) -> Resu
     Ok(())
 }
 
+/// Most target steps the draft model rests after a draft that did not pay.
+const MAX_REST: usize = 8;
+/// Bounds of the calibration of the draft's probabilities against real acceptance.
+const CALIBRATION: (f64, f64) = (0.2, 1.5);
+
 /// A draft model with its own context.
 pub(crate) struct DraftModel<'d> {
     model: &'d LoadedModel,
@@ -95,6 +120,17 @@ pub(crate) struct DraftModel<'d> {
     config: DraftConfig,
     /// Tokens whose keys and values are in the draft's cache, from position 0.
     cached: Vec<LlamaToken>,
+    /// The target's measured cost per batch size.
+    target: BatchCosts,
+    /// Seconds of one draft-model step (one token), with decay.
+    step: Option<f64>,
+    /// Accepted tokens per token the draft's probabilities predicted, with decay.
+    calibration: f64,
+    /// Expected accepted tokens of the draft being verified.
+    predicted: f64,
+    /// Steps left to rest, and the next rest's length.
+    rest: usize,
+    next_rest: usize,
 }
 
 impl<'d> DraftModel<'d> {
@@ -120,7 +156,31 @@ impl<'d> DraftModel<'d> {
             batch: LlamaBatch::new(n_ctx as usize, 1),
             config,
             cached: Vec::new(),
+            target: BatchCosts::new(config.n_max + 1),
+            step: None,
+            calibration: 1.0,
+            predicted: 0.0,
+            rest: 0,
+            next_rest: 1,
         })
+    }
+
+    /// Whether adding draft token number `k + 1` (1-based), accepted with chance `chance`
+    /// (all earlier ones included), is expected to pay: once costs are measured, the
+    /// expected gain (in plain steps) must beat one draft step plus the growth of the
+    /// verification batch, both relative to a plain step.
+    fn pays(&self, k: usize, chance: f64) -> bool {
+        if !self.config.adaptive {
+            return true;
+        }
+        let (Some(plain), Some(step)) = (self.target.single(), self.step) else {
+            return true; // nothing measured yet: draft (p_min decides) to learn the costs
+        };
+        if self.target.unknown() {
+            return true;
+        }
+        let growth = self.target.relative(k + 2) - self.target.relative(k + 1);
+        chance > step / plain + growth
     }
 
     fn err(&self, e: &dyn std::fmt::Display) -> SummarizeError {
@@ -180,14 +240,31 @@ impl Drafter for DraftModel<'_> {
         if history.is_empty() {
             return Ok(Vec::new());
         }
+        if max == 0 {
+            // The prompt: read it now, so the first draft costs one step.
+            self.sync(history)?;
+            return Ok(Vec::new());
+        }
+        if self.rest > 0 {
+            self.rest -= 1;
+            return Ok(Vec::new());
+        }
         let mut row = self.sync(history)?;
         let mut draft = Vec::new();
         let n_max = max.min(self.config.n_max);
+        let mut chance = 1.0f64;
+        let mut predicted = 0.0;
         while draft.len() < n_max {
             let (token, p) = best(self.ctx.get_logits_ith(row));
             if p < self.config.p_min {
                 break;
             }
+            let next = chance * (f64::from(p) * self.calibration).min(0.99);
+            if !self.pays(draft.len(), next) {
+                break;
+            }
+            chance = next;
+            predicted += chance;
             draft.push(token);
             if draft.len() == n_max || self.model.model.vocab().is_eog(token) {
                 break;
@@ -196,15 +273,35 @@ impl Drafter for DraftModel<'_> {
             self.batch
                 .add(token, self.cached.len() as i32, &[0], true)
                 .map_err(|e| self.err(&e))?;
+            let t = Instant::now();
             self.ctx.decode(&mut self.batch).map_err(|e| self.err(&e))?;
+            let secs = t.elapsed().as_secs_f64();
+            self.step = Some(self.step.map_or(secs, |s| 0.8 * s + 0.2 * secs));
             self.cached.push(token);
             row = 0;
         }
         if draft.len() < self.config.n_min {
             draft.clear();
         }
+        if draft.is_empty() && self.step.is_some() && !self.target.unknown() {
+            self.rest = self.next_rest;
+            self.next_rest = (self.next_rest * 2).min(MAX_REST);
+        } else {
+            self.next_rest = 1;
+        }
+        self.predicted = predicted;
         Ok(draft)
     }
 
-    fn feedback(&mut self, _: usize, _: usize) {}
+    fn feedback(&mut self, drafted: usize, accepted: usize) {
+        if drafted > 0 && self.predicted > 0.0 {
+            let ratio = accepted as f64 / self.predicted;
+            self.calibration =
+                (0.8 * self.calibration + 0.2 * ratio).clamp(CALIBRATION.0, CALIBRATION.1);
+        }
+    }
+
+    fn observe_cost(&mut self, batch: usize, seconds: f64) {
+        self.target.observe(batch, seconds);
+    }
 }

@@ -1,0 +1,329 @@
+//! What a reader notices in a summary, measured against its document: invented
+//! identifiers, sentences their cited pages do not support, the document's key terms the
+//! summary leaves out, and sentences that say the same thing twice. The summarizer drops
+//! sentences that fail these checks before they are shown; `scripts/bench-summary` and
+//! the tests report the same figures.
+
+use std::collections::{HashMap, HashSet};
+
+use super::cite::{terms, Citation, Section};
+use crate::decode::ground::{is_identifier_like, words, SourceWords};
+
+/// Share of a sentence's content words that must occur in its cited sections (±1) for
+/// the sentence to count as supported.
+pub const SUPPORT_SHARE: f64 = 0.5;
+/// Content-word overlap (of the shorter sentence) that makes two sentences near
+/// duplicates.
+pub const DUPLICATE_OVERLAP: f64 = 0.7;
+/// Key terms of a document scored by coverage.
+pub const KEY_TERMS: usize = 15;
+
+/// A light stem: plural and common verb endings removed, so `profiles`, `profiled` and
+/// `profile` compare equal (the words are already lower-cased).
+pub fn stem(word: &str) -> String {
+    let w = word;
+    for suffix in ["ations", "ation", "ings", "ing", "ies", "es", "ed", "s", "e"] {
+        if let Some(base) = w.strip_suffix(suffix) {
+            if base.chars().count() >= 4 && !(suffix == "s" && base.ends_with('s')) {
+                return match suffix {
+                    "ies" => format!("{base}y"),
+                    _ => base.to_string(),
+                };
+            }
+        }
+    }
+    w.to_string()
+}
+
+/// Stemmed content words of a text.
+pub fn content_stems(text: &str) -> HashSet<String> {
+    terms(text).iter().map(|w| stem(w)).collect()
+}
+
+/// A document's parts indexed for checking sentences.
+#[derive(Debug)]
+pub struct SourceIndex {
+    sections: Vec<(usize, usize, HashSet<String>)>,
+    words: SourceWords,
+    key_terms: Vec<String>,
+}
+
+/// The verdict on one sentence.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SentenceCheck {
+    /// Identifier-like words the document does not contain.
+    pub invented: Vec<String>,
+    /// Share of the sentence's content words found in the cited sections (±1).
+    pub support: f64,
+    /// Whether the sentence is cited and `support` reaches [`SUPPORT_SHARE`].
+    pub supported: bool,
+    /// Index of an earlier sentence this one nearly repeats.
+    pub repeats: Option<usize>,
+}
+
+impl SentenceCheck {
+    /// Whether a reader would object to the sentence.
+    pub fn fails(&self) -> bool {
+        !self.invented.is_empty() || !self.supported || self.repeats.is_some()
+    }
+}
+
+/// The four figures of a summary.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Faithfulness {
+    pub sentences: usize,
+    pub words: usize,
+    /// Identifier-like words of the summary that occur nowhere in the document.
+    pub invented_identifiers: Vec<String>,
+    /// Sentences without a citation, or whose content words are mostly absent from the
+    /// cited sections (±1).
+    pub unsupported: usize,
+    pub unsupported_share: f64,
+    /// The document's key terms, and those the summary mentions.
+    pub key_terms: Vec<String>,
+    pub covered: Vec<String>,
+    pub coverage: f64,
+    /// Sentences that nearly repeat an earlier one.
+    pub repeated: usize,
+}
+
+impl SourceIndex {
+    pub fn new(sections: &[Section]) -> Self {
+        let sets: Vec<HashSet<String>> = sections.iter().map(|s| content_stems(&s.text)).collect();
+        let words = SourceWords::new(sections.iter().map(|s| s.text.as_str()));
+        let key_terms = key_terms(sections, KEY_TERMS);
+        Self {
+            sections: sections
+                .iter()
+                .zip(sets)
+                .map(|(s, set)| (s.first, s.last, set))
+                .collect(),
+            words,
+            key_terms,
+        }
+    }
+
+    /// The document's words (for grounded decoding).
+    pub fn words(&self) -> &SourceWords {
+        &self.words
+    }
+
+    /// Frequent content words spread over many sections, most widespread first.
+    pub fn key_terms(&self) -> &[String] {
+        &self.key_terms
+    }
+
+    /// Identifier-like words of `text` the document lacks.
+    pub fn invented(&self, text: &str) -> Vec<String> {
+        let mut out: Vec<String> = words(text)
+            .filter(|w| is_identifier_like(w) && !self.words.contains(w))
+            .map(str::to_string)
+            .collect();
+        out.dedup();
+        out
+    }
+
+    /// Share of `sentence`'s content words found in the sections `citation` covers, widened
+    /// by one section (or one page) on each side.
+    pub fn support(&self, sentence: &str, citation: Option<&Citation>) -> f64 {
+        let Some(c) = citation else { return 0.0 };
+        let stems = content_stems(sentence);
+        if stems.is_empty() {
+            return 1.0;
+        }
+        let idx: Vec<usize> = self
+            .sections
+            .iter()
+            .enumerate()
+            .filter(|(_, (f, l, _))| *l >= c.first && *f <= c.last)
+            .map(|(i, _)| i)
+            .collect();
+        let (Some(&lo), Some(&hi)) = (idx.first(), idx.last()) else {
+            return 0.0;
+        };
+        let lo = lo.saturating_sub(1);
+        let hi = (hi + 1).min(self.sections.len() - 1);
+        let found = stems
+            .iter()
+            .filter(|w| self.sections[lo..=hi].iter().any(|(_, _, s)| s.contains(*w)))
+            .count();
+        found as f64 / stems.len() as f64
+    }
+
+    /// Checks one sentence against the document and the sentences kept before it.
+    pub fn check(
+        &self,
+        sentence: &str,
+        citation: Option<&Citation>,
+        earlier: &[String],
+    ) -> SentenceCheck {
+        let support = self.support(sentence, citation);
+        SentenceCheck {
+            invented: self.invented(sentence),
+            support,
+            supported: citation.is_some() && support >= SUPPORT_SHARE,
+            repeats: earlier.iter().position(|e| near_duplicate(e, sentence)),
+        }
+    }
+
+    /// The four figures for sentences with their citations.
+    pub fn score(&self, sentences: &[(String, Option<Citation>)]) -> Faithfulness {
+        let mut f = Faithfulness {
+            sentences: sentences.len(),
+            key_terms: self.key_terms.clone(),
+            ..Faithfulness::default()
+        };
+        let mut said: Vec<String> = Vec::new();
+        let mut all_stems = HashSet::new();
+        for (text, citation) in sentences {
+            let c = self.check(text, citation.as_ref(), &said);
+            f.words += text.split_whitespace().count();
+            for w in c.invented {
+                if !f.invented_identifiers.contains(&w) {
+                    f.invented_identifiers.push(w);
+                }
+            }
+            f.unsupported += usize::from(!c.supported);
+            f.repeated += usize::from(c.repeats.is_some());
+            all_stems.extend(content_stems(text));
+            said.push(text.clone());
+        }
+        f.unsupported_share = ratio(f.unsupported, f.sentences);
+        f.covered = self
+            .key_terms
+            .iter()
+            .filter(|t| all_stems.contains(&stem(t)))
+            .cloned()
+            .collect();
+        f.coverage = ratio(f.covered.len(), f.key_terms.len());
+        f
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Whether two sentences say nearly the same thing: most content words of the shorter one
+/// are in the other.
+pub fn near_duplicate(a: &str, b: &str) -> bool {
+    let (sa, sb) = (content_stems(a), content_stems(b));
+    let (small, large) = if sa.len() <= sb.len() {
+        (&sa, &sb)
+    } else {
+        (&sb, &sa)
+    };
+    if small.len() < 3 {
+        return a.trim().eq_ignore_ascii_case(b.trim());
+    }
+    let shared = small.iter().filter(|w| large.contains(*w)).count();
+    shared as f64 / small.len() as f64 >= DUPLICATE_OVERLAP
+}
+
+/// The `n` key terms of a document (each as its most frequent spelling): content words
+/// of at least 4 letters, grouped by [`stem`], ranked
+/// by the number of sections they occur in (then by frequency), kept when they occur in
+/// at least two sections, or at least three times in a one-section document.
+pub fn key_terms(sections: &[Section], n: usize) -> Vec<String> {
+    let mut df: HashMap<String, usize> = HashMap::new();
+    let mut tf: HashMap<String, usize> = HashMap::new();
+    let mut surface: HashMap<String, HashMap<String, usize>> = HashMap::new();
+    for s in sections {
+        let kept: Vec<String> = terms(&s.text)
+            .into_iter()
+            .filter(|w| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic))
+            .collect();
+        let stems: Vec<String> = kept.iter().map(|w| stem(w)).collect();
+        for (w, st) in kept.into_iter().zip(&stems) {
+            *tf.entry(st.clone()).or_default() += 1;
+            *surface.entry(st.clone()).or_default().entry(w).or_default() += 1;
+        }
+        for w in stems.into_iter().collect::<HashSet<_>>() {
+            *df.entry(w).or_default() += 1;
+        }
+    }
+    let min_df = if sections.len() > 1 { 2 } else { 1 };
+    let mut ranked: Vec<(String, usize, usize)> = df
+        .into_iter()
+        .filter(|(w, d)| *d >= min_df && tf[w] >= 3)
+        .map(|(w, d)| {
+            let t = tf[&w];
+            (w, d, t)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+    ranked
+        .into_iter()
+        .take(n)
+        .map(|(st, _, _)| {
+            // The stem's most frequent spelling in the document.
+            surface[&st]
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map_or(st.clone(), |(w, _)| w.clone())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::cite::{label, Unit};
+
+    fn doc() -> Vec<Section> {
+        let page = |n: usize, text: &str| Section {
+            first: n,
+            last: n,
+            text: text.into(),
+        };
+        vec![
+            page(1, "Ghostscript manages colour with ICC profiles. The gsicc_manager keeps profiles for each device."),
+            page(2, "Rendering intents choose how colours outside the gamut are mapped. Profiles are cached."),
+            page(3, "Spot colours and separations are handled by the device profiles and the manager."),
+        ]
+    }
+
+    fn cite(first: usize, last: usize) -> Option<Citation> {
+        Some(Citation {
+            first,
+            last,
+            label: label(Unit::Page, first, last),
+            shared_terms: vec![],
+        })
+    }
+
+    #[test]
+    fn a_summary_is_scored_on_the_four_figures() {
+        let index = SourceIndex::new(&doc());
+        assert!(index.key_terms().contains(&"profiles".to_string()), "{:?}", index.key_terms());
+        let sentences = vec![
+            ("Ghostscript manages colour with ICC profiles kept by gsicc_manager.".to_string(), cite(1, 1)),
+            ("Rendering intents map colours outside the gamut.".to_string(), cite(2, 2)),
+            ("The gscmsc_create function builds profiles in cgcc-cpp17.".to_string(), cite(1, 1)),
+            ("Ghostscript manages colour with ICC profiles.".to_string(), cite(1, 1)),
+            ("Bananas are yellow fruit grown in warm climates.".to_string(), cite(3, 3)),
+        ];
+        let f = index.score(&sentences);
+        assert_eq!(f.invented_identifiers, vec!["gscmsc_create", "cpp17"]);
+        assert_eq!(f.repeated, 1, "the fourth sentence repeats the first");
+        assert_eq!(f.unsupported, 2, "bananas are on no page, nor the invented function");
+        assert!(f.coverage > 0.0 && f.coverage < 1.0, "{f:?}");
+        assert!(!index.check("Profiles are cached.", None, &[]).supported, "uncited");
+    }
+
+    #[test]
+    fn stems_fold_plurals_and_verb_endings() {
+        assert_eq!(stem("profiles"), "profil");
+        assert_eq!(stem("profiled"), "profil");
+        assert_eq!(stem("profile"), "profil");
+        assert_eq!(stem("process"), "process");
+        assert_eq!(stem("processes"), "process");
+        assert_eq!(stem("rendering"), "render");
+        assert_eq!(stem("libraries"), "library");
+        assert_eq!(stem("gas"), "gas");
+    }
+}

@@ -1,0 +1,57 @@
+//! The instructions given to the models. Each prompt puts what every call shares first
+//! (system message, instructions, the document's title and key terms) and what differs
+//! last, so a session reuses the shared prefix from its cache.
+
+/// The system message of every summary prompt.
+pub(crate) const SYSTEM: &str = "You are a careful technical writer. You summarize documents accurately and concisely, using only facts stated in the text and the document's own terms.";
+
+fn titled(title: Option<&str>) -> String {
+    title
+        .map(|t| format!(" titled \"{t}\""))
+        .unwrap_or_default()
+}
+
+fn terms_line(key_terms: &[String]) -> String {
+    if key_terms.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Where the text supports it, use the document's key terms: {}.",
+            key_terms.join(", ")
+        )
+    }
+}
+
+/// A map-phase note on one excerpt.
+pub(crate) fn note(title: Option<&str>, range: &str, excerpt: &str) -> String {
+    format!(
+        "Read this excerpt of a document{} and write 2 to 4 sentences stating its most important specific facts: what is described, how it works, and the named components, settings or values involved. Use the excerpt's own terms and never invent names. Do not describe the excerpt itself (no \"This excerpt...\"), and do not write headings or lists.\n\nExcerpt ({range}):\n{excerpt}",
+        titled(title)
+    )
+}
+
+/// A reduce-level note combining notes.
+pub(crate) fn combine(title: Option<&str>, range: &str, notes: &str) -> String {
+    format!(
+        "Combine these notes on a document{} into 3 to 5 sentences that keep every distinct specific fact and drop repetitions. Use the notes' own terms and never invent names. Do not write headings or lists.\n\nNotes ({range}):\n{notes}",
+        titled(title)
+    )
+}
+
+/// The final summary from notes.
+pub(crate) fn final_from_notes(title: Option<&str>, key_terms: &[String], notes: &str) -> String {
+    format!(
+        "Below are notes on consecutive parts of a document{}, each marked with its pages or lines. Write an executive summary of the whole document in 5 to 8 sentences: first its purpose, then its main points and conclusions, in the order of the document. Each sentence must state a different specific fact from the notes; never repeat a point.{} Use only facts from the notes and never invent names or numbers. Write plain prose: no headings, lists or page references.\n\n{notes}",
+        titled(title),
+        terms_line(key_terms)
+    )
+}
+
+/// The final summary in one pass over the whole text.
+pub(crate) fn one_pass(title: Option<&str>, key_terms: &[String], text: &str) -> String {
+    format!(
+        "Write an executive summary of the document{} below in 4 to 8 sentences: first its purpose, then its main points and conclusions, in the order of the document. Each sentence must state a different specific fact from the text; never repeat a point.{} Use only facts from the text and never invent names or numbers. Write plain prose: no headings, lists or page references.\n\n{text}",
+        titled(title),
+        terms_line(key_terms)
+    )
+}

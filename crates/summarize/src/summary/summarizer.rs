@@ -1,0 +1,473 @@
+//! The summarizer: one pass when the document fits the summarizer role's context, else
+//! hierarchical map-reduce (page-ranged chunks noted by the worker role in one session,
+//! notes combined until they fit, then a final pass by the summarizer). Every generation
+//! is grounded in the document's words; final sentences are streamed as they complete,
+//! each cited and checked ([`super::check`]), and a sentence that fails is left out.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::check::SourceIndex;
+use super::cite::{attach, label, strip_model_citations, Grounder, Section, SentenceSplitter, Unit};
+use super::{
+    prompts, CitedSentence, Document, DroppedSentence, PhaseStats, Summary, SummaryConfig,
+    SummaryEvent, MIN_WORDS,
+};
+use crate::{
+    Generation, GenerateOptions, Result, RoleRunner, RoleSession, SourceWords, SummarizeError,
+};
+
+/// A note of the map phase: what a run of sections says.
+#[derive(Debug, Clone)]
+struct Note {
+    first: usize,
+    last: usize,
+    text: String,
+}
+
+/// Tokens reserved for the instructions and chat markup around a chunk.
+const PROMPT_OVERHEAD: usize = 240;
+
+/// Summarizes documents with a summarizer role and a worker role.
+#[derive(Debug)]
+pub struct Summarizer<'a> {
+    pub summarizer: &'a RoleRunner,
+    pub worker: &'a RoleRunner,
+}
+
+/// What every phase of one summary shares.
+struct Job<'d> {
+    doc: &'d Document,
+    index: SourceIndex,
+    grounding: Arc<SourceWords>,
+    final_tokens: usize,
+    note_tokens: usize,
+}
+
+impl Job<'_> {
+    fn title(&self) -> Option<&str> {
+        self.doc.title.as_deref()
+    }
+
+    fn options(&self, max_tokens: usize) -> GenerateOptions {
+        GenerateOptions {
+            max_tokens: Some(max_tokens),
+            grounding: Some(Arc::clone(&self.grounding)),
+        }
+    }
+}
+
+impl Summarizer<'_> {
+    /// Summarizes `doc`, reporting progress and streaming the final text to `on_event`.
+    pub fn summarize(
+        &self,
+        doc: &Document,
+        config: &SummaryConfig,
+        mut on_event: impl FnMut(SummaryEvent<'_>),
+    ) -> Result<Summary> {
+        let start = Instant::now();
+        if doc.sections.is_empty() {
+            return Err(SummarizeError::EmptyDocument {
+                path: doc.path.clone(),
+            });
+        }
+        let words = doc.word_count();
+        if words < MIN_WORDS {
+            return Err(SummarizeError::TooLittleText {
+                path: doc.path.clone(),
+                words,
+                min: MIN_WORDS,
+            });
+        }
+        let index = SourceIndex::new(&doc.sections);
+        let job = Job {
+            doc,
+            grounding: Arc::new(index.words().clone()),
+            index,
+            final_tokens: config.max_tokens.unwrap_or(self.summarizer.role.max_tokens),
+            note_tokens: config.note_tokens.unwrap_or(self.worker.role.max_tokens),
+        };
+        let key_terms = job.index.key_terms().to_vec();
+        let one_pass_prompt = self.summarizer.model().chat_prompt(
+            Some(prompts::SYSTEM),
+            &prompts::one_pass(
+                job.title(),
+                &key_terms,
+                &render_sections(doc.unit, &doc.sections),
+            ),
+        )?;
+        let fits = self.summarizer.model().tokenize(&one_pass_prompt).len()
+            <= budget(self.summarizer, job.final_tokens);
+        let mut phases = Vec::new();
+        let (prompt, mode, chunks, levels) = if fits {
+            (one_pass_prompt, "one-pass", 0, 0)
+        } else {
+            let (notes, chunks, levels) = self.map_reduce(&job, &mut phases, &mut on_event)?;
+            let prompt = self.summarizer.model().chat_prompt(
+                Some(prompts::SYSTEM),
+                &prompts::final_from_notes(
+                    job.title(),
+                    &key_terms,
+                    &render_notes(doc.unit, &notes),
+                ),
+            )?;
+            let prompt = fit_prompt(self.summarizer, prompt, job.final_tokens);
+            (prompt, "map-reduce", chunks, levels)
+        };
+        on_event(SummaryEvent::FinalStart {
+            one_pass: mode == "one-pass",
+        });
+        let mut summary = self.write_final(&job, &prompt, &mut phases, &mut on_event)?;
+        summary.mode = mode.into();
+        summary.chunks = chunks;
+        summary.reduce_levels = levels;
+        summary.phases = phases;
+        summary.seconds = start.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    /// Map (a note per page-ranged chunk) and reduce (notes combined until they fit the
+    /// summarizer), all by the worker in one session. Returns the notes, the number of
+    /// chunks and the number of reduce levels.
+    fn map_reduce(
+        &self,
+        job: &Job<'_>,
+        phases: &mut Vec<PhaseStats>,
+        on_event: &mut impl FnMut(SummaryEvent<'_>),
+    ) -> Result<(Vec<Note>, usize, usize)> {
+        let unit = job.doc.unit;
+        let mut session = self.worker.session()?;
+        let chunk_budget = budget(self.worker, job.note_tokens).saturating_sub(PROMPT_OVERHEAD);
+        let groups = group_by_budget(&job.doc.sections, chunk_budget, 1, |s| {
+            self.worker
+                .model()
+                .tokenize(&render_sections(unit, std::slice::from_ref(s)))
+                .len()
+        });
+        let mut map = PhaseStats::new("map", self.worker);
+        on_event(SummaryEvent::MapStart {
+            chunks: groups.len(),
+        });
+        let mut notes = Vec::with_capacity(groups.len());
+        for (i, group) in groups.iter().enumerate() {
+            let (first, last) = (group[0].first, group[group.len() - 1].last);
+            let range = label(unit, first, last);
+            let user = prompts::note(job.title(), &range, &render_sections(unit, group));
+            let text = self.write_note(&mut session, job, &user, &mut map)?;
+            notes.push(Note { first, last, text });
+            on_event(SummaryEvent::MapDone {
+                done: i + 1,
+                of: groups.len(),
+                label: &range,
+            });
+        }
+        phases.push(map);
+        let mut levels = 0;
+        let final_budget = budget(self.summarizer, job.final_tokens).saturating_sub(PROMPT_OVERHEAD);
+        while notes_tokens(self.summarizer, &notes, unit) > final_budget && notes.len() > 1 {
+            levels += 1;
+            let mut stats = PhaseStats::new(&format!("reduce-{levels}"), self.worker);
+            let groups = group_by_budget(&notes, chunk_budget, 2, |n| {
+                notes_tokens(self.worker, std::slice::from_ref(n), unit)
+            });
+            on_event(SummaryEvent::MapStart {
+                chunks: groups.len(),
+            });
+            let mut next = Vec::new();
+            for (i, group) in groups.iter().enumerate() {
+                let (first, last) = (group[0].first, group[group.len() - 1].last);
+                let range = label(unit, first, last);
+                let user = prompts::combine(job.title(), &range, &render_notes(unit, group));
+                let text = self.write_note(&mut session, job, &user, &mut stats)?;
+                next.push(Note { first, last, text });
+                on_event(SummaryEvent::MapDone {
+                    done: i + 1,
+                    of: groups.len(),
+                    label: &range,
+                });
+            }
+            phases.push(stats);
+            if next.len() >= notes.len() {
+                break; // no progress possible; the final prompt is cut to fit
+            }
+            notes = next;
+        }
+        Ok((notes, groups.len(), levels))
+    }
+
+    /// One note by the worker, cut to fit its context; without a cut-off last sentence or
+    /// citations of the model's own.
+    fn write_note(
+        &self,
+        session: &mut RoleSession<'_>,
+        job: &Job<'_>,
+        user: &str,
+        stats: &mut PhaseStats,
+    ) -> Result<String> {
+        let prompt = self
+            .worker
+            .model()
+            .chat_prompt(Some(prompts::SYSTEM), user)?;
+        let prompt = fit_prompt(self.worker, prompt, job.note_tokens);
+        let g = session.generate(&prompt, &job.options(job.note_tokens), |_| {})?;
+        stats.add(&g);
+        Ok(clean(&complete(&g, job.note_tokens)))
+    }
+
+    /// The final pass: sentences streamed as they complete, each cited and checked; one
+    /// that fails a check is left out (and listed in [`Summary::dropped`]).
+    fn write_final(
+        &self,
+        job: &Job<'_>,
+        prompt: &str,
+        phases: &mut Vec<PhaseStats>,
+        on_event: &mut impl FnMut(SummaryEvent<'_>),
+    ) -> Result<Summary> {
+        let grounder = Grounder::new(job.doc.unit, &job.doc.sections);
+        let mut stats = PhaseStats::new("final", self.summarizer);
+        let mut splitter = SentenceSplitter::default();
+        let mut sentences: Vec<CitedSentence> = Vec::new();
+        let mut dropped: Vec<DroppedSentence> = Vec::new();
+        let mut text = String::new();
+        let mut emit = |sentence: String, ws: String| {
+            let sentence = strip_model_citations(&sentence);
+            let trimmed = sentence.trim();
+            if trimmed.is_empty() {
+                // Keep paragraph breaks between kept sentences only.
+                if !text.is_empty() && !text.ends_with(char::is_whitespace) {
+                    text.push_str(&ws);
+                    on_event(SummaryEvent::Text(&ws));
+                }
+                return;
+            }
+            let citation = grounder.cite(trimmed);
+            let earlier: Vec<String> = sentences.iter().map(|s| s.text.clone()).collect();
+            let check = job.index.check(trimmed, citation.as_ref(), &earlier);
+            if check.fails() || is_heading(trimmed) {
+                dropped.push(DroppedSentence {
+                    text: trimmed.to_string(),
+                    check,
+                });
+                return;
+            }
+            let shown = match &citation {
+                Some(c) => attach(&sentence, c),
+                None => sentence.clone(),
+            };
+            sentences.push(CitedSentence {
+                text: trimmed.to_string(),
+                citation,
+            });
+            let piece = format!("{}{}", shown.trim_start(), if ws.is_empty() { " " } else { &ws });
+            text.push_str(&piece);
+            on_event(SummaryEvent::Text(&piece));
+        };
+        let g = self.summarizer.generate(
+            prompt,
+            &job.options(job.final_tokens),
+            |piece| {
+                for (s, ws) in splitter.push(piece) {
+                    emit(s, ws);
+                }
+            },
+        )?;
+        if let Some((s, ws)) = splitter.finish() {
+            // A sentence cut off by the token limit or a loop is left out.
+            let cut = g.stopped_on_loop || g.generated_tokens >= job.final_tokens;
+            if !cut || s.trim_end().ends_with(['.', '!', '?', ':', ')', '"']) {
+                emit(s, ws);
+            }
+        }
+        stats.add(&g);
+        phases.push(stats);
+        let scored: Vec<_> = sentences
+            .iter()
+            .map(|s| (s.text.clone(), s.citation.clone()))
+            .collect();
+        Ok(Summary {
+            path: job.doc.path.clone(),
+            text: text.trim_end().to_string(),
+            faithfulness: job.index.score(&scored),
+            sentences,
+            dropped,
+            mode: String::new(),
+            sections: job.doc.sections.len(),
+            chunks: 0,
+            reduce_levels: 0,
+            phases: Vec::new(),
+            seconds: 0.0,
+        })
+    }
+}
+
+/// Whether a "sentence" is a heading or label the model wrote (`**Summary:**`,
+/// `Executive Summary`), not a statement.
+fn is_heading(s: &str) -> bool {
+    let t = s.trim_matches(|c: char| c == '*' || c == '#' || c.is_whitespace());
+    t.ends_with(':') || (t.split_whitespace().count() <= 4 && !t.ends_with(['.', '!', '?']))
+}
+
+/// Prompt tokens a role can take with `out` tokens of output and a draft.
+fn budget(r: &RoleRunner, out: usize) -> usize {
+    (r.role.context as usize).saturating_sub(out + speculation_slack(r) + 8)
+}
+
+fn notes_tokens(r: &RoleRunner, notes: &[Note], unit: Unit) -> usize {
+    r.model().tokenize(&render_notes(unit, notes)).len()
+}
+
+/// Cuts the middle of a prompt's text (keeping the instructions at the start and the
+/// chat markup at the end) until it fits the role's context.
+fn fit_prompt(runner: &RoleRunner, prompt: String, out_tokens: usize) -> String {
+    let limit = budget(runner, out_tokens);
+    let mut prompt = prompt;
+    loop {
+        let n = runner.model().tokenize(&prompt).len();
+        if n <= limit {
+            return prompt;
+        }
+        // Cut proportionally from the end of the document text (before the last
+        // 200 bytes, which hold the chat markup).
+        let excess = n - limit;
+        let keep_tail = 200.min(prompt.len());
+        let cut_bytes = (excess * prompt.len() / n.max(1)).max(16) + 8;
+        let tail_start = prompt.len() - keep_tail;
+        let mut cut_start = tail_start.saturating_sub(cut_bytes);
+        while !prompt.is_char_boundary(cut_start) {
+            cut_start -= 1;
+        }
+        let mut tail = tail_start;
+        while !prompt.is_char_boundary(tail) {
+            tail += 1;
+        }
+        if cut_start == 0 {
+            return prompt;
+        }
+        prompt = format!("{}\n{}", &prompt[..cut_start], &prompt[tail..]);
+    }
+}
+
+/// Consecutive items grouped greedily so each group's cost stays within `budget`, except
+/// that a group always takes at least `min_per_group` items (when there are that many).
+fn group_by_budget<T: Clone>(
+    items: &[T],
+    budget: usize,
+    min_per_group: usize,
+    cost: impl Fn(&T) -> usize,
+) -> Vec<Vec<T>> {
+    let mut groups: Vec<Vec<T>> = Vec::new();
+    let mut used = 0;
+    for item in items {
+        let n = cost(item);
+        match groups.last_mut() {
+            Some(g) if used + n <= budget || g.len() < min_per_group => {
+                g.push(item.clone());
+                used += n;
+            }
+            _ => {
+                groups.push(vec![item.clone()]);
+                used = n;
+            }
+        }
+    }
+    groups
+}
+
+fn speculation_slack(r: &RoleRunner) -> usize {
+    match &r.role.speculation {
+        crate::Speculation::Lookup { n_draft_max, .. } => *n_draft_max + 1,
+        crate::Speculation::Draft {
+            n_max, with_lookup, ..
+        } => {
+            let lookup = if *with_lookup {
+                crate::LookupConfig::default().n_draft_max
+            } else {
+                0
+            };
+            (*n_max).max(lookup) + 1
+        }
+        crate::Speculation::None => 1,
+    }
+}
+
+fn render_sections(unit: Unit, sections: &[Section]) -> String {
+    let mut out = String::new();
+    for s in sections {
+        out.push_str(&format!(
+            "[{}]\n{}\n\n",
+            label(unit, s.first, s.last),
+            squeeze(&s.text)
+        ));
+    }
+    out
+}
+
+fn render_notes(unit: Unit, notes: &[Note]) -> String {
+    let mut out = String::new();
+    for n in notes {
+        out.push_str(&format!(
+            "[{}] {}\n\n",
+            label(unit, n.first, n.last),
+            n.text
+        ));
+    }
+    out
+}
+
+/// Collapses runs of white space (PDF text has many), keeping paragraph breaks.
+fn squeeze(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for para in text.split("\n\n") {
+        let words: Vec<&str> = para.split_whitespace().collect();
+        if words.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&words.join(" "));
+    }
+    out
+}
+
+/// A generation's text without a last sentence cut off by the token limit or a loop.
+fn complete(g: &Generation, max_tokens: usize) -> String {
+    let text = g.text.trim_end();
+    if !(g.stopped_on_loop || g.generated_tokens >= max_tokens) {
+        return text.to_string();
+    }
+    match text.rfind(['.', '!', '?']) {
+        Some(i) if i > 0 => text[..=i].to_string(),
+        _ => text.to_string(),
+    }
+}
+
+/// A model's note with its own citations removed and white space tidied.
+fn clean(text: &str) -> String {
+    squeeze(&strip_model_citations(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{group_by_budget, is_heading};
+
+    #[test]
+    fn groups_fill_up_to_the_budget_and_keep_their_minimum() {
+        let items = [3, 3, 5, 9, 1];
+        assert_eq!(
+            group_by_budget(&items, 6, 1, |&n| n),
+            vec![vec![3, 3], vec![5], vec![9], vec![1]]
+        );
+        assert_eq!(
+            group_by_budget(&items, 6, 2, |&n| n),
+            vec![vec![3, 3], vec![5, 9], vec![1]]
+        );
+    }
+
+    #[test]
+    fn headings_are_not_sentences() {
+        assert!(is_heading("**Executive Summary:**"));
+        assert!(is_heading("## Executive Summary"));
+        assert!(!is_heading("Ghostscript manages colour with ICC profiles."));
+    }
+}
