@@ -282,7 +282,7 @@ mod tests {
         };
         vec![
             page(1, "Ghostscript manages colour with ICC profiles. The gsicc_manager keeps profiles for each device."),
-            page(2, "Rendering intents choose how colours outside the gamut are mapped. Profiles are cached."),
+            page(2, "Rendering intents choose how colours outside the gamut are mapped. Profiles are cached per device."),
             page(3, "Spot colours and separations are handled by the device profiles and the manager."),
         ]
     }
