@@ -37,7 +37,7 @@ n_draft_min = 2
 def role(name: str, model: str, context: int, max_tokens: int, penalty: float) -> str:
     return (
         f'[roles.{name}]\nmodel = "{model}"\ncontext = {context}\nthreads = 2\n'
-        f"max_tokens = {max_tokens}\ntemperature = 0.0\nrepeat_penalty = {penalty}\n"
+        f"max_tokens = {max_tokens}\ntemperature = 0.0\nrepeat_penalty = {penalty}\nno_repeat_ngram = 8\n"
         + LOOKUP.format(name=name)
     )
 

@@ -18,17 +18,29 @@ pub(crate) struct Grounding<'a> {
 }
 
 impl Grounding<'_> {
-    /// The word in progress at the end of the generated tokens.
+    /// The end of the generated text: the word in progress and what comes before it
+    /// (back to a non-blank character before the word), with a leading line break when
+    /// this is the whole output.
     fn tail(&self, generated: &[LlamaToken]) -> String {
         let mut text = String::new();
-        for t in generated.iter().rev().take(OPEN_WORD_TOKENS) {
-            let piece = self.piece(*t);
-            text.insert_str(0, piece);
-            if open_word(piece).len() < piece.len() {
+        let mut whole = true;
+        for (n, t) in generated.iter().rev().enumerate() {
+            if n == OPEN_WORD_TOKENS {
+                whole = false;
+                break;
+            }
+            text.insert_str(0, self.piece(*t));
+            let word = open_word(&text);
+            let before = text[..text.len() - word.len()].trim_end_matches([' ', '\t']);
+            if !before.is_empty() {
+                whole = n + 1 == generated.len();
                 break;
             }
         }
-        open_word(&text).to_string()
+        if whole {
+            text.insert(0, '\n');
+        }
+        text
     }
 
     fn piece(&self, t: LlamaToken) -> &str {

@@ -98,28 +98,65 @@ impl SourceWords {
         self.sorted.is_empty()
     }
 
-    /// Whether writing `piece` after the word in progress `tail` keeps every identifier
-    /// grounded: each word the piece completes is plain or a source word, and the word
-    /// left in progress is plain or the start of a source word.
-    pub fn allows(&self, tail: &str, piece: &str) -> bool {
+    /// Whether writing `piece` after `context` (the end of the output so far; a leading
+    /// `\n` when it is the whole output) keeps every word the piece touches grounded: each
+    /// word it completes is plain or a source word, and the word left in progress is plain
+    /// or the start of a source word. Identifier-like words are checked everywhere, names
+    /// (capitalised words) where they do not start a sentence.
+    pub fn allows(&self, context: &str, piece: &str) -> bool {
         if piece.is_empty() {
             return true;
         }
-        let joined = format!("{tail}{piece}");
-        let ends_open = joined.chars().next_back().is_some_and(is_word_char);
-        let mut parts: Vec<&str> = joined.split(|c: char| !is_word_char(c)).collect();
-        let open = if ends_open { parts.pop() } else { None };
-        let completed = parts.into_iter().filter(|w| !w.is_empty());
-        for w in completed {
-            if is_identifier_like(w) && !self.contains(w) {
+        let joined = format!("{context}{piece}");
+        let touched_from = context.len();
+        let mut start = None;
+        let mut iter = joined.char_indices().peekable();
+        while let Some((i, c)) = iter.next() {
+            let word_char = is_word_char(c);
+            if word_char && start.is_none() {
+                start = Some(i);
+            }
+            let at_end = iter.peek().is_none();
+            let ends_here = start.is_some() && (!word_char || at_end);
+            if !ends_here {
+                continue;
+            }
+            let s0 = start.take().unwrap_or(i);
+            let end = if word_char { i + c.len_utf8() } else { i };
+            if end <= touched_from {
+                continue;
+            }
+            let word = &joined[s0..end];
+            let open = word_char && at_end;
+            let name = is_name_like(word) && !starts_sentence(&joined[..s0]);
+            let checked = if open {
+                open_is_identifier_like(word) || name
+            } else {
+                is_identifier_like(word) || name
+            };
+            if checked && !(if open { self.has_prefix(word) } else { self.contains(word) }) {
                 return false;
             }
         }
-        match open {
-            Some(w) if open_is_identifier_like(w) => self.has_prefix(w),
-            _ => true,
-        }
+        true
     }
+}
+
+/// Whether a word is a name: a capital then small letters only (`Johnston`, `Vicksburg`).
+pub fn is_name_like(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(char::is_uppercase)
+        && word.chars().count() >= 2
+        && chars.all(char::is_lowercase)
+}
+
+/// Whether a word after `before` starts a sentence (nothing before it, or a full stop,
+/// colon, line break or opening mark before it).
+pub fn starts_sentence(before: &str) -> bool {
+    let Some(c) = before.chars().rev().find(|c| *c != ' ' && *c != '\t') else {
+        return true;
+    };
+    matches!(c, '.' | '!' | '?' | ':' | '\n' | '"' | '\u{201c}' | '(' | '[' | '*' | '#' | '-')
 }
 
 /// The word in progress at the end of `text` (empty after a boundary).
@@ -148,10 +185,17 @@ mod tests {
 
     #[test]
     fn only_source_identifiers_may_be_written() {
-        let src = SourceWords::new(["The gs_icc_manager and ICCBased spaces, see gsicc_create."]);
+        let src = SourceWords::new([
+            "The gs_icc_manager and ICCBased spaces, see gsicc_create in Ghostscript.",
+        ]);
         // A completed invented identifier is refused, a source one allowed.
         assert!(!src.allows("gscmsc", "_create "));
         assert!(src.allows("gsicc", "_create "));
+        // Names inside a sentence must be the source's; at its start anything goes.
+        assert!(!src.allows("led by", " Lee"));
+        assert!(src.allows("\n", "Lee"));
+        assert!(src.allows("spaces. ", "Lee"));
+        assert!(src.allows("managed by the", " Ghost"));
         // An identifier in progress must start a source word.
         assert!(src.allows("", " ICC"));
         assert!(!src.allows("", " XYZ"));

@@ -7,7 +7,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::cite::{terms, Citation, Section};
-use crate::decode::ground::{is_identifier_like, words, SourceWords};
+use crate::decode::ground::{
+    is_identifier_like, is_name_like, is_word_char, starts_sentence, words, SourceWords,
+};
 
 /// Share of a sentence's content words that must occur in its cited sections (±1) for
 /// the sentence to count as supported.
@@ -53,6 +55,8 @@ pub struct SourceIndex {
 pub struct SentenceCheck {
     /// Identifier-like words the document does not contain.
     pub invented: Vec<String>,
+    /// Names (capitalised words inside the sentence) the document does not contain.
+    pub unknown_names: Vec<String>,
     /// Share of the sentence's content words found in the cited sections (±1).
     pub support: f64,
     /// Whether the sentence is cited and `support` reaches [`SUPPORT_SHARE`].
@@ -64,7 +68,10 @@ pub struct SentenceCheck {
 impl SentenceCheck {
     /// Whether a reader would object to the sentence.
     pub fn fails(&self) -> bool {
-        !self.invented.is_empty() || !self.supported || self.repeats.is_some()
+        !self.invented.is_empty()
+            || !self.unknown_names.is_empty()
+            || !self.supported
+            || self.repeats.is_some()
     }
 }
 
@@ -123,6 +130,25 @@ impl SourceIndex {
         out
     }
 
+    /// Names inside `text` (capitalised words that do not start a sentence) the document
+    /// lacks.
+    pub fn unknown_names(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+            if is_word_char(c) {
+                start.get_or_insert(i);
+                continue;
+            }
+            let Some(s0) = start.take() else { continue };
+            let w = &text[s0..i];
+            if is_name_like(w) && !starts_sentence(&text[..s0]) && !self.words.contains(w) {
+                out.push(w.to_string());
+            }
+        }
+        out
+    }
+
     /// Share of `sentence`'s content words found in the sections `citation` covers, widened
     /// by one section (or one page) on each side.
     pub fn support(&self, sentence: &str, citation: Option<&Citation>) -> f64 {
@@ -160,6 +186,7 @@ impl SourceIndex {
         let support = self.support(sentence, citation);
         SentenceCheck {
             invented: self.invented(sentence),
+            unknown_names: self.unknown_names(sentence),
             support,
             supported: citation.is_some() && support >= SUPPORT_SHARE,
             repeats: earlier.iter().position(|e| near_duplicate(e, sentence)),
@@ -313,6 +340,13 @@ mod tests {
         assert_eq!(f.unsupported, 2, "bananas are on no page, nor the invented function");
         assert!(f.coverage > 0.0 && f.coverage < 1.0, "{f:?}");
         assert!(!index.check("Profiles are cached.", None, &[]).supported, "uncited");
+        let c = index.check(
+            "Profiles are kept by General Lee for Ghostscript.",
+            cite(1, 1).as_ref(),
+            &[],
+        );
+        assert_eq!(c.unknown_names, vec!["General", "Lee"]);
+        assert!(c.fails());
     }
 
     #[test]

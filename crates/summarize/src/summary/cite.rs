@@ -327,11 +327,22 @@ impl SentenceSplitter {
             let chars: Vec<(usize, char)> = self.buf.char_indices().collect();
             let mut cut = None;
             for (k, &(i, c)) in chars.iter().enumerate() {
+                // Closing quotes and brackets after the full stop belong to the sentence.
+                let closers = chars[k + 1..]
+                    .iter()
+                    .take_while(|&&(_, n)| matches!(n, '"' | '\'' | ')' | ']' | '\u{201d}' | '\u{2019}'))
+                    .count();
                 let end_punct = matches!(c, '.' | '!' | '?')
-                    && chars.get(k + 1).is_some_and(|&(_, n)| n.is_whitespace())
+                    && chars
+                        .get(k + 1 + closers)
+                        .is_some_and(|&(_, n)| n.is_whitespace())
                     && !is_abbreviation(&self.buf[..i]);
                 if c == '\n' || end_punct {
-                    let end = if c == '\n' { i } else { i + c.len_utf8() };
+                    let end = if c == '\n' {
+                        i
+                    } else {
+                        chars[k + closers].0 + chars[k + closers].1.len_utf8()
+                    };
                     // The white space after the sentence, which must be complete (more
                     // may still come at the end of the buffer).
                     let ws_len = self.buf[end..]
@@ -443,6 +454,15 @@ mod tests {
         let got = s.push(" part. Second");
         assert_eq!(got, vec![("First one, e.g. this part.".into(), " ".into())]);
         let got = s.push("!\n- bullet\n");
+        let mut q = SentenceSplitter::default();
+        let got_q = q.push("He said \"go.\" Then (it ended.) More");
+        assert_eq!(
+            got_q,
+            vec![
+                ("He said \"go.\"".into(), " ".into()),
+                ("Then (it ended.)".into(), " ".into())
+            ]
+        );
         assert_eq!(got[0], ("Second!".into(), "\n".into()));
         assert_eq!(s.push("end").len(), 1);
         assert_eq!(s.finish(), Some(("end".into(), String::new())));
