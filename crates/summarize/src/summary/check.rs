@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::cite::{terms, Citation, Section};
+use super::common::is_common;
 use crate::decode::ground::{
     is_identifier_like, is_name_like, is_word_char, starts_sentence, words, SourceWords,
 };
@@ -262,7 +263,9 @@ pub fn key_terms(sections: &[Section], n: usize) -> Vec<String> {
     for s in sections {
         let kept: Vec<String> = terms(&s.text)
             .into_iter()
-            .filter(|w| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic))
+            .filter(|w| {
+                w.chars().count() >= 4 && w.chars().all(char::is_alphabetic) && !is_common(w)
+            })
             .collect();
         let stems: Vec<String> = kept.iter().map(|w| stem(w)).collect();
         for (w, st) in kept.into_iter().zip(&stems) {

@@ -6,6 +6,7 @@
 
 pub(crate) mod check;
 pub(crate) mod cite;
+mod common;
 mod prompts;
 mod summarizer;
 
@@ -33,7 +34,7 @@ impl Document {
     pub fn from_pages(path: &Path, title: Option<String>, pages: Vec<(usize, String)>) -> Self {
         Self {
             path: path.to_path_buf(),
-            title,
+            title: title.filter(|t| useful_title(t)),
             unit: Unit::Page,
             sections: pages
                 .into_iter()
@@ -121,6 +122,16 @@ fn join_hyphenated(text: &str) -> String {
         }
     }
     out
+}
+
+/// Whether a PDF's title says something: not empty, not a file name (`Binder 1.pdf`,
+/// `Microsoft Word - report.doc`), not `untitled`.
+fn useful_title(title: &str) -> bool {
+    let t = title.trim().to_lowercase();
+    let file_name = [".pdf", ".doc", ".docx", ".tex", ".dvi", ".ps", ".odt", ".rtf", ".txt"]
+        .iter()
+        .any(|ext| t.ends_with(ext));
+    !(t.is_empty() || file_name || t.starts_with("microsoft word") || t == "untitled")
 }
 
 /// Fewest words of text worth summarizing: below this a summary would only restate, or

@@ -16,7 +16,7 @@ fn terms_line(key_terms: &[String]) -> String {
         String::new()
     } else {
         format!(
-            " Where the text supports it, use the document's key terms: {}.",
+            " Where the text supports it, mention the document's key terms: {}.",
             key_terms.join(", ")
         )
     }
@@ -25,7 +25,7 @@ fn terms_line(key_terms: &[String]) -> String {
 /// A map-phase note on one excerpt.
 pub(crate) fn note(title: Option<&str>, range: &str, excerpt: &str) -> String {
     format!(
-        "Read this excerpt of a document{} and write 2 to 4 sentences stating its most important specific facts: what is described, how it works, and the named components, settings or values involved. Use the excerpt's own terms and never invent names. Do not describe the excerpt itself (no \"This excerpt...\"), and do not write headings or lists.\n\nExcerpt ({range}):\n{excerpt}",
+        "Read this excerpt of a document{} and write 2 to 4 sentences stating its most important specific facts (events, names, dates, numbers, components, settings, how things work), reusing the excerpt's own words. No commentary on importance, no description of the excerpt itself (no \"This excerpt...\"), no headings or lists, never a name that is not in the excerpt.\n\nExcerpt ({range}):\n{excerpt}",
         titled(title)
     )
 }
@@ -33,7 +33,7 @@ pub(crate) fn note(title: Option<&str>, range: &str, excerpt: &str) -> String {
 /// A reduce-level note combining notes.
 pub(crate) fn combine(title: Option<&str>, range: &str, notes: &str) -> String {
     format!(
-        "Combine these notes on a document{} into 3 to 5 sentences that keep every distinct specific fact and drop repetitions. Use the notes' own terms and never invent names. Do not write headings or lists.\n\nNotes ({range}):\n{notes}",
+        "Combine these notes on a document{} into 3 to 5 sentences that keep every distinct specific fact and drop repetitions, reusing the notes' own words. No commentary, no headings or lists, never a name that is not in the notes.\n\nNotes ({range}):\n{notes}",
         titled(title)
     )
 }
@@ -41,7 +41,7 @@ pub(crate) fn combine(title: Option<&str>, range: &str, notes: &str) -> String {
 /// The final summary from notes.
 pub(crate) fn final_from_notes(title: Option<&str>, key_terms: &[String], notes: &str) -> String {
     format!(
-        "Below are notes on consecutive parts of a document{}, each marked with its pages or lines. Write an executive summary of the whole document in 5 to 8 sentences: first its purpose, then its main points and conclusions, in the order of the document. Each sentence must state a different specific fact from the notes; never repeat a point.{} Use only facts from the notes and never invent names or numbers. Write plain prose: no headings, lists or page references.\n\n{notes}",
+        "Below are notes on consecutive parts of a document{}, each marked with its pages or lines. Write an executive summary of the whole document in 6 to 8 sentences: first what the document is about, then its main points and conclusions in the order of the document. Each sentence states a different specific fact from the notes (what, who, when, how, which components or values), reusing the notes' own words; no general commentary on significance, no repetition, no names or numbers that are not in the notes.{} Plain prose: no headings, lists or page references.\n\n{notes}",
         titled(title),
         terms_line(key_terms)
     )
@@ -50,7 +50,7 @@ pub(crate) fn final_from_notes(title: Option<&str>, key_terms: &[String], notes:
 /// The final summary in one pass over the whole text.
 pub(crate) fn one_pass(title: Option<&str>, key_terms: &[String], text: &str) -> String {
     format!(
-        "Write an executive summary of the document{} below in 4 to 8 sentences: first its purpose, then its main points and conclusions, in the order of the document. Each sentence must state a different specific fact from the text; never repeat a point.{} Use only facts from the text and never invent names or numbers. Write plain prose: no headings, lists or page references.\n\n{text}",
+        "Write an executive summary of the document{} below in 6 to 8 sentences: first what the document is about, then its main points and conclusions in the order of the document. Each sentence states a different specific fact from the text (what, who, when, how, which components or values), reusing the text's own words; no general commentary on significance, no repetition, no names or numbers that are not in the text.{} Plain prose: no headings, lists or page references.\n\n{text}",
         titled(title),
         terms_line(key_terms)
     )
