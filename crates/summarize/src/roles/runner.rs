@@ -104,7 +104,14 @@ fn speculation_plan(llama: Llama, role: &Role, recurrent: bool) -> SpeculationPl
                 }
             ),
         ),
-        Speculation::Draft { model, n_max, p_min, .. } => {
+        Speculation::Draft {
+            model,
+            n_max,
+            p_min,
+            adaptive,
+            with_lookup,
+            ..
+        } => {
             let check = vocab(llama, &role.model).and_then(|t| {
                 let d = vocab(llama, model)?;
                 check_vocab_compatible(&t, &d)?;
@@ -122,8 +129,18 @@ fn speculation_plan(llama: Llama, role: &Role, recurrent: bool) -> SpeculationPl
                 Ok(()) => (
                     "draft-model",
                     format!(
-                        "{} shares the vocabulary; drafts up to {n_max} tokens while p >= {p_min}",
-                        model.display()
+                        "{} shares the vocabulary; drafts up to {n_max} tokens while p >= {p_min}{}{}",
+                        model.display(),
+                        if *adaptive {
+                            " and the measured costs and calibrated acceptance pay"
+                        } else {
+                            ""
+                        },
+                        if *with_lookup {
+                            "; prompt-lookup matches drafted first"
+                        } else {
+                            ""
+                        }
                     ),
                 ),
                 Err(e) => ("plain", format!("speculation turned off: {e}")),

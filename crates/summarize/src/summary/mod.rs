@@ -263,3 +263,23 @@ pub struct DroppedSentence {
     pub check: SentenceCheck,
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_pages_join_hyphenated_words_and_drop_file_name_titles() {
+        let doc = Document::from_pages(
+            Path::new("a.pdf"),
+            Some("Binder 1.pdf".into()),
+            vec![(1, "secu\u{2}\nrity and renego\u{2}tiation".into()), (2, "  ".into())],
+        );
+        assert_eq!(doc.sections.len(), 1, "blank pages are dropped");
+        assert_eq!(doc.sections[0].text, "security and renegotiation");
+        assert_eq!(doc.title, None);
+        let doc = Document::from_pages(Path::new("a.pdf"), Some("Colour Management".into()), vec![]);
+        assert_eq!(doc.title.as_deref(), Some("Colour Management"));
+        assert!(!useful_title("Microsoft Word - notes.doc") && !useful_title("untitled"));
+    }
+}
