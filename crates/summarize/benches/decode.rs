@@ -135,6 +135,7 @@ fn main() {
                 no_repeat_ngram: *no_repeat,
                 stop_on_loop: false,
                 record_margins: true,
+                ban_first: Vec::new(),
                 grounding: None,
             };
             let mut tps = Vec::new();

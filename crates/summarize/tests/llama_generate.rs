@@ -46,6 +46,7 @@ fn config(max_tokens: usize) -> DecodeConfig {
         no_repeat_ngram: 0,
         stop_on_loop: false,
         record_margins: true,
+        ban_first: Vec::new(),
         grounding: None,
     }
 }

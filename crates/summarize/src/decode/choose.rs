@@ -76,6 +76,7 @@ pub(crate) struct Chooser<'g> {
     penalty: f32,
     last_n: usize,
     no_repeat_ngram: usize,
+    ban_first: Vec<i32>,
     record_margins: bool,
     rng: u64,
     scratch: Vec<f32>,
@@ -95,6 +96,7 @@ impl<'g> Chooser<'g> {
             penalty: config.repeat_penalty,
             last_n: config.repeat_last_n,
             no_repeat_ngram: config.no_repeat_ngram,
+            ban_first: config.ban_first.clone(),
             record_margins: config.record_margins,
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
             scratch: Vec::new(),
@@ -112,7 +114,10 @@ impl<'g> Chooser<'g> {
             Sampling::Greedy => 0.0,
         };
         let penalise = self.penalty != 1.0 && !generated.is_empty() && self.last_n > 0;
-        let banned = banned_by_ngram(generated, self.no_repeat_ngram);
+        let mut banned = banned_by_ngram(generated, self.no_repeat_ngram);
+        if generated.is_empty() {
+            banned.extend_from_slice(&self.ban_first);
+        }
         let in_scratch = penalise || !banned.is_empty();
         let row: &[f32] = if in_scratch {
             self.scratch.clear();

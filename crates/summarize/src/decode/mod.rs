@@ -66,6 +66,9 @@ pub struct DecodeConfig {
     pub stop_on_loop: bool,
     /// Record the gap between the two best logits of every emitted token.
     pub record_margins: bool,
+    /// Tokens never chosen as the first generated token (to start differently from an
+    /// answer that was refused).
+    pub ban_first: Vec<i32>,
     /// Grounded decoding: identifier-like words only where they continue a word of
     /// these (see [`ground`]); `None` leaves every token free.
     pub grounding: Option<Arc<SourceWords>>,
@@ -83,6 +86,7 @@ impl Default for DecodeConfig {
             no_repeat_ngram: 0,
             stop_on_loop: false,
             record_margins: false,
+            ban_first: Vec::new(),
             grounding: None,
         }
     }

@@ -15,6 +15,16 @@ impl LoadedModel {
             .collect()
     }
 
+    /// Tokenizes `text` as a continuation (no BOS, special markers as text).
+    pub fn tokenize_continuation(&self, text: &str) -> Vec<i32> {
+        self.model
+            .vocab()
+            .tokenize(text.as_bytes(), false, false)
+            .into_iter()
+            .map(|t| t.0)
+            .collect()
+    }
+
     /// The text of every token id (lossy where a token is part of a UTF-8 sequence;
     /// special tokens as empty text), computed once per loaded model.
     pub(crate) fn pieces(&self) -> &[String] {

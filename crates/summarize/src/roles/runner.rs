@@ -266,6 +266,7 @@ impl RoleRunner {
             no_repeat_ngram: self.role.no_repeat_ngram,
             stop_on_loop: true,
             record_margins: false,
+            ban_first: options.ban_first.clone(),
             grounding: options.grounding.clone(),
         }
     }
@@ -297,6 +298,8 @@ pub struct GenerateOptions {
     pub max_tokens: Option<usize>,
     /// Grounded decoding against these source words.
     pub grounding: Option<Arc<SourceWords>>,
+    /// Tokens not to start the answer with.
+    pub ban_first: Vec<i32>,
 }
 
 /// A role with a context kept between its generations ([`RoleRunner::session`]).

@@ -53,6 +53,7 @@ impl Job<'_> {
         GenerateOptions {
             max_tokens: Some(max_tokens),
             grounding: Some(Arc::clone(&self.grounding)),
+            ban_first: Vec::new(),
         }
     }
 }
@@ -215,7 +216,10 @@ impl Summarizer<'_> {
     }
 
     /// The final pass: sentences streamed as they complete, each cited and checked; one
-    /// that fails a check is left out (and listed in [`Summary::dropped`]).
+    /// that fails a check is left out (and listed in [`Summary::dropped`]). While fewer than
+    /// [`ENOUGH_SENTENCES`] passed, the summary is continued from the sentences kept (the
+    /// prompt's keys and values reused from the session), never starting the way a
+    /// refused sentence started, for at most [`FINAL_ROUNDS`] generations.
     fn write_final(
         &self,
         job: &Job<'_>,
@@ -223,73 +227,73 @@ impl Summarizer<'_> {
         phases: &mut Vec<PhaseStats>,
         on_event: &mut impl FnMut(SummaryEvent<'_>),
     ) -> Result<Summary> {
-        let grounder = Grounder::new(job.doc.unit, &job.doc.sections);
-        let mut stats = PhaseStats::new("final", self.summarizer);
-        let mut splitter = SentenceSplitter::default();
-        let mut sentences: Vec<CitedSentence> = Vec::new();
-        let mut dropped: Vec<DroppedSentence> = Vec::new();
-        let mut text = String::new();
-        let mut emit = |sentence: String, ws: String| {
-            let sentence = strip_model_citations(&sentence);
-            let trimmed = sentence.trim();
-            if trimmed.is_empty() {
-                // Keep paragraph breaks between kept sentences only.
-                if !text.is_empty() && !text.ends_with(char::is_whitespace) {
-                    text.push_str(&ws);
-                    on_event(SummaryEvent::Text(&ws));
-                }
-                return;
-            }
-            let citation = grounder.cite(trimmed);
-            let earlier: Vec<String> = sentences.iter().map(|s| s.text.clone()).collect();
-            let check = job.index.check(trimmed, citation.as_ref(), &earlier);
-            if check.fails() || is_heading(trimmed) {
-                dropped.push(DroppedSentence {
-                    text: trimmed.to_string(),
-                    check,
-                });
-                return;
-            }
-            let shown = match &citation {
-                Some(c) => attach(&sentence, c),
-                None => sentence.clone(),
-            };
-            sentences.push(CitedSentence {
-                text: trimmed.to_string(),
-                citation,
-            });
-            let piece = format!("{}{}", shown.trim_start(), if ws.is_empty() { " " } else { &ws });
-            text.push_str(&piece);
-            on_event(SummaryEvent::Text(&piece));
+        let mut out = FinalText {
+            grounder: Grounder::new(job.doc.unit, &job.doc.sections),
+            index: &job.index,
+            sentences: Vec::new(),
+            dropped: Vec::new(),
+            text: String::new(),
         };
-        let g = self.summarizer.generate(
-            prompt,
-            &job.options(job.final_tokens),
-            |piece| {
+        let mut stats = PhaseStats::new("final", self.summarizer);
+        let mut session = self.summarizer.session()?;
+        let mut ban_first = Vec::new();
+        for round in 0..FINAL_ROUNDS {
+            let (kept_before, dropped_before) = (out.sentences.len(), out.dropped.len());
+            let so_far: Vec<&str> = out.sentences.iter().map(|s| s.text.as_str()).collect();
+            let prompt = format!("{prompt}{}", so_far.join(" "));
+            let max_tokens = if round == 0 {
+                job.final_tokens
+            } else {
+                job.final_tokens / 2
+            };
+            let mut options = job.options(max_tokens);
+            options.ban_first = std::mem::take(&mut ban_first);
+            let mut splitter = SentenceSplitter::default();
+            let g = session.generate(&prompt, &options, |piece| {
                 for (s, ws) in splitter.push(piece) {
-                    emit(s, ws);
+                    out.emit(s, ws, on_event);
                 }
-            },
-        )?;
-        if let Some((s, ws)) = splitter.finish() {
-            // A sentence cut off by the token limit or a loop is left out.
-            let cut = g.stopped_on_loop || g.generated_tokens >= job.final_tokens;
-            if !cut || s.trim_end().ends_with(['.', '!', '?', ':', ')', '"']) {
-                emit(s, ws);
+            })?;
+            if let Some((s, ws)) = splitter.finish() {
+                // A sentence cut off by the token limit or a loop is left out.
+                let cut = g.stopped_on_loop || g.generated_tokens >= max_tokens;
+                if !cut || s.trim_end().ends_with(['.', '!', '?', ':', ')', '"']) {
+                    out.emit(s, ws, on_event);
+                }
             }
+            stats.add(&g);
+            let refused = &out.dropped[dropped_before..];
+            let progress = round == 0 || out.sentences.len() > kept_before;
+            if out.sentences.len() >= ENOUGH_SENTENCES || refused.is_empty() || !progress {
+                break;
+            }
+            // Continue after the kept sentences, starting unlike any refused one.
+            ban_first = refused
+                .iter()
+                .filter_map(|d| {
+                    let lead = if out.sentences.is_empty() { "" } else { " " };
+                    self.summarizer
+                        .model()
+                        .tokenize_continuation(&format!("{lead}{}", d.text))
+                        .first()
+                        .copied()
+                })
+                .collect();
+            ban_first.sort_unstable();
+            ban_first.dedup();
         }
-        stats.add(&g);
         phases.push(stats);
-        let scored: Vec<_> = sentences
+        let scored: Vec<_> = out
+            .sentences
             .iter()
             .map(|s| (s.text.clone(), s.citation.clone()))
             .collect();
         Ok(Summary {
             path: job.doc.path.clone(),
-            text: text.trim_end().to_string(),
+            text: out.text.trim_end().to_string(),
             faithfulness: job.index.score(&scored),
-            sentences,
-            dropped,
+            sentences: out.sentences,
+            dropped: out.dropped,
             mode: String::new(),
             sections: job.doc.sections.len(),
             chunks: 0,
@@ -297,6 +301,53 @@ impl Summarizer<'_> {
             phases: Vec::new(),
             seconds: 0.0,
         })
+    }
+}
+
+/// Sentences kept in a summary fewer than this start another round of the final pass.
+const ENOUGH_SENTENCES: usize = 5;
+/// Most generations of the final pass.
+const FINAL_ROUNDS: usize = 3;
+
+/// The final text as it is written: sentences kept (cited) and dropped.
+struct FinalText<'a> {
+    grounder: Grounder,
+    index: &'a SourceIndex,
+    sentences: Vec<CitedSentence>,
+    dropped: Vec<DroppedSentence>,
+    text: String,
+}
+
+impl FinalText<'_> {
+    /// Checks one sentence; shows it (cited) when it passes, else records why not.
+    fn emit(&mut self, sentence: String, ws: String, on_event: &mut impl FnMut(SummaryEvent<'_>)) {
+        let sentence = strip_model_citations(&sentence);
+        let trimmed = sentence.trim();
+        if trimmed.is_empty() {
+            return;
+        }
+        let citation = self.grounder.cite(trimmed);
+        let earlier: Vec<String> = self.sentences.iter().map(|s| s.text.clone()).collect();
+        let check = self.index.check(trimmed, citation.as_ref(), &earlier);
+        if check.fails() || is_heading(trimmed) {
+            self.dropped.push(DroppedSentence {
+                text: trimmed.to_string(),
+                check,
+            });
+            return;
+        }
+        let shown = match &citation {
+            Some(c) => attach(trimmed, c),
+            None => trimmed.to_string(),
+        };
+        self.sentences.push(CitedSentence {
+            text: trimmed.to_string(),
+            citation,
+        });
+        let ws = if ws.contains('\n') { "\n" } else { " " };
+        let piece = format!("{shown}{ws}");
+        self.text.push_str(&piece);
+        on_event(SummaryEvent::Text(&piece));
     }
 }
 
