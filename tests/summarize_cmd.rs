@@ -66,8 +66,14 @@ fn models_lists_the_default_roles_and_their_acceleration() {
     ] {
         assert!(out.contains(&format!("{role}:")), "{out}");
     }
-    assert!(out.contains("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"), "{out}");
-    assert!(out.contains("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"), "{out}");
+    assert!(
+        out.contains("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
+        "{out}"
+    );
+    assert!(
+        out.contains("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"),
+        "{out}"
+    );
     assert!(out.contains("SmolLM2-135M-Instruct.Q4_1.gguf"), "{out}");
     assert!(out.contains("dense model (no experts)"), "{out}");
     assert!(out.contains("prompt-lookup (configured: lookup)"), "{out}");
@@ -85,8 +91,14 @@ fn models_lists_the_default_roles_and_their_acceleration() {
     assert_eq!(worker["model"]["architecture"], "qwen2");
     assert_eq!(worker["model"]["context_length"], 32768);
     assert_eq!(worker["speculation"]["used"], "prompt-lookup");
-    let draft = plans.iter().find(|p| p["name"] == "frontdoor_draft").unwrap();
-    assert_eq!(draft["speculation"]["used"], "draft-model", "the Qwen pair shares one vocabulary");
+    let draft = plans
+        .iter()
+        .find(|p| p["name"] == "frontdoor_draft")
+        .unwrap();
+    assert_eq!(
+        draft["speculation"]["used"], "draft-model",
+        "the Qwen pair shares one vocabulary"
+    );
 }
 
 #[test]
@@ -447,7 +459,12 @@ fn arguments_and_too_little_text_are_refused_before_any_generation() {
         stderr(&o)
     );
     let o = plait(
-        &["summarize", pdf.to_str().unwrap(), "--max-tokens", "4294967296"],
+        &[
+            "summarize",
+            pdf.to_str().unwrap(),
+            "--max-tokens",
+            "4294967296",
+        ],
         tmp.path(),
     );
     assert!(!o.status.success());

@@ -48,7 +48,8 @@ impl Grounding<'_> {
     }
 
     fn allows(&self, tail: &str, t: usize) -> bool {
-        self.words.allows(tail, self.pieces.get(t).map_or("", String::as_str))
+        self.words
+            .allows(tail, self.pieces.get(t).map_or("", String::as_str))
     }
 }
 
@@ -239,10 +240,10 @@ fn grounded_argmax(g: &Grounding<'_>, tail: &str, row: &mut [f32], refused: usiz
 fn uniform(rng: &mut u64) -> f64 {
     *rng = rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Tokens that would complete an `n`-gram already present in `output` (none when `n` is

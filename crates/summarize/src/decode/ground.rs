@@ -134,7 +134,13 @@ impl SourceWords {
             } else {
                 is_identifier_like(word) || name
             };
-            if checked && !(if open { self.has_prefix(word) } else { self.contains(word) }) {
+            if checked
+                && !(if open {
+                    self.has_prefix(word)
+                } else {
+                    self.contains(word)
+                })
+            {
                 return false;
             }
         }
@@ -156,7 +162,10 @@ pub fn starts_sentence(before: &str) -> bool {
     let Some(c) = before.chars().rev().find(|c| *c != ' ' && *c != '\t') else {
         return true;
     };
-    matches!(c, '.' | '!' | '?' | ':' | '\n' | '"' | '\u{201c}' | '(' | '[' | '*' | '#' | '-')
+    matches!(
+        c,
+        '.' | '!' | '?' | ':' | '\n' | '"' | '\u{201c}' | '(' | '[' | '*' | '#' | '-'
+    )
 }
 
 /// The word in progress at the end of `text` (empty after a boundary).
@@ -175,7 +184,16 @@ mod tests {
 
     #[test]
     fn identifier_like_words_are_told_from_plain_ones() {
-        for w in ["gscmsc_create", "cpp17", "ICC", "iccProfile", "GsIcc", "v2", "RGB", "ICCBased"] {
+        for w in [
+            "gscmsc_create",
+            "cpp17",
+            "ICC",
+            "iccProfile",
+            "GsIcc",
+            "v2",
+            "RGB",
+            "ICCBased",
+        ] {
             assert!(is_identifier_like(w), "{w}");
         }
         for w in ["colour", "Colour", "a", "I", "2010", "_", "Ghostscript"] {

@@ -29,8 +29,8 @@ use crate::speculate::lookup::{LookupConfig, LookupMemory, PromptLookup};
 use crate::speculate::{Drafter, NoDraft};
 use crate::{LoadedModel, Result, SummarizeError};
 use choose::{is_looping, Chooser, Grounding};
-pub use ground::SourceWords;
 use emit::Emitter;
+pub use ground::SourceWords;
 
 /// How each token is chosen from the target's distribution.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -357,9 +357,7 @@ impl Session<'_> {
             let room = config.max_tokens - out.generated_tokens;
             let draft = drafter.propose(&history, room.min(max_draft))?;
             batch.clear();
-            batch
-                .add(next, pos, &[0], true)
-                .map_err(|e| self.err(&e))?;
+            batch.add(next, pos, &[0], true).map_err(|e| self.err(&e))?;
             for (i, &d) in draft.iter().enumerate() {
                 batch
                     .add(d, pos + 1 + i as i32, &[0], true)

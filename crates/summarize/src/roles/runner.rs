@@ -221,6 +221,11 @@ impl RoleRunner {
         &self.model
     }
 
+    /// The loaded draft model, when the plan uses one.
+    pub fn draft_model(&self) -> Option<&LoadedModel> {
+        self.draft.as_deref()
+    }
+
     /// The strategy the plan allows.
     pub fn strategy(&self) -> Strategy<'_> {
         match (&self.role.speculation, &self.draft) {

@@ -25,7 +25,9 @@ pub const KEY_TERMS: usize = 15;
 /// `profile` compare equal (the words are already lower-cased).
 pub fn stem(word: &str) -> String {
     let w = word;
-    for suffix in ["ations", "ation", "ings", "ing", "ies", "es", "ed", "s", "e"] {
+    for suffix in [
+        "ations", "ation", "ings", "ing", "ies", "es", "ed", "s", "e",
+    ] {
         if let Some(base) = w.strip_suffix(suffix) {
             if base.chars().count() >= 4 && !(suffix == "s" && base.ends_with('s')) {
                 return match suffix {
@@ -136,7 +138,10 @@ impl SourceIndex {
     pub fn unknown_names(&self, text: &str) -> Vec<String> {
         let mut out = Vec::new();
         let mut start = None;
-        for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        for (i, c) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), ' ')))
+        {
             if is_word_char(c) {
                 start.get_or_insert(i);
                 continue;
@@ -172,7 +177,11 @@ impl SourceIndex {
         let hi = (hi + 1).min(self.sections.len() - 1);
         let found = stems
             .iter()
-            .filter(|w| self.sections[lo..=hi].iter().any(|(_, _, s)| s.contains(*w)))
+            .filter(|w| {
+                self.sections[lo..=hi]
+                    .iter()
+                    .any(|(_, _, s)| s.contains(*w))
+            })
             .count();
         found as f64 / stems.len() as f64
     }
@@ -329,20 +338,45 @@ mod tests {
     #[test]
     fn a_summary_is_scored_on_the_four_figures() {
         let index = SourceIndex::new(&doc());
-        assert!(index.key_terms().contains(&"profiles".to_string()), "{:?}", index.key_terms());
+        assert!(
+            index.key_terms().contains(&"profiles".to_string()),
+            "{:?}",
+            index.key_terms()
+        );
         let sentences = vec![
-            ("Ghostscript manages colour with ICC profiles kept by gsicc_manager.".to_string(), cite(1, 1)),
-            ("Rendering intents map colours outside the gamut.".to_string(), cite(2, 2)),
-            ("The gscmsc_create function builds profiles in cgcc-cpp17.".to_string(), cite(1, 1)),
-            ("Ghostscript manages colour with ICC profiles.".to_string(), cite(1, 1)),
-            ("Bananas are yellow fruit grown in warm climates.".to_string(), cite(3, 3)),
+            (
+                "Ghostscript manages colour with ICC profiles kept by gsicc_manager.".to_string(),
+                cite(1, 1),
+            ),
+            (
+                "Rendering intents map colours outside the gamut.".to_string(),
+                cite(2, 2),
+            ),
+            (
+                "The gscmsc_create function builds profiles in cgcc-cpp17.".to_string(),
+                cite(1, 1),
+            ),
+            (
+                "Ghostscript manages colour with ICC profiles.".to_string(),
+                cite(1, 1),
+            ),
+            (
+                "Bananas are yellow fruit grown in warm climates.".to_string(),
+                cite(3, 3),
+            ),
         ];
         let f = index.score(&sentences);
         assert_eq!(f.invented_identifiers, vec!["gscmsc_create", "cpp17"]);
         assert_eq!(f.repeated, 1, "the fourth sentence repeats the first");
-        assert_eq!(f.unsupported, 2, "bananas are on no page, nor the invented function");
+        assert_eq!(
+            f.unsupported, 2,
+            "bananas are on no page, nor the invented function"
+        );
         assert!(f.coverage > 0.0 && f.coverage < 1.0, "{f:?}");
-        assert!(!index.check("Profiles are cached.", None, &[]).supported, "uncited");
+        assert!(
+            !index.check("Profiles are cached.", None, &[]).supported,
+            "uncited"
+        );
         let c = index.check(
             "Profiles are kept by General Lee for Ghostscript.",
             cite(1, 1).as_ref(),

@@ -330,7 +330,9 @@ impl SentenceSplitter {
                 // Closing quotes and brackets after the full stop belong to the sentence.
                 let closers = chars[k + 1..]
                     .iter()
-                    .take_while(|&&(_, n)| matches!(n, '"' | '\'' | ')' | ']' | '\u{201d}' | '\u{2019}'))
+                    .take_while(|&&(_, n)| {
+                        matches!(n, '"' | '\'' | ')' | ']' | '\u{201d}' | '\u{2019}')
+                    })
                     .count();
                 let end_punct = matches!(c, '.' | '!' | '?')
                     && chars

@@ -128,9 +128,11 @@ fn join_hyphenated(text: &str) -> String {
 /// `Microsoft Word - report.doc`), not `untitled`.
 fn useful_title(title: &str) -> bool {
     let t = title.trim().to_lowercase();
-    let file_name = [".pdf", ".doc", ".docx", ".tex", ".dvi", ".ps", ".odt", ".rtf", ".txt"]
-        .iter()
-        .any(|ext| t.ends_with(ext));
+    let file_name = [
+        ".pdf", ".doc", ".docx", ".tex", ".dvi", ".ps", ".odt", ".rtf", ".txt",
+    ]
+    .iter()
+    .any(|ext| t.ends_with(ext));
     !(t.is_empty() || file_name || t.starts_with("microsoft word") || t == "untitled")
 }
 
@@ -263,7 +265,6 @@ pub struct DroppedSentence {
     pub check: SentenceCheck,
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,12 +274,16 @@ mod tests {
         let doc = Document::from_pages(
             Path::new("a.pdf"),
             Some("Binder 1.pdf".into()),
-            vec![(1, "secu\u{2}\nrity and renego\u{2}tiation".into()), (2, "  ".into())],
+            vec![
+                (1, "secu\u{2}\nrity and renego\u{2}tiation".into()),
+                (2, "  ".into()),
+            ],
         );
         assert_eq!(doc.sections.len(), 1, "blank pages are dropped");
         assert_eq!(doc.sections[0].text, "security and renegotiation");
         assert_eq!(doc.title, None);
-        let doc = Document::from_pages(Path::new("a.pdf"), Some("Colour Management".into()), vec![]);
+        let doc =
+            Document::from_pages(Path::new("a.pdf"), Some("Colour Management".into()), vec![]);
         assert_eq!(doc.title.as_deref(), Some("Colour Management"));
         assert!(!useful_title("Microsoft Word - notes.doc") && !useful_title("untitled"));
     }

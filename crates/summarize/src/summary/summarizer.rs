@@ -8,13 +8,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::check::SourceIndex;
-use super::cite::{attach, label, strip_model_citations, Grounder, Section, SentenceSplitter, Unit};
+use super::cite::{
+    attach, label, strip_model_citations, Grounder, Section, SentenceSplitter, Unit,
+};
 use super::{
     prompts, CitedSentence, Document, DroppedSentence, PhaseStats, Summary, SummaryConfig,
     SummaryEvent, MIN_WORDS,
 };
 use crate::{
-    Generation, GenerateOptions, Result, RoleRunner, RoleSession, SourceWords, SummarizeError,
+    GenerateOptions, Generation, Result, RoleRunner, RoleSession, SourceWords, SummarizeError,
 };
 
 /// A note of the map phase: what a run of sections says.
@@ -164,7 +166,8 @@ impl Summarizer<'_> {
         }
         phases.push(map);
         let mut levels = 0;
-        let final_budget = budget(self.summarizer, job.final_tokens).saturating_sub(PROMPT_OVERHEAD);
+        let final_budget =
+            budget(self.summarizer, job.final_tokens).saturating_sub(PROMPT_OVERHEAD);
         while notes_tokens(self.summarizer, &notes, unit) > final_budget && notes.len() > 1 {
             levels += 1;
             let mut stats = PhaseStats::new(&format!("reduce-{levels}"), self.worker);
