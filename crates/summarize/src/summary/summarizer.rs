@@ -29,6 +29,10 @@ struct Note {
 
 /// Tokens reserved for the instructions and chat markup around a chunk.
 const PROMPT_OVERHEAD: usize = 240;
+/// Largest map-phase chunk in tokens, whatever the worker's context: attention over a
+/// longer chunk costs more per token (prefill grows with its square), and a note of a few
+/// sentences cannot keep more anyway.
+const MAX_CHUNK_TOKENS: usize = 2000;
 
 /// Summarizes documents with a summarizer role and a worker role.
 #[derive(Debug)]
@@ -140,7 +144,9 @@ impl Summarizer<'_> {
     ) -> Result<(Vec<Note>, usize, usize)> {
         let unit = job.doc.unit;
         let mut session = self.worker.session()?;
-        let chunk_budget = budget(self.worker, job.note_tokens).saturating_sub(PROMPT_OVERHEAD);
+        let chunk_budget = budget(self.worker, job.note_tokens)
+            .saturating_sub(PROMPT_OVERHEAD)
+            .min(MAX_CHUNK_TOKENS);
         let groups = group_by_budget(&job.doc.sections, chunk_budget, 1, |s| {
             self.worker
                 .model()
