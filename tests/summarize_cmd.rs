@@ -402,8 +402,19 @@ fn the_default_roles_summarize_a_real_pdf_without_inventing_and_every_sentence_i
     assert!(invented.is_empty(), "invented {invented:?} in {text}");
     let sentences = s["sentences"].as_array().unwrap();
     assert!(sentences.len() >= 3, "{text}");
+    // A reader's check, independent of plait's: content words (4+ letters, not common),
+    // compared on their first five letters so `prepared` meets `preparing`.
+    let stems = |text: &str| -> HashSet<String> {
+        words(text)
+            .into_iter()
+            .filter(|w| {
+                !["were", "been", "have", "there", "when", "then", "than"].contains(&w.as_str())
+            })
+            .map(|w| w.chars().take(5).collect())
+            .collect()
+    };
     for sentence in sentences {
-        let said = words(sentence["text"].as_str().unwrap());
+        let said = stems(sentence["text"].as_str().unwrap());
         let c = sentence["citation"]
             .as_object()
             .unwrap_or_else(|| panic!("uncited: {sentence}"));
@@ -414,7 +425,7 @@ fn the_default_roles_summarize_a_real_pdf_without_inventing_and_every_sentence_i
         let near: HashSet<String> = page_text
             [first.saturating_sub(2)..(last + 1).min(page_text.len())]
             .iter()
-            .flat_map(|t| words(t))
+            .flat_map(|t| stems(t))
             .collect();
         let found = said.iter().filter(|w| near.contains(*w)).count();
         assert!(
