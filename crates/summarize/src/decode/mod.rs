@@ -187,6 +187,10 @@ impl Generation {
     }
 }
 
+/// A strategy's drafter, the most tokens it drafts, its name, and why a requested
+/// speculation is off.
+type ChosenDrafter<'d> = (Box<dyn Drafter + 'd>, usize, &'static str, Option<String>);
+
 impl LoadedModel {
     /// Generates a continuation of `prompt`, calling `on_piece` with each piece of text as
     /// soon as the target has chosen it (in a fresh [`Session`]).
@@ -208,7 +212,7 @@ impl LoadedModel {
         strategy: Strategy<'d>,
         n_ctx: u32,
         threads: i32,
-    ) -> Result<(Box<dyn Drafter + 'd>, usize, &'static str, Option<String>)> {
+    ) -> Result<ChosenDrafter<'d>> {
         Ok(match strategy {
             Strategy::Plain => (Box::new(NoDraft), 0, "plain", None),
             _ if !self.can_speculate() => (
