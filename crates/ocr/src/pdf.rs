@@ -26,6 +26,9 @@ pub struct PageText {
     /// Share of the page's area under image objects (0 to 1; overlaps count twice, capped
     /// at 1): a scan is one image covering the page.
     pub image_coverage: f32,
+    /// Page objects of any kind (text, images, paths, shadings, forms); 0 on a blank
+    /// page, which has nothing to OCR.
+    pub objects: usize,
 }
 
 impl PageText {
@@ -34,10 +37,16 @@ impl PageText {
     /// layer is too short to be the page's text (a scan with a stamp or a page number,
     /// see [`IMAGE_PAGE_COVERAGE`](crate::IMAGE_PAGE_COVERAGE)).
     pub fn needs_ocr(&self) -> bool {
-        crate::needs_ocr(&self.text)
+        !self.is_blank() && crate::needs_ocr(&self.text)
             || (self.image_coverage >= crate::IMAGE_PAGE_COVERAGE
                 && self.text.chars().filter(|c| c.is_alphanumeric()).count()
                     < crate::IMAGE_PAGE_MAX_ALNUM)
+    }
+
+    /// Whether the page draws nothing at all (no object of any kind): it is skipped
+    /// before rendering or OCR, however many such pages a file has.
+    pub fn is_blank(&self) -> bool {
+        self.objects == 0
     }
 }
 
@@ -195,6 +204,7 @@ impl Pdfium {
                 text,
                 lines,
                 image_coverage: image_coverage(&page),
+                objects: page.objects().len(),
             });
         }
         let title = doc
