@@ -467,3 +467,40 @@ fn a_full_disk_says_so_once_and_loses_nothing() {
     let out = stdout(&o);
     assert!(out.contains("okapi.md"), "the first ingest is lost: {out}");
 }
+
+#[test]
+fn long_pdfs_report_their_page_count_and_progress_and_blank_pages_cost_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("docs");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        assets::asset("fixtures/ocrmypdf/multipage.pdf"),
+        dir.join("multipage.pdf"),
+    )
+    .unwrap();
+    write(
+        &dir.join("blank.pdf"),
+        &support::pdf::tiny_pdf(&[(612.0, 792.0); 2000]),
+    );
+    let idx = tmp.path().join("idx");
+    let o = ingest(&dir, &idx);
+    let err = stderr(&o);
+    // Without a terminal, plain progress lines: the page count of each PDF, and done.
+    let finished: Vec<(usize, usize)> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("plait ingest: PDF pages read "))
+        .filter_map(|r| {
+            let (a, b) = r.split_once('/')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        })
+        .collect();
+    assert!(finished.contains(&(2000, 2000)), "{err}");
+    assert!(
+        finished.iter().any(|&(d, t)| d == t && t > 1 && t < 2000),
+        "{err}"
+    );
+    assert!(
+        err.contains("blank.pdf: page(s) 1-2000 have no readable text"),
+        "{err}"
+    );
+}

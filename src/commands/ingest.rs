@@ -103,6 +103,12 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             bar.set_position(done as u64);
             plain_line("files", done, total);
         }
+        Progress::Pages { done, total } => {
+            bar.set_message("PDF pages");
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            plain_line("PDF pages read", done, total);
+        }
         Progress::Encoded { done, total } => {
             bar.set_message("encoding");
             bar.set_length(total as u64);

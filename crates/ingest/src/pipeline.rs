@@ -83,6 +83,9 @@ pub enum Progress {
     Files { done: usize, total: usize },
     /// `done` of `total` new chunk contents encoded.
     Encoded { done: usize, total: usize },
+    /// `done` of the `total` pages of the PDF being read (OCR of a long scan takes
+    /// minutes; blank pages cost nothing).
+    Pages { done: usize, total: usize },
 }
 
 /// One page's text and the headings found on it (in order).
@@ -107,6 +110,15 @@ impl PageContent {
 pub trait PdfText: Send + Sync {
     /// The text of each page, in order.
     fn pages(&self, path: &Path) -> std::result::Result<Vec<PageContent>, plait_ocr::OcrError>;
+
+    /// Like [`PdfText::pages`], calling `progress(done, total)` as pages are read.
+    fn pages_with_progress(
+        &self,
+        path: &Path,
+        _progress: &dyn Fn(usize, usize),
+    ) -> std::result::Result<Vec<PageContent>, plait_ocr::OcrError> {
+        self.pages(path)
+    }
 
     /// The text of a page image (PNG, JPEG, TIFF), when OCR is available.
     fn image_text(&self, _path: &Path) -> std::result::Result<Option<String>, plait_ocr::OcrError> {
@@ -151,6 +163,16 @@ impl std::fmt::Debug for OcrPdf<'_> {
 
 impl PdfText for OcrPdf<'_> {
     fn pages(&self, path: &Path) -> std::result::Result<Vec<PageContent>, plait_ocr::OcrError> {
+        self.pages_with_progress(path, &|_, _| {})
+    }
+
+    fn pages_with_progress(
+        &self,
+        path: &Path,
+        progress: &dyn Fn(usize, usize),
+    ) -> std::result::Result<Vec<PageContent>, plait_ocr::OcrError> {
+        let total = self.pdfium.page_count(path)?;
+        progress(0, total);
         let options = plait_ocr::ReadOptions {
             dpi: self.dpi,
             ..Default::default()
@@ -158,8 +180,8 @@ impl PdfText for OcrPdf<'_> {
         let (mut out, mut failed) = (Vec::new(), None);
         // Scanned pages are recognised side by side when the engine has page workers;
         // pages arrive in order. The file fails on its first bad page.
-        self.pdfium
-            .read(self.engine, path, &options, |page| match page {
+        self.pdfium.read(self.engine, path, &options, |page| {
+            match page {
                 Ok(plait_ocr::ReadPage::Ocr { lines, .. }) => out.push(PageContent::from_lines(
                     lines
                         .iter()
@@ -169,7 +191,9 @@ impl PdfText for OcrPdf<'_> {
                 Err(e) => {
                     failed.get_or_insert(e);
                 }
-            })?;
+            }
+            progress(out.len() + usize::from(failed.is_some()), total);
+        })?;
         match failed {
             Some(e) => Err(e),
             None => Ok(out),
@@ -243,6 +267,26 @@ fn reason(path: &Path, e: &IngestError) -> String {
         r = rest;
     }
     r.to_string()
+}
+
+/// Sorted page numbers as ranges: `1-3, 7, 9-12` (a 10,000-page blank scan is one
+/// range, not 10,000 numbers).
+fn page_ranges(pages: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < pages.len() {
+        let mut j = i;
+        while j + 1 < pages.len() && pages[j + 1] == pages[j] + 1 {
+            j += 1;
+        }
+        out.push(if i == j {
+            pages[i].to_string()
+        } else {
+            format!("{}-{}", pages[i], pages[j])
+        });
+        i = j + 1;
+    }
+    out.join(", ")
 }
 
 fn language_name(l: Language) -> String {
@@ -492,7 +536,14 @@ impl<'a> Ingester<'a> {
             }
             let mut blank_pages = Vec::new();
             let mut long_line = None;
-            match self.chunk_file(&f.path, f.kind, &bytes, &mut blank_pages, &mut long_line) {
+            match self.chunk_file(
+                &f.path,
+                f.kind,
+                &bytes,
+                &mut blank_pages,
+                &mut long_line,
+                progress,
+            ) {
                 Ok(pending) => {
                     if let Some((chars, cut_from)) = long_line {
                         let part = match cut_from {
@@ -514,7 +565,7 @@ impl<'a> Ingester<'a> {
                             f.path.clone(),
                             format!(
                                 "page(s) {} have no readable text (no OCR engine configured, or OCR found none); they are not indexed",
-                                blank_pages.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                                page_ranges(&blank_pages)
                             ),
                         ));
                     }
@@ -739,6 +790,7 @@ impl<'a> Ingester<'a> {
         bytes: &'b [u8],
         blank_pages: &mut Vec<usize>,
         long_line: &mut Option<(usize, Option<usize>)>,
+        progress: &dyn Fn(Progress),
     ) -> Result<Vec<Pending>> {
         let text = |bytes: &'b [u8]| crate::text::decode_text(path, bytes);
         let budget = &self.config.budget;
@@ -769,9 +821,12 @@ impl<'a> Ingester<'a> {
                         },
                     });
                 };
-                let pages = pdf.pages(path).map_err(|source| IngestError::Extract {
-                    path: path.to_path_buf(),
-                    source,
+                let on_page = |done, total| progress(Progress::Pages { done, total });
+                let pages = pdf.pages_with_progress(path, &on_page).map_err(|source| {
+                    IngestError::Extract {
+                        path: path.to_path_buf(),
+                        source,
+                    }
                 })?;
                 let counter = EncoderCounter(self.docs);
                 let mut out = Vec::new();

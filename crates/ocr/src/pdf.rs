@@ -154,6 +154,12 @@ impl Pdfium {
             .map_err(|e| open_error(path, e))
     }
 
+    /// Pages in the PDF at `path`, without reading them.
+    pub fn page_count(&self, path: &Path) -> Result<usize> {
+        let doc = self.open(path, None)?;
+        Ok(usize::try_from(doc.pages().len()).unwrap_or(0))
+    }
+
     /// Reads the text layer of every page of the PDF at `path`.
     pub fn text(&self, path: &Path, password: Option<&str>) -> Result<PdfText> {
         let meta = std::fs::metadata(path).map_err(|source| OcrError::Io {
