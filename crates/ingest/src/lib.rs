@@ -11,6 +11,7 @@ mod classify;
 mod discover;
 mod error;
 pub mod eval;
+mod extract;
 pub mod manifest;
 mod pipeline;
 pub mod search;
@@ -28,10 +29,8 @@ pub use discover::{
     Skipped,
 };
 pub use error::IngestError;
-pub use pipeline::{
-    IngestConfig, IngestReport, Ingester, OcrPdf, PageContent, PdfText, Progress, CHUNKER_VERSION,
-    CODE, DOCS,
-};
+pub use extract::{OcrPdf, PageContent, PdfText};
+pub use pipeline::{IngestConfig, IngestReport, Ingester, Progress, CHUNKER_VERSION, CODE, DOCS};
 pub use search::{search_index, Hit, Query, SearchMode, MAX_K};
 pub use text::decode_text;
 pub use watch::{watch, Trigger, WatchConfig, WatchEvent};
