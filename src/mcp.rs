@@ -331,16 +331,20 @@ pub async fn serve_stdio(server: PlaitMcp) -> anyhow::Result<()> {
             }
         }
     });
-    let service = server
-        .serve((session_in, session_out))
-        .await
-        .map_err(|e| anyhow::anyhow!("starting the MCP session on stdio: {e}"))?;
-    let result = service.waiting().await;
+    let result = match server.serve((session_in, session_out)).await {
+        Ok(service) => service
+            .waiting()
+            .await
+            .map(|_| ())
+            .map_err(|e| anyhow::anyhow!("the MCP session failed: {e}")),
+        Err(e) => Err(anyhow::anyhow!("starting the MCP session on stdio: {e}")),
+    };
+    // Every answer already queued (parse errors of a client that then hung up
+    // included) is written before the process ends.
     let _ = reader.await;
     let _ = forward.await;
     writer.await??;
-    result.map_err(|e| anyhow::anyhow!("the MCP session failed: {e}"))?;
-    Ok(())
+    result
 }
 
 #[cfg(test)]
