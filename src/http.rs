@@ -1,6 +1,14 @@
 //! The HTTP API of one index (`plait serve` runs one per index): health, status, search
 //! and its OpenAPI document. Glue: searching is `plait_ingest::search_index`.
+//!
+//! Every request passes one guard first: its `Host` must name this machine's loopback
+//! or the configured address and a browser's `Origin` must be one of those too (a web
+//! page the user visits cannot reach the API by DNS rebinding or a cross-site POST),
+//! then the bearer token when one is set. Every answer that is not a 200 carries
+//! `{"error": ...}`. Connection-level limits (timeouts, connection cap) live in
+//! `listen.rs`.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, UNIX_EPOCH};
@@ -22,8 +30,8 @@ use utoipa::{OpenApi, ToSchema};
 pub const MAX_BODY: usize = 64 * 1024;
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 2000;
-/// Results per request are capped at this.
-pub const MAX_K: usize = 100;
+/// Longest wait for a request body once its headers are in.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What one index's server holds.
 pub struct ApiState {
@@ -35,6 +43,8 @@ pub struct ApiState {
     pub encoder: Arc<OnnxEncoder>,
     /// Bearer token every request must carry, when set.
     pub token: Option<String>,
+    /// The address the server listens on; `Host` and `Origin` must name it or loopback.
+    pub listen: IpAddr,
     /// The last opened snapshot and the `CURRENT` it was opened at.
     snapshot: Mutex<Option<(String, Arc<Index>)>>,
 }
@@ -45,12 +55,14 @@ impl ApiState {
         root: PathBuf,
         encoder: Arc<OnnxEncoder>,
         token: Option<String>,
+        listen: IpAddr,
     ) -> Self {
         Self {
             name,
             root,
             encoder,
             token,
+            listen,
             snapshot: Mutex::new(None),
         }
     }
@@ -125,13 +137,13 @@ impl IntoResponse for ApiError {
 pub struct SearchRequest {
     /// The query text (1 to 2000 characters).
     pub query: String,
-    /// Results wanted (default 10, at most 100).
+    /// Results wanted (default 10, at least 1; more than 100 are capped at 100).
     #[serde(default)]
     pub k: Option<usize>,
     /// Only files whose path matches this glob (`*` and `?` also match `/`).
     #[serde(default)]
     pub path: Option<String>,
-    /// Only code in this language (e.g. `python`).
+    /// Only code in this language (e.g. `python`; an unknown one is refused).
     #[serde(default)]
     pub lang: Option<String>,
     /// `semantic` (default), `lexical` or `hybrid`.
@@ -234,7 +246,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/search", post(search))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .with_state(state)
 }
@@ -251,13 +264,89 @@ async fn not_found() -> ApiError {
     }
 }
 
-async fn auth(State(state): State<Arc<ApiState>>, request: Request, next: Next) -> Response {
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        message: format!(
+            "{} is not allowed on {}: GET /health, GET /status, POST /search, GET /openapi.json",
+            request.method(),
+            request.uri().path()
+        ),
+    }
+}
+
+/// The host part of a `Host` value or an origin's authority (no port, no brackets),
+/// lowercased.
+fn host_name(authority: &str) -> String {
+    let a = authority.trim();
+    let host = if let Some(rest) = a.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        a.rsplit_once(':')
+            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(a, |(h, _)| h)
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Whether `host` (from `Host` or `Origin`) names this server: a loopback name or
+/// address, or the address it listens on. Listening on every address (`0.0.0.0`, with
+/// the token required) accepts any name.
+fn is_our_host(host: &str, listen: IpAddr) -> bool {
+    if listen.is_unspecified() || host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    host.parse::<IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback() || ip == listen)
+}
+
+/// The host of an `Origin` value (`scheme://host[:port]`); `None` for `null` or junk.
+fn origin_host(origin: &str) -> Option<String> {
+    let (_, rest) = origin.split_once("://")?;
+    let authority = rest.split('/').next()?;
+    Some(host_name(authority))
+}
+
+fn refuse(status: StatusCode, message: String) -> Response {
+    ApiError { status, message }.into_response()
+}
+
+/// Host and Origin checks, then the bearer token.
+async fn guard(State(state): State<Arc<ApiState>>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    if let Some(host) = headers.get(header::HOST) {
+        let name = host.to_str().map(host_name).unwrap_or_default();
+        if !is_our_host(&name, state.listen) {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                format!("Host {:?} is not this server: it answers to localhost, 127.0.0.1, [::1] and {} (a web page cannot reach it through another name)", host_text(host), state.listen),
+            );
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let ok = origin
+            .to_str()
+            .ok()
+            .and_then(origin_host)
+            .is_some_and(|h| is_our_host(&h, state.listen));
+        if !ok {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "requests from the web page at {:?} are refused: plait answers local clients only",
+                    host_text(origin)
+                ),
+            );
+        }
+    }
     if let Some(token) = &state.token {
         let given = request
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+            .and_then(|v| v.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim());
         if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
             return ApiError {
                 status: StatusCode::UNAUTHORIZED,
@@ -267,6 +356,14 @@ async fn auth(State(state): State<Arc<ApiState>>, request: Request, next: Next) 
         }
     }
     next.run(request).await
+}
+
+/// A header value for an error message, at most 100 characters.
+fn host_text(v: &axum::http::HeaderValue) -> String {
+    String::from_utf8_lossy(v.as_bytes())
+        .chars()
+        .take(100)
+        .collect()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -292,7 +389,7 @@ async fn status(State(state): State<Arc<ApiState>>) -> Result<Json<StatusRespons
 }
 
 fn status_blocking(state: &ApiState) -> Result<Json<StatusResponse>, ApiError> {
-    let manifest = Manifest::open(&state.root).map_err(|e| ApiError::internal(e.to_string()))?;
+    let manifest = Manifest::open_existing(&state.root).map_err(|e| api_error(&e))?;
     let (chunks, _) = manifest
         .counts(state.name)
         .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -313,7 +410,7 @@ fn status_blocking(state: &ApiState) -> Result<Json<StatusResponse>, ApiError> {
         files,
         last_commit: std::fs::read_to_string(&current)
             .ok()
-            .map(|s| s.trim().to_string()),
+            .and_then(|s| s.split_whitespace().next().map(str::to_string)),
         last_commit_unix,
         model: index.as_ref().and_then(|i| i.manifest().model.clone()),
     }))
@@ -327,19 +424,49 @@ fn status_blocking(state: &ApiState) -> Result<Json<StatusResponse>, ApiError> {
         (status = 200, body = SearchResponse),
         (status = 400, body = ErrorBody, description = "malformed JSON, unknown field, empty or too long query, bad k or params"),
         (status = 401, body = ErrorBody),
-        (status = 413, body = ErrorBody)
+        (status = 403, body = ErrorBody, description = "Host or Origin names another site"),
+        (status = 408, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody, description = "the body is not sent as application/json")
     )
 )]
 async fn search(
     State(state): State<Arc<ApiState>>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| ApiError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            message: format!("request body larger than {MAX_BODY} bytes"),
-        })?;
+    // Only JSON: a form or text/plain POST (what a web page may send anywhere without
+    // asking) is refused.
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(ApiError {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            message: "send the search request as JSON (Content-Type: application/json)".into(),
+        });
+    }
+    let bytes = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            return Err(ApiError {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                message: format!("request body larger than {MAX_BODY} bytes"),
+            })
+        }
+        Err(_) => {
+            return Err(ApiError {
+                status: StatusCode::REQUEST_TIMEOUT,
+                message: format!(
+                    "the request body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            })
+        }
+    };
     let request: SearchRequest = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("invalid search request: {e}")))?;
     validate(&request)?;
@@ -358,9 +485,9 @@ fn validate(r: &SearchRequest) -> Result<(), ApiError> {
             "`query` has {chars} characters; at most {MAX_QUERY_CHARS}"
         )));
     }
-    if r.k == Some(0) {
-        return Err(ApiError::bad_request("`k` must be at least 1"));
-    }
+    query(r)
+        .validate()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     if let Some(p) = &r.params {
         if p.n_ivf_probe.is_some_and(|n| !(1..=64).contains(&n)) {
             return Err(ApiError::bad_request(
@@ -383,19 +510,16 @@ fn validate(r: &SearchRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn search_blocking(state: &ApiState, r: &SearchRequest) -> Result<Json<SearchResponse>, ApiError> {
-    let started = Instant::now();
-    let index = state.index()?;
-    let manifest = Manifest::open(&state.root).map_err(|e| ApiError::internal(e.to_string()))?;
+/// The library's query for a request.
+fn query(r: &SearchRequest) -> Query<'_> {
     let defaults = SearchParams::default();
     let p = r.params.as_ref();
-    let mode = r.mode.unwrap_or_default();
-    let query = Query {
+    Query {
         text: &r.query,
-        k: r.k.unwrap_or(10).min(MAX_K),
+        k: r.k.unwrap_or(10),
+        mode: r.mode.unwrap_or_default(),
         path_glob: r.path.as_deref(),
         language: r.lang.as_deref(),
-        mode,
         params: SearchParams {
             n_ivf_probe: p
                 .and_then(|p| p.n_ivf_probe)
@@ -408,7 +532,23 @@ fn search_blocking(state: &ApiState, r: &SearchRequest) -> Result<Json<SearchRes
                 .unwrap_or(defaults.n_full_scores),
             ..defaults
         },
-    };
+    }
+}
+
+/// A library error as an answer: a bad query is the client's (400), the rest ours.
+fn api_error(e: &plait_ingest::IngestError) -> ApiError {
+    match e {
+        plait_ingest::IngestError::BadQuery { .. } => ApiError::bad_request(e.to_string()),
+        _ => ApiError::internal(e.to_string()),
+    }
+}
+
+fn search_blocking(state: &ApiState, r: &SearchRequest) -> Result<Json<SearchResponse>, ApiError> {
+    let started = Instant::now();
+    let index = state.index()?;
+    let manifest = Manifest::open_existing(&state.root).map_err(|e| api_error(&e))?;
+    let mode = r.mode.unwrap_or_default();
+    let query = query(r);
     let hits = search_index(
         &manifest,
         state.name,
@@ -416,7 +556,7 @@ fn search_blocking(state: &ApiState, r: &SearchRequest) -> Result<Json<SearchRes
         &*state.encoder,
         &query,
     )
-    .map_err(|e| ApiError::internal(e.to_string()))?;
+    .map_err(|e| api_error(&e))?;
     let results = hits
         .into_iter()
         .map(|h| SearchResult {
@@ -437,4 +577,40 @@ fn search_blocking(state: &ApiState, r: &SearchRequest) -> Result<Json<SearchRes
         took_ms: started.elapsed().as_secs_f64() * 1e3,
         results,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_and_origin_must_name_this_machine() {
+        let lo: IpAddr = "127.0.0.1".parse().unwrap_or_else(|_| unreachable!());
+        for ok in [
+            "localhost:8088",
+            "127.0.0.1:8088",
+            "[::1]:8089",
+            "LOCALHOST",
+            "127.0.0.2",
+        ] {
+            assert!(is_our_host(&host_name(ok), lo), "{ok}");
+        }
+        for bad in [
+            "evil.example.com",
+            "evil.example.com:8088",
+            "10.0.0.1",
+            "localhost.evil.com",
+        ] {
+            assert!(!is_our_host(&host_name(bad), lo), "{bad}");
+        }
+        assert_eq!(
+            origin_host("http://localhost:3000").as_deref(),
+            Some("localhost")
+        );
+        assert_eq!(
+            origin_host("https://evil.example.com").as_deref(),
+            Some("evil.example.com")
+        );
+        assert_eq!(origin_host("null"), None);
+    }
 }

@@ -3,7 +3,9 @@
 mod assets;
 mod commands;
 mod http;
+mod listen;
 mod mcp;
+mod term;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +40,8 @@ enum Command {
     Doctor(commands::doctor::Args),
     /// Ingest folders into the code and docs indexes (incremental)
     Ingest(commands::ingest::Args),
+    /// Check every byte of an index root (checksums, arrays, the manifest database)
+    Check(commands::check::Args),
     /// Watch folders and keep the indexes in step with them
     Watch(commands::watch::Args),
     /// Search the code index, the docs index, or both: `search [code|docs] QUERY`
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
         Command::Doctor(args) => commands::doctor::run(&home, &args),
         Command::Ingest(args) => commands::ingest::run(&home, &args),
         Command::Watch(args) => commands::watch::run(&home, &args),
+        Command::Check(args) => commands::check::run(&home, &args),
         Command::Search(args) => commands::search::run(&home, &args),
         Command::Eval(args) => commands::eval::run(&home, &args),
         Command::Serve(args) => commands::serve::run(&home, &args),
@@ -76,9 +81,38 @@ fn main() -> ExitCode {
             // One readable line (plus causes), no backtrace, for every user error.
             #[allow(clippy::print_stderr)]
             {
-                eprintln!("plait: error: {e:#}");
+                eprintln!("plait: error: {}{}", term::error(&e), damage_hint(&e));
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The fix for a damaged index, added to errors that come from one: a corrupt or
+/// missing index file, or a manifest database SQLite cannot read.
+fn damage_hint(e: &anyhow::Error) -> &'static str {
+    use plait_colbert::ColbertError as C;
+    use plait_ingest::IngestError as I;
+    let index_damage = |c: &C| match c {
+        C::CorruptIndex { .. } => true,
+        C::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+        _ => false,
+    };
+    let damaged = e.chain().any(|c| {
+        if let Some(c) = c.downcast_ref::<C>() {
+            return index_damage(c);
+        }
+        match c.downcast_ref::<I>() {
+            Some(I::Index { source, .. }) => index_damage(source),
+            Some(I::Manifest { reason, .. }) => {
+                reason.contains("not a database") || reason.contains("malformed")
+            }
+            _ => false,
+        }
+    });
+    if damaged {
+        " (the index is damaged: `plait check --index-dir DIR` lists what, and `plait ingest FOLDERS... --index-dir DIR --repair` rebuilds the damaged parts from the folders)"
+    } else {
+        ""
     }
 }

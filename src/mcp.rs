@@ -15,15 +15,12 @@ use rmcp::{tool, tool_handler, tool_router, ServerHandler};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// Results per call are capped at this.
-const MAX_K: usize = 50;
-
 /// Arguments of `search_code` and `search_docs`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SearchArgs {
     /// What to look for: words, a question, or an exact identifier.
     pub query: String,
-    /// Number of results (default 10, at most 50).
+    /// Number of results (default 10, at least 1, at most 100).
     #[serde(default)]
     pub k: Option<usize>,
     /// Only files whose path matches this glob, e.g. `*/src/*.py`.
@@ -83,19 +80,20 @@ fn search(
         Some(m) => m.parse()?,
         None => SearchMode::default(),
     };
-    let manifest = Manifest::open(root).map_err(|e| e.to_string())?;
-    let index = match Index::open(&root.join(name)) {
-        Ok(i) => Some(i),
-        Err(plait_colbert::ColbertError::NoIndex { .. }) => None,
-        Err(e) => return Err(e.to_string()),
-    };
     let query = Query {
         text: &args.query,
-        k: args.k.unwrap_or(10).clamp(1, MAX_K),
+        k: args.k.unwrap_or(10),
         path_glob: args.path.as_deref(),
         language: args.lang.as_deref(),
         mode,
         params: SearchParams::default(),
+    };
+    query.validate().map_err(|e| e.to_string())?;
+    let manifest = Manifest::open_existing(root).map_err(|e| e.to_string())?;
+    let index = match Index::open(&root.join(name)) {
+        Ok(i) => Some(i),
+        Err(plait_colbert::ColbertError::NoIndex { .. }) => None,
+        Err(e) => return Err(e.to_string()),
     };
     let hits = search_index(&manifest, name, index.as_ref(), encoder, &query)
         .map_err(|e| e.to_string())?;
@@ -120,7 +118,7 @@ fn search(
 }
 
 fn status(root: &std::path::Path) -> Result<String, String> {
-    let manifest = Manifest::open(root).map_err(|e| e.to_string())?;
+    let manifest = Manifest::open_existing(root).map_err(|e| e.to_string())?;
     let mut out = serde_json::Map::new();
     for name in [CODE, DOCS] {
         let (chunks, _) = manifest.counts(name).map_err(|e| e.to_string())?;
@@ -185,5 +183,191 @@ impl ServerHandler for PlaitMcp {
             .with_instructions(
                 "Search the user's local code and documents: search_code for source code, search_docs for papers and notes, index_status for what is indexed.",
             )
+    }
+}
+
+/// Longest JSON-RPC line read from the client; a longer one is answered with a parse
+/// error and skipped.
+const MAX_LINE: usize = 4 << 20;
+
+/// What the server makes of one line from the client.
+#[derive(Debug, PartialEq)]
+enum Line {
+    /// A JSON-RPC message for the MCP session.
+    Message,
+    /// Blank: nothing to do.
+    Blank,
+    /// Not a message: the JSON-RPC error answer to send back.
+    Refused(serde_json::Value),
+}
+
+/// Parses one line the way JSON-RPC 2.0 asks: text that is not JSON gets `-32700 Parse
+/// error`, JSON that is not a request or response gets `-32600 Invalid Request` (with
+/// its `id` when it has one).
+fn check_line(line: &[u8]) -> Line {
+    let text = line.trim_ascii();
+    if text.is_empty() {
+        return Line::Blank;
+    }
+    let error = |code: i64, message: &str, id: serde_json::Value| {
+        Line::Refused(serde_json::json!({
+            "jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}
+        }))
+    };
+    let value: serde_json::Value = match serde_json::from_slice(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return error(
+                -32700,
+                &format!("Parse error: {e}"),
+                serde_json::Value::Null,
+            )
+        }
+    };
+    match &value {
+        serde_json::Value::Object(m)
+            if m.get("jsonrpc").and_then(|v| v.as_str()) == Some("2.0") =>
+        {
+            Line::Message
+        }
+        serde_json::Value::Array(items) if !items.is_empty() => Line::Message,
+        serde_json::Value::Object(m) => error(
+            -32600,
+            "Invalid Request: not a JSON-RPC 2.0 message",
+            m.get("id").cloned().unwrap_or(serde_json::Value::Null),
+        ),
+        _ => error(
+            -32600,
+            "Invalid Request: not a JSON-RPC 2.0 message",
+            serde_json::Value::Null,
+        ),
+    }
+}
+
+/// Serves `server` on stdin and stdout. Lines are checked before the MCP session sees
+/// them (see [`check_line`]); answers to bad lines and the session's own messages
+/// share stdout one whole line at a time.
+pub async fn serve_stdio(server: PlaitMcp) -> anyhow::Result<()> {
+    use rmcp::ServiceExt;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let (mut to_session, session_in) = tokio::io::duplex(1 << 16);
+    let (session_out, from_session) = tokio::io::duplex(1 << 16);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+    let writer = tokio::spawn(async move {
+        let mut out = tokio::io::stdout();
+        while let Some(mut line) = rx.recv().await {
+            line.push(b'\n');
+            out.write_all(&line).await?;
+            out.flush().await?;
+        }
+        std::io::Result::Ok(())
+    });
+    let session_tx = tx.clone();
+    let forward = tokio::spawn(async move {
+        let mut lines = BufReader::new(from_session);
+        let mut line = Vec::new();
+        while lines.read_until(b'\n', &mut line).await.unwrap_or(0) > 0 {
+            let text = line.trim_ascii_end().to_vec();
+            line.clear();
+            if !text.is_empty() && session_tx.send(text).await.is_err() {
+                break;
+            }
+        }
+    });
+    let reader = tokio::spawn(async move {
+        let mut input = BufReader::new(tokio::io::stdin());
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            // Read one line, at most MAX_LINE bytes of it kept.
+            let mut too_long = false;
+            loop {
+                let buf = match input.fill_buf().await {
+                    Ok(b) => b,
+                    Err(_) => return,
+                };
+                if buf.is_empty() {
+                    break;
+                }
+                let (take, done) = match buf.iter().position(|&b| b == b'\n') {
+                    Some(i) => (i + 1, true),
+                    None => (buf.len(), false),
+                };
+                if line.len() + take <= MAX_LINE {
+                    line.extend_from_slice(&buf[..take]);
+                } else {
+                    too_long = true;
+                }
+                input.consume(take);
+                if done {
+                    break;
+                }
+            }
+            if line.is_empty() && !too_long {
+                return; // end of input: the session sees it too
+            }
+            let verdict = if too_long {
+                Line::Refused(serde_json::json!({"jsonrpc": "2.0", "id": null,
+                    "error": {"code": -32700, "message": format!("Parse error: line longer than {MAX_LINE} bytes")}}))
+            } else {
+                check_line(&line)
+            };
+            match verdict {
+                Line::Blank => {}
+                Line::Message => {
+                    if !line.ends_with(b"\n") {
+                        line.push(b'\n');
+                    }
+                    if to_session.write_all(&line).await.is_err() {
+                        return;
+                    }
+                }
+                Line::Refused(answer) => {
+                    if tx.send(answer.to_string().into_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    let result = match server.serve((session_in, session_out)).await {
+        Ok(service) => service
+            .waiting()
+            .await
+            .map(|_| ())
+            .map_err(|e| anyhow::anyhow!("the MCP session failed: {e}")),
+        Err(e) => Err(anyhow::anyhow!("starting the MCP session on stdio: {e}")),
+    };
+    // Every answer already queued (parse errors of a client that then hung up
+    // included) is written before the process ends.
+    let _ = reader.await;
+    let _ = forward.await;
+    writer.await??;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_lines_get_json_rpc_errors() {
+        let code = |l: &str| match check_line(l.as_bytes()) {
+            Line::Refused(v) => v["error"]["code"].as_i64(),
+            _ => None,
+        };
+        assert_eq!(
+            code("{\"jsonrpc\": \"2.0\", \"id\": 1, \"meth"),
+            Some(-32700)
+        );
+        assert_eq!(code("not json at all"), Some(-32700));
+        assert_eq!(code("{\"id\": 7}"), Some(-32600));
+        assert_eq!(code("42"), Some(-32600));
+        assert_eq!(check_line(b"  \n"), Line::Blank);
+        assert_eq!(
+            check_line(br#"{"jsonrpc": "2.0", "method": "notifications/initialized"}"#),
+            Line::Message
+        );
     }
 }

@@ -5,97 +5,15 @@
 
 mod support {
     pub mod assets;
+    pub mod server;
 }
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::assets;
-
-struct Server {
-    child: Option<Child>,
-    code: String,
-    docs: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(c) = self.child.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn serve(idx: &Path, extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plait"))
-        .args([
-            "serve",
-            "--code-port",
-            "0",
-            "--docs-port",
-            "0",
-            "--index-dir",
-        ])
-        .arg(idx)
-        .args(extra)
-        .env("PLAIT_HOME", assets::home())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut addr = |name: &str| -> String {
-        let line = lines.next().unwrap().unwrap();
-        assert!(line.contains(name), "{line}");
-        line.rsplit("http://").next().unwrap().to_string()
-    };
-    let code = addr("code");
-    let docs = addr("docs");
-    Server {
-        child: Some(child),
-        code,
-        docs,
-    }
-}
-
-/// A minimal HTTP/1.1 exchange: status and body.
-fn http(addr: &str, method: &str, path: &str, body: &[u8], token: Option<&str>) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{auth}Connection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    // A server may answer (413) before reading a huge body; ignore a broken pipe then.
-    let _ = s.write_all(body);
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status: u16 = text
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or_else(|| panic!("no HTTP status in {text:?}"))
-        .parse()
-        .unwrap();
-    let body = text.split_once("\r\n\r\n").map_or("", |x| x.1).to_string();
-    (status, body)
-}
-
-fn json(body: &str) -> serde_json::Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
-}
-
-fn search(addr: &str, req: serde_json::Value) -> (u16, serde_json::Value) {
-    let (status, body) = http(addr, "POST", "/search", req.to_string().as_bytes(), None);
-    (status, json(&body))
-}
+use support::server::{http, json, search, serve};
 
 fn ingest(idx: &Path) {
     let o = Command::new(env!("CARGO_BIN_EXE_plait"))
@@ -253,6 +171,18 @@ fn a_token_is_required_off_loopback_and_checked_on_every_request() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--token-file"));
 
+    // Serving needs an index (an empty one will do).
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_plait"))
+        .arg("ingest")
+        .arg(&empty)
+        .arg("--index-dir")
+        .arg(&idx)
+        .env("PLAIT_HOME", assets::home())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let token = "0123456789abcdef0123456789abcdef";
     let file = tmp.path().join("token");
     std::fs::write(&file, format!("{token}\n")).unwrap();

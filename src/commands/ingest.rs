@@ -9,6 +9,7 @@ use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, Progress
 
 use crate::assets::Home;
 use crate::commands::runtime;
+use crate::term;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,6 +18,10 @@ pub struct Args {
     /// Print the report as JSON
     #[arg(long)]
     json: bool,
+    /// Check the index root first and move damaged parts aside (`plait check` lists
+    /// them); this run then rebuilds them from the folders, keeping the rest
+    #[arg(long)]
+    repair: bool,
 }
 
 /// Options shared by `plait ingest` and `plait watch`.
@@ -62,6 +67,17 @@ const PLAIN_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs
 
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let config = args.opts.config()?;
+    if args.repair {
+        for moved in plait_ingest::check::repair_root(&config.index_root)? {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!(
+                    "plait ingest: repair: moved the damaged {} aside; rebuilding it from the folders (delete it once you no longer need it)",
+                    term::path(&moved)
+                );
+            }
+        }
+    }
     let encoders = runtime::Encoders::load(home, &args.opts.models)?;
     let reader = runtime::PdfReader::load(home)?;
     let pdf = reader.pdf_text();
@@ -87,6 +103,12 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             bar.set_position(done as u64);
             plain_line("files", done, total);
         }
+        Progress::Pages { done, total } => {
+            bar.set_message("PDF pages");
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            plain_line("PDF pages read", done, total);
+        }
         Progress::Encoded { done, total } => {
             bar.set_message("encoding");
             bar.set_length(total as u64);
@@ -107,7 +129,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         writeln!(
             out,
             "ingested into {}: {} added, {} changed, {} unchanged, {} removed; {} chunks encoded, {} reused",
-            config.index_root.display(),
+            term::path(&config.index_root),
             report.files_added,
             report.files_changed,
             report.files_unchanged,
@@ -116,7 +138,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             report.chunks_reused
         )?;
         for (path, reason) in &report.skipped {
-            writeln!(out, "skipped {}: {reason}", path.display())?;
+            writeln!(out, "skipped {}: {}", term::path(path), term::line(reason))?;
         }
         if report.cancelled {
             writeln!(
@@ -129,11 +151,15 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     drop(out);
     #[allow(clippy::print_stderr)]
     for (path, reason) in &report.errors {
-        eprintln!("plait ingest: {}: {reason}", path.display());
+        eprintln!("plait ingest: {}: {}", term::path(path), term::line(reason));
     }
     #[allow(clippy::print_stderr)]
     for (path, reason) in &report.warnings {
-        eprintln!("plait ingest: warning: {}: {reason}", path.display());
+        eprintln!(
+            "plait ingest: warning: {}: {}",
+            term::path(path),
+            term::line(reason)
+        );
     }
     let ingested = report.files_added + report.files_changed + report.files_unchanged;
     Ok(if report.cancelled {

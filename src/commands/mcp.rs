@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use rmcp::ServiceExt;
+use anyhow::Result;
 
 use crate::assets::Home;
 use crate::commands::runtime;
@@ -24,19 +23,12 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let root = runtime::index_root(args.index_dir.clone());
     let encoders = runtime::Encoders::load(home, &args.models)?;
     let server = PlaitMcp::new(root.clone(), encoders.code.clone(), encoders.docs.clone());
-    eprintln!("plait mcp: serving {} over stdio", root.display());
+    eprintln!("plait mcp: serving {} over stdio", crate::term::path(&root));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(async {
-        let service = server
-            .serve(rmcp::transport::stdio())
-            .await
-            .context("starting the MCP session on stdio")?;
-        service.waiting().await.context("the MCP session failed")?;
-        anyhow::Ok(())
-    })?;
+    rt.block_on(crate::mcp::serve_stdio(server))?;
     eprintln!("plait mcp: client disconnected");
     Ok(ExitCode::SUCCESS)
 }

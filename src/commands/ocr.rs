@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 
 use crate::assets::Home;
 use crate::commands::runtime;
+use crate::term;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -47,6 +48,8 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         Some(spec) => page_range(spec)?,
         None => (1, usize::MAX),
     };
+    // A FIFO or device would block or never end: refused before anything opens it.
+    plait_ingest::require_regular_file(&args.file)?;
     let reader = runtime::PdfReader::load(home)?;
     let is_pdf = args
         .file
@@ -94,7 +97,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
                         &mut out,
                         args.json,
                         page.number,
-                        "text_layer",
+                        if page.is_blank() { "blank" } else { "text_layer" },
                         &lines,
                         &page.text,
                     )
@@ -103,20 +106,27 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             };
             // One bad page does not stop the others.
             if let Err(e) = printed {
-                eprintln!("plait: {e:#}");
+                eprintln!("plait: {}", term::error(&e));
                 failed += 1;
             }
         })
-        .with_context(|| format!("reading {}", args.file.display()))?;
+        .with_context(|| format!("reading {}", term::path(&args.file)))?;
     anyhow::ensure!(
         summary.page_count > 0,
         "{} has no pages",
-        args.file.display()
+        term::path(&args.file)
+    );
+    anyhow::ensure!(
+        first <= summary.page_count,
+        "--pages {}: {} has {} page(s)",
+        args.pages.as_deref().unwrap_or_default(),
+        term::path(&args.file),
+        summary.page_count
     );
     anyhow::ensure!(
         failed == 0,
         "{failed} page(s) of {} could not be read (errors above)",
-        args.file.display()
+        term::path(&args.file)
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -141,7 +151,7 @@ fn print_page(
         writeln!(out, "{v}")?;
     } else {
         writeln!(out, "=== page {number} ({source}) ===")?;
-        writeln!(out, "{}", text.trim_end())?;
+        writeln!(out, "{}", term::text(text.trim_end()))?;
     }
     Ok(())
 }

@@ -13,13 +13,14 @@ use plait_ingest::{search_index, Hit, Query, SearchMode, CODE, DOCS};
 
 use crate::assets::Home;
 use crate::commands::runtime;
+use crate::term;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Optional index (`code` or `docs`) followed by the query words
     #[arg(required = true, value_name = "QUERY")]
     query: Vec<String>,
-    /// Number of results
+    /// Number of results (1 to 100)
     #[arg(short, long, default_value_t = 10)]
     k: usize,
     /// Ranking: semantic (ColBERT), lexical (BM25 over text, symbols and paths), or
@@ -49,7 +50,8 @@ pub fn search_root(
     encoders: &runtime::Encoders,
     query: &Query<'_>,
 ) -> Result<Vec<Hit>> {
-    let manifest = Manifest::open(root)?;
+    query.validate()?;
+    let manifest = Manifest::open_existing(root)?;
     let mut hits = Vec::new();
     let mut any = false;
     for &name in indexes {
@@ -79,7 +81,7 @@ pub fn search_root(
         root.display()
     );
     hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-    hits.truncate(query.k);
+    hits.truncate(query.k.min(plait_ingest::MAX_K));
     Ok(hits)
 }
 
@@ -96,7 +98,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let encoders = runtime::Encoders::load(home, &args.models)?;
     let query = Query {
         text: &text,
-        k: args.k.clamp(1, 1000),
+        k: args.k,
         path_glob: args.path.as_deref(),
         language: args.lang.as_deref(),
         mode: args.mode,
@@ -126,11 +128,11 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             continue;
         }
         let place = match (c.lines, c.page) {
-            (Some((a, b)), _) => format!("{}:{a}-{b}", c.path.display()),
-            (None, Some(p)) => format!("{} p.{p}", c.path.display()),
-            _ => c.path.display().to_string(),
+            (Some((a, b)), _) => format!("{}:{a}-{b}", term::path(&c.path)),
+            (None, Some(p)) => format!("{} p.{p}", term::path(&c.path)),
+            _ => term::path(&c.path),
         };
-        let symbol = c.symbol.as_deref().unwrap_or("");
+        let symbol = term::line(c.symbol.as_deref().unwrap_or(""));
         if color {
             writeln!(
                 out,
@@ -142,10 +144,11 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         }
         let first = c.lines.map_or(1, |l| l.0);
         for (i, line) in best_lines(&c.text, &text, 3) {
+            let line = term::line(line.trim_end());
             if color {
-                writeln!(out, "  \x1b[2m{:>5}\x1b[0m {}", first + i, line.trim_end())?;
+                writeln!(out, "  \x1b[2m{:>5}\x1b[0m {line}", first + i)?;
             } else {
-                writeln!(out, "  {:>5} {}", first + i, line.trim_end())?;
+                writeln!(out, "  {:>5} {line}", first + i)?;
             }
         }
     }

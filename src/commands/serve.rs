@@ -9,11 +9,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, WatchConfig, WatchEvent};
+use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, WatchEvent};
 
 use crate::assets::Home;
 use crate::commands::runtime;
+use crate::commands::watch::WatchOpts;
 use crate::http::{router, ApiState};
+use crate::listen;
+use crate::term;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,6 +41,8 @@ pub struct Args {
     /// Also watch these folders and ingest their changes while serving
     #[arg(long = "watch", value_name = "DIR")]
     watch: Vec<PathBuf>,
+    #[command(flatten)]
+    watch_opts: WatchOpts,
     #[command(flatten)]
     models: runtime::ModelOpts,
 }
@@ -73,7 +78,16 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         );
     }
     let root = runtime::index_root(args.index_dir.clone());
-    std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    if args.watch.is_empty() {
+        // Serving only reads: a missing index is an error, never an empty new folder.
+        anyhow::ensure!(
+            root.join("manifest.sqlite").is_file(),
+            "{}",
+            plait_ingest::IngestError::NoIndex { path: root.clone() }
+        );
+    } else {
+        std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    }
     let encoders = runtime::Encoders::load(home, &args.models)?;
     let stop = Arc::new(AtomicBool::new(false));
 
@@ -89,6 +103,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         };
         let (code, docs) = (encoders.code.clone(), encoders.docs.clone());
         let dirs = args.watch.clone();
+        let watch_config = args.watch_opts.config();
         let stop = stop.clone();
         Some(std::thread::spawn(move || {
             let pdf = reader.pdf_text();
@@ -103,17 +118,19 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
                         report.chunks_encoded, elapsed.as_secs_f64()
                     );
                 }
-                WatchEvent::Failed { error, .. } => eprintln!("plait serve: watch: {error}"),
+                WatchEvent::Failed { error, .. } => eprintln!(
+                    "plait serve: watch: {} (retrying)",
+                    term::line(&error.to_string())
+                ),
                 _ => {}
             };
-            if let Err(e) = plait_ingest::watch(
-                &ingester,
-                &dirs,
-                &WatchConfig::default(),
-                &stop,
-                &mut on_event,
-            ) {
-                eprintln!("plait serve: the watcher stopped: {e}");
+            if let Err(e) =
+                plait_ingest::watch(&ingester, &dirs, &watch_config, &stop, &mut on_event)
+            {
+                eprintln!(
+                    "plait serve: the watcher stopped: {}",
+                    term::line(&e.to_string())
+                );
             }
         }))
     };
@@ -132,12 +149,14 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             root.clone(),
             encoders.code.clone(),
             token.clone(),
+            args.host,
         ));
         let docs = Arc::new(ApiState::new(
             plait_ingest::DOCS,
             root.clone(),
             encoders.docs.clone(),
             token.clone(),
+            args.host,
         ));
         let bind = |port: u16| async move {
             let addr = SocketAddr::new(args.host, port);
@@ -164,13 +183,8 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             out.flush()?;
         }
         let (tx, rx) = tokio::sync::watch::channel(false);
-        let shutdown = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|&s| s).await;
-        };
-        let code_server =
-            axum::serve(code_listener, router(code)).with_graceful_shutdown(shutdown(rx.clone()));
-        let docs_server =
-            axum::serve(docs_listener, router(docs)).with_graceful_shutdown(shutdown(rx));
+        let code_server = listen::serve(code_listener, router(code), rx.clone());
+        let docs_server = listen::serve(docs_listener, router(docs), rx);
         let signals = async move {
             wait_for_signal().await;
             eprintln!("plait serve: shutting down (finishing requests in flight)");

@@ -11,20 +11,39 @@ use plait_ingest::{IngestReport, Ingester, Trigger, WatchConfig, WatchEvent};
 use crate::assets::Home;
 use crate::commands::ingest::IngestOpts;
 use crate::commands::runtime;
+use crate::term;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     opts: IngestOpts,
+    #[command(flatten)]
+    watch: WatchOpts,
+    /// Print one JSON object per sync instead of a line
+    #[arg(long)]
+    json: bool,
+}
+
+/// Settings of the watch loop, shared by `plait watch` and `plait serve --watch`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WatchOpts {
     /// Quiet time after a file's last change before it is ingested
     #[arg(long, value_name = "MS", default_value_t = 200)]
     debounce_ms: u64,
     /// Full reconcile of every folder this often, catching anything events missed
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     rescan_secs: u64,
-    /// Print one JSON object per sync instead of a line
-    #[arg(long)]
-    json: bool,
+}
+
+impl WatchOpts {
+    /// The watch configuration these options ask for.
+    pub fn config(&self) -> WatchConfig {
+        WatchConfig {
+            debounce: Duration::from_millis(self.debounce_ms),
+            rescan_every: Duration::from_secs(self.rescan_secs.max(1)),
+            ..WatchConfig::default()
+        }
+    }
 }
 
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
@@ -35,11 +54,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let stop = runtime::stop_flag();
     let ingester =
         Ingester::new(config, &*encoders.code, &*encoders.docs, Some(&pdf)).with_cancel(stop);
-    let watch_config = WatchConfig {
-        debounce: Duration::from_millis(args.debounce_ms),
-        rescan_every: Duration::from_secs(args.rescan_secs.max(1)),
-        ..WatchConfig::default()
-    };
+    let watch_config = args.watch.config();
     let mut failure: Option<std::io::Error> = None;
     let mut on_event = |event: WatchEvent<'_>| {
         if let Err(e) = print_event(&event, args.json) {
@@ -67,7 +82,7 @@ fn trigger_text(trigger: &Trigger) -> String {
     match trigger {
         Trigger::Start => "initial ingest".into(),
         Trigger::Events { paths } => format!("{paths} changed path(s)"),
-        Trigger::Rescan { reason } => format!("rescan: {reason}"),
+        Trigger::Rescan { reason } => format!("rescan: {}", term::line(reason)),
         Trigger::Periodic => "periodic rescan".into(),
         Trigger::Collect => "dropping unused contents".into(),
     }
@@ -84,6 +99,7 @@ fn print_event(event: &WatchEvent<'_>, json: bool) -> std::io::Result<()> {
     match event {
         WatchEvent::Watching { roots } => {
             let list: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+            let shown: Vec<String> = roots.iter().map(|r| term::path(r)).collect();
             if json {
                 serde_json::to_writer(
                     &mut out,
@@ -91,7 +107,10 @@ fn print_event(event: &WatchEvent<'_>, json: bool) -> std::io::Result<()> {
                 )?;
                 writeln!(out)?;
             } else {
-                eprintln!("plait watch: watching {} (Ctrl-C to stop)", list.join(", "));
+                eprintln!(
+                    "plait watch: watching {} (Ctrl-C to stop)",
+                    shown.join(", ")
+                );
             }
         }
         WatchEvent::Synced {
@@ -126,10 +145,14 @@ fn print_event(event: &WatchEvent<'_>, json: bool) -> std::io::Result<()> {
             }
             if !json {
                 for (path, reason) in &report.errors {
-                    eprintln!("plait watch: {}: {reason}", path.display());
+                    eprintln!("plait watch: {}: {}", term::path(path), term::line(reason));
                 }
                 for (path, reason) in &report.warnings {
-                    eprintln!("plait watch: warning: {}: {reason}", path.display());
+                    eprintln!(
+                        "plait watch: warning: {}: {}",
+                        term::path(path),
+                        term::line(reason)
+                    );
                 }
             }
         }
@@ -146,8 +169,9 @@ fn print_event(event: &WatchEvent<'_>, json: bool) -> std::io::Result<()> {
                 writeln!(out)?;
             } else {
                 eprintln!(
-                    "plait watch: sync after {} failed (will retry on the next change): {error}",
-                    trigger_text(trigger)
+                    "plait watch: sync after {} failed (retrying): {}",
+                    term::line(&trigger_text(trigger)),
+                    term::line(&error.to_string())
                 );
             }
         }

@@ -80,6 +80,11 @@ pub enum ColbertError {
     #[error("invalid index configuration: {reason}")]
     InvalidConfig { reason: String },
 
+    /// The disk filled up (or a quota was reached) while writing `path`. Nothing of this
+    /// commit is visible: `CURRENT` still names the last complete state.
+    #[error("the disk is full (writing {path}): this commit was abandoned and everything committed before it is intact; free some space and run the same command again")]
+    DiskFull { path: PathBuf },
+
     /// Another writer holds the index.
     #[error("index {path} is locked by another writer (another plait ingest or watch is running)")]
     Locked { path: PathBuf },

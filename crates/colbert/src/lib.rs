@@ -23,7 +23,10 @@ pub use config::ModelConfig;
 pub use embeddings::{maxsim, TokenEmbeddings};
 pub use encoder::{approx_token_count, Encoder};
 pub use error::ColbertError;
-pub use index::{Documents, Index, IndexConfig, IndexWriter, SearchHit, SearchParams};
+pub use index::{
+    is_disk_full, verify, Damage, Documents, Index, IndexConfig, IndexWriter, SearchHit,
+    SearchParams,
+};
 pub use onnx::{OnnxEncoder, OnnxEncoderBuilder};
 pub use runtime::OnnxRuntime;
 

@@ -555,8 +555,14 @@ fn an_unknown_format_version_is_refused_clearly() {
         .join(format!("metadata-{:06}.json", index.manifest().generation));
     let text = std::fs::read_to_string(&meta)
         .unwrap()
-        .replace("\"format_version\": 1", "\"format_version\": 999");
+        .replace("\"format_version\": 2", "\"format_version\": 999");
     std::fs::write(&meta, text).unwrap();
+    // A CURRENT without a checksum (as format 1 wrote it), so the version is what fails.
+    std::fs::write(
+        tmp.path().join("CURRENT"),
+        format!("{}\n", meta.file_name().unwrap().to_string_lossy()),
+    )
+    .unwrap();
     let err = Index::open(tmp.path()).unwrap_err();
     assert!(
         matches!(err, ColbertError::UnsupportedFormat { found: 999, .. }),

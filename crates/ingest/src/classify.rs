@@ -19,6 +19,47 @@ pub enum Language {
     Yaml,
 }
 
+impl Language {
+    /// Every language, in the order their names are listed.
+    pub const ALL: [Self; 11] = [
+        Self::Python,
+        Self::Rust,
+        Self::C,
+        Self::Cpp,
+        Self::Go,
+        Self::Java,
+        Self::JavaScript,
+        Self::TypeScript,
+        Self::Shell,
+        Self::Toml,
+        Self::Yaml,
+    ];
+
+    /// The lowercase name stored with chunks and accepted by search filters.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Python => "python",
+            Self::Rust => "rust",
+            Self::C => "c",
+            Self::Cpp => "cpp",
+            Self::Go => "go",
+            Self::Java => "java",
+            Self::JavaScript => "javascript",
+            Self::TypeScript => "typescript",
+            Self::Shell => "shell",
+            Self::Toml => "toml",
+            Self::Yaml => "yaml",
+        }
+    }
+
+    /// The language of a name (any case), `None` when plait does not know it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.name().eq_ignore_ascii_case(name))
+    }
+}
+
 /// Document formats of the docs index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -88,5 +129,14 @@ mod tests {
         );
         assert_eq!(classify(Path::new("image.bin")), None);
         assert_eq!(classify(Path::new("Makefile")), None);
+    }
+
+    #[test]
+    fn names_match_what_chunks_store() {
+        for l in Language::ALL {
+            assert_eq!(l.name(), format!("{l:?}").to_lowercase());
+            assert_eq!(Language::from_name(&l.name().to_uppercase()), Some(l));
+        }
+        assert_eq!(Language::from_name("klingon"), None);
     }
 }

@@ -115,7 +115,20 @@ pub fn discover_within(
                     continue;
                 }
             };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
+            let Some(file_type) = entry.file_type() else {
+                continue;
+            };
+            if !file_type.is_file() {
+                // A FIFO, socket or device named like a file plait reads is listed,
+                // never opened (opening a FIFO blocks until someone writes to it).
+                if let Some(what) = special_file(&file_type) {
+                    if classify(entry.path()).is_some() {
+                        skipped.push(Skipped {
+                            path: entry.path().to_path_buf(),
+                            reason: format!("{what}, not a regular file (not opened)"),
+                        });
+                    }
+                }
                 continue;
             }
             let path = entry.path().to_path_buf();
@@ -131,6 +144,50 @@ pub fn discover_within(
     found.sort_by(|a, b| a.path.cmp(&b.path));
     found.dedup_by(|a, b| a.path == b.path);
     (found, skipped)
+}
+
+/// What a special file is (`a FIFO (named pipe)`, `a socket`, `a block device`, `a
+/// character device`); `None` for regular files, folders and links.
+pub fn special_file(file_type: &std::fs::FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+        if file_type.is_block_device() {
+            return Some("a block device");
+        }
+        if file_type.is_char_device() {
+            return Some("a character device");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file_type;
+    None
+}
+
+/// Refuses a path that is not a regular file (following links) before anything opens
+/// it: a FIFO would block the reader, a device would never end.
+pub fn require_regular_file(path: &Path) -> crate::Result<()> {
+    let meta = std::fs::metadata(path).map_err(|source| crate::IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    match special_file(&meta.file_type()) {
+        Some(what) => Err(crate::IngestError::NotRegular {
+            path: path.to_path_buf(),
+            what,
+        }),
+        None if meta.is_dir() => Err(crate::IngestError::NotRegular {
+            path: path.to_path_buf(),
+            what: "a folder",
+        }),
+        None => Ok(()),
+    }
 }
 
 fn inspect(path: &Path, kind: FileKind, config: &DiscoverConfig) -> Result<FoundFile, String> {
@@ -152,7 +209,7 @@ fn inspect(path: &Path, kind: FileKind, config: &DiscoverConfig) -> Result<Found
         let n = std::fs::File::open(path)
             .and_then(|mut f| f.read(&mut buf))
             .map_err(|e| format!("cannot read: {e}"))?;
-        if buf[..n].contains(&0) {
+        if buf[..n].contains(&0) && !crate::text::has_utf16_bom(&buf[..n]) {
             return Err("binary file (NUL bytes)".into());
         }
     }
@@ -233,6 +290,25 @@ mod tests {
                 .any(|(n, r)| n == "big.txt" && r.contains("limit")),
             "{reasons:?}"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_listed_as_skipped_and_never_opened() {
+        let tmp = tempfile::tempdir().unwrap();
+        let fifo = tmp.path().join("x.py");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // Opening the FIFO would block this test forever.
+        let (found, skipped) = discover(&[tmp.path().to_path_buf()], &DiscoverConfig::default());
+        assert!(found.is_empty());
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert!(skipped[0].reason.contains("FIFO"), "{skipped:?}");
+        let err = require_regular_file(&fifo).unwrap_err().to_string();
+        assert!(err.contains("FIFO"), "{err}");
     }
 
     #[test]

@@ -37,9 +37,33 @@ pub enum IngestError {
         source: plait_colbert::ColbertError,
     },
 
+    /// The disk holding the manifest filled up; the transaction was rolled back.
+    #[error("the disk is full (writing {path}): this commit was abandoned and everything committed before it is intact; free some space and run the same command again")]
+    DiskFull { path: PathBuf },
+
+    /// A path given as a file is a FIFO, socket, device or folder.
+    #[error("{path} is {what}, not a regular file: plait reads only regular files")]
+    NotRegular { path: PathBuf, what: &'static str },
+
     /// A file's text is not UTF-8.
     #[error("{path}: not valid UTF-8 text (byte {offset})")]
     NotUtf8 { path: PathBuf, offset: usize },
+
+    /// A folder searched as an index root holds no index.
+    #[error("no index in {path}: run `plait ingest DIR --index-dir {path}` first (or give the right --index-dir)")]
+    NoIndex { path: PathBuf },
+
+    /// A search request that cannot be answered as asked (k, language).
+    #[error("{reason}")]
+    BadQuery { reason: String },
+
+    /// A file's text does not decode in the encoding its byte-order mark or coding
+    /// line names.
+    #[error("{path}: not valid {encoding} text (as its byte-order mark or coding line says)")]
+    Encoding {
+        path: PathBuf,
+        encoding: &'static str,
+    },
 
     /// Watching a folder for changes failed.
     #[error("cannot watch {path}: {reason}")]
@@ -53,4 +77,18 @@ pub enum IngestError {
         built_with: String,
         configured: String,
     },
+}
+
+impl IngestError {
+    /// Another writer (a `plait ingest`, another watch) holds an index: the same run
+    /// succeeds once it is done.
+    pub fn is_locked(&self) -> bool {
+        matches!(
+            self,
+            Self::Index {
+                source: plait_colbert::ColbertError::Locked { .. },
+                ..
+            }
+        )
+    }
 }

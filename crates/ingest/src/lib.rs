@@ -5,28 +5,34 @@
 //! `plait-colbert`. Configuration is passed in; the library never reads environment
 //! variables.
 
+pub mod check;
 pub mod chunk;
 mod classify;
 mod discover;
 mod error;
 pub mod eval;
+mod extract;
 pub mod manifest;
 mod pipeline;
 pub mod search;
+mod text;
 mod watch;
 
 pub use chunk::{
-    ApproxTokenCounter, Chunk, ChunkBudget, ChunkKind, Chunker, LineChunker, MarkdownChunker,
-    PythonChunker, TokenCounter,
+    chunk_bounded, longest_line_chars, ApproxTokenCounter, BoundedChunks, Chunk, ChunkBudget,
+    ChunkKind, Chunker, LineChunker, MarkdownChunker, PythonChunker, TokenCounter,
+    LONG_LINE_FILE_CHARS, MAX_CONTEXT_CHARS,
 };
 pub use classify::{classify, DocFormat, FileKind, Language};
-pub use discover::{discover, discover_within, DiscoverConfig, FoundFile, Skipped};
-pub use error::IngestError;
-pub use pipeline::{
-    IngestConfig, IngestReport, Ingester, OcrPdf, PageContent, PdfText, Progress, CHUNKER_VERSION,
-    CODE, DOCS,
+pub use discover::{
+    discover, discover_within, require_regular_file, special_file, DiscoverConfig, FoundFile,
+    Skipped,
 };
-pub use search::{search_index, Hit, Query, SearchMode};
+pub use error::IngestError;
+pub use extract::{OcrPdf, PageContent, PdfText};
+pub use pipeline::{IngestConfig, IngestReport, Ingester, Progress, CHUNKER_VERSION, CODE, DOCS};
+pub use search::{search_index, Hit, Query, SearchMode, MAX_K};
+pub use text::decode_text;
 pub use watch::{watch, Trigger, WatchConfig, WatchEvent};
 
 /// Result alias of this crate.

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::{IngestError, Result};
 
@@ -126,8 +126,23 @@ impl Manifest {
             path: root.to_path_buf(),
             source,
         })?;
+        Self::open_with(root, OpenFlags::default())
+    }
+
+    /// Opens the manifest of an existing index root for searching; creates nothing
+    /// ([`IngestError::NoIndex`] when `root` holds no manifest).
+    pub fn open_existing(root: &Path) -> Result<Self> {
+        if !root.join("manifest.sqlite").is_file() {
+            return Err(IngestError::NoIndex {
+                path: root.to_path_buf(),
+            });
+        }
+        Self::open_with(root, OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE)
+    }
+
+    fn open_with(root: &Path, flags: OpenFlags) -> Result<Self> {
         let path = root.join("manifest.sqlite");
-        let conn = Connection::open(&path).map_err(|e| db_err(&path, e))?;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| db_err(&path, e))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
             .map_err(|e| db_err(&path, e))?;
         conn.execute_batch(SCHEMA).map_err(|e| db_err(&path, e))?;
@@ -172,6 +187,25 @@ impl Manifest {
             }
         }
         Ok(m)
+    }
+
+    /// SQLite's full integrity check: the problems it reports (empty when whole).
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let r = r.map_err(|e| self.err(e))?;
+            if r != "ok" {
+                out.push(r);
+            }
+        }
+        Ok(out)
     }
 
     fn err(&self, e: rusqlite::Error) -> IngestError {
@@ -562,6 +596,11 @@ fn path_str(p: &Path) -> String {
 }
 
 fn db_err(path: &Path, e: rusqlite::Error) -> IngestError {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        return IngestError::DiskFull {
+            path: path.to_path_buf(),
+        };
+    }
     IngestError::Manifest {
         path: path.to_path_buf(),
         reason: e.to_string(),

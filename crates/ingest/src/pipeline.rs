@@ -9,8 +9,10 @@ use ndarray::Array2;
 use plait_colbert::{Documents, Encoder, Index, IndexConfig, IndexWriter};
 
 use crate::chunk::{
-    Chunk, ChunkBudget, Chunker, LineChunker, MarkdownChunker, PythonChunker, TokenCounter,
+    chunk_bounded, Chunk, ChunkBudget, Chunker, LineChunker, MarkdownChunker, PythonChunker,
+    TokenCounter,
 };
+use crate::extract::{page_ranges, PdfText};
 use crate::manifest::{ChunkRecord, FileRecord, Manifest};
 use crate::{
     discover_within, DiscoverConfig, DocFormat, FileKind, IngestError, Language, Result, Skipped,
@@ -24,10 +26,10 @@ pub const DOCS: &str = "docs";
 /// Version of what the extractors and chunkers produce. Bump it whenever their output
 /// for the same file changes: the next full run then chunks every file again (contents
 /// that come out the same are still reused, not encoded).
-pub const CHUNKER_VERSION: &str = "2";
+pub const CHUNKER_VERSION: &str = "3";
 
 /// Contents encoded per batch (and per index commit).
-const ENCODE_BATCH: usize = 256;
+const ENCODE_BATCH: usize = 64;
 
 /// Settings of an ingest run.
 #[derive(Debug, Clone)]
@@ -82,105 +84,13 @@ pub enum Progress {
     Files { done: usize, total: usize },
     /// `done` of `total` new chunk contents encoded.
     Encoded { done: usize, total: usize },
+    /// `done` of the `total` pages of the PDF being read (OCR of a long scan takes
+    /// minutes; blank pages cost nothing).
+    Pages { done: usize, total: usize },
 }
 
-/// One page's text and the headings found on it (in order).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PageContent {
-    /// The page's text, lines separated by newlines.
-    pub text: String,
-    /// Lines of the text that are headings (larger type), in page order.
-    pub headings: Vec<String>,
-}
-
-impl PageContent {
-    fn from_lines<'a>(lines: impl Iterator<Item = (&'a str, f32)> + Clone) -> Self {
-        Self {
-            text: lines.clone().map(|l| l.0).collect::<Vec<_>>().join("\n"),
-            headings: plait_ocr::headings(lines),
-        }
-    }
-}
-
-/// Text extraction from PDFs, provided by the caller (the `ocr` crate's PDFium).
-pub trait PdfText: Send + Sync {
-    /// The text of each page, in order.
-    fn pages(&self, path: &Path) -> std::result::Result<Vec<PageContent>, plait_ocr::OcrError>;
-
-    /// The text of a page image (PNG, JPEG, TIFF), when OCR is available.
-    fn image_text(&self, _path: &Path) -> std::result::Result<Option<String>, plait_ocr::OcrError> {
-        Ok(None)
-    }
-}
-
-fn text_layer_page(page: &plait_ocr::PageText) -> PageContent {
-    PageContent {
-        text: page.text.clone(),
-        headings: plait_ocr::headings(page.lines.iter().map(|l| (l.text.as_str(), l.font_size))),
-    }
-}
-
-impl PdfText for plait_ocr::Pdfium {
-    fn pages(&self, path: &Path) -> std::result::Result<Vec<PageContent>, plait_ocr::OcrError> {
-        Ok(self
-            .text(path, None)?
-            .pages
-            .iter()
-            .map(text_layer_page)
-            .collect())
-    }
-}
-
-/// PDF text through PDFium, with pages whose text layer is missing or garbage read by
-/// OCR (rendered at `dpi`).
-pub struct OcrPdf<'a> {
-    /// The bound PDFium.
-    pub pdfium: plait_ocr::Pdfium,
-    /// The OCR engine for scanned pages.
-    pub engine: &'a plait_ocr::OcrEngine,
-    /// Render resolution for OCR.
-    pub dpi: f32,
-}
-
-impl std::fmt::Debug for OcrPdf<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OcrPdf").field("dpi", &self.dpi).finish()
-    }
-}
-
-impl PdfText for OcrPdf<'_> {
-    fn pages(&self, path: &Path) -> std::result::Result<Vec<PageContent>, plait_ocr::OcrError> {
-        let options = plait_ocr::ReadOptions {
-            dpi: self.dpi,
-            ..Default::default()
-        };
-        let (mut out, mut failed) = (Vec::new(), None);
-        // Scanned pages are recognised side by side when the engine has page workers;
-        // pages arrive in order. The file fails on its first bad page.
-        self.pdfium
-            .read(self.engine, path, &options, |page| match page {
-                Ok(plait_ocr::ReadPage::Ocr { lines, .. }) => out.push(PageContent::from_lines(
-                    lines
-                        .iter()
-                        .map(|l| (l.text.as_str(), l.bbox[3] - l.bbox[1])),
-                )),
-                Ok(plait_ocr::ReadPage::TextLayer(page)) => out.push(text_layer_page(&page)),
-                Err(e) => {
-                    failed.get_or_insert(e);
-                }
-            })?;
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(out),
-        }
-    }
-
-    fn image_text(&self, path: &Path) -> std::result::Result<Option<String>, plait_ocr::OcrError> {
-        let image = plait_ocr::Raster::open(path, plait_ocr::MAX_RENDER_PIXELS)?;
-        let lines = self.engine.recognize(&image)?;
-        Ok(Some(plait_ocr::OcrLine::join(&lines)))
-    }
-}
+/// The writers of both indexes (their locks held while this lives).
+type Writers = HashMap<&'static str, IndexWriter>;
 
 /// Runs ingests into one index root.
 pub struct Ingester<'a> {
@@ -189,6 +99,8 @@ pub struct Ingester<'a> {
     docs: &'a dyn Encoder,
     pdf: Option<&'a dyn PdfText>,
     cancel: Option<&'a AtomicBool>,
+    /// Writers kept between runs by [`Ingester::hold_writers`] (a watch).
+    held: std::sync::Mutex<Option<Writers>>,
 }
 
 impl std::fmt::Debug for Ingester<'_> {
@@ -240,7 +152,7 @@ fn reason(path: &Path, e: &IngestError) -> String {
 }
 
 fn language_name(l: Language) -> String {
-    format!("{l:?}").to_lowercase()
+    l.name().to_string()
 }
 
 fn hash_hex(bytes: &[u8]) -> String {
@@ -261,6 +173,44 @@ impl<'a> Ingester<'a> {
             docs,
             pdf,
             cancel: None,
+            held: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Takes the writer locks of both indexes and keeps them until
+    /// [`Ingester::release_writers`] or the ingester is dropped, so no other writer (a
+    /// `plait ingest` beside a watch) gets in between two runs. Runs reuse them. Fails
+    /// with the index's `Locked` error while another writer holds one.
+    pub fn hold_writers(&self) -> Result<()> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if held.is_none() {
+            *held = Some(self.writers()?);
+        }
+        Ok(())
+    }
+
+    /// Whether [`Ingester::hold_writers`] holds the locks.
+    pub fn holds_writers(&self) -> bool {
+        self.held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
+    /// Lets go of the writer locks taken by [`Ingester::hold_writers`].
+    pub fn release_writers(&self) {
+        *self.held.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Runs `f` with the held writers, or with writers taken for this call.
+    fn with_writers<T>(&self, f: impl FnOnce(&Writers) -> Result<T>) -> Result<T> {
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        match held.as_ref() {
+            Some(w) => f(w),
+            None => {
+                drop(held);
+                f(&self.writers()?)
+            }
         }
     }
 
@@ -323,8 +273,11 @@ impl<'a> Ingester<'a> {
     /// Drops contents no chunk uses any more from the manifest and the indexes (batched
     /// deletes). Returns how many were dropped.
     pub fn collect_orphans(&self) -> Result<usize> {
+        self.with_writers(|writers| self.collect_orphans_with(writers))
+    }
+
+    fn collect_orphans_with(&self, writers: &Writers) -> Result<usize> {
         let mut manifest = Manifest::open(&self.config.index_root)?;
-        let writers = self.writers()?;
         let orphans = manifest.transaction(|tx| {
             let mut orphans = HashMap::new();
             for name in [CODE, DOCS] {
@@ -332,11 +285,11 @@ impl<'a> Ingester<'a> {
             }
             Ok(orphans)
         })?;
-        self.delete_orphans(&writers, &orphans)?;
+        self.delete_orphans(writers, &orphans)?;
         Ok(orphans.values().map(Vec::len).sum())
     }
 
-    fn writers(&self) -> Result<HashMap<&'static str, IndexWriter>> {
+    fn writers(&self) -> Result<Writers> {
         [CODE, DOCS]
             .into_iter()
             .map(|name| {
@@ -350,7 +303,7 @@ impl<'a> Ingester<'a> {
 
     fn delete_orphans(
         &self,
-        writers: &HashMap<&'static str, IndexWriter>,
+        writers: &Writers,
         orphans: &HashMap<&'static str, Vec<u64>>,
     ) -> Result<()> {
         for name in [CODE, DOCS] {
@@ -376,9 +329,19 @@ impl<'a> Ingester<'a> {
         orphans: Orphans,
         progress: &dyn Fn(Progress),
     ) -> Result<IngestReport> {
+        self.with_writers(|writers| self.sync_with(writers, roots, targets, orphans, progress))
+    }
+
+    fn sync_with(
+        &self,
+        writers: &Writers,
+        roots: &[PathBuf],
+        targets: Option<&[PathBuf]>,
+        orphans: Orphans,
+        progress: &dyn Fn(Progress),
+    ) -> Result<IngestReport> {
         let mut manifest = Manifest::open(&self.config.index_root)?;
         let mut report = IngestReport::default();
-        let writers = self.writers()?;
         for name in [CODE, DOCS] {
             self.check_model(name)?;
             self.reconcile(&mut manifest, &writers[name], name)?;
@@ -434,14 +397,37 @@ impl<'a> Ingester<'a> {
                 continue;
             }
             let mut blank_pages = Vec::new();
-            match self.chunk_file(&f.path, f.kind, &bytes, &mut blank_pages) {
+            let mut long_line = None;
+            match self.chunk_file(
+                &f.path,
+                f.kind,
+                &bytes,
+                &mut blank_pages,
+                &mut long_line,
+                progress,
+            ) {
                 Ok(pending) => {
+                    if let Some((chars, cut_from)) = long_line {
+                        let part = match cut_from {
+                            Some(total) => format!(
+                                "; only its first {} of {total} characters are indexed",
+                                crate::chunk::LONG_LINE_FILE_CHARS
+                            ),
+                            None => String::new(),
+                        };
+                        report.warnings.push((
+                            f.path.clone(),
+                            format!(
+                                "a line of {chars} characters (minified or generated): chunked by size, not by syntax{part}"
+                            ),
+                        ));
+                    }
                     if !blank_pages.is_empty() {
                         report.warnings.push((
                             f.path.clone(),
                             format!(
                                 "page(s) {} have no readable text (no OCR engine configured, or OCR found none); they are not indexed",
-                                blank_pages.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                                page_ranges(&blank_pages)
                             ),
                         ));
                     }
@@ -558,7 +544,7 @@ impl<'a> Ingester<'a> {
             }
             Ok(taken)
         })?;
-        self.delete_orphans(&writers, &orphans)?;
+        self.delete_orphans(writers, &orphans)?;
         Ok(report)
     }
 
@@ -659,27 +645,31 @@ impl<'a> Ingester<'a> {
     }
 
     /// Extracts and chunks one file into pending chunks.
-    fn chunk_file(
+    fn chunk_file<'b>(
         &self,
         path: &Path,
         kind: FileKind,
-        bytes: &[u8],
+        bytes: &'b [u8],
         blank_pages: &mut Vec<usize>,
+        long_line: &mut Option<(usize, Option<usize>)>,
+        progress: &dyn Fn(Progress),
     ) -> Result<Vec<Pending>> {
-        let text = |bytes: &[u8]| -> Result<String> {
-            String::from_utf8(bytes.to_vec()).map_err(|e| IngestError::NotUtf8 {
-                path: path.to_path_buf(),
-                offset: e.utf8_error().valid_up_to(),
-            })
-        };
+        let text = |bytes: &'b [u8]| crate::text::decode_text(path, bytes);
         let budget = &self.config.budget;
+        let mut bounded = |chunker: &dyn Chunker, text: &str, counter: &dyn TokenCounter| {
+            let b = chunk_bounded(chunker, text, counter, budget);
+            if let Some(chars) = b.long_line {
+                *long_line = Some((chars, b.cut_from));
+            }
+            b.chunks
+        };
         match kind {
             FileKind::Code(lang) => {
                 let source = text(bytes)?;
                 let counter = EncoderCounter(self.code);
                 let chunks = match lang {
-                    Language::Python => PythonChunker.chunk(&source, &counter, budget),
-                    _ => LineChunker.chunk(&source, &counter, budget),
+                    Language::Python => bounded(&PythonChunker, &source, &counter),
+                    _ => bounded(&LineChunker, &source, &counter),
                 };
                 Ok(self.pending(path, CODE, Some(language_name(lang)), None, chunks))
             }
@@ -693,9 +683,12 @@ impl<'a> Ingester<'a> {
                         },
                     });
                 };
-                let pages = pdf.pages(path).map_err(|source| IngestError::Extract {
-                    path: path.to_path_buf(),
-                    source,
+                let on_page = |done, total| progress(Progress::Pages { done, total });
+                let pages = pdf.pages_with_progress(path, &on_page).map_err(|source| {
+                    IngestError::Extract {
+                        path: path.to_path_buf(),
+                        source,
+                    }
                 })?;
                 let counter = EncoderCounter(self.docs);
                 let mut out = Vec::new();
@@ -733,7 +726,7 @@ impl<'a> Ingester<'a> {
                         })
                         .map(|(n, l)| (n + 1, l.trim()))
                         .collect();
-                    let mut chunks = LineChunker.chunk(&page.text, &counter, budget);
+                    let mut chunks = bounded(&LineChunker, &page.text, &counter);
                     for c in &mut chunks {
                         // The heading over a chunk: the last one at or before its first
                         // line, else the one it opens with, else the carried one.
@@ -750,8 +743,10 @@ impl<'a> Ingester<'a> {
                             heading = Some((*h).to_string());
                         }
                         if let Some(h) = &heading {
+                            let h: String =
+                                h.chars().take(crate::chunk::MAX_CONTEXT_CHARS).collect();
                             c.symbol = Some(h.clone());
-                            c.context = h.clone();
+                            c.context = h;
                         }
                         if let Some((_, last)) =
                             heading_lines.iter().rev().find(|(n, _)| *n <= c.end_line)
@@ -778,15 +773,15 @@ impl<'a> Ingester<'a> {
                     return Ok(Vec::new());
                 };
                 let counter = EncoderCounter(self.docs);
-                let chunks = LineChunker.chunk(&text, &counter, budget);
+                let chunks = bounded(&LineChunker, &text, &counter);
                 Ok(self.pending(path, DOCS, None, Some(1), chunks))
             }
             FileKind::Doc(format) => {
                 let source = text(bytes)?;
                 let counter = EncoderCounter(self.docs);
                 let chunks = match format {
-                    DocFormat::Markdown => MarkdownChunker.chunk(&source, &counter, budget),
-                    _ => LineChunker.chunk(&source, &counter, budget),
+                    DocFormat::Markdown => bounded(&MarkdownChunker, &source, &counter),
+                    _ => bounded(&LineChunker, &source, &counter),
                 };
                 Ok(self.pending(path, DOCS, None, None, chunks))
             }

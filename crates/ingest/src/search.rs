@@ -57,6 +57,9 @@ impl std::fmt::Display for SearchMode {
     }
 }
 
+/// Results per search are capped at this, by every door (CLI, HTTP, MCP).
+pub const MAX_K: usize = 100;
+
 /// One search request.
 #[derive(Debug, Clone)]
 pub struct Query<'a> {
@@ -72,6 +75,27 @@ pub struct Query<'a> {
     pub mode: SearchMode,
     /// PLAID settings of the semantic stage (`k` is set from the request).
     pub params: SearchParams,
+}
+
+impl Query<'_> {
+    /// The one rule for every door: `k` of 0 and unknown languages are refused (a
+    /// `k` above [`MAX_K`] is capped when searching).
+    pub fn validate(&self) -> Result<()> {
+        if self.k == 0 {
+            return Err(IngestError::BadQuery {
+                reason: format!("`k` must be at least 1 (at most {MAX_K} results are returned)"),
+            });
+        }
+        if let Some(l) = self.language {
+            if crate::Language::from_name(l).is_none() {
+                let known: Vec<&str> = crate::Language::ALL.iter().map(|l| l.name()).collect();
+                return Err(IngestError::BadQuery {
+                    reason: format!("unknown language `{l}`; known: {}", known.join(", ")),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One result: a chunk location and how it ranked.
@@ -92,7 +116,8 @@ pub struct Hit {
 
 /// Searches index `name` of a root: `index` is its opened snapshot (`None` when it has
 /// never been built, e.g. no code ingested yet), `encoder` the model that built it (any
-/// other is refused with [`IngestError::ModelMismatch`]).
+/// other is refused with [`IngestError::ModelMismatch`]). The query is checked by
+/// [`Query::validate`] first ([`IngestError::BadQuery`]).
 pub fn search_index(
     manifest: &Manifest,
     name: &str,
@@ -110,7 +135,8 @@ pub fn search_index(
             });
         }
     }
-    let k = query.k.max(1);
+    query.validate()?;
+    let k = query.k.min(MAX_K);
     if query.text.trim().is_empty() {
         return Ok(Vec::new());
     }

@@ -79,8 +79,9 @@ pub enum WatchEvent<'a> {
         report: IngestReport,
         elapsed: Duration,
     },
-    /// A sync failed as a whole (e.g. the index could not be written); the watch goes
-    /// on and the next event or rescan tries again.
+    /// A sync failed as a whole (another writer holds the index, the disk is full);
+    /// the watch keeps its paths and tries again soon (sooner while only locked out).
+    /// A streak of the same failure is reported once.
     Failed {
         trigger: Trigger,
         error: IngestError,
@@ -89,7 +90,10 @@ pub enum WatchEvent<'a> {
 
 /// Watches `roots` until `stop` is set, keeping the ingester's indexes in step.
 ///
-/// Runs a full ingest first, then applies changes as they happen. `stop` is checked
+/// Runs a full ingest first, then applies changes as they happen. The writer locks are
+/// taken at the first sync and held until the watch ends, so a concurrent writer cannot
+/// get in between syncs; while one holds them, syncs are retried (every half second at
+/// most), never dropped. `stop` is checked
 /// between syncs and, through the ingester's cancel flag if the caller set the same
 /// one, inside them: a sync in progress finishes its current commit or stops before
 /// the next, so nothing committed is lost and nothing is left half-done.
@@ -114,23 +118,14 @@ pub fn watch(
     }
     on_event(WatchEvent::Watching { roots: &roots });
 
-    let full = |trigger: Trigger, on_event: &mut dyn FnMut(WatchEvent<'_>)| {
-        let started = Instant::now();
-        match ingester.run(&roots, &|_| {}) {
-            Ok(report) => on_event(WatchEvent::Synced {
-                trigger,
-                report,
-                elapsed: started.elapsed(),
-            }),
-            Err(error) => on_event(WatchEvent::Failed { trigger, error }),
-        }
-    };
-    full(Trigger::Start, on_event);
-    let mut last_full = Instant::now();
-
     let mut pending: BTreeSet<PathBuf> = BTreeSet::new();
     let mut rescan: Option<String> = None;
     let mut collect_at: Option<Instant> = None;
+    // The full sync still to run (the first one, a rescan, or one that failed), and
+    // when failed work may be tried again.
+    let mut full: Option<Trigger> = Some(Trigger::Start);
+    let mut last_full = Instant::now();
+    let mut retry = Retry::default();
     while !stop.load(Ordering::Relaxed) {
         let mut take = |result: DebounceEventResult| match result {
             Ok(events) => {
@@ -154,7 +149,13 @@ pub fn watch(
                 rescan = Some(format!("the watcher reported: {}", reasons.join("; ")));
             }
         };
-        match rx.recv_timeout(Duration::from_millis(100)) {
+        // The first sync starts at once; later ones wait for events.
+        let wait = if full == Some(Trigger::Start) && !retry.failing() {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(100)
+        };
+        match rx.recv_timeout(wait) {
             Ok(result) => {
                 take(result);
                 while let Ok(more) = rx.try_recv() {
@@ -172,28 +173,58 @@ pub fn watch(
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        if rescan.is_none() && last_full.elapsed() >= config.rescan_every {
-            full(Trigger::Periodic, on_event);
-            last_full = Instant::now();
-            collect_at = None;
-            pending.clear();
+        if let Some(reason) = rescan.take() {
+            if full != Some(Trigger::Start) {
+                full = Some(Trigger::Rescan { reason });
+            }
+        }
+        if full.is_none() && last_full.elapsed() >= config.rescan_every {
+            full = Some(Trigger::Periodic);
+        }
+        if !retry.due() {
             continue;
         }
-        if let Some(reason) = rescan.take() {
-            full(Trigger::Rescan { reason }, on_event);
-            last_full = Instant::now();
-            collect_at = None;
-            pending.clear();
+        if let Some(trigger) = full.take() {
+            let started = Instant::now();
+            match hold_and(ingester, || ingester.run(&roots, &|_| {})) {
+                Ok(report) => {
+                    retry.succeeded();
+                    last_full = Instant::now();
+                    collect_at = None;
+                    pending.clear();
+                    on_event(WatchEvent::Synced {
+                        trigger,
+                        report,
+                        elapsed: started.elapsed(),
+                    });
+                }
+                Err(error) => {
+                    if retry.failed(&error) {
+                        on_event(WatchEvent::Failed {
+                            trigger: trigger.clone(),
+                            error,
+                        });
+                    }
+                    full = Some(trigger);
+                }
+            }
             continue;
         }
         if pending.is_empty() {
             if collect_at.is_some_and(|t| Instant::now() >= t) {
-                collect_at = None;
-                if let Err(error) = ingester.collect_orphans() {
-                    on_event(WatchEvent::Failed {
-                        trigger: Trigger::Collect,
-                        error,
-                    });
+                match hold_and(ingester, || ingester.collect_orphans()) {
+                    Ok(_) => {
+                        collect_at = None;
+                        retry.succeeded();
+                    }
+                    Err(error) => {
+                        if retry.failed(&error) {
+                            on_event(WatchEvent::Failed {
+                                trigger: Trigger::Collect,
+                                error,
+                            });
+                        }
+                    }
                 }
             }
             continue;
@@ -202,17 +233,84 @@ pub fn watch(
         wait_until_settled(&paths, config, stop);
         let trigger = Trigger::Events { paths: paths.len() };
         let started = Instant::now();
-        collect_at = Some(Instant::now() + config.orphan_grace);
-        match ingester.run_paths(&roots, &paths, &|_| {}) {
-            Ok(report) => on_event(WatchEvent::Synced {
-                trigger,
-                report,
-                elapsed: started.elapsed(),
-            }),
-            Err(error) => on_event(WatchEvent::Failed { trigger, error }),
+        match hold_and(ingester, || ingester.run_paths(&roots, &paths, &|_| {})) {
+            Ok(report) => {
+                retry.succeeded();
+                collect_at = Some(Instant::now() + config.orphan_grace);
+                on_event(WatchEvent::Synced {
+                    trigger,
+                    report,
+                    elapsed: started.elapsed(),
+                });
+            }
+            Err(error) => {
+                // The paths stay pending: nothing an event reported is dropped.
+                pending.extend(paths);
+                if retry.failed(&error) {
+                    on_event(WatchEvent::Failed { trigger, error });
+                }
+            }
         }
     }
+    ingester.release_writers();
     Ok(())
+}
+
+/// Takes the writer locks (kept for the rest of the watch, so no other writer slips in
+/// between two syncs), then runs `f`.
+fn hold_and<T>(ingester: &Ingester<'_>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    ingester.hold_writers()?;
+    f()
+}
+
+/// First wait before failed work is tried again.
+const RETRY_FIRST: Duration = Duration::from_millis(250);
+/// Longest wait while another writer holds the index: a `plait ingest` beside the
+/// watch may end at any moment, and its changes must then follow within a second.
+const RETRY_LOCKED_MAX: Duration = Duration::from_millis(500);
+/// Longest wait after any other failure (a full disk, an unreadable index).
+const RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// When failed work is tried again: soon, then less often, and each streak of failures
+/// is reported once (a new kind of error is reported again).
+#[derive(Debug, Default)]
+struct Retry {
+    at: Option<Instant>,
+    wait: Duration,
+    reported: Option<String>,
+}
+
+impl Retry {
+    fn failing(&self) -> bool {
+        self.at.is_some()
+    }
+
+    fn due(&self) -> bool {
+        self.at.is_none_or(|t| Instant::now() >= t)
+    }
+
+    fn succeeded(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Schedules the next try; true when this failure should be reported.
+    fn failed(&mut self, error: &IngestError) -> bool {
+        let cap = if error.is_locked() {
+            RETRY_LOCKED_MAX
+        } else {
+            RETRY_MAX
+        };
+        self.wait = if self.at.is_none() {
+            RETRY_FIRST
+        } else {
+            (self.wait * 2).min(cap)
+        };
+        self.at = Some(Instant::now() + self.wait);
+        let text = error.to_string();
+        let new = self.reported.as_deref() != Some(text.as_str());
+        self.reported = Some(text);
+        new
+    }
 }
 
 fn watch_error(path: &Path, e: &notify::Error) -> IngestError {

@@ -12,6 +12,7 @@ use plait_ingest::{ApproxTokenCounter, ChunkBudget, Chunker, MarkdownChunker, Py
 const BUDGET: ChunkBudget = ChunkBudget {
     max_tokens: 60,
     min_tokens: 12,
+    max_chars: 2_000,
 };
 
 fn check(dir: &str, chunker: &dyn Chunker) {

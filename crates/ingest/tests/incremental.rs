@@ -73,6 +73,7 @@ fn config(index_root: &Path) -> IngestConfig {
         budget: ChunkBudget {
             max_tokens: 40,
             min_tokens: 4,
+            max_chars: 2_000,
         },
         index: plait_colbert::IndexConfig::default(),
     }

@@ -26,6 +26,9 @@ pub struct PageText {
     /// Share of the page's area under image objects (0 to 1; overlaps count twice, capped
     /// at 1): a scan is one image covering the page.
     pub image_coverage: f32,
+    /// Page objects of any kind (text, images, paths, shadings, forms); 0 on a blank
+    /// page, which has nothing to OCR.
+    pub objects: usize,
 }
 
 impl PageText {
@@ -34,10 +37,16 @@ impl PageText {
     /// layer is too short to be the page's text (a scan with a stamp or a page number,
     /// see [`IMAGE_PAGE_COVERAGE`](crate::IMAGE_PAGE_COVERAGE)).
     pub fn needs_ocr(&self) -> bool {
-        crate::needs_ocr(&self.text)
+        !self.is_blank() && crate::needs_ocr(&self.text)
             || (self.image_coverage >= crate::IMAGE_PAGE_COVERAGE
                 && self.text.chars().filter(|c| c.is_alphanumeric()).count()
                     < crate::IMAGE_PAGE_MAX_ALNUM)
+    }
+
+    /// Whether the page draws nothing at all (no object of any kind): it is skipped
+    /// before rendering or OCR, however many such pages a file has.
+    pub fn is_blank(&self) -> bool {
+        self.objects == 0
     }
 }
 
@@ -145,6 +154,12 @@ impl Pdfium {
             .map_err(|e| open_error(path, e))
     }
 
+    /// Pages in the PDF at `path`, without reading them.
+    pub fn page_count(&self, path: &Path) -> Result<usize> {
+        let doc = self.open(path, None)?;
+        Ok(usize::try_from(doc.pages().len()).unwrap_or(0))
+    }
+
     /// Reads the text layer of every page of the PDF at `path`.
     pub fn text(&self, path: &Path, password: Option<&str>) -> Result<PdfText> {
         let meta = std::fs::metadata(path).map_err(|source| OcrError::Io {
@@ -195,6 +210,7 @@ impl Pdfium {
                 text,
                 lines,
                 image_coverage: image_coverage(&page),
+                objects: page.objects().len(),
             });
         }
         let title = doc

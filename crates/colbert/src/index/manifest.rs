@@ -1,17 +1,24 @@
 //! `metadata-<generation>.json`: the versioned description of one committed index state,
 //! and `CURRENT`, which names the committed one.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::integrity::{hash_bytes, FileSum};
 use super::storage::{io_err, write_atomic};
 use crate::{ColbertError, Result};
 
 /// Version of the on-disk layout this code writes. Readers accept every version listed
 /// in [`SUPPORTED_FORMAT_VERSIONS`].
-pub const FORMAT_VERSION: u32 = 1;
-const SUPPORTED_FORMAT_VERSIONS: [u32; 1] = [1];
+///
+/// - 1: the PLAID layout (segments, codec, deletion lists).
+/// - 2: the same files, plus the size and BLAKE3 of each in the manifest (`files`) and
+///   the manifest's own BLAKE3 in `CURRENT` (`metadata-N.json blake3:HEX`). Version 1
+///   indexes open unchanged (without the checks); their next commit writes version 2.
+pub const FORMAT_VERSION: u32 = 2;
+const SUPPORTED_FORMAT_VERSIONS: [u32; 2] = [1, 2];
 
 /// Name of the file holding the name of the committed manifest.
 pub(crate) const CURRENT: &str = "CURRENT";
@@ -42,6 +49,10 @@ pub struct Manifest {
     /// may be rebuilt with more centroids as it grows), or fixed by the caller.
     #[serde(default = "yes")]
     pub auto_centroids: bool,
+    /// Size and hash of every file this manifest names, by path relative to the index
+    /// directory (format 2; empty in format 1).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, FileSum>,
 }
 
 fn yes() -> bool {
@@ -79,12 +90,32 @@ impl Manifest {
                 io_err(&current)(source)
             }
         })?;
-        let path = dir.join(name.trim());
-        let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
-        let m: Manifest = serde_json::from_str(&text).map_err(|e| ColbertError::CorruptIndex {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let mut words = name.split_whitespace();
+        let file = words.next().unwrap_or("");
+        if !file.starts_with("metadata-") || !file.ends_with(".json") || file.contains('/') {
+            return Err(ColbertError::CorruptIndex {
+                path: current,
+                reason: format!(
+                    "it should name a metadata-N.json file, not {:?}",
+                    name.chars().take(80).collect::<String>()
+                ),
+            });
+        }
+        let path = dir.join(file);
+        let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+        if let Some(expected) = words.next().and_then(|w| w.strip_prefix("blake3:")) {
+            if hash_bytes(&bytes) != expected {
+                return Err(ColbertError::CorruptIndex {
+                    path,
+                    reason: "its checksum does not match the one in CURRENT (the file changed after it was committed)".into(),
+                });
+            }
+        }
+        let m: Manifest =
+            serde_json::from_slice(&bytes).map_err(|e| ColbertError::CorruptIndex {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
         if !SUPPORTED_FORMAT_VERSIONS.contains(&m.format_version) {
             return Err(ColbertError::UnsupportedFormat {
                 path,
@@ -104,6 +135,9 @@ impl Manifest {
             reason: e.to_string(),
         })?;
         write_atomic(&dir.join(&name), &json)?;
-        write_atomic(&dir.join(CURRENT), format!("{name}\n").as_bytes())
+        write_atomic(
+            &dir.join(CURRENT),
+            format!("{name} blake3:{}\n", hash_bytes(&json)).as_bytes(),
+        )
     }
 }

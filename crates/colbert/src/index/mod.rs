@@ -3,6 +3,7 @@
 //! search.
 
 mod codec;
+mod integrity;
 mod kmeans;
 mod manifest;
 mod rng;
@@ -17,9 +18,11 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array1, Array2};
 
 pub use codec::ResidualCodec;
+pub use integrity::{verify, Damage, FileSum};
 pub use kmeans::{assign, kmeans, KMeansConfig};
 pub use manifest::{Manifest, SegmentMeta, FORMAT_VERSION};
 pub use search::{SearchHit, SearchParams};
+pub use storage::is_disk_full;
 pub use writer::{Documents, IndexConfig, IndexWriter};
 
 use segment::Segment;
@@ -72,12 +75,25 @@ impl Index {
     }
 
     fn open_manifest(dir: &Path, manifest: Manifest) -> Result<Self> {
+        integrity::check_sizes(dir, &manifest)?;
         let cdir = dir.join(&manifest.codec);
         let centroids: Array2<f32> = read_npy(&cdir.join("centroids.npy"))?;
         let cutoffs: Array2<f32> = read_npy(&cdir.join("bucket_cutoffs.npy"))?;
         let weights: Array2<f32> = read_npy(&cdir.join("bucket_weights.npy"))?;
         let avg_residual: Array1<f32> = read_npy(&cdir.join("avg_residual.npy"))?;
         let threshold: Array1<f32> = read_npy(&cdir.join("cluster_threshold.npy"))?;
+        if centroids.ncols() != manifest.dim || centroids.nrows() != manifest.num_centroids {
+            return Err(crate::ColbertError::CorruptIndex {
+                path: dir.join(Manifest::file_name(manifest.generation)),
+                reason: format!(
+                    "it says dim {} and {} centroids, but centroids.npy holds {} x {}",
+                    manifest.dim,
+                    manifest.num_centroids,
+                    centroids.nrows(),
+                    centroids.ncols()
+                ),
+            });
+        }
         let codec = ResidualCodec::from_parts(
             centroids,
             cutoffs,

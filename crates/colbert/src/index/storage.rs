@@ -11,10 +11,26 @@ use ndarray_npy::{ReadableElement, ViewElement, ViewNpyExt, WritableElement, Wri
 use crate::{ColbertError, Result};
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ColbertError + '_ {
-    move |source| ColbertError::Io {
-        path: path.to_path_buf(),
-        source,
+    move |source| {
+        if is_disk_full(&source) {
+            ColbertError::DiskFull {
+                path: path.to_path_buf(),
+            }
+        } else {
+            ColbertError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
     }
+}
+
+/// Whether a write failed because the disk (or the user's quota) is full.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
 }
 
 fn corrupt(path: &Path, reason: impl std::fmt::Display) -> ColbertError {
@@ -33,9 +49,10 @@ where
 {
     let file = File::create(path).map_err(io_err(path))?;
     let mut w = std::io::BufWriter::new(file);
-    array
-        .write_npy(&mut w)
-        .map_err(|e| corrupt(path, format!("cannot write: {e}")))?;
+    array.write_npy(&mut w).map_err(|e| match e {
+        ndarray_npy::WriteNpyError::Io(e) => io_err(path)(e),
+        e => corrupt(path, format!("cannot write: {e}")),
+    })?;
     let file = w.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
     file.sync_all().map_err(io_err(path))
 }

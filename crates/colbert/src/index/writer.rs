@@ -200,9 +200,15 @@ impl IndexWriter {
             let all: Vec<usize> = (0..tokens).collect();
             (all.clone(), all)
         };
-        let train = docs.vectors.select(Axis(0), &train_idx);
+        // A sample of every row is the rows themselves: no copy.
+        let all_rows = train_idx.len() == tokens;
+        let train = if all_rows {
+            None
+        } else {
+            Some(docs.vectors.select(Axis(0), &train_idx))
+        };
         let centroids = kmeans(
-            train.view(),
+            train.as_ref().map_or(docs.vectors, |t| t.view()),
             &KMeansConfig {
                 k,
                 iterations: config.kmeans_iterations,
@@ -211,8 +217,17 @@ impl IndexWriter {
             },
         );
         drop(train);
-        let heldout = docs.vectors.select(Axis(0), &heldout_idx);
-        let codec = ResidualCodec::train(centroids, heldout.view(), config.nbits);
+        let heldout = if heldout_idx.len() == tokens {
+            None
+        } else {
+            Some(docs.vectors.select(Axis(0), &heldout_idx))
+        };
+        let codec = ResidualCodec::train(
+            centroids,
+            heldout.as_ref().map_or(docs.vectors, |h| h.view()),
+            config.nbits,
+        );
+        drop(heldout);
 
         let codec_dir = format!("codec-{next_id:06}");
         next_id += 1;
@@ -229,6 +244,7 @@ impl IndexWriter {
             next_id,
             model: config.model.clone(),
             auto_centroids: config.num_centroids.is_none(),
+            files: Default::default(),
         };
         self.commit(&manifest)
     }
@@ -481,6 +497,11 @@ impl IndexWriter {
     }
 
     fn commit(&self, manifest: &Manifest) -> Result<Index> {
+        let mut manifest = manifest.clone();
+        let previous = Manifest::load_current(&self.dir).ok();
+        manifest.format_version = FORMAT_VERSION;
+        super::integrity::fill_sums(&self.dir, &mut manifest, previous.as_ref())?;
+        let manifest = &manifest;
         manifest.commit(&self.dir)?;
         self.collect_garbage(manifest);
         Index::open(&self.dir)

@@ -3,13 +3,16 @@
 use super::{Chunk, ChunkBudget, ChunkKind, Chunker, Lines, TokenCounter};
 
 /// Chunks any text by line windows, preferring paragraph (blank-line) boundaries. Used
-/// for plain text and for languages without a syntax-aware chunker.
+/// for plain text, for languages without a syntax-aware chunker, and for minified or
+/// generated files. A line longer than the budget (characters or tokens) is cut into
+/// pieces, each its own row, so no chunk exceeds the budget; the pieces of one line
+/// carry its line number.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LineChunker;
 
 impl Chunker for LineChunker {
     fn chunk(&self, source: &str, counter: &dyn TokenCounter, budget: &ChunkBudget) -> Vec<Chunk> {
-        let lines = Lines::new(source, counter);
+        let lines = Lines::cut(source, counter, budget);
         if lines.len() == 0 {
             return Vec::new();
         }
@@ -19,8 +22,8 @@ impl Chunker for LineChunker {
             .map(|(a, b)| Chunk {
                 kind: ChunkKind::Lines,
                 symbol: None,
-                start_line: a + 1,
-                end_line: b + 1,
+                start_line: lines.numbers[a],
+                end_line: lines.numbers[b],
                 context: String::new(),
                 text: lines.text(a, b),
             })
