@@ -61,7 +61,7 @@ impl Encoders {
 }
 
 /// Texts per encoder run. Activations grow with batch × length², and ONNX Runtime keeps
-/// its peak arena: 8 keeps an ingest's resident memory low at about the same speed as
+/// its peak arena: 4 keeps an ingest's resident memory low at about the same speed as
 /// larger batches on a CPU.
 const ENCODE_BATCH: usize = 4;
 

@@ -383,7 +383,27 @@ fn is_abbreviation(before: &str) -> bool {
         .unwrap_or("");
     matches!(
         word.to_lowercase().as_str(),
-        "e.g" | "i.e" | "p" | "pp" | "fig" | "vs" | "etc" | "dr" | "mr" | "ms" | "no" | "eq"
+        "e.g"
+            | "i.e"
+            | "p"
+            | "pp"
+            | "fig"
+            | "vs"
+            | "etc"
+            | "dr"
+            | "mr"
+            | "ms"
+            | "no"
+            | "eq"
+            | "inc"
+            | "ltd"
+            | "corp"
+            | "co"
+            | "al"
+            | "approx"
+            | "sec"
+            | "ch"
+            | "vol"
     ) || (word.len() == 1 && word.chars().all(|c| c.is_ascii_uppercase()))
 }
 
@@ -453,6 +473,12 @@ mod tests {
     fn splits_streamed_text_into_sentences() {
         let mut s = SentenceSplitter::default();
         assert!(s.push("First one, e.g. this").is_empty());
+        assert!(
+            SentenceSplitter::default()
+                .push("Artifex Software Inc. makes Ghostscript")
+                .is_empty(),
+            "Inc. ends no sentence"
+        );
         let got = s.push(" part. Second");
         assert_eq!(got, vec![("First one, e.g. this part.".into(), " ".into())]);
         let got = s.push("!\n- bullet\n");

@@ -26,6 +26,8 @@ pub struct Document {
     pub sections: Vec<Section>,
 }
 
+/// Lines of a text file searched for its title.
+const TITLE_LINES: usize = 10;
 /// Characters per section when a text file is split into runs of lines.
 const TEXT_SECTION_CHARS: usize = 2400;
 
@@ -65,7 +67,9 @@ impl Document {
         let mut title = None;
         for (i, line) in text.lines().enumerate() {
             let n = i + 1;
-            if title.is_none() {
+            // A title is a top-level heading among the first lines (later ones are
+            // sections, or comments in code blocks).
+            if title.is_none() && n <= TITLE_LINES {
                 if let Some(h) = line.strip_prefix("# ") {
                     title = Some(h.trim().to_string());
                 }
