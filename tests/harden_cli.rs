@@ -10,13 +10,14 @@ mod support {
     pub mod pdf;
 }
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::assets;
-use support::cli::{ingest, plait, search_json, stderr, stdout};
+use support::cli::{ingest, plait, search_json, spawn, stderr, stdout};
 
 fn write(path: &Path, bytes: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -204,14 +205,13 @@ fn special_files_are_listed_as_skipped_and_never_opened() {
         .status()
         .unwrap()
         .success());
-    let child = Command::new(env!("CARGO_BIN_EXE_plait"))
-        .args(["ingest", dir.to_str().unwrap(), "--index-dir"])
-        .arg(tmp.path().join("idx"))
-        .env("PLAIT_HOME", assets::home())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let idx = tmp.path().join("idx");
+    let child = spawn([
+        OsStr::new("ingest"),
+        dir.as_os_str(),
+        OsStr::new("--index-dir"),
+        idx.as_os_str(),
+    ]);
     let o = wait_at_most(
         child,
         Duration::from_secs(120),
@@ -231,14 +231,7 @@ fn special_files_are_listed_as_skipped_and_never_opened() {
         .status()
         .unwrap()
         .success());
-    let child = Command::new(env!("CARGO_BIN_EXE_plait"))
-        .arg("ocr")
-        .arg(&pdf_fifo)
-        .env("PLAIT_HOME", assets::home())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn([OsStr::new("ocr"), pdf_fifo.as_os_str()]);
     let o = wait_at_most(child, Duration::from_secs(60), "plait ocr on a FIFO");
     assert!(!o.status.success());
     assert!(stderr(&o).contains("FIFO"), "{}", stderr(&o));
@@ -296,21 +289,15 @@ fn read_only_commands_create_no_folders() {
     assert!(stderr(&o).contains("no index in"), "{}", stderr(&o));
     assert!(!missing.exists(), "search created {}", missing.display());
 
-    let child = Command::new(env!("CARGO_BIN_EXE_plait"))
-        .args([
-            "serve",
-            "--code-port",
-            "0",
-            "--docs-port",
-            "0",
-            "--index-dir",
-        ])
-        .arg(&missing)
-        .env("PLAIT_HOME", assets::home())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn([
+        OsStr::new("serve"),
+        OsStr::new("--code-port"),
+        OsStr::new("0"),
+        OsStr::new("--docs-port"),
+        OsStr::new("0"),
+        OsStr::new("--index-dir"),
+        missing.as_os_str(),
+    ]);
     let o = wait_at_most(
         child,
         Duration::from_secs(60),
@@ -383,15 +370,12 @@ fn legacy_encodings_are_read() {
 #[test]
 fn mcp_answers_bad_lines_with_parse_errors() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plait"))
-        .args(["mcp", "--index-dir"])
-        .arg(tmp.path().join("idx"))
-        .env("PLAIT_HOME", assets::home())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let idx = tmp.path().join("idx");
+    let mut child = spawn([
+        OsStr::new("mcp"),
+        OsStr::new("--index-dir"),
+        idx.as_os_str(),
+    ]);
     let mut stdin = child.stdin.take().unwrap();
     stdin
         .write_all(b"{\"jsonrpc\": \"2.0\", \"id\": 1, \"meth\nthis is not json\n{\"id\": 9}\n")

@@ -2,8 +2,9 @@
 
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use super::assets;
 
@@ -14,6 +15,18 @@ pub fn plait(args: &[&str]) -> Output {
         .env("PLAIT_HOME", assets::home())
         .output()
         .expect("run plait")
+}
+
+/// Starts `plait args...` with the installed assets, its stdin, stdout and stderr piped.
+pub fn spawn<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_plait"))
+        .args(args)
+        .env("PLAIT_HOME", assets::home())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start plait")
 }
 
 pub fn stdout(o: &Output) -> String {
