@@ -154,22 +154,13 @@ impl Summarizer<'_> {
                 .len()
         });
         let mut map = PhaseStats::new("map", self.worker);
-        on_event(SummaryEvent::MapStart {
-            chunks: groups.len(),
-        });
-        let mut notes = Vec::with_capacity(groups.len());
-        for (i, group) in groups.iter().enumerate() {
-            let (first, last) = (group[0].first, group[group.len() - 1].last);
-            let range = label(unit, first, last);
-            let user = prompts::note(job.title(), &range, &render_sections(unit, group));
-            let text = self.write_note(&mut session, job, &user, &mut map)?;
-            notes.push(Note { first, last, text });
-            on_event(SummaryEvent::MapDone {
-                done: i + 1,
-                of: groups.len(),
-                label: &range,
-            });
-        }
+        let spans: Vec<_> = groups
+            .iter()
+            .map(|g| (g[0].first, g[g.len() - 1].last))
+            .collect();
+        let mut notes = self.notes(&mut session, job, &spans, &mut map, on_event, |i, range| {
+            prompts::note(job.title(), range, &render_sections(unit, &groups[i]))
+        })?;
         phases.push(map);
         let mut levels = 0;
         let final_budget =
@@ -180,22 +171,18 @@ impl Summarizer<'_> {
             let groups = group_by_budget(&notes, chunk_budget, 2, |n| {
                 notes_tokens(self.worker, std::slice::from_ref(n), unit)
             });
-            on_event(SummaryEvent::MapStart {
-                chunks: groups.len(),
-            });
-            let mut next = Vec::new();
-            for (i, group) in groups.iter().enumerate() {
-                let (first, last) = (group[0].first, group[group.len() - 1].last);
-                let range = label(unit, first, last);
-                let user = prompts::combine(job.title(), &range, &render_notes(unit, group));
-                let text = self.write_note(&mut session, job, &user, &mut stats)?;
-                next.push(Note { first, last, text });
-                on_event(SummaryEvent::MapDone {
-                    done: i + 1,
-                    of: groups.len(),
-                    label: &range,
-                });
-            }
+            let spans: Vec<_> = groups
+                .iter()
+                .map(|g| (g[0].first, g[g.len() - 1].last))
+                .collect();
+            let next = self.notes(
+                &mut session,
+                job,
+                &spans,
+                &mut stats,
+                on_event,
+                |i, range| prompts::combine(job.title(), range, &render_notes(unit, &groups[i])),
+            )?;
             phases.push(stats);
             if next.len() >= notes.len() {
                 break; // no progress possible; the final prompt is cut to fit
@@ -203,6 +190,34 @@ impl Summarizer<'_> {
             notes = next;
         }
         Ok((notes, groups.len(), levels))
+    }
+
+    /// One note per span (first and last page or line), each from the prompt `user`
+    /// writes for the span's index and label, with progress events.
+    fn notes(
+        &self,
+        session: &mut RoleSession<'_>,
+        job: &Job<'_>,
+        spans: &[(usize, usize)],
+        stats: &mut PhaseStats,
+        on_event: &mut impl FnMut(SummaryEvent<'_>),
+        user: impl Fn(usize, &str) -> String,
+    ) -> Result<Vec<Note>> {
+        on_event(SummaryEvent::MapStart {
+            chunks: spans.len(),
+        });
+        let mut notes = Vec::with_capacity(spans.len());
+        for (i, &(first, last)) in spans.iter().enumerate() {
+            let range = label(job.doc.unit, first, last);
+            let text = self.write_note(session, job, &user(i, &range), stats)?;
+            notes.push(Note { first, last, text });
+            on_event(SummaryEvent::MapDone {
+                done: i + 1,
+                of: spans.len(),
+                label: &range,
+            });
+        }
+        Ok(notes)
     }
 
     /// One note by the worker, cut to fit its context; without a cut-off last sentence or
