@@ -36,6 +36,13 @@ impl BatchCosts {
         self.cost.get(1).copied().flatten().filter(|c| *c > 0.0)
     }
 
+    /// Whether a single-token step must be measured before drafting decisions mean
+    /// anything: larger batches were measured (every step so far had a draft) but a plain
+    /// step never was, so no ratio to it is known.
+    pub(crate) fn needs_single(&self) -> bool {
+        self.single().is_none() && !self.unknown()
+    }
+
     /// Whether batch costs are still unknown (only single-token steps measured).
     pub(crate) fn unknown(&self) -> bool {
         self.cost.iter().skip(2).all(Option::is_none)
@@ -72,5 +79,26 @@ impl BatchCosts {
             a.1 + slope * (n as f64 - a.0 as f64)
         };
         (at(n) / c1).max(1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_step_is_needed_once_only_drafted_batches_were_measured() {
+        let mut c = BatchCosts::new(8);
+        assert!(
+            !c.needs_single(),
+            "nothing measured: drafting decides by p_min"
+        );
+        c.observe(9, 0.2); // outside the table: ignored
+        c.observe(5, 0.2);
+        assert!(c.needs_single());
+        assert_eq!(c.relative(5), 5.0, "no ratio is known without a plain step");
+        c.observe(1, 0.1);
+        assert!(!c.needs_single());
+        assert!((c.relative(5) - 2.0).abs() < 1e-9);
     }
 }

@@ -7,7 +7,11 @@
 //! far) times the cost of a plain step exceeds what it costs (one draft step plus the
 //! larger verification batch, both measured). When even one token does not pay, the
 //! draft model rests for a few steps (doubling, up to [`MAX_REST`]) and then probes again,
-//! so a draft that loses is never run for long.
+//! so a draft that loses is never run for long. The estimate leaves out costs that are
+//! hard to predict (catching the draft's cache up with the accepted text, a rejected
+//! tail), so the realised payoff of each round is measured too: the plain steps its
+//! tokens would have cost against the seconds the round took (drafting and
+//! verification). When that falls below break-even, the draft model rests as well.
 
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
@@ -111,6 +115,10 @@ pub fn check_vocab_compatible(target: &LoadedModel, draft: &LoadedModel) -> Resu
 const MAX_REST: usize = 8;
 /// Bounds of the calibration of the draft's probabilities against real acceptance.
 const CALIBRATION: (f64, f64) = (0.2, 1.5);
+/// Realised payoff (plain-step seconds saved per second spent) below which the draft
+/// model rests: a little above break-even, since measurements are noisy and a lost step
+/// costs more than a missed gain.
+const MIN_PAYOFF: f64 = 1.02;
 
 /// A draft model with its own context.
 pub(crate) struct DraftModel<'d> {
@@ -131,6 +139,11 @@ pub(crate) struct DraftModel<'d> {
     /// Steps left to rest, and the next rest's length.
     rest: usize,
     next_rest: usize,
+    /// Seconds spent on the draft being verified (drafting and its verification).
+    round: f64,
+    /// Realised payoff of recent rounds (plain seconds their tokens would take per second
+    /// they took), with decay.
+    payoff: Option<f64>,
 }
 
 impl<'d> DraftModel<'d> {
@@ -162,6 +175,8 @@ impl<'d> DraftModel<'d> {
             predicted: 0.0,
             rest: 0,
             next_rest: 1,
+            round: 0.0,
+            payoff: None,
         })
     }
 
@@ -181,6 +196,12 @@ impl<'d> DraftModel<'d> {
         }
         let growth = self.target.relative(k + 2) - self.target.relative(k + 1);
         chance > step / plain + growth
+    }
+
+    /// Rests for the next rest's length and doubles it (up to [`MAX_REST`]).
+    fn start_rest(&mut self) {
+        self.rest = self.next_rest;
+        self.next_rest = (self.next_rest * 2).min(MAX_REST);
     }
 
     fn err(&self, e: &dyn std::fmt::Display) -> SummarizeError {
@@ -240,6 +261,9 @@ impl Drafter for DraftModel<'_> {
         if history.is_empty() {
             return Ok(Vec::new());
         }
+        if self.config.adaptive && self.target.needs_single() {
+            return Ok(Vec::new()); // one plain step, to learn what drafting is weighed against
+        }
         if max == 0 {
             // The prompt: read it now, so the first draft costs one step.
             self.sync(history)?;
@@ -249,6 +273,7 @@ impl Drafter for DraftModel<'_> {
             self.rest -= 1;
             return Ok(Vec::new());
         }
+        let began = Instant::now();
         let mut row = self.sync(history)?;
         let mut draft = Vec::new();
         let n_max = max.min(self.config.n_max);
@@ -284,12 +309,10 @@ impl Drafter for DraftModel<'_> {
             draft.clear();
         }
         if draft.is_empty() && self.step.is_some() && !self.target.unknown() {
-            self.rest = self.next_rest;
-            self.next_rest = (self.next_rest * 2).min(MAX_REST);
-        } else {
-            self.next_rest = 1;
+            self.start_rest();
         }
         self.predicted = predicted;
+        self.round = began.elapsed().as_secs_f64();
         Ok(draft)
     }
 
@@ -299,9 +322,27 @@ impl Drafter for DraftModel<'_> {
             self.calibration =
                 (0.8 * self.calibration + 0.2 * ratio).clamp(CALIBRATION.0, CALIBRATION.1);
         }
+        if !self.config.adaptive || drafted == 0 {
+            return;
+        }
+        if let (Some(plain), true) = (self.target.single(), self.round > 0.0) {
+            let realised = (accepted + 1) as f64 * plain / self.round;
+            let payoff = self.payoff.map_or(realised, |p| 0.7 * p + 0.3 * realised);
+            self.payoff = Some(payoff);
+            if payoff < MIN_PAYOFF {
+                self.start_rest();
+                // Probe afresh after the rest: one good round is enough to go on.
+                self.payoff = Some(MIN_PAYOFF);
+            } else {
+                self.next_rest = 1;
+            }
+        }
     }
 
     fn observe_cost(&mut self, batch: usize, seconds: f64) {
+        if batch > 1 {
+            self.round += seconds; // the verification of this drafter's draft
+        }
         self.target.observe(batch, seconds);
     }
 }

@@ -269,6 +269,9 @@ impl Drafter for PromptLookup {
         else {
             return Ok(Vec::new());
         };
+        if self.config.adaptive && self.cost.needs_single() {
+            return Ok(Vec::new()); // one plain step, to learn what drafting is weighed against
+        }
         if !self.config.adaptive {
             if cand.len() < self.config.n_draft_min {
                 return Ok(Vec::new());
