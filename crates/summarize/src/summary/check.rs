@@ -123,6 +123,16 @@ impl SourceIndex {
         &self.key_terms
     }
 
+    /// The key terms none of `sentences` mentions (compared by stem), in key-term order.
+    pub fn missing_terms(&self, sentences: &[&str]) -> Vec<String> {
+        let said: HashSet<String> = sentences.iter().flat_map(|s| content_stems(s)).collect();
+        self.key_terms
+            .iter()
+            .filter(|t| !said.contains(&stem(t)))
+            .cloned()
+            .collect()
+    }
+
     /// Identifier-like words of `text` the document lacks.
     pub fn invented(&self, text: &str) -> Vec<String> {
         let mut out: Vec<String> = words(text)
@@ -333,6 +343,21 @@ mod tests {
             label: label(Unit::Page, first, last),
             shared_terms: vec![],
         })
+    }
+
+    #[test]
+    fn missing_terms_are_the_key_terms_no_sentence_mentions() {
+        let index = SourceIndex::new(&doc());
+        let all = index.key_terms().to_vec();
+        assert!(all.len() >= 2, "{all:?}");
+        assert_eq!(index.missing_terms(&[]), all);
+        // "profile" mentions "profiles" (same stem); the rest stay missing.
+        let missing = index.missing_terms(&["Each device has a profile."]);
+        assert!(!missing.contains(&"profiles".to_string()), "{missing:?}");
+        assert_eq!(
+            missing.len(),
+            all.len() - 1 - usize::from(all.contains(&"device".to_string()))
+        );
     }
 
     #[test]

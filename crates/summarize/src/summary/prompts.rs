@@ -55,3 +55,11 @@ pub(crate) fn one_pass(title: Option<&str>, key_terms: &[String], text: &str) ->
         terms_line(key_terms)
     )
 }
+
+/// Added to the final prompt when the summary so far leaves out key terms.
+pub(crate) fn missing_terms(terms: &[String]) -> String {
+    format!(
+        "\n\nThe summary so far leaves out these key terms of the document: {}. Continue it with sentences stating what the text says about them, skipping any it does not explain.",
+        terms.join(", ")
+    )
+}

@@ -95,36 +95,33 @@ impl Summarizer<'_> {
             note_tokens: config.note_tokens.unwrap_or(self.worker.role.max_tokens),
         };
         let key_terms = job.index.key_terms().to_vec();
-        let one_pass_prompt = self.summarizer.model().chat_prompt(
-            Some(prompts::SYSTEM),
-            &prompts::one_pass(
-                job.title(),
-                &key_terms,
-                &render_sections(doc.unit, &doc.sections),
-            ),
-        )?;
+        // Room is kept for the request for missing key terms of a later round.
+        let final_out = job.final_tokens + MISSING_TERMS_RESERVE;
+        let one_pass_user = prompts::one_pass(
+            job.title(),
+            &key_terms,
+            &render_sections(doc.unit, &doc.sections),
+        );
+        let one_pass_prompt = self
+            .summarizer
+            .model()
+            .chat_prompt(Some(prompts::SYSTEM), &one_pass_user)?;
         let fits = self.summarizer.model().tokenize(&one_pass_prompt).len()
-            <= budget(self.summarizer, job.final_tokens);
+            <= budget(self.summarizer, final_out);
         let mut phases = Vec::new();
-        let (prompt, mode, chunks, levels) = if fits {
-            (one_pass_prompt, "one-pass", 0, 0)
+        let (user, mode, chunks, levels) = if fits {
+            (one_pass_user, "one-pass", 0, 0)
         } else {
             let (notes, chunks, levels) = self.map_reduce(&job, &mut phases, &mut on_event)?;
-            let prompt = self.summarizer.model().chat_prompt(
-                Some(prompts::SYSTEM),
-                &prompts::final_from_notes(
-                    job.title(),
-                    &key_terms,
-                    &render_notes(doc.unit, &notes),
-                ),
-            )?;
-            let prompt = fit_prompt(self.summarizer, prompt, job.final_tokens);
-            (prompt, "map-reduce", chunks, levels)
+            let user =
+                prompts::final_from_notes(job.title(), &key_terms, &render_notes(doc.unit, &notes));
+            let user = fit_user(self.summarizer, user, final_out)?;
+            (user, "map-reduce", chunks, levels)
         };
         on_event(SummaryEvent::FinalStart {
             one_pass: mode == "one-pass",
         });
-        let mut summary = self.write_final(&job, &prompt, &mut phases, &mut on_event)?;
+        let mut summary = self.write_final(&job, &user, &mut phases, &mut on_event)?;
         summary.mode = mode.into();
         summary.chunks = chunks;
         summary.reduce_levels = levels;
@@ -229,25 +226,27 @@ impl Summarizer<'_> {
         user: &str,
         stats: &mut PhaseStats,
     ) -> Result<String> {
+        let user = fit_user(self.worker, user.to_string(), job.note_tokens)?;
         let prompt = self
             .worker
             .model()
-            .chat_prompt(Some(prompts::SYSTEM), user)?;
-        let prompt = fit_prompt(self.worker, prompt, job.note_tokens);
+            .chat_prompt(Some(prompts::SYSTEM), &user)?;
         let g = session.generate(&prompt, &job.options(job.note_tokens), |_| {})?;
         stats.add(&g);
         Ok(clean(&complete(&g, job.note_tokens)))
     }
 
     /// The final pass: sentences streamed as they complete, each cited and checked; one
-    /// that fails a check is left out (and listed in [`Summary::dropped`]). While fewer than
-    /// [`ENOUGH_SENTENCES`] passed, the summary is continued from the sentences kept (the
-    /// prompt's keys and values reused from the session), never starting the way a
-    /// refused sentence started, for at most [`FINAL_ROUNDS`] generations.
+    /// that fails a check is left out (and listed in [`Summary::dropped`]). The summary is
+    /// continued from the sentences kept (the prompt's keys and values reused from the
+    /// session), for at most [`FINAL_ROUNDS`] generations, while fewer than
+    /// [`ENOUGH_SENTENCES`] passed (never starting the way a refused sentence started) or
+    /// while it mentions less than [`COVERAGE_GOAL`] of the document's key terms (asking
+    /// for the missing ones where the text supports them).
     fn write_final(
         &self,
         job: &Job<'_>,
-        prompt: &str,
+        user: &str,
         phases: &mut Vec<PhaseStats>,
         on_event: &mut impl FnMut(SummaryEvent<'_>),
     ) -> Result<Summary> {
@@ -261,9 +260,14 @@ impl Summarizer<'_> {
         let mut stats = PhaseStats::new("final", self.summarizer);
         let mut session = self.summarizer.session()?;
         let mut ban_first = Vec::new();
+        let mut request = String::new();
         for round in 0..FINAL_ROUNDS {
             let (kept_before, dropped_before) = (out.sentences.len(), out.dropped.len());
             let so_far: Vec<&str> = out.sentences.iter().map(|s| s.text.as_str()).collect();
+            let prompt = self
+                .summarizer
+                .model()
+                .chat_prompt(Some(prompts::SYSTEM), &format!("{user}{request}"))?;
             let prompt = format!("{prompt}{}", so_far.join(" "));
             let max_tokens = if round == 0 {
                 job.final_tokens
@@ -288,9 +292,20 @@ impl Summarizer<'_> {
             stats.add(&g);
             let refused = &out.dropped[dropped_before..];
             let progress = round == 0 || out.sentences.len() > kept_before;
-            if out.sentences.len() >= ENOUGH_SENTENCES || refused.is_empty() || !progress {
+            let kept: Vec<&str> = out.sentences.iter().map(|s| s.text.as_str()).collect();
+            let missing = job.index.missing_terms(&kept);
+            let covered = job.index.key_terms().len() - missing.len();
+            let thin = out.sentences.len() < ENOUGH_SENTENCES && !refused.is_empty();
+            let narrow = (covered as f64) < COVERAGE_GOAL * job.index.key_terms().len() as f64
+                && out.sentences.len() < MAX_SENTENCES;
+            if !progress || !(thin || narrow) {
                 break;
             }
+            request = if narrow {
+                prompts::missing_terms(&missing)
+            } else {
+                String::new()
+            };
             // Continue after the kept sentences, starting unlike any refused one.
             ban_first = refused
                 .iter()
@@ -330,6 +345,12 @@ impl Summarizer<'_> {
 
 /// Sentences kept in a summary fewer than this start another round of the final pass.
 const ENOUGH_SENTENCES: usize = 5;
+/// Share of the document's key terms below which another round asks for the missing ones.
+const COVERAGE_GOAL: f64 = 0.6;
+/// No round asking for missing key terms once the summary has this many sentences.
+const MAX_SENTENCES: usize = 10;
+/// Prompt tokens kept free for the request naming missing key terms.
+const MISSING_TERMS_RESERVE: usize = 96;
 /// Most generations of the final pass.
 const FINAL_ROUNDS: usize = 3;
 
@@ -391,34 +412,24 @@ fn notes_tokens(r: &RoleRunner, notes: &[Note], unit: Unit) -> usize {
     r.model().tokenize(&render_notes(unit, notes)).len()
 }
 
-/// Cuts the middle of a prompt's text (keeping the instructions at the start and the
-/// chat markup at the end) until it fits the role's context.
-fn fit_prompt(runner: &RoleRunner, prompt: String, out_tokens: usize) -> String {
+/// Cuts the end of a prompt's user text (the document or notes come last) until the
+/// chat prompt made of it fits the role's context with `out_tokens` of output.
+fn fit_user(runner: &RoleRunner, user: String, out_tokens: usize) -> Result<String> {
     let limit = budget(runner, out_tokens);
-    let mut prompt = prompt;
+    let mut user = user;
     loop {
+        let prompt = runner.model().chat_prompt(Some(prompts::SYSTEM), &user)?;
         let n = runner.model().tokenize(&prompt).len();
-        if n <= limit {
-            return prompt;
+        if n <= limit || user.is_empty() {
+            return Ok(user);
         }
-        // Cut proportionally from the end of the document text (before the last
-        // 200 bytes, which hold the chat markup).
         let excess = n - limit;
-        let keep_tail = 200.min(prompt.len());
         let cut_bytes = (excess * prompt.len() / n.max(1)).max(16) + 8;
-        let tail_start = prompt.len() - keep_tail;
-        let mut cut_start = tail_start.saturating_sub(cut_bytes);
-        while !prompt.is_char_boundary(cut_start) {
-            cut_start -= 1;
+        let mut keep = user.len().saturating_sub(cut_bytes);
+        while !user.is_char_boundary(keep) {
+            keep -= 1;
         }
-        let mut tail = tail_start;
-        while !prompt.is_char_boundary(tail) {
-            tail += 1;
-        }
-        if cut_start == 0 {
-            return prompt;
-        }
-        prompt = format!("{}\n{}", &prompt[..cut_start], &prompt[tail..]);
+        user.truncate(keep);
     }
 }
 
