@@ -71,6 +71,26 @@ impl Raster {
         Self::from_rgb(w, h, img.into_raw()).ok_or_else(|| bad("unexpected pixel buffer".into()))
     }
 
+    /// Whether anything is drawn on the image: at least [`MIN_INK_PIXELS`] pixels (and
+    /// [`MIN_INK_SHARE`] of the image) differ clearly in brightness from its background
+    /// (the most common brightness). A white or evenly grey page has no ink and nothing to
+    /// recognise, and is skipped before the detector runs over it.
+    pub fn has_ink(&self) -> bool {
+        let mut histogram = [0usize; 256];
+        for px in self.data.chunks_exact(3) {
+            histogram[luma(px)] += 1;
+        }
+        let background = (0..256).max_by_key(|&i| histogram[i]).unwrap_or(255);
+        let ink: usize = histogram
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i.abs_diff(background) >= INK_CONTRAST)
+            .map(|(_, n)| n)
+            .sum();
+        let total = self.width * self.height;
+        ink >= MIN_INK_PIXELS && ink as f64 >= MIN_INK_SHARE * total as f64
+    }
+
     /// The image turned upside down (rotated by 180 degrees).
     pub fn rotate180(&self) -> Self {
         let mut data = Vec::with_capacity(self.data.len());
@@ -212,6 +232,18 @@ fn bilinear([a, b, c, d]: [[u8; 3]; 4], wx: f32, wy: f32) -> [u8; 3] {
     out
 }
 
+/// Brightness difference from the background that counts as ink.
+const INK_CONTRAST: usize = 64;
+/// Fewest ink pixels of a page worth recognising (a short word at 150 dpi has more).
+pub const MIN_INK_PIXELS: usize = 40;
+/// Smallest share of ink pixels worth recognising (scanner dust stays below it).
+pub const MIN_INK_SHARE: f64 = 2e-6;
+
+/// Brightness of an RGB pixel (integer Rec. 601 weights).
+fn luma(px: &[u8]) -> usize {
+    (usize::from(px[0]) * 299 + usize::from(px[1]) * 587 + usize::from(px[2]) * 114) / 1000
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +288,38 @@ mod tests {
         // Outside the image is white.
         let out = img.warp([10.0, 10.0], [2.0, 0.0], [0.0, 2.0], 2, 2);
         assert!(out.data.iter().all(|&v| v == 255));
+    }
+
+    #[test]
+    fn a_blank_page_has_no_ink_and_a_word_has() {
+        let (w, h) = (400, 300);
+        let white = Raster::from_rgb(w, h, vec![255; w * h * 3]).unwrap();
+        assert!(!white.has_ink());
+        let grey = Raster::from_rgb(w, h, vec![90; w * h * 3]).unwrap();
+        assert!(!grey.has_ink(), "an even dark page has no ink either");
+        // A few specks of dust stay below the bound.
+        let mut dusty = white.clone();
+        for i in [10usize, 5000, 90_000] {
+            dusty.data[i * 3..i * 3 + 3].copy_from_slice(&[0, 0, 0]);
+        }
+        assert!(!dusty.has_ink());
+        // A 12x8 dark mark (a short word at low resolution) is ink.
+        let mut marked = white.clone();
+        for y in 100..108 {
+            for x in 200..212 {
+                let i = (y * w + x) * 3;
+                marked.data[i..i + 3].copy_from_slice(&[20, 20, 20]);
+            }
+        }
+        assert!(marked.has_ink());
+        // Light text on a dark page is ink too.
+        let mut inverse = grey.clone();
+        for y in 10..18 {
+            for x in 10..22 {
+                let i = (y * w + x) * 3;
+                inverse.data[i..i + 3].copy_from_slice(&[250, 250, 250]);
+            }
+        }
+        assert!(inverse.has_ink());
     }
 }

@@ -213,8 +213,12 @@ impl OcrEngine {
     }
 
     /// The text lines of an image, in reading order. A page found upside down (by the
-    /// angle classifier on a sample of its lines) is turned first.
+    /// angle classifier on a sample of its lines) is turned first. An image without ink
+    /// ([`Raster::has_ink`]) has no lines and is not run through the detector.
     pub fn recognize(&self, image: &Raster) -> Result<Vec<OcrLine>> {
+        if !image.has_ink() {
+            return Ok(Vec::new());
+        }
         let boxes = self.detect(image)?;
         if self.page_upside_down(image, &boxes)? {
             let turned = image.rotate180();
