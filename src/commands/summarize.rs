@@ -27,6 +27,10 @@ pub struct Args {
     /// Length of the summary in tokens [default: the role's max_tokens]
     #[arg(long, value_name = "N")]
     max_tokens: Option<usize>,
+    /// Share of a long document's sentences the map phase reads, the most informative
+    /// first: lower is faster, 1 reads everything [default: 0.5]
+    #[arg(long, value_name = "SHARE", value_parser = parse_share)]
+    map_share: Option<f64>,
     /// CPU threads for every role [default: each role's setting]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=256))]
     threads: Option<i32>,
@@ -39,6 +43,13 @@ pub struct Args {
     /// Role file replacing the built-in roles by name [env: PLAIT_ROLES]
     #[arg(long, value_name = "FILE")]
     roles: Option<PathBuf>,
+}
+
+fn parse_share(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err(format!("{s} is not a share between 0 (exclusive) and 1")),
+    }
 }
 
 fn read_document(home: &Home, file: &std::path::Path) -> Result<Document> {
@@ -135,6 +146,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         &SummaryConfig {
             max_tokens: args.max_tokens,
             note_tokens: None,
+            map_share: args.map_share,
         },
         |event| match event {
             SummaryEvent::MapStart { chunks } => {

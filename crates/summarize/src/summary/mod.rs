@@ -8,6 +8,7 @@ pub(crate) mod check;
 pub(crate) mod cite;
 mod common;
 mod prompts;
+mod salient;
 mod summarizer;
 
 use std::path::{Path, PathBuf};
@@ -151,7 +152,14 @@ pub struct SummaryConfig {
     pub max_tokens: Option<usize>,
     /// Length of each map-phase note (the worker role's default when `None`).
     pub note_tokens: Option<usize>,
+    /// Share of each section's words the map phase reads, its best sentences first
+    /// ([`DEFAULT_MAP_SHARE`] when `None`; 1 reads everything).
+    pub map_share: Option<f64>,
 }
+
+/// Share of a long document's sentences the map phase reads by default: half the prompt
+/// processing, and what is left out first is what a summary never needs.
+pub const DEFAULT_MAP_SHARE: f64 = 0.5;
 
 /// Progress of a summary, for the caller's display.
 #[derive(Debug, Clone)]

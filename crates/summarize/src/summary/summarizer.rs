@@ -11,9 +11,10 @@ use super::check::SourceIndex;
 use super::cite::{
     attach, label, strip_model_citations, Grounder, Section, SentenceSplitter, Unit,
 };
+use super::salient::Salience;
 use super::{
     prompts, CitedSentence, Document, DroppedSentence, PhaseStats, Summary, SummaryConfig,
-    SummaryEvent, MIN_WORDS,
+    SummaryEvent, DEFAULT_MAP_SHARE, MIN_WORDS,
 };
 use crate::{
     GenerateOptions, Generation, Result, RoleRunner, RoleSession, SourceWords, SummarizeError,
@@ -44,6 +45,9 @@ pub struct Summarizer<'a> {
 /// What every phase of one summary shares.
 struct Job<'d> {
     doc: &'d Document,
+    /// What the map phase reads of each section (its best sentences, running lines
+    /// dropped).
+    map_sections: Vec<Section>,
     index: SourceIndex,
     grounding: Arc<SourceWords>,
     final_tokens: usize,
@@ -87,8 +91,24 @@ impl Summarizer<'_> {
             });
         }
         let index = SourceIndex::new(&doc.sections);
+        let salience = Salience::new(&doc.sections);
+        let share = config
+            .map_share
+            .unwrap_or(DEFAULT_MAP_SHARE)
+            .clamp(0.05, 1.0);
+        let read = |share: f64| -> Vec<Section> {
+            doc.sections
+                .iter()
+                .map(|s| Section {
+                    text: salience.select(&s.text, share),
+                    ..s.clone()
+                })
+                .filter(|s| !s.text.trim().is_empty())
+                .collect()
+        };
         let job = Job {
             doc,
+            map_sections: read(share),
             grounding: Arc::new(index.words().clone()),
             index,
             final_tokens: config.max_tokens.unwrap_or(self.summarizer.role.max_tokens),
@@ -100,7 +120,7 @@ impl Summarizer<'_> {
         let one_pass_user = prompts::one_pass(
             job.title(),
             &key_terms,
-            &render_sections(doc.unit, &doc.sections),
+            &render_sections(doc.unit, &read(1.0)),
         );
         let one_pass_prompt = self
             .summarizer
@@ -144,7 +164,7 @@ impl Summarizer<'_> {
         let chunk_budget = budget(self.worker, job.note_tokens)
             .saturating_sub(PROMPT_OVERHEAD)
             .min(MAX_CHUNK_TOKENS);
-        let groups = group_by_budget(&job.doc.sections, chunk_budget, 1, |s| {
+        let groups = group_by_budget(&job.map_sections, chunk_budget, 1, |s| {
             self.worker
                 .model()
                 .tokenize(&render_sections(unit, std::slice::from_ref(s)))
