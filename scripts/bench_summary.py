@@ -50,19 +50,22 @@ ROLES = "format_version = 1\n\n" + "\n".join(
     ]
 )
 
-# name -> (summarizer role, worker role, what it is)
+# name -> (summarizer role, worker role, what it is[, extra summarize flags])
 SETS = {
     "smollm2": ("fast", "fast", "SmolLM2-135M both phases (the old default)"),
     "qwen0.5b": ("bench_q05_final", "bench_q05_worker", "Qwen2.5-Coder-0.5B both phases"),
     "qwen1.5b": ("ingest_long_context", "bench_q15_worker", "Qwen2.5-Coder-1.5B both phases"),
     "default": ("ingest_long_context", "worker_summarize", "1.5B final, 0.5B map notes (default)"),
+    "full-read": ("ingest_long_context", "worker_summarize",
+                  "the default roles, the map phase reading every sentence", ["--map-share", "1"]),
 }
 
 
-def run(plait: str, home: str, roles: Path, doc: Path, summarizer: str, worker: str,
+def run(plait: str, home: str, roles: Path, doc: Path, spec: tuple,
         threads: int | None) -> tuple[dict | None, float, str]:
+    summarizer, worker = spec[0], spec[1]
     cmd = [plait, "summarize", str(doc), "--json", "--roles", str(roles),
-           "--role", summarizer, "--worker-role", worker]
+           "--role", summarizer, "--worker-role", worker] + (list(spec[3]) if len(spec) > 3 else [])
     if threads:
         cmd += ["--threads", str(threads)]
     start = time.monotonic()
@@ -107,7 +110,7 @@ def main() -> None:
         for d in docs:
             path = Path(args.home) / DOCS[d][0]
             for s in sets:
-                summary, wall, err = run(args.plait, args.home, roles, path, SETS[s][0], SETS[s][1], args.threads)
+                summary, wall, err = run(args.plait, args.home, roles, path, SETS[s], args.threads)
                 if summary is None:
                     print(f"{d:<10} {s:<9} FAILED: {err}")
                     continue
