@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::cite::{terms, Citation, Section};
+use super::cite::{label, terms, Citation, Section, Unit};
 use super::common::is_common;
 use crate::decode::ground::{
     is_identifier_like, is_name_like, is_word_char, starts_sentence, words, SourceWords,
@@ -170,21 +170,72 @@ impl SourceIndex {
     pub fn support(&self, sentence: &str, citation: Option<&Citation>) -> f64 {
         let Some(c) = citation else { return 0.0 };
         let stems = content_stems(sentence);
-        if stems.is_empty() {
-            return 1.0;
+        let Some((lo, hi)) = self.cited_sections(c) else {
+            return if stems.is_empty() { 1.0 } else { 0.0 };
+        };
+        let lo = lo.saturating_sub(1);
+        let hi = (hi + 1).min(self.sections.len() - 1);
+        self.share_found(&stems, lo, hi)
+    }
+
+    /// `citation` widened to a neighbouring section (or both) when the sentence's support
+    /// comes from there: a reader then finds it on the pages cited, not next to them.
+    /// Unchanged when the cited sections alone support it, or no widening does.
+    pub fn widen(&self, sentence: &str, citation: &Citation, unit: Unit) -> Citation {
+        let stems = content_stems(sentence);
+        let Some((lo, hi)) = self.cited_sections(citation) else {
+            return citation.clone();
+        };
+        if self.share_found(&stems, lo, hi) >= SUPPORT_SHARE {
+            return citation.clone();
         }
-        let idx: Vec<usize> = self
+        let last = self.sections.len() - 1;
+        let candidates = [
+            (lo.saturating_sub(1), hi),
+            (lo, (hi + 1).min(last)),
+            (lo.saturating_sub(1), (hi + 1).min(last)),
+        ];
+        // The widening that supports most (the narrower first on a tie).
+        let best = candidates
+            .into_iter()
+            .filter(|&c| c != (lo, hi))
+            .map(|(a, b)| (a, b, self.share_found(&stems, a, b)))
+            .filter(|&(_, _, share)| share >= SUPPORT_SHARE)
+            .fold(None, |best: Option<(usize, usize, f64)>, c| match best {
+                Some(b) if b.2 >= c.2 => Some(b),
+                _ => Some(c),
+            });
+        match best {
+            Some((a, b, _)) => {
+                let (first, last) = (self.sections[a].0, self.sections[b].1);
+                Citation {
+                    first,
+                    last,
+                    label: label(unit, first, last),
+                    shared_terms: citation.shared_terms.clone(),
+                }
+            }
+            None => citation.clone(),
+        }
+    }
+
+    /// Indexes of the first and last sections a citation covers.
+    fn cited_sections(&self, c: &Citation) -> Option<(usize, usize)> {
+        let mut idx = self
             .sections
             .iter()
             .enumerate()
             .filter(|(_, (f, l, _))| *l >= c.first && *f <= c.last)
-            .map(|(i, _)| i)
-            .collect();
-        let (Some(&lo), Some(&hi)) = (idx.first(), idx.last()) else {
-            return 0.0;
-        };
-        let lo = lo.saturating_sub(1);
-        let hi = (hi + 1).min(self.sections.len() - 1);
+            .map(|(i, _)| i);
+        let lo = idx.next()?;
+        Some((lo, idx.last().unwrap_or(lo)))
+    }
+
+    /// Share of `stems` found in sections `lo..=hi` (1 for no stems).
+    fn share_found(&self, stems: &HashSet<String>, lo: usize, hi: usize) -> f64 {
+        if stems.is_empty() {
+            return 1.0;
+        }
         let found = stems
             .iter()
             .filter(|w| {
@@ -343,6 +394,23 @@ mod tests {
             label: label(Unit::Page, first, last),
             shared_terms: vec![],
         })
+    }
+
+    #[test]
+    fn a_citation_widens_to_the_neighbour_that_supports_the_sentence() {
+        let index = SourceIndex::new(&doc());
+        // Page 2 has "rendering intents" and "device"; the rest is on page 3 (and only
+        // "manager" on page 1).
+        let sentence = "Spot separations are handled by device managers with rendering intents.";
+        let widened = index.widen(sentence, &cite(2, 2).unwrap(), Unit::Page);
+        assert_eq!((widened.first, widened.last), (2, 3), "{widened:?}");
+        assert_eq!(widened.label, label(Unit::Page, 2, 3));
+        // Supported on its own page: unchanged.
+        let own = "Rendering intents map colours outside the gamut.";
+        assert_eq!(
+            index.widen(own, &cite(2, 2).unwrap(), Unit::Page),
+            cite(2, 2).unwrap()
+        );
     }
 
     #[test]

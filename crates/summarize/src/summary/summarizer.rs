@@ -272,6 +272,7 @@ impl Summarizer<'_> {
     ) -> Result<Summary> {
         let mut out = FinalText {
             grounder: Grounder::new(job.doc.unit, &job.doc.sections),
+            unit: job.doc.unit,
             index: &job.index,
             sentences: Vec::new(),
             dropped: Vec::new(),
@@ -377,6 +378,7 @@ const FINAL_ROUNDS: usize = 3;
 /// The final text as it is written: sentences kept (cited) and dropped.
 struct FinalText<'a> {
     grounder: Grounder,
+    unit: Unit,
     index: &'a SourceIndex,
     sentences: Vec<CitedSentence>,
     dropped: Vec<DroppedSentence>,
@@ -391,7 +393,10 @@ impl FinalText<'_> {
         if trimmed.is_empty() {
             return;
         }
-        let citation = self.grounder.cite(trimmed);
+        let citation = self
+            .grounder
+            .cite(trimmed)
+            .map(|c| self.index.widen(trimmed, &c, self.unit));
         let earlier: Vec<String> = self.sentences.iter().map(|s| s.text.clone()).collect();
         let check = self.index.check(trimmed, citation.as_ref(), &earlier);
         if check.fails() || is_heading(trimmed) {
