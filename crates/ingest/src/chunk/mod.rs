@@ -13,11 +13,26 @@
 
 mod lines;
 mod markdown;
-mod python;
+mod syntax;
 
 pub use lines::LineChunker;
 pub use markdown::MarkdownChunker;
-pub use python::PythonChunker;
+pub use syntax::{spec_for, LanguageSpec, Role, SyntaxChunker, SPECS};
+
+/// Version of what the extractors and chunkers produce. Bump it whenever their output
+/// for the same file changes: the next full run then chunks every file again (contents
+/// that come out the same are still reused, not encoded).
+pub const CHUNKER_VERSION: &str = "4";
+
+/// Python along its syntax tree: the syntax chunker with the Python spec.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PythonChunker;
+
+impl Chunker for PythonChunker {
+    fn chunk(&self, source: &str, counter: &dyn TokenCounter, budget: &ChunkBudget) -> Vec<Chunk> {
+        SyntaxChunker::new(&syntax::PYTHON).chunk(source, counter, budget)
+    }
+}
 
 use serde::Serialize;
 
@@ -31,8 +46,13 @@ pub enum ChunkKind {
     Function,
     /// A method (its class is in the context).
     Method,
-    /// A class header: signature, docstring, attributes up to the first method.
+    /// A container header (class, struct with members, impl, trait, interface, module,
+    /// namespace): signature, doc, fields up to the first member definition.
     Class,
+    /// A type without member definitions (struct, enum, union, type alias).
+    Type,
+    /// Another named definition: a constant, macro or property.
+    Definition,
     /// A Markdown section under its heading path.
     Section,
     /// Lines of text or of a language without a syntax-aware chunker.
@@ -47,6 +67,9 @@ pub struct Chunk {
     /// Qualified name (`Class.method`, `outer.inner`), or the names of merged
     /// neighbours joined by `, `; `None` for module code and plain text.
     pub symbol: Option<String>,
+    /// Qualified name of the enclosing container (class, impl, module, or a Go
+    /// method's receiver type); `None` at top level.
+    pub container: Option<String>,
     /// First line, 1-based.
     pub start_line: usize,
     /// Last line, 1-based, inclusive.
