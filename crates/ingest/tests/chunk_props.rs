@@ -1,0 +1,118 @@
+//! Properties of the syntax chunker over every real code excerpt in `fixtures/code`:
+//! each line is covered exactly once, in order, and every chunk keeps the budget, for
+//! any budget.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+use std::path::{Path, PathBuf};
+
+use plait_ingest::{
+    chunk_bounded, ApproxTokenCounter, ChunkBudget, Chunker, SyntaxChunker, TokenCounter,
+    MAX_CONTEXT_CHARS,
+};
+use proptest::prelude::*;
+
+/// Every excerpt with the chunker of its folder's language.
+fn fixtures() -> Vec<(PathBuf, String, SyntaxChunker)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/code");
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(&root).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let lang = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let chunker = SyntaxChunker::for_language(&lang).unwrap();
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            if f.to_string_lossy().ends_with(".chunks.json") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&f).unwrap();
+            out.push((f, source, chunker));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(out.len() >= 12, "{} excerpts", out.len());
+    out
+}
+
+/// Coverage and bounds of one file under one budget.
+fn check(path: &Path, source: &str, chunker: &SyntaxChunker, budget: &ChunkBudget) {
+    let counter = ApproxTokenCounter;
+    // The chunker alone: every line once, in order, lines numbered consecutively.
+    let raw = chunker.chunk(source, &counter, budget);
+    let joined: String = raw.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(joined, source, "{}", path.display());
+    let mut next = 1;
+    for c in &raw {
+        assert_eq!(c.start_line, next, "{}", path.display());
+        assert!(c.end_line >= c.start_line);
+        assert_eq!(
+            c.text.split_inclusive('\n').count(),
+            c.end_line - c.start_line + 1,
+            "{}:{}",
+            path.display(),
+            c.start_line
+        );
+        next = c.end_line + 1;
+    }
+    // Held to the budget: still every line once, and every chunk within bounds.
+    let b = chunk_bounded(chunker, source, &counter, budget);
+    let joined: String = b.chunks.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(joined, source, "{}", path.display());
+    for c in &b.chunks {
+        assert!(c.text.chars().count() <= budget.max_chars);
+        assert!(
+            counter.count(&c.text) <= budget.max_tokens,
+            "{}:{}-{}",
+            path.display(),
+            c.start_line,
+            c.end_line
+        );
+        assert!(c.context.chars().count() <= MAX_CONTEXT_CHARS);
+    }
+}
+
+#[test]
+fn the_default_budget_covers_every_excerpt_and_names_most_chunks() {
+    let budget = ChunkBudget::DEFAULT;
+    let (mut chunks, mut named) = (0, 0);
+    for (path, source, chunker) in fixtures() {
+        check(&path, &source, &chunker, &budget);
+        let b = chunk_bounded(&chunker, &source, &ApproxTokenCounter, &budget);
+        let with_symbol = b.chunks.iter().filter(|c| c.symbol.is_some()).count();
+        assert!(
+            with_symbol > 0,
+            "{}: no chunk carries a symbol",
+            path.display()
+        );
+        chunks += b.chunks.len();
+        named += with_symbol;
+    }
+    // Module code (imports, licence headers) has no symbol; definitions do.
+    assert!(
+        named * 10 >= chunks * 7,
+        "{named} of {chunks} chunks carry a symbol"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn any_budget_covers_every_line_once_within_bounds(
+        max_tokens in 8usize..400,
+        min_frac in 0usize..100,
+        max_chars in 80usize..4_000,
+    ) {
+        let budget = ChunkBudget {
+            max_tokens,
+            min_tokens: max_tokens * min_frac / 100,
+            max_chars,
+        };
+        for (path, source, chunker) in fixtures() {
+            check(&path, &source, &chunker, &budget);
+        }
+    }
+}
