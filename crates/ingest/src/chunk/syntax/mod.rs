@@ -282,3 +282,131 @@ fn merge_small(chunks: Vec<(Chunk, usize, usize)>, budget: &ChunkBudget) -> Vec<
     }
     out.into_iter().map(|(c, _, _)| c).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::ApproxTokenCounter;
+
+    /// One small definition per language: the grammar loads (its ABI suits the
+    /// tree-sitter in use) and the spec finds the definition, its name and container.
+    #[test]
+    fn every_spec_parses_and_names_a_method() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "python",
+                "class A:\n    def run(self):\n        return 1\n",
+                "A.run",
+            ),
+            (
+                "rust",
+                "impl A {\n    fn run(&self) -> u8 {\n        1\n    }\n}\n",
+                "A::run",
+            ),
+            ("go", "func (a *A) Run() int {\n\treturn 1\n}\n", "A.Run"),
+            (
+                "javascript",
+                "class A {\n  run() {\n    return 1;\n  }\n}\n",
+                "A.run",
+            ),
+            (
+                "typescript",
+                "class A {\n  run(): number {\n    return 1;\n  }\n}\n",
+                "A.run",
+            ),
+            (
+                "tsx",
+                "class A {\n  run() {\n    return <b>1</b>;\n  }\n}\n",
+                "A.run",
+            ),
+            (
+                "java",
+                "class A {\n  int run() {\n    return 1;\n  }\n}\n",
+                "A.run",
+            ),
+            ("c", "int run(void) {\n  return 1;\n}\n", "run"),
+            (
+                "cpp",
+                "class A {\n  int run() {\n    return 1;\n  }\n};\n",
+                "A::run",
+            ),
+            (
+                "csharp",
+                "class A {\n  int Run() {\n    return 1;\n  }\n}\n",
+                "A.Run",
+            ),
+            ("ruby", "class A\n  def run\n    1\n  end\nend\n", "A::run"),
+            (
+                "php",
+                "<?php\nclass A {\n  function run() {\n    return 1;\n  }\n}\n",
+                "A::run",
+            ),
+            ("shell", "run() {\n  echo 1\n}\n", "run"),
+            (
+                "kotlin",
+                "class A {\n  fun run(): Int {\n    return 1\n  }\n}\n",
+                "A.run",
+            ),
+            (
+                "swift",
+                "class A {\n  func run() -> Int {\n    return 1\n  }\n}\n",
+                "A.run",
+            ),
+            (
+                "scala",
+                "class A {\n  def run(): Int = {\n    1\n  }\n}\n",
+                "A.run",
+            ),
+            ("lua", "function A:run()\n  return 1\nend\n", "A:run"),
+        ];
+        assert_eq!(cases.len(), SPECS.len());
+        let budget = ChunkBudget {
+            max_tokens: 200,
+            min_tokens: 0,
+            max_chars: 2_000,
+        };
+        for &(lang, source, symbol) in cases {
+            let chunker = SyntaxChunker::for_language(lang).unwrap();
+            let mut parser = Parser::new();
+            assert!(
+                parser.set_language(&(chunker.spec().grammar)()).is_ok(),
+                "{lang}: grammar ABI not supported"
+            );
+            let chunks = chunker.chunk(source, &ApproxTokenCounter, &budget);
+            let joined: String = chunks.iter().map(|c| c.text.as_str()).collect();
+            assert_eq!(joined, source, "{lang}");
+            let found = chunks.iter().find(|c| c.symbol.as_deref() == Some(symbol));
+            let found = found.unwrap_or_else(|| panic!("{lang}: no {symbol} in {chunks:#?}"));
+            assert!(
+                matches!(found.kind, ChunkKind::Method | ChunkKind::Function),
+                "{lang}: {:?}",
+                found.kind
+            );
+            if symbol.len() > 3 && found.kind == ChunkKind::Method {
+                assert!(
+                    found.container.as_deref().is_some_and(|c| c == "A"),
+                    "{lang}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_damaged_region_is_cut_at_definition_keywords() {
+        let source =
+            "fn ok() {}\n\nfn broken( {\n    let x = ;\n}\n\npub fn after() -> u8 {\n    1\n}\n";
+        let chunker = SyntaxChunker::for_language("rust").unwrap();
+        let budget = ChunkBudget {
+            max_tokens: 200,
+            min_tokens: 0,
+            max_chars: 2_000,
+        };
+        let chunks = chunker.chunk(source, &ApproxTokenCounter, &budget);
+        let joined: String = chunks.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(joined, source);
+        assert!(
+            chunks.iter().any(|c| c.symbol.as_deref() == Some("after")),
+            "{chunks:#?}"
+        );
+    }
+}
