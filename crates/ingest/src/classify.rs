@@ -114,6 +114,11 @@ pub enum FileKind {
 /// Classifies `path` by its extension (case-insensitive); `None` when plait does not
 /// ingest that kind of file.
 pub fn classify(path: &Path) -> Option<FileKind> {
+    // Lock files are generated and large: nothing to search for in them.
+    let name = path.file_name()?.to_str()?;
+    if matches!(name, "package-lock.json" | "npm-shrinkwrap.json" | "Cargo.lock") {
+        return None;
+    }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     use DocFormat as D;
     use Language as L;

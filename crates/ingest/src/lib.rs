@@ -20,9 +20,10 @@ mod watch;
 
 pub use chunk::CHUNKER_VERSION;
 pub use chunk::{
-    chunk_bounded, longest_line_chars, ApproxTokenCounter, BoundedChunks, Chunk, ChunkBudget,
-    ChunkKind, Chunker, LanguageSpec, LineChunker, MarkdownChunker, PythonChunker, SyntaxChunker,
-    TokenCounter, LONG_LINE_FILE_CHARS, MAX_CONTEXT_CHARS,
+    chunk_bounded, code_chunker, longest_line_chars, ApproxTokenCounter, BoundedChunks, Chunk,
+    ChunkBudget, ChunkKind, Chunker, ConfigChunker, ConfigFormat, LanguageSpec, LineChunker,
+    MarkdownChunker, NotebookChunker, PythonChunker, SyntaxChunker, TokenCounter,
+    LONG_LINE_FILE_CHARS, MAX_CONTEXT_CHARS,
 };
 pub use classify::{classify, classify_shebang, classify_with_head, DocFormat, FileKind, Language};
 pub use discover::{

@@ -9,7 +9,7 @@ use ndarray::Array2;
 use plait_colbert::{Documents, Encoder, Index, IndexConfig, IndexWriter};
 
 use crate::chunk::{
-    chunk_bounded, Chunk, ChunkBudget, Chunker, LineChunker, MarkdownChunker, SyntaxChunker,
+    chunk_bounded, code_chunker, Chunk, ChunkBudget, Chunker, LineChunker, MarkdownChunker,
     TokenCounter, CHUNKER_VERSION,
 };
 use crate::extract::{page_ranges, PdfText};
@@ -662,10 +662,7 @@ impl<'a> Ingester<'a> {
             FileKind::Code(lang) => {
                 let source = text(bytes)?;
                 let counter = EncoderCounter(self.code);
-                let chunks = match SyntaxChunker::for_language(lang.name()) {
-                    Some(syntax) => bounded(&syntax, &source, &counter),
-                    None => bounded(&LineChunker, &source, &counter),
-                };
+                let chunks = bounded(&*code_chunker(lang.name()), &source, &counter);
                 Ok(self.pending(path, CODE, Some(language_name(lang)), None, chunks))
             }
             FileKind::Doc(DocFormat::Pdf) => {
