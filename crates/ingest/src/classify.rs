@@ -116,7 +116,10 @@ pub enum FileKind {
 pub fn classify(path: &Path) -> Option<FileKind> {
     // Lock files are generated and large: nothing to search for in them.
     let name = path.file_name()?.to_str()?;
-    if matches!(name, "package-lock.json" | "npm-shrinkwrap.json" | "Cargo.lock") {
+    if matches!(
+        name,
+        "package-lock.json" | "npm-shrinkwrap.json" | "Cargo.lock"
+    ) {
         return None;
     }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();

@@ -115,4 +115,27 @@ proptest! {
             check(&path, &source, &chunker, &budget);
         }
     }
+
+    /// Broken code (an excerpt cut anywhere, leaving unclosed scopes and error regions)
+    /// is still covered once, within bounds.
+    #[test]
+    fn code_cut_anywhere_is_covered_once_within_bounds(
+        which in 0usize..1_000,
+        cut in 0.0f64..1.0,
+        drop_newline in proptest::bool::ANY,
+    ) {
+        let all = fixtures();
+        let (path, source, chunker) = &all[which % all.len()];
+        let mut at = (source.len() as f64 * cut) as usize;
+        while !source.is_char_boundary(at) {
+            at -= 1;
+        }
+        let mut head = source[..at].to_string();
+        if drop_newline {
+            head = head.trim_end_matches('\n').to_string();
+        } else if !head.ends_with('\n') {
+            head.push('\n');
+        }
+        check(path, &head, chunker, &ChunkBudget::DEFAULT);
+    }
 }

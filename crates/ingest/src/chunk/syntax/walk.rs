@@ -46,6 +46,21 @@ impl Walker<'_> {
         &self.source[n.byte_range()]
     }
 
+    /// The first and last row a node covers: a node that ends at the start of a line
+    /// (an error region swallowing the final newline) does not cover that line, and no
+    /// row is past the last line.
+    fn rows(&self, n: Node<'_>) -> (usize, usize) {
+        let last = self.lines.len().saturating_sub(1);
+        let start = n.start_position().row.min(last);
+        let end = n.end_position();
+        let end_row = if end.column == 0 && end.row > start {
+            end.row - 1
+        } else {
+            end.row
+        };
+        (start, end_row.clamp(start, last))
+    }
+
     /// A definition's name: its `name` field, else the innermost `declarator` (C, C++),
     /// else its `type` (a Rust `impl`), else the name of its first declarator or spec
     /// child (Go `type_spec`, JavaScript `variable_declarator`).
@@ -127,7 +142,8 @@ impl Walker<'_> {
             }
             None => start,
         };
-        let end = end.min(def.end_position().row);
+        let (start, last) = self.rows(def);
+        let end = end.clamp(start, last);
         self.lines.text(start, end).trim_end().to_string()
     }
 
@@ -179,8 +195,7 @@ impl Walker<'_> {
     pub(super) fn block(&mut self, block: Node<'_>, scope: &Scope) {
         let mut cursor = block.walk();
         for child in block.named_children(&mut cursor) {
-            let start = child.start_position().row;
-            let end = child.end_position().row;
+            let (start, end) = self.rows(child);
             if let Some((def, role)) = self.definition_of(child) {
                 self.definition(def, role, start, end, scope);
                 continue;
