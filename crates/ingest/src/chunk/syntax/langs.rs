@@ -124,7 +124,11 @@ const JS_WRAPPERS: &[&str] = &[
     "expression_statement",
     "ambient_declaration",
 ];
-const JS_VALUE_DECLARATIONS: &[&str] = &["lexical_declaration", "variable_declaration"];
+const JS_VALUE_DECLARATIONS: &[&str] = &[
+    "lexical_declaration",
+    "variable_declaration",
+    "assignment_expression",
+];
 const JS_VALUE_KINDS: &[&str] = &[
     "arrow_function",
     "function_expression",

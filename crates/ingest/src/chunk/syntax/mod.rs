@@ -392,6 +392,24 @@ mod tests {
     }
 
     #[test]
+    fn javascript_assignments_of_functions_are_definitions() {
+        let source =
+            "Foo.prototype.bar = function (x) {\n  return x;\n};\n\nmodule.exports = Foo;\n";
+        let chunker = SyntaxChunker::for_language("javascript").unwrap();
+        let budget = ChunkBudget {
+            max_tokens: 200,
+            min_tokens: 0,
+            max_chars: 2_000,
+        };
+        let chunks = chunker.chunk(source, &ApproxTokenCounter, &budget);
+        assert_eq!(chunks[0].symbol.as_deref(), Some("Foo.prototype.bar"));
+        assert_eq!(chunks[0].container.as_deref(), Some("Foo"));
+        assert_eq!(chunks[0].kind, ChunkKind::Method);
+        // An assignment of something else is module code.
+        assert_eq!(chunks.last().unwrap().symbol, None);
+    }
+
+    #[test]
     fn a_damaged_region_is_cut_at_definition_keywords() {
         let source =
             "fn ok() {}\n\nfn broken( {\n    let x = ;\n}\n\npub fn after() -> u8 {\n    1\n}\n";

@@ -85,6 +85,9 @@ impl Walker<'_> {
             }
             return self.name_node(d, depth + 1).or(Some(d));
         }
+        if let Some(left) = def.child_by_field_name("left") {
+            return Some(left);
+        }
         if let Some(t) = def.child_by_field_name("type") {
             if def.child_by_field_name("body").is_some() {
                 return Some(t);
@@ -180,11 +183,15 @@ impl Walker<'_> {
             return Some((def, role));
         }
         if self.spec.value_declarations.contains(&def.kind()) {
-            let mut cursor = def.walk();
-            let declarator = def
-                .named_children(&mut cursor)
-                .find(|c| c.child_by_field_name("value").is_some());
-            let value = declarator.and_then(|d| d.child_by_field_name("value"))?;
+            // `x = function () {}` holds its value itself; `const x = ...` in a
+            // declarator.
+            let value = def.child_by_field_name("right").or_else(|| {
+                let mut cursor = def.walk();
+                let declarator = def
+                    .named_children(&mut cursor)
+                    .find(|c| c.child_by_field_name("value").is_some());
+                declarator.and_then(|d| d.child_by_field_name("value"))
+            })?;
             if self.spec.value_kinds.contains(&value.kind()) {
                 return Some((def, Role::Function));
             }
@@ -416,6 +423,7 @@ fn qualified_prefix(name: &str) -> Option<&str> {
         .filter_map(|sep| name.rfind(sep))
         .max()?;
     let owner = name[..at].trim_end_matches(':');
+    let owner = owner.strip_suffix(".prototype").unwrap_or(owner);
     (!owner.is_empty()).then_some(owner)
 }
 
