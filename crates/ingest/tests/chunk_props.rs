@@ -139,3 +139,52 @@ proptest! {
         check(path, &head, chunker, &ChunkBudget::DEFAULT);
     }
 }
+
+/// Pieces of code in many languages, for random sources.
+const PIECES: &[&str] = &[
+    "class A {\n",
+    "}\n",
+    "def f(x):\n",
+    "    return x\n",
+    "fn g() {\n",
+    "end\n",
+    "namespace N {\n",
+    "public void M() {\n",
+    "object O {\n",
+    "func (a *A) Run() {\n",
+    "function h()\n",
+    "  local y = 1\n",
+    "/* comment\n",
+    "*/\n",
+    "# note\n",
+    "\n",
+    "#define X 1\n",
+    "template <typename T>\n",
+    "@decorator\n",
+    "<?php\n",
+    "\"str\n",
+    "impl T for U {\n",
+    "  let z = [1, 2,\n",
+    "]);\n",
+    "module M\n",
+    "é😀 ünïcode\n",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Every language's chunker covers any mix of code-like lines once, within bounds
+    /// (languages without a real excerpt, C# and Scala, included).
+    #[test]
+    fn every_language_covers_random_code_once(
+        picks in proptest::collection::vec(0usize..PIECES.len(), 0..120),
+        max_tokens in 8usize..200,
+    ) {
+        let source: String = picks.iter().map(|&i| PIECES[i]).collect();
+        let budget = ChunkBudget { max_tokens, min_tokens: max_tokens / 4, max_chars: 2_000 };
+        for spec in plait_ingest::chunk::SPECS {
+            let chunker = SyntaxChunker::new(spec);
+            check(Path::new(spec.name), &source, &chunker, &budget);
+        }
+    }
+}

@@ -18,10 +18,15 @@ pub(crate) use langs::PYTHON;
 pub use langs::{spec_for, SPECS};
 pub use spec::{LanguageSpec, Role};
 
-use tree_sitter::Parser;
+use std::time::{Duration, Instant};
+
+use tree_sitter::{ParseOptions, Parser};
 
 use super::{Chunk, ChunkBudget, ChunkKind, Chunker, LineChunker, Lines, TokenCounter};
 use walk::{indentation, Scope, Walker};
+
+/// Longest a parse may take before the file is chunked by lines instead.
+const MAX_PARSE_TIME: Duration = Duration::from_secs(5);
 
 /// Chunks source of one language along its syntax tree.
 #[derive(Debug, Clone, Copy)]
@@ -200,10 +205,22 @@ impl Chunker for SyntaxChunker {
             return Vec::new();
         }
         let mut parser = Parser::new();
+        // A grammar that loops on some input (a scanner bug) must not stall ingest: the
+        // parse is cancelled after a deadline and the file chunked by lines.
+        let started = Instant::now();
+        let mut give_up = |_: &tree_sitter::ParseState| started.elapsed() > MAX_PARSE_TIME;
+        let bytes = source.as_bytes();
+        let mut read = |at: usize, _: tree_sitter::Point| bytes.get(at..).unwrap_or_default();
         let tree = parser
             .set_language(&(self.spec.grammar)())
             .ok()
-            .and_then(|()| parser.parse(source, None));
+            .and_then(|()| {
+                parser.parse_with_options(
+                    &mut read,
+                    None,
+                    Some(ParseOptions::new().progress_callback(&mut give_up)),
+                )
+            });
         let Some(tree) = tree else {
             return LineChunker.chunk(source, counter, budget);
         };
