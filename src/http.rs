@@ -175,6 +175,8 @@ pub struct SearchResult {
     pub end_line: Option<usize>,
     pub page: Option<usize>,
     pub symbol: Option<String>,
+    /// Qualified name of the enclosing class, impl or module of a code chunk.
+    pub container: Option<String>,
     pub kind: String,
     pub language: Option<String>,
     pub score: f64,
@@ -565,6 +567,7 @@ fn search_blocking(state: &ApiState, r: &SearchRequest) -> Result<Json<SearchRes
             end_line: h.chunk.lines.map(|l| l.1),
             page: h.chunk.page,
             symbol: h.chunk.symbol,
+            container: h.chunk.container,
             kind: h.chunk.kind,
             language: h.chunk.language,
             score: h.score,

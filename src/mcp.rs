@@ -106,6 +106,7 @@ fn search(
                 "end_line": h.chunk.lines.map(|l| l.1),
                 "page": h.chunk.page,
                 "symbol": h.chunk.symbol,
+                "container": h.chunk.container,
                 "score": h.score,
                 "text": h.chunk.text,
             })
@@ -141,7 +142,7 @@ fn status(root: &std::path::Path) -> Result<String, String> {
 impl PlaitMcp {
     /// Search the code index.
     #[tool(
-        description = "Search the local code index (functions, classes and module code, chunked along the syntax tree). Returns JSON: results with path, start_line, end_line, symbol, score and text."
+        description = "Search the local code index (functions, classes and module code, chunked along the syntax tree). Returns JSON: results with path, start_line, end_line, symbol, container, score and text."
     )]
     async fn search_code(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {
         let this = self.clone();

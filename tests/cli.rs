@@ -399,3 +399,73 @@ fn killing_ingest_at_any_point_then_rerunning_matches_a_clean_ingest() {
     let again: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(again["chunks_encoded"], 0, "{again}");
 }
+
+/// Code in languages other than Python is chunked along its syntax tree: search shows
+/// each hit's symbol and container (JSON and text), `--lang` takes the new names, and a
+/// script without an extension is recognised by its shebang.
+#[test]
+fn search_shows_symbol_and_container_for_every_language() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    std::fs::create_dir_all(corpus.join("bin")).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/code");
+    for (from, to) in [
+        ("go/pflag_flag.go", "flag.go"),
+        ("ruby/thor_command.rb", "command.rb"),
+        ("rust/memmap2_lib.rs", "lib.rs"),
+        ("shell/dpkg-maintscript-helper.sh", "bin/maintscript"),
+    ] {
+        std::fs::copy(fixtures.join(from), corpus.join(to)).unwrap();
+    }
+    let idx = tmp.path().join("idx");
+    let (corpus_s, idx_s) = (corpus.to_str().unwrap(), idx.to_str().unwrap());
+    let home = assets::home();
+    let o = plait(&["ingest", corpus_s, "--index-dir", idx_s, "--json"], &home);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["files_added"], 4, "{report}");
+
+    let search = |query: &str, lang: &str, json: bool| {
+        let mut args = vec![
+            "search",
+            "code",
+            query,
+            "--index-dir",
+            idx_s,
+            "--lang",
+            lang,
+        ];
+        if json {
+            args.push("--json");
+        }
+        let o = plait(&args, &home);
+        assert!(o.status.success(), "{}", stderr(&o));
+        o
+    };
+    let hits = json_lines(&search("look up a flag by its name", "go", true));
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h["language"] == "go"), "{hits:?}");
+    assert!(
+        hits.iter().any(|h| h["container"] == "FlagSet"
+            && h["symbol"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("FlagSet."))),
+        "{hits:?}"
+    );
+    let hits = json_lines(&search("run the command with its arguments", "ruby", true));
+    assert!(
+        hits.iter().any(|h| h["container"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("Thor"))),
+        "{hits:?}"
+    );
+    let text = String::from_utf8(search("look up a flag by its name", "go", false).stdout).unwrap();
+    assert!(text.contains("(in FlagSet)"), "{text}");
+    let hits = json_lines(&search("remove an obsolete conffile", "shell", true));
+    assert!(
+        hits.iter()
+            .any(|h| h["path"].as_str().unwrap().ends_with("bin/maintscript")
+                && h["symbol"].is_string()),
+        "{hits:?}"
+    );
+}

@@ -117,6 +117,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
                 "end_line": c.lines.map(|l| l.1),
                 "page": c.page,
                 "symbol": c.symbol,
+                "container": c.container,
                 "kind": c.kind,
                 "language": c.language,
                 "score": h.score,
@@ -132,7 +133,12 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             (None, Some(p)) => format!("{} p.{p}", term::path(&c.path)),
             _ => term::path(&c.path),
         };
-        let symbol = term::line(c.symbol.as_deref().unwrap_or(""));
+        let symbol = match (&c.symbol, &c.container) {
+            (Some(s), Some(k)) => format!("{s} (in {k})"),
+            (Some(s), None) => s.clone(),
+            _ => String::new(),
+        };
+        let symbol = term::line(&symbol);
         if color {
             writeln!(
                 out,

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use crate::classify::classify_with_head;
 use crate::{classify, FileKind};
 
 /// Folder names never descended into, besides hidden ones and `.gitignore`d paths.
@@ -132,7 +133,7 @@ pub fn discover_within(
                 continue;
             }
             let path = entry.path().to_path_buf();
-            let Some(kind) = classify(&path) else {
+            let Some(kind) = classify_file(&path) else {
                 continue;
             };
             match inspect(&path, kind, config) {
@@ -144,6 +145,19 @@ pub fn discover_within(
     found.sort_by(|a, b| a.path.cmp(&b.path));
     found.dedup_by(|a, b| a.path == b.path);
     (found, skipped)
+}
+
+/// Classifies a regular file by its extension, or one without an extension by its
+/// shebang line (only such files are opened here).
+fn classify_file(path: &Path) -> Option<FileKind> {
+    if path.extension().is_some() {
+        return classify(path);
+    }
+    let mut head = [0u8; 256];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .ok()?;
+    classify_with_head(path, &head[..n])
 }
 
 /// What a special file is (`a FIFO (named pipe)`, `a socket`, `a block device`, `a

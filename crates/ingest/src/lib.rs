@@ -18,19 +18,21 @@ pub mod search;
 mod text;
 mod watch;
 
+pub use chunk::CHUNKER_VERSION;
 pub use chunk::{
-    chunk_bounded, longest_line_chars, ApproxTokenCounter, BoundedChunks, Chunk, ChunkBudget,
-    ChunkKind, Chunker, LineChunker, MarkdownChunker, PythonChunker, TokenCounter,
+    chunk_bounded, code_chunker, longest_line_chars, ApproxTokenCounter, BoundedChunks, Chunk,
+    ChunkBudget, ChunkKind, Chunker, ConfigChunker, ConfigFormat, LanguageSpec, LineChunker,
+    MarkdownChunker, NotebookChunker, PythonChunker, SyntaxChunker, TokenCounter,
     LONG_LINE_FILE_CHARS, MAX_CONTEXT_CHARS,
 };
-pub use classify::{classify, DocFormat, FileKind, Language};
+pub use classify::{classify, classify_shebang, classify_with_head, DocFormat, FileKind, Language};
 pub use discover::{
     discover, discover_within, require_regular_file, special_file, DiscoverConfig, FoundFile,
     Skipped,
 };
 pub use error::IngestError;
 pub use extract::{OcrPdf, PageContent, PdfText};
-pub use pipeline::{IngestConfig, IngestReport, Ingester, Progress, CHUNKER_VERSION, CODE, DOCS};
+pub use pipeline::{IngestConfig, IngestReport, Ingester, Progress, CODE, DOCS};
 pub use search::{search_index, Hit, Query, SearchMode, MAX_K};
 pub use text::decode_text;
 pub use watch::{watch, Trigger, WatchConfig, WatchEvent};

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     language TEXT,
     context TEXT NOT NULL,
     text TEXT NOT NULL,
+    container TEXT,
     PRIMARY KEY (path, ordinal)
 );
 CREATE INDEX IF NOT EXISTS chunks_by_key ON chunks (idx, key);
@@ -102,6 +103,8 @@ pub struct ChunkRecord {
     pub page: Option<usize>,
     /// Qualified symbol or heading.
     pub symbol: Option<String>,
+    /// Qualified name of the enclosing container of code chunks (class, impl, module).
+    pub container: Option<String>,
     /// Chunk kind (`function`, `section`, ...).
     pub kind: String,
     /// Language of code chunks.
@@ -149,6 +152,7 @@ impl Manifest {
         conn.execute_batch(FTS_SCHEMA)
             .map_err(|e| db_err(&path, e))?;
         let m = Self { conn, path };
+        m.add_container_column()?;
         let version: Option<String> = m
             .conn
             .query_row(
@@ -298,12 +302,33 @@ impl Manifest {
         Ok(out)
     }
 
+    /// Manifests written before containers were stored lack the column: add it (their
+    /// chunks keep `NULL` until the next chunker version re-chunks them).
+    fn add_container_column(&self) -> Result<()> {
+        let has: bool = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('chunks') WHERE name = 'container'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(|e| self.err(e))?
+            > 0;
+        if !has {
+            self.conn
+                .execute_batch("ALTER TABLE chunks ADD COLUMN container TEXT")
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
     /// Chunk locations of index document `key`.
     pub fn chunks_of(&self, index: &str, key: u64) -> Result<Vec<ChunkRecord>> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT path, start_line, end_line, page, symbol, kind, language, context, text
+                "SELECT path, start_line, end_line, page, symbol, kind, language, context, text,
+                        container
                  FROM chunks WHERE idx = ?1 AND key = ?2 ORDER BY path, ordinal",
             )
             .map_err(|e| self.err(e))?;
@@ -322,6 +347,7 @@ impl Manifest {
                     language: r.get(6)?,
                     context: r.get(7)?,
                     text: r.get(8)?,
+                    container: r.get(9)?,
                 })
             })
             .map_err(|e| self.err(e))?
@@ -481,8 +507,8 @@ impl Tx<'_> {
         for (i, c) in chunks.iter().enumerate() {
             self.tx
                 .execute(
-                    "INSERT INTO chunks (path, ordinal, idx, key, start_line, end_line, page, symbol, kind, language, context, text)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    "INSERT INTO chunks (path, ordinal, idx, key, start_line, end_line, page, symbol, kind, language, context, text, container)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                     params![
                         p,
                         i as i64,
@@ -495,7 +521,8 @@ impl Tx<'_> {
                         c.kind,
                         c.language,
                         c.context,
-                        c.text
+                        c.text,
+                        c.container
                     ],
                 )
                 .map_err(|e| self.err(e))?;

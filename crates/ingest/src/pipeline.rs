@@ -9,8 +9,8 @@ use ndarray::Array2;
 use plait_colbert::{Documents, Encoder, Index, IndexConfig, IndexWriter};
 
 use crate::chunk::{
-    chunk_bounded, Chunk, ChunkBudget, Chunker, LineChunker, MarkdownChunker, PythonChunker,
-    TokenCounter,
+    chunk_bounded, code_chunker, Chunk, ChunkBudget, Chunker, LineChunker, MarkdownChunker,
+    TokenCounter, CHUNKER_VERSION,
 };
 use crate::extract::{page_ranges, PdfText};
 use crate::manifest::{ChunkRecord, FileRecord, Manifest};
@@ -22,11 +22,6 @@ use crate::{
 pub const CODE: &str = "code";
 /// Name of the docs index directory (and manifest index name).
 pub const DOCS: &str = "docs";
-
-/// Version of what the extractors and chunkers produce. Bump it whenever their output
-/// for the same file changes: the next full run then chunks every file again (contents
-/// that come out the same are still reused, not encoded).
-pub const CHUNKER_VERSION: &str = "3";
 
 /// Contents encoded per batch (and per index commit).
 const ENCODE_BATCH: usize = 64;
@@ -667,10 +662,7 @@ impl<'a> Ingester<'a> {
             FileKind::Code(lang) => {
                 let source = text(bytes)?;
                 let counter = EncoderCounter(self.code);
-                let chunks = match lang {
-                    Language::Python => bounded(&PythonChunker, &source, &counter),
-                    _ => bounded(&LineChunker, &source, &counter),
-                };
+                let chunks = bounded(&*code_chunker(lang.name()), &source, &counter);
                 Ok(self.pending(path, CODE, Some(language_name(lang)), None, chunks))
             }
             FileKind::Doc(DocFormat::Pdf) => {
@@ -815,6 +807,7 @@ impl<'a> Ingester<'a> {
                         },
                         page,
                         symbol: c.symbol.clone(),
+                        container: c.container.clone(),
                         kind: format!("{:?}", c.kind).to_lowercase(),
                         language: language.clone(),
                         context: c.context.clone(),

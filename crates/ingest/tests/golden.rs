@@ -1,12 +1,15 @@
-//! Golden tests of the chunkers: each input under tests/golden has the expected chunk
-//! list beside it (`<name>.chunks.json`). Run with `UPDATE_GOLDEN=1` to rewrite the
-//! expected files after an intended change, then review the diff.
+//! Golden tests of the chunkers: each input under tests/golden, and each excerpt of real
+//! code under `fixtures/code/<language>/`, has the expected chunk list beside it
+//! (`<name>.chunks.json`). Run with `UPDATE_GOLDEN=1` to rewrite the expected files after
+//! an intended change, then review the diff.
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use std::path::Path;
 
-use plait_ingest::{ApproxTokenCounter, ChunkBudget, Chunker, MarkdownChunker, PythonChunker};
+use plait_ingest::{
+    ApproxTokenCounter, ChunkBudget, Chunker, MarkdownChunker, PythonChunker, SyntaxChunker,
+};
 
 /// Small limits so splitting and merging show up in small inputs.
 const BUDGET: ChunkBudget = ChunkBudget {
@@ -16,13 +19,24 @@ const BUDGET: ChunkBudget = ChunkBudget {
 };
 
 fn check(dir: &str, chunker: &dyn Chunker) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(dir);
-    let mut inputs: Vec<_> = std::fs::read_dir(&root)
+    check_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(dir),
+        chunker,
+    );
+}
+
+/// The folder of real code excerpts (one sub-folder per language name).
+fn code_fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/code")
+}
+
+fn check_dir(root: &Path, chunker: &dyn Chunker) {
+    let mut inputs: Vec<_> = std::fs::read_dir(root)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| !p.to_string_lossy().ends_with(".chunks.json"))
+        .filter(|p| p.is_file() && !p.to_string_lossy().ends_with(".chunks.json"))
         .collect();
     inputs.sort();
     assert!(!inputs.is_empty());
@@ -43,12 +57,17 @@ fn check(dir: &str, chunker: &dyn Chunker) {
         let summary: Vec<serde_json::Value> = chunks
             .iter()
             .map(|c| {
-                serde_json::json!({
+                let mut v = serde_json::json!({
                     "kind": c.kind,
                     "symbol": c.symbol,
                     "lines": format!("{}-{}", c.start_line, c.end_line),
                     "context": c.context,
-                })
+                });
+                // Shown only where there is one, so chunks at top level read as before.
+                if let Some(container) = &c.container {
+                    v["container"] = serde_json::json!(container);
+                }
+                v
             })
             .collect();
         let got = serde_json::to_string_pretty(&summary).unwrap() + "\n";
@@ -78,6 +97,24 @@ fn check(dir: &str, chunker: &dyn Chunker) {
 #[test]
 fn python_chunks_match_the_golden_files() {
     check("python", &PythonChunker);
+}
+
+/// Every language folder under `fixtures/code` is checked with its syntax chunker.
+#[test]
+fn real_code_chunks_match_the_golden_files() {
+    let mut langs: Vec<_> = std::fs::read_dir(code_fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    langs.sort();
+    assert!(langs.len() >= 12, "{} language folders", langs.len());
+    for dir in langs {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let chunker = SyntaxChunker::for_language(&name)
+            .unwrap_or_else(|| panic!("no syntax chunker for fixtures/code/{name}"));
+        check_dir(&dir, &chunker);
+    }
 }
 
 #[test]

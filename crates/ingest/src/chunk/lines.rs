@@ -22,6 +22,7 @@ impl Chunker for LineChunker {
             .map(|(a, b)| Chunk {
                 kind: ChunkKind::Lines,
                 symbol: None,
+                container: None,
                 start_line: lines.numbers[a],
                 end_line: lines.numbers[b],
                 context: String::new(),

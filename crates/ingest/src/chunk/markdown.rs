@@ -88,6 +88,7 @@ impl Chunker for MarkdownChunker {
                 out.push(Chunk {
                     kind: ChunkKind::Section,
                     symbol: names.last().cloned(),
+                    container: None,
                     start_line: x + 1,
                     end_line: y + 1,
                     context: context.clone(),

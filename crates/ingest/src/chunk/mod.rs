@@ -11,13 +11,32 @@
 //! characters and `max_tokens` tokens, its context to [`MAX_CONTEXT_CHARS`]. Memory and
 //! work stay flat however long a line is.
 
+mod config;
 mod lines;
 mod markdown;
-mod python;
+mod notebook;
+mod syntax;
 
+pub use config::{ConfigChunker, ConfigFormat};
 pub use lines::LineChunker;
 pub use markdown::MarkdownChunker;
-pub use python::PythonChunker;
+pub use notebook::NotebookChunker;
+pub use syntax::{spec_for, LanguageSpec, Role, SyntaxChunker, SPECS};
+
+/// Version of what the extractors and chunkers produce. Bump it whenever their output
+/// for the same file changes: the next full run then chunks every file again (contents
+/// that come out the same are still reused, not encoded).
+pub const CHUNKER_VERSION: &str = "4";
+
+/// Python along its syntax tree: the syntax chunker with the Python spec.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PythonChunker;
+
+impl Chunker for PythonChunker {
+    fn chunk(&self, source: &str, counter: &dyn TokenCounter, budget: &ChunkBudget) -> Vec<Chunk> {
+        SyntaxChunker::new(&syntax::PYTHON).chunk(source, counter, budget)
+    }
+}
 
 use serde::Serialize;
 
@@ -31,10 +50,19 @@ pub enum ChunkKind {
     Function,
     /// A method (its class is in the context).
     Method,
-    /// A class header: signature, docstring, attributes up to the first method.
+    /// A container header (class, struct with members, impl, trait, interface, module,
+    /// namespace): signature, doc, fields up to the first member definition.
     Class,
+    /// A type without member definitions (struct, enum, union, type alias).
+    Type,
+    /// Another named definition: a constant, macro or property.
+    Definition,
     /// A Markdown section under its heading path.
     Section,
+    /// A top-level key or table of a config file (TOML, YAML, JSON).
+    Key,
+    /// A notebook cell, or a piece of one.
+    Cell,
     /// Lines of text or of a language without a syntax-aware chunker.
     Lines,
 }
@@ -47,6 +75,9 @@ pub struct Chunk {
     /// Qualified name (`Class.method`, `outer.inner`), or the names of merged
     /// neighbours joined by `, `; `None` for module code and plain text.
     pub symbol: Option<String>,
+    /// Qualified name of the enclosing container (class, impl, module, or a Go
+    /// method's receiver type); `None` at top level.
+    pub container: Option<String>,
     /// First line, 1-based.
     pub start_line: usize,
     /// Last line, 1-based, inclusive.
@@ -157,7 +188,8 @@ pub fn chunk_bounded(
     counter: &dyn TokenCounter,
     budget: &ChunkBudget,
 ) -> BoundedChunks {
-    let longest = longest_line_chars(source);
+    let raw = chunker.covers_source_lines();
+    let longest = if raw { longest_line_chars(source) } else { 0 };
     let long_line = (longest > budget.max_chars).then_some(longest);
     let mut cut_from = None;
     let chunks = if long_line.is_some() {
@@ -184,8 +216,13 @@ pub fn chunk_bounded(
             piece.kind = c.kind;
             piece.symbol.clone_from(&c.symbol);
             piece.context.clone_from(&c.context);
-            piece.start_line += c.start_line - 1;
-            piece.end_line += c.start_line - 1;
+            if raw {
+                piece.start_line += c.start_line - 1;
+                piece.end_line += c.start_line - 1;
+            } else {
+                piece.start_line = c.start_line;
+                piece.end_line = c.end_line;
+            }
             out.push(piece);
         }
     }
@@ -246,8 +283,32 @@ fn cut_line<'a>(
 
 /// Splits one file's text into chunks.
 pub trait Chunker: Send + Sync {
-    /// Chunks `source`; the chunks cover every line once, in order.
+    /// Chunks `source`; the chunks cover every line once, in order (unless
+    /// [`Chunker::covers_source_lines`] says the chunks hold text derived from it).
     fn chunk(&self, source: &str, counter: &dyn TokenCounter, budget: &ChunkBudget) -> Vec<Chunk>;
+
+    /// Whether chunk texts are the source's own lines. A notebook's chunks are cell
+    /// sources taken out of the JSON: their lines are the cell's place in the file, and
+    /// the file's long lines (embedded outputs) say nothing about them.
+    fn covers_source_lines(&self) -> bool {
+        true
+    }
+}
+
+/// The chunker for code of language `name` (as stored with chunks): the syntax chunker
+/// when the language has a spec, notebooks by cell, config by top-level key, anything
+/// else by lines.
+pub fn code_chunker(name: &str) -> Box<dyn Chunker> {
+    if let Some(syntax) = SyntaxChunker::for_language(name) {
+        return Box::new(syntax);
+    }
+    match name {
+        "notebook" => Box::new(NotebookChunker),
+        "toml" => Box::new(ConfigChunker(ConfigFormat::Toml)),
+        "yaml" => Box::new(ConfigChunker(ConfigFormat::Yaml)),
+        "json" => Box::new(ConfigChunker(ConfigFormat::Json)),
+        _ => Box::new(LineChunker),
+    }
 }
 
 /// The lines of a source with their token counts, shared by the chunkers. A row is a
