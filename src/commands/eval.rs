@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use plait_colbert::SearchParams;
 use plait_ingest::eval::{mean, ranked_files, score, EvalSet, Scores};
-use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, Query, SearchMode};
+use plait_ingest::{
+    ChunkBudget, DiscoverConfig, IndexName, IngestConfig, Ingester, Query, SearchMode,
+};
 
 use crate::assets::Home;
-use crate::commands::{runtime, search};
+use crate::commands::runtime;
 
 /// Chunks retrieved per query before reducing them to distinct files.
 const RETRIEVE: usize = 50;
@@ -31,6 +32,9 @@ pub struct Args {
     /// Modes to score, comma-separated
     #[arg(long, value_delimiter = ',', default_value = "semantic,lexical,hybrid", value_parser = runtime::parse_mode)]
     modes: Vec<SearchMode>,
+    /// Chunks retrieved per query (reduced to distinct files before scoring)
+    #[arg(short, long, default_value_t = RETRIEVE)]
+    k: usize,
     /// Also print each query's scores
     #[arg(long)]
     verbose: bool,
@@ -80,6 +84,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
 
+    let service = encoders.search_service(&root);
     let mut out = std::io::stdout().lock();
     let mut results = serde_json::Map::new();
     if !args.json {
@@ -97,15 +102,13 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         let mut details = Vec::new();
         for q in &set.query {
             let query = Query {
-                text: &q.text,
-                k: RETRIEVE,
-                path_glob: None,
-                language: None,
+                k: args.k,
                 mode,
-                params: SearchParams::default(),
+                ..Query::new(q.text.as_str())
             };
+            let index: IndexName = q.index.parse().map_err(anyhow::Error::msg)?;
             let t = Instant::now();
-            let hits = search::search_root(&root, &[q.index.as_str()], &encoders, &query)?;
+            let hits = service.search(index, &query)?;
             times.push(t.elapsed().as_secs_f64() * 1e3);
             let files = ranked_files(&hits, &corpus);
             let s = score(&files, &q.relevant);
@@ -115,6 +118,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
                 "index": q.index,
                 "scores": s,
                 "top": files.iter().take(3).collect::<Vec<_>>(),
+                "hits": hits.iter().take(10).collect::<Vec<_>>(),
             }));
             if args.verbose && !args.json {
                 writeln!(

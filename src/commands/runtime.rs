@@ -60,6 +60,23 @@ impl Encoders {
     }
 }
 
+/// The search service of an index root, with the configured encoders.
+pub fn search_service(
+    home: &Home,
+    models: &ModelOpts,
+    root: &Path,
+) -> Result<plait_ingest::SearchService> {
+    let encoders = Encoders::load(home, models)?;
+    Ok(encoders.search_service(root))
+}
+
+impl Encoders {
+    /// The search service of `root` searching with these encoders.
+    pub fn search_service(&self, root: &Path) -> plait_ingest::SearchService {
+        plait_ingest::SearchService::new(root, self.code.clone(), self.docs.clone())
+    }
+}
+
 /// Texts per encoder run. Activations grow with batch × length², and ONNX Runtime keeps
 /// its peak arena: 4 keeps an ingest's resident memory low at about the same speed as
 /// larger batches on a CPU.

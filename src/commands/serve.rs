@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, WatchEvent};
+use plait_ingest::{ChunkBudget, DiscoverConfig, IndexName, IngestConfig, Ingester, WatchEvent};
 
 use crate::assets::Home;
 use crate::commands::runtime;
@@ -144,20 +144,16 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         .enable_all()
         .build()?;
     let result = runtime.block_on(async {
-        let code = Arc::new(ApiState::new(
-            plait_ingest::CODE,
-            root.clone(),
-            encoders.code.clone(),
-            token.clone(),
-            args.host,
-        ));
-        let docs = Arc::new(ApiState::new(
-            plait_ingest::DOCS,
-            root.clone(),
-            encoders.docs.clone(),
-            token.clone(),
-            args.host,
-        ));
+        let service = Arc::new(encoders.search_service(&root));
+        let state = |name| {
+            Arc::new(ApiState {
+                name,
+                service: service.clone(),
+                token: token.clone(),
+                listen: args.host,
+            })
+        };
+        let (code, docs) = (state(IndexName::Code), state(IndexName::Docs));
         let bind = |port: u16| async move {
             let addr = SocketAddr::new(args.host, port);
             tokio::net::TcpListener::bind(addr).await.with_context(|| {

@@ -24,8 +24,8 @@ pub use embeddings::{maxsim, TokenEmbeddings};
 pub use encoder::{approx_token_count, Encoder};
 pub use error::ColbertError;
 pub use index::{
-    is_disk_full, verify, Damage, Documents, Index, IndexConfig, IndexWriter, SearchHit,
-    SearchParams,
+    is_built, is_disk_full, verify, CommitInfo, Damage, Documents, Index, IndexConfig, IndexReader,
+    IndexWriter, SearchHit, SearchParams,
 };
 pub use onnx::{OnnxEncoder, OnnxEncoderBuilder};
 pub use runtime::OnnxRuntime;

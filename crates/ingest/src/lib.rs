@@ -31,7 +31,10 @@ pub use discover::{
 pub use error::IngestError;
 pub use extract::{OcrPdf, PageContent, PdfText};
 pub use pipeline::{IngestConfig, IngestReport, Ingester, Progress, CHUNKER_VERSION, CODE, DOCS};
-pub use search::{search_index, Hit, Query, SearchMode, MAX_K};
+pub use search::{
+    Hit, IndexName, IndexStatus, Query, SearchMode, SearchService, DEFAULT_K, MAX_K,
+    MAX_QUERY_CHARS,
+};
 pub use text::decode_text;
 pub use watch::{watch, Trigger, WatchConfig, WatchEvent};
 

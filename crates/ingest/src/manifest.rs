@@ -140,6 +140,46 @@ impl Manifest {
         Self::open_with(root, OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE)
     }
 
+    /// Opens the manifest of an existing index root read-only, for searching: no schema
+    /// statements, no upgrade, no folder or file created ([`IngestError::NoIndex`] when
+    /// `root` holds no manifest; a manifest of another version is refused, a version 1
+    /// one with the advice to ingest once so it is upgraded).
+    pub fn open_read_only(root: &Path) -> Result<Self> {
+        let path = root.join("manifest.sqlite");
+        if !path.is_file() {
+            return Err(IngestError::NoIndex {
+                path: root.to_path_buf(),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| db_err(&path, e))?;
+        let m = Self { conn, path };
+        let version: Option<String> = m
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE name = 'format_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| m.err(e))?;
+        match version {
+            Some(v) if v == MANIFEST_VERSION.to_string() => Ok(m),
+            Some(v) => Err(IngestError::Manifest {
+                path: m.path.clone(),
+                reason: format!(
+                    "format_version {v}; this plait searches {MANIFEST_VERSION} (run `plait ingest` once to upgrade it)"
+                ),
+            }),
+            None => Err(IngestError::Manifest {
+                path: m.path.clone(),
+                reason: "it has no format_version (not written by plait?)".into(),
+            }),
+        }
+    }
+
     fn open_with(root: &Path, flags: OpenFlags) -> Result<Self> {
         let path = root.join("manifest.sqlite");
         let conn = Connection::open_with_flags(&path, flags).map_err(|e| db_err(&path, e))?;
