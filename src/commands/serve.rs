@@ -18,6 +18,11 @@ use crate::http::{router, ApiState};
 use crate::listen;
 use crate::term;
 
+/// Longest a search waits for others to share its query-encoder run.
+const QUERY_WAIT: std::time::Duration = std::time::Duration::from_millis(3);
+/// Most queries encoded in one run.
+const QUERY_BATCH: usize = 8;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
@@ -135,16 +140,21 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         }))
     };
 
-    // Searches run on the blocking pool. The encoder session takes one search at a time
-    // anyway, so a few threads suffice; each extra thread would also get its own malloc
-    // arena and slowly grow the resident memory under load.
+    // Searches run on the blocking pool; concurrent queries are encoded together
+    // (micro-batches of up to QUERY_BATCH gathered for at most QUERY_WAIT), so the pool
+    // holds a batch's worth of waiting searches plus one per core.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .max_blocking_threads(4)
+        .worker_threads(cores.min(2))
+        .max_blocking_threads(QUERY_BATCH + cores)
         .enable_all()
         .build()?;
     let result = runtime.block_on(async {
-        let service = Arc::new(encoders.search_service(&root));
+        let service = Arc::new(
+            encoders
+                .batching(QUERY_WAIT, QUERY_BATCH)
+                .search_service(&root),
+        );
         let state = |name| {
             Arc::new(ApiState {
                 name,

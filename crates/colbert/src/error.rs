@@ -80,6 +80,11 @@ pub enum ColbertError {
     #[error("invalid index configuration: {reason}")]
     InvalidConfig { reason: String },
 
+    /// A batched query encode failed for every query in the batch (the batch's error,
+    /// as text, since each caller gets its own copy).
+    #[error("encoding a batch of queries failed: {reason}")]
+    Batch { reason: String },
+
     /// The disk filled up (or a quota was reached) while writing `path`. Nothing of this
     /// commit is visible: `CURRENT` still names the last complete state.
     #[error("the disk is full (writing {path}): this commit was abandoned and everything committed before it is intact; free some space and run the same command again")]

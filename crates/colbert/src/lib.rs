@@ -10,6 +10,7 @@
 //! ONNX Runtime is loaded at run time from a path the caller passes in
 //! ([`OnnxRuntime::load`]); the library never reads environment variables.
 
+mod batch;
 mod config;
 mod embeddings;
 mod encoder;
@@ -19,6 +20,7 @@ mod onnx;
 mod runtime;
 pub mod testing;
 
+pub use batch::BatchingEncoder;
 pub use config::ModelConfig;
 pub use embeddings::{maxsim, TokenEmbeddings};
 pub use encoder::{approx_token_count, Encoder};

@@ -12,6 +12,7 @@ mod discover;
 mod error;
 pub mod eval;
 mod extract;
+pub mod lexical;
 pub mod manifest;
 mod pipeline;
 pub mod search;

@@ -25,8 +25,9 @@ pub const DOCS: &str = "docs";
 
 /// Version of what the extractors and chunkers produce. Bump it whenever their output
 /// for the same file changes: the next full run then chunks every file again (contents
-/// that come out the same are still reused, not encoded).
-pub const CHUNKER_VERSION: &str = "3";
+/// that come out the same are still reused, not encoded). 4: PDF words hyphenated at a
+/// line end are joined (PDFium's U+0002 marker).
+pub const CHUNKER_VERSION: &str = "4";
 
 /// Contents encoded per batch (and per index commit).
 const ENCODE_BATCH: usize = 64;

@@ -132,6 +132,15 @@ impl SearchService {
         Ok(hits)
     }
 
+    /// The plain BM25 baseline over one index's chunks (for `plait eval`).
+    pub fn bm25_baseline(&self, name: IndexName) -> Result<crate::lexical::baseline::Bm25Baseline> {
+        self.with_manifest(|m| {
+            Ok(crate::lexical::baseline::Bm25Baseline::build(
+                &m.all_chunks(name.as_str())?,
+            ))
+        })
+    }
+
     /// The counts and commit of one index.
     pub fn status(&self, name: IndexName) -> Result<IndexStatus> {
         let (chunks, files) =
