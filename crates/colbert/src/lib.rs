@@ -17,7 +17,6 @@ mod encoder;
 mod error;
 pub mod index;
 mod onnx;
-mod runtime;
 pub mod testing;
 
 pub use batch::BatchingEncoder;
@@ -30,7 +29,7 @@ pub use index::{
     IndexWriter, SearchHit, SearchParams,
 };
 pub use onnx::{OnnxEncoder, OnnxEncoderBuilder};
-pub use runtime::OnnxRuntime;
+pub use plait_onnx::OnnxRuntime;
 
 /// Result alias of this crate.
 pub type Result<T, E = ColbertError> = std::result::Result<T, E>;

@@ -84,7 +84,7 @@ DROP TRIGGER IF EXISTS chunks_fts_update;
 DROP TABLE IF EXISTS chunks_fts;
 ";
 
-/// BM25 column weights: symbol, path, text (chosen on `scripts/eval`).
+/// BM25 column weights: symbol, path, text (context and text together).
 const BM25_WEIGHTS: &str = "4.0, 2.0, 1.0";
 
 /// A file as last ingested.
@@ -428,10 +428,9 @@ impl Manifest {
         };
         // bm25() only works in the full-text query itself, so rank there and keep the
         // best location of each content here.
-        let weights = std::env::var("PLAIT_BM25W").unwrap_or_else(|_| BM25_WEIGHTS.into()); // TUNING ONLY
         let sql = format!(
             "SELECT c.key, f.s FROM
-               (SELECT rowid AS id, bm25(chunk_terms, {weights}) AS s
+               (SELECT rowid AS id, bm25(chunk_terms, {BM25_WEIGHTS}) AS s
                 FROM chunk_terms WHERE chunk_terms MATCH ?1) f
              JOIN chunks c ON c.rowid = f.id
              WHERE c.idx = ?2 ORDER BY f.s"
@@ -707,7 +706,7 @@ mod tests {
     fn user_words_become_a_safe_fts_query() {
         assert_eq!(
             fts_query("get_page_range(\"x\") OR NEAR").as_deref(),
-            Some("\"get_page_range\" OR \"get\" OR \"page\" OR \"rang\" OR \"x\" OR \"near\"")
+            Some("\"get_page_range\" OR \"get page rang\" OR \"x\" OR \"near\"")
         );
         assert_eq!(fts_query("  ;:()  ___ "), None);
     }

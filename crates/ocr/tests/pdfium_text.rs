@@ -164,14 +164,12 @@ fn a_word_hyphenated_at_a_line_end_is_joined() {
     .unwrap();
     let text = pdfium().text(&file, None).unwrap();
     let page = &text.pages[0].text;
-    eprintln!("{page:?}");
     assert!(!page.contains(plait_ocr::LINE_END_HYPHEN), "{page:?}");
     for word in ["security", "renegotiation", "applications"] {
         assert!(page.contains(word), "{word} in {page:?}");
     }
     assert!(
-        page.contains("Transport layer security\r\nprotects")
-            || page.contains("Transport layer security\nprotects"),
+        page.contains("Transport layer security protects the renegotiation"),
         "{page:?}"
     );
     // The lines (for headings) keep a visible hyphen.

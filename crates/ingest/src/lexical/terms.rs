@@ -61,7 +61,7 @@ fn parts(word: &str) -> Vec<&str> {
 /// lowercased form (when it has several parts) and each part stemmed.
 pub fn index_terms(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for_each_term(text, false, |t| {
+    for_each_term(text, |t| {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -70,25 +70,44 @@ pub fn index_terms(text: &str) -> String {
     out
 }
 
-/// The distinct terms of a query, stop words left out (unless nothing else is left).
+/// The distinct terms of a query, stop words left out (unless nothing else is left). An
+/// identifier of several parts gives its whole form and the phrase of its stemmed parts
+/// (`get_page_range` → `get_page_range`, `get page rang`), so it matches where it is
+/// written and where its words stand together, not wherever one part occurs.
 pub fn query_terms(text: &str) -> Vec<String> {
     let mut terms: Vec<String> = Vec::new();
-    for_each_term(text, true, |t| {
-        if !terms.iter().any(|x| x == t) {
-            terms.push(t.to_string());
+    let mut push = |t: String| {
+        if !t.is_empty() && !terms.contains(&t) {
+            terms.push(t);
         }
-    });
-    if terms.is_empty() {
-        for_each_term(text, false, |t| {
-            if !terms.iter().any(|x| x == t) {
-                terms.push(t.to_string());
-            }
-        });
+    };
+    let stem = stemmer();
+    let mut words = Vec::new();
+    for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        let word = word.trim_matches('_');
+        if !word.is_empty() && word.chars().count() <= MAX_TOKEN_CHARS {
+            words.push(word);
+        }
+    }
+    let is_stop = |w: &str| STOP_WORDS.contains(&w.to_lowercase().as_str());
+    let all_stop = words.iter().all(|w| is_stop(w));
+    for word in words {
+        let ps = parts(word);
+        if ps.len() > 1 {
+            push(word.to_lowercase());
+            let phrase: Vec<String> = ps
+                .iter()
+                .map(|p| stem.stem(&p.to_lowercase()).into_owned())
+                .collect();
+            push(phrase.join(" "));
+        } else if all_stop || !is_stop(word) {
+            push(stem.stem(&word.to_lowercase()).into_owned());
+        }
     }
     terms
 }
 
-fn for_each_term(text: &str, drop_stop_words: bool, mut emit: impl FnMut(&str)) {
+fn for_each_term(text: &str, mut emit: impl FnMut(&str)) {
     let stem = stemmer();
     for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
         let word = word.trim_matches('_');
@@ -101,11 +120,7 @@ fn for_each_term(text: &str, drop_stop_words: bool, mut emit: impl FnMut(&str)) 
             emit(&whole);
         }
         for p in ps {
-            let lower = p.to_lowercase();
-            if drop_stop_words && STOP_WORDS.contains(&lower.as_str()) {
-                continue;
-            }
-            emit(&stem.stem(&lower));
+            emit(&stem.stem(&p.to_lowercase()));
         }
     }
 }
@@ -131,6 +146,10 @@ mod tests {
         assert_eq!(
             query_terms("how to encrypt a PDF with passwords"),
             ["encrypt", "pdf", "password"]
+        );
+        assert_eq!(
+            query_terms("the get_page_range helper"),
+            ["get_page_range", "get page rang", "helper"]
         );
         // A query of stop words only still searches for them.
         assert_eq!(query_terms("the of"), ["the", "of"]);

@@ -150,42 +150,10 @@ pub fn fuse(mode: SearchMode, semantic: &[(u64, f64)], lexical: &[(u64, f64)]) -
         SearchMode::Semantic => semantic.to_vec(),
         SearchMode::Lexical => lexical.to_vec(),
         SearchMode::Hybrid => {
-            // TUNING ONLY (removed before commit)
-            let var = |n: &str, d: f64| {
-                std::env::var(n)
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(d)
-            };
-            let kind = std::env::var("PLAIT_FUSE").unwrap_or_default();
-            let w = var("PLAIT_LEXW", LEXICAL_WEIGHT);
             let mut scores: HashMap<u64, f64> = HashMap::new();
-            if kind == "score" {
-                for (list, weight) in [(semantic, 1.0), (lexical, w)] {
-                    let Some(top) = list.first().map(|x| x.1) else {
-                        continue;
-                    };
-                    let bottom = list.last().map_or(top, |x| x.1);
-                    let span = (top - bottom).max(1e-9);
-                    for (key, s) in list {
-                        *scores.entry(*key).or_default() += weight * (s - bottom) / span;
-                    }
-                }
-            } else if kind == "zmax" {
-                for (list, weight) in [(semantic, 1.0), (lexical, w)] {
-                    let Some(top) = list.first().map(|x| x.1) else {
-                        continue;
-                    };
-                    for (key, s) in list {
-                        *scores.entry(*key).or_default() += weight * s / top.max(1e-9);
-                    }
-                }
-            } else {
-                let rrf = var("PLAIT_RRFK", RRF_K);
-                for (list, weight) in [(semantic, 1.0), (lexical, w)] {
-                    for (i, (key, _)) in list.iter().enumerate() {
-                        *scores.entry(*key).or_default() += weight / (rrf + (i + 1) as f64);
-                    }
+            for (list, weight) in [(semantic, 1.0), (lexical, LEXICAL_WEIGHT)] {
+                for (i, (key, _)) in list.iter().enumerate() {
+                    *scores.entry(*key).or_default() += weight / (RRF_K + (i + 1) as f64);
                 }
             }
             let mut out: Vec<(u64, f64)> = scores.into_iter().collect();
