@@ -180,7 +180,7 @@ fn the_reader_reopens_only_after_a_commit() {
         index: plait_colbert::IndexConfig::default(),
     };
     Ingester::new(config, &enc, &enc, None)
-        .run(&[corpus.clone()], &|_| {})
+        .run(std::slice::from_ref(&corpus), &|_| {})
         .unwrap();
     let hits = s
         .search(IndexName::Docs, &query("zebra okapi", SearchMode::Semantic))
