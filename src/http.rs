@@ -1,5 +1,5 @@
 //! The HTTP API of one index (`plait serve` runs one per index): health, status, search
-//! and its OpenAPI document. Glue: searching is `plait_ingest::search_index`.
+//! and its OpenAPI document. Glue: searching is `plait_ingest::SearchService`.
 //!
 //! Every request passes one guard first: its `Host` must name this machine's loopback
 //! or the configured address and a browser's `Origin` must be one of those too (a web
@@ -9,9 +9,8 @@
 //! `listen.rs`.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Instant, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -20,74 +19,27 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use plait_colbert::{Index, OnnxEncoder, SearchParams};
-use plait_ingest::manifest::Manifest;
-use plait_ingest::{search_index, Query, SearchMode};
+use plait_colbert::SearchParams;
+use plait_ingest::{Hit, IndexName, IngestError, Query, SearchMode, SearchService};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
-/// Longest query accepted, in characters.
-pub const MAX_QUERY_CHARS: usize = 2000;
 /// Longest wait for a request body once its headers are in.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What one index's server holds.
+#[derive(Debug)]
 pub struct ApiState {
-    /// `code` or `docs`.
-    pub name: &'static str,
-    /// The index root (manifest and both index directories).
-    pub root: PathBuf,
-    /// The encoder the index was built with.
-    pub encoder: Arc<OnnxEncoder>,
+    /// Which index this server answers for.
+    pub name: IndexName,
+    /// The search service of the index root (shared by both servers of a process).
+    pub service: Arc<SearchService>,
     /// Bearer token every request must carry, when set.
     pub token: Option<String>,
     /// The address the server listens on; `Host` and `Origin` must name it or loopback.
     pub listen: IpAddr,
-    /// The last opened snapshot and the `CURRENT` it was opened at.
-    snapshot: Mutex<Option<(String, Arc<Index>)>>,
-}
-
-impl ApiState {
-    pub fn new(
-        name: &'static str,
-        root: PathBuf,
-        encoder: Arc<OnnxEncoder>,
-        token: Option<String>,
-        listen: IpAddr,
-    ) -> Self {
-        Self {
-            name,
-            root,
-            encoder,
-            token,
-            listen,
-            snapshot: Mutex::new(None),
-        }
-    }
-
-    /// The committed index as of now: the cached snapshot while `CURRENT` is unchanged,
-    /// else a newly opened one. Each request searches one snapshot from start to end.
-    fn index(&self) -> Result<Option<Arc<Index>>, ApiError> {
-        let dir = self.root.join(self.name);
-        let Ok(current) = std::fs::read_to_string(dir.join("CURRENT")) else {
-            return Ok(None);
-        };
-        let mut cached = self.snapshot.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, index)) = cached.as_ref() {
-            if *at == current {
-                return Ok(Some(index.clone()));
-            }
-        }
-        let index = match Index::open(&dir) {
-            Ok(i) => Arc::new(i),
-            Err(plait_colbert::ColbertError::NoIndex { .. }) => return Ok(None),
-            Err(e) => return Err(ApiError::internal(e.to_string())),
-        };
-        *cached = Some((current, index.clone()));
-        Ok(Some(index))
-    }
 }
 
 /// An error answer: status and `{"error": "..."}`.
@@ -167,9 +119,11 @@ pub struct SearchParamsBody {
     pub n_full_scores: Option<usize>,
 }
 
-/// One result.
+/// One result: the serialised [`Hit`] (documentation mirror; a test checks the names).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResult {
+    /// `code` or `docs`.
+    pub index: String,
     pub path: String,
     pub start_line: Option<usize>,
     pub end_line: Option<usize>,
@@ -180,19 +134,24 @@ pub struct SearchResult {
     pub kind: String,
     pub language: Option<String>,
     pub score: f64,
+    pub semantic_rank: Option<usize>,
+    pub lexical_rank: Option<usize>,
     pub text: String,
 }
 
 /// The answer to a search.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResponse {
-    pub index: String,
-    pub mode: String,
+    #[schema(value_type = String)]
+    pub index: IndexName,
+    #[schema(value_type = String)]
+    pub mode: SearchMode,
     pub took_ms: f64,
-    pub results: Vec<SearchResult>,
+    #[schema(value_type = Vec<SearchResult>)]
+    pub results: Vec<Hit>,
 }
 
-/// The state of the index.
+/// The state of the index (the serialised `plait_ingest::IndexStatus`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusResponse {
     pub index: String,
@@ -384,38 +343,14 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 }
 
 #[utoipa::path(get, path = "/status", responses((status = 200, body = StatusResponse), (status = 500, body = ErrorBody)))]
-async fn status(State(state): State<Arc<ApiState>>) -> Result<Json<StatusResponse>, ApiError> {
-    tokio::task::spawn_blocking(move || status_blocking(&state))
+async fn status(
+    State(state): State<Arc<ApiState>>,
+) -> Result<Json<plait_ingest::IndexStatus>, ApiError> {
+    tokio::task::spawn_blocking(move || state.service.status(state.name))
         .await
         .map_err(|_| ApiError::internal("the status task failed"))?
-}
-
-fn status_blocking(state: &ApiState) -> Result<Json<StatusResponse>, ApiError> {
-    let manifest = Manifest::open_existing(&state.root).map_err(|e| api_error(&e))?;
-    let (chunks, _) = manifest
-        .counts(state.name)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let files = manifest
-        .file_count(state.name)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let index = state.index()?;
-    let current = state.root.join(state.name).join("CURRENT");
-    let last_commit_unix = std::fs::metadata(&current)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_secs());
-    Ok(Json(StatusResponse {
-        index: state.name.into(),
-        documents: index.as_ref().map_or(0, |i| i.num_documents()),
-        chunks,
-        files,
-        last_commit: std::fs::read_to_string(&current)
-            .ok()
-            .and_then(|s| s.split_whitespace().next().map(str::to_string)),
-        last_commit_unix,
-        model: index.as_ref().and_then(|i| i.manifest().model.clone()),
-    }))
+        .map(Json)
+        .map_err(|e| api_error(&e))
 }
 
 #[utoipa::path(
@@ -471,112 +406,51 @@ async fn search(
     };
     let request: SearchRequest = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("invalid search request: {e}")))?;
-    validate(&request)?;
-    tokio::task::spawn_blocking(move || search_blocking(&state, &request))
+    let query = query(request);
+    query.validate().map_err(|e| api_error(&e))?;
+    tokio::task::spawn_blocking(move || search_blocking(&state, &query))
         .await
         .map_err(|_| ApiError::internal("internal error while searching"))?
 }
 
-fn validate(r: &SearchRequest) -> Result<(), ApiError> {
-    let chars = r.query.chars().count();
-    if r.query.trim().is_empty() {
-        return Err(ApiError::bad_request("`query` is empty"));
-    }
-    if chars > MAX_QUERY_CHARS {
-        return Err(ApiError::bad_request(format!(
-            "`query` has {chars} characters; at most {MAX_QUERY_CHARS}"
-        )));
-    }
-    query(r)
-        .validate()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if let Some(p) = &r.params {
-        if p.n_ivf_probe.is_some_and(|n| !(1..=64).contains(&n)) {
-            return Err(ApiError::bad_request(
-                "`params.n_ivf_probe` must be 1 to 64",
-            ));
-        }
-        if p.n_full_scores.is_some_and(|n| !(1..=4096).contains(&n)) {
-            return Err(ApiError::bad_request(
-                "`params.n_full_scores` must be 1 to 4096",
-            ));
-        }
-        if p.centroid_score_threshold
-            .is_some_and(|t| !t.is_finite() || !(-1.0..=1.0).contains(&t))
-        {
-            return Err(ApiError::bad_request(
-                "`params.centroid_score_threshold` must be a cosine in [-1, 1]",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The library's query for a request.
-fn query(r: &SearchRequest) -> Query<'_> {
+/// The library's query for a request (validated by the service, the one rule).
+fn query(r: SearchRequest) -> Query {
     let defaults = SearchParams::default();
-    let p = r.params.as_ref();
+    let p = r.params.unwrap_or_default();
     Query {
-        text: &r.query,
-        k: r.k.unwrap_or(10),
+        k: r.k.unwrap_or(plait_ingest::DEFAULT_K),
         mode: r.mode.unwrap_or_default(),
-        path_glob: r.path.as_deref(),
-        language: r.lang.as_deref(),
+        path_glob: r.path,
+        language: r.lang,
         params: SearchParams {
-            n_ivf_probe: p
-                .and_then(|p| p.n_ivf_probe)
-                .unwrap_or(defaults.n_ivf_probe),
+            n_ivf_probe: p.n_ivf_probe.unwrap_or(defaults.n_ivf_probe),
             centroid_score_threshold: p
-                .and_then(|p| p.centroid_score_threshold)
+                .centroid_score_threshold
                 .or(defaults.centroid_score_threshold),
-            n_full_scores: p
-                .and_then(|p| p.n_full_scores)
-                .unwrap_or(defaults.n_full_scores),
+            n_full_scores: p.n_full_scores.unwrap_or(defaults.n_full_scores),
             ..defaults
         },
+        ..Query::new(r.query)
     }
 }
 
 /// A library error as an answer: a bad query is the client's (400), the rest ours.
-fn api_error(e: &plait_ingest::IngestError) -> ApiError {
+fn api_error(e: &IngestError) -> ApiError {
     match e {
-        plait_ingest::IngestError::BadQuery { .. } => ApiError::bad_request(e.to_string()),
+        IngestError::BadQuery { .. } => ApiError::bad_request(e.to_string()),
         _ => ApiError::internal(e.to_string()),
     }
 }
 
-fn search_blocking(state: &ApiState, r: &SearchRequest) -> Result<Json<SearchResponse>, ApiError> {
+fn search_blocking(state: &ApiState, query: &Query) -> Result<Json<SearchResponse>, ApiError> {
     let started = Instant::now();
-    let index = state.index()?;
-    let manifest = Manifest::open_existing(&state.root).map_err(|e| api_error(&e))?;
-    let mode = r.mode.unwrap_or_default();
-    let query = query(r);
-    let hits = search_index(
-        &manifest,
-        state.name,
-        index.as_deref(),
-        &*state.encoder,
-        &query,
-    )
-    .map_err(|e| api_error(&e))?;
-    let results = hits
-        .into_iter()
-        .map(|h| SearchResult {
-            path: h.chunk.path.to_string_lossy().into_owned(),
-            start_line: h.chunk.lines.map(|l| l.0),
-            end_line: h.chunk.lines.map(|l| l.1),
-            page: h.chunk.page,
-            symbol: h.chunk.symbol,
-            container: h.chunk.container,
-            kind: h.chunk.kind,
-            language: h.chunk.language,
-            score: h.score,
-            text: h.chunk.text,
-        })
-        .collect();
+    let results = state
+        .service
+        .search(state.name, query)
+        .map_err(|e| api_error(&e))?;
     Ok(Json(SearchResponse {
-        index: state.name.into(),
-        mode: mode.to_string(),
+        index: state.name,
+        mode: query.mode,
         took_ms: started.elapsed().as_secs_f64() * 1e3,
         results,
     }))
@@ -615,5 +489,19 @@ mod tests {
             Some("evil.example.com")
         );
         assert_eq!(origin_host("null"), None);
+    }
+
+    #[test]
+    fn the_documented_result_has_the_hit_s_fields() {
+        let doc = serde_json::to_value(openapi()).unwrap_or_default();
+        let props = &doc["components"]["schemas"]["SearchResult"]["properties"];
+        let mut names: Vec<&str> = props
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        names.sort_unstable();
+        let mut fields = Hit::FIELDS.to_vec();
+        fields.sort_unstable();
+        assert_eq!(names, fields);
     }
 }

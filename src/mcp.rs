@@ -2,12 +2,9 @@
 //! `search_code`, `search_docs` and `index_status`. Stdout carries the protocol only;
 //! logs go to stderr.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use plait_colbert::{Encoder, Index, OnnxEncoder, SearchParams};
-use plait_ingest::manifest::Manifest;
-use plait_ingest::{search_index, Query, SearchMode, CODE, DOCS};
+use plait_ingest::{IndexName, Query, SearchMode, SearchService};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
@@ -34,105 +31,54 @@ pub struct SearchArgs {
     pub mode: Option<String>,
 }
 
-/// The MCP server: the index root and the encoders of its two indexes.
+/// The MCP server: the search service of one index root.
 #[derive(Clone)]
 pub struct PlaitMcp {
-    root: PathBuf,
-    code: Arc<OnnxEncoder>,
-    docs: Arc<OnnxEncoder>,
+    service: Arc<SearchService>,
     tool_router: ToolRouter<Self>,
 }
 
 impl PlaitMcp {
-    pub fn new(root: PathBuf, code: Arc<OnnxEncoder>, docs: Arc<OnnxEncoder>) -> Self {
+    pub fn new(service: Arc<SearchService>) -> Self {
         Self {
-            root,
-            code,
-            docs,
+            service,
             tool_router: Self::tool_router(),
         }
     }
 
-    fn run_search(&self, name: &'static str, args: SearchArgs) -> CallToolResult {
-        let encoder: Arc<OnnxEncoder> = if name == CODE {
-            self.code.clone()
-        } else {
-            self.docs.clone()
-        };
-        match search(&self.root, name, &*encoder, &args) {
+    fn run_search(&self, name: IndexName, args: SearchArgs) -> CallToolResult {
+        match search(&self.service, name, args) {
             Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
             Err(message) => CallToolResult::error(vec![ContentBlock::text(message)]),
         }
     }
 }
 
-/// Runs one search and renders the results as JSON text (one object per result).
-fn search(
-    root: &std::path::Path,
-    name: &'static str,
-    encoder: &dyn Encoder,
-    args: &SearchArgs,
-) -> Result<String, String> {
-    if args.query.trim().is_empty() {
-        return Err("the query is empty".into());
-    }
+/// Runs one search and renders the answer as JSON text: `index`, `mode` and `results`
+/// (each the library's serialised hit, as over HTTP).
+fn search(service: &SearchService, name: IndexName, args: SearchArgs) -> Result<String, String> {
     let mode: SearchMode = match &args.mode {
         Some(m) => m.parse()?,
         None => SearchMode::default(),
     };
     let query = Query {
-        text: &args.query,
-        k: args.k.unwrap_or(10),
-        path_glob: args.path.as_deref(),
-        language: args.lang.as_deref(),
+        k: args.k.unwrap_or(plait_ingest::DEFAULT_K),
+        path_glob: args.path,
+        language: args.lang,
         mode,
-        params: SearchParams::default(),
+        ..Query::new(args.query)
     };
-    query.validate().map_err(|e| e.to_string())?;
-    let manifest = Manifest::open_existing(root).map_err(|e| e.to_string())?;
-    let index = match Index::open(&root.join(name)) {
-        Ok(i) => Some(i),
-        Err(plait_colbert::ColbertError::NoIndex { .. }) => None,
-        Err(e) => return Err(e.to_string()),
-    };
-    let hits = search_index(&manifest, name, index.as_ref(), encoder, &query)
-        .map_err(|e| e.to_string())?;
-    let results: Vec<serde_json::Value> = hits
-        .into_iter()
-        .map(|h| {
-            serde_json::json!({
-                "path": h.chunk.path,
-                "start_line": h.chunk.lines.map(|l| l.0),
-                "end_line": h.chunk.lines.map(|l| l.1),
-                "page": h.chunk.page,
-                "symbol": h.chunk.symbol,
-                "container": h.chunk.container,
-                "score": h.score,
-                "text": h.chunk.text,
-            })
-        })
-        .collect();
-    Ok(
-        serde_json::json!({ "index": name, "mode": mode.to_string(), "results": results })
-            .to_string(),
-    )
+    let hits = service.search(name, &query).map_err(|e| e.to_string())?;
+    Ok(serde_json::json!({ "index": name, "mode": mode, "results": hits }).to_string())
 }
 
-fn status(root: &std::path::Path) -> Result<String, String> {
-    let manifest = Manifest::open_existing(root).map_err(|e| e.to_string())?;
+fn status(service: &SearchService) -> Result<String, String> {
     let mut out = serde_json::Map::new();
-    for name in [CODE, DOCS] {
-        let (chunks, _) = manifest.counts(name).map_err(|e| e.to_string())?;
-        let files = manifest.file_count(name).map_err(|e| e.to_string())?;
-        let index = Index::open(&root.join(name)).ok();
+    for name in IndexName::ALL {
+        let s = service.status(name).map_err(|e| e.to_string())?;
         out.insert(
             name.to_string(),
-            serde_json::json!({
-                "documents": index.as_ref().map_or(0, |i| i.num_documents()),
-                "chunks": chunks,
-                "files": files,
-                "model": index.as_ref().and_then(|i| i.manifest().model.clone()),
-            }),
+            serde_json::to_value(s).map_err(|e| e.to_string())?,
         );
     }
     Ok(serde_json::Value::Object(out).to_string())
@@ -142,22 +88,22 @@ fn status(root: &std::path::Path) -> Result<String, String> {
 impl PlaitMcp {
     /// Search the code index.
     #[tool(
-        description = "Search the local code index (functions, classes and module code, chunked along the syntax tree). Returns JSON: results with path, start_line, end_line, symbol, container, score and text."
+        description = "Search the local code index (functions, classes and module code, chunked along the syntax tree). Returns JSON: results with index, path, start_line, end_line, symbol, container, kind, language, score and text."
     )]
     async fn search_code(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.run_search(CODE, args))
+        tokio::task::spawn_blocking(move || this.run_search(IndexName::Code, args))
             .await
             .unwrap_or_else(|_| CallToolResult::error(vec![ContentBlock::text("search failed")]))
     }
 
     /// Search the docs index.
     #[tool(
-        description = "Search the local docs index (Markdown sections, text, PDF pages). Returns JSON: results with path, page or lines, heading, score and text."
+        description = "Search the local docs index (Markdown sections, text, PDF pages). Returns JSON: results with index, path, page or lines, heading (symbol), kind, score and text."
     )]
     async fn search_docs(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.run_search(DOCS, args))
+        tokio::task::spawn_blocking(move || this.run_search(IndexName::Docs, args))
             .await
             .unwrap_or_else(|_| CallToolResult::error(vec![ContentBlock::text("search failed")]))
     }
@@ -167,8 +113,8 @@ impl PlaitMcp {
         description = "Status of the code and docs indexes: documents, chunks, files and encoder model of each, as JSON."
     )]
     async fn index_status(&self) -> CallToolResult {
-        let root = self.root.clone();
-        match tokio::task::spawn_blocking(move || status(&root)).await {
+        let service = self.service.clone();
+        match tokio::task::spawn_blocking(move || status(&service)).await {
             Ok(Ok(text)) => CallToolResult::success(vec![ContentBlock::text(text)]),
             Ok(Err(e)) => CallToolResult::error(vec![ContentBlock::text(e)]),
             Err(_) => CallToolResult::error(vec![ContentBlock::text("status failed")]),

@@ -488,3 +488,30 @@ fn long_pdfs_report_their_page_count_and_progress_and_blank_pages_cost_nothing()
         "{err}"
     );
 }
+
+#[test]
+fn a_closed_pipe_ends_search_quietly_with_success() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("src");
+    for i in 0..30 {
+        write(
+            &dir.join(format!("m{i}.py")),
+            format!("def parse_range_{i}(text):\n    return text.split('-')\n").as_bytes(),
+        );
+    }
+    let idx = tmp.path().join("idx");
+    ingest(&dir, &idx);
+    let mut child = spawn([
+        "search",
+        "parse range",
+        "-k",
+        "30",
+        "--index-dir",
+        idx.to_str().unwrap(),
+    ]);
+    // The reader goes away before plait writes anything (`plait search ... | head -0`).
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+}

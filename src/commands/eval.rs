@@ -1,5 +1,6 @@
 //! `plait eval SET --corpus DIR`: ingest the corpus a labelled query set refers to, then
-//! score every search mode with recall@10, MRR@10 and nDCG@10 (and time the queries).
+//! score a plain BM25 baseline and every search mode with recall@10, MRR@10 and nDCG@10
+//! (and time the queries).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,12 +8,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use plait_colbert::SearchParams;
 use plait_ingest::eval::{mean, ranked_files, score, EvalSet, Scores};
-use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, Query, SearchMode};
+use plait_ingest::{
+    ChunkBudget, DiscoverConfig, IndexName, IngestConfig, Ingester, Query, SearchMode,
+};
 
 use crate::assets::Home;
-use crate::commands::{runtime, search};
+use crate::commands::runtime;
 
 /// Chunks retrieved per query before reducing them to distinct files.
 const RETRIEVE: usize = 50;
@@ -31,6 +33,9 @@ pub struct Args {
     /// Modes to score, comma-separated
     #[arg(long, value_delimiter = ',', default_value = "semantic,lexical,hybrid", value_parser = runtime::parse_mode)]
     modes: Vec<SearchMode>,
+    /// Chunks retrieved per query (reduced to distinct files before scoring)
+    #[arg(short, long, default_value_t = RETRIEVE)]
+    k: usize,
     /// Also print each query's scores
     #[arg(long)]
     verbose: bool,
@@ -80,6 +85,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
 
+    let service = encoders.search_service(&root);
     let mut out = std::io::stdout().lock();
     let mut results = serde_json::Map::new();
     if !args.json {
@@ -91,23 +97,45 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             set.corpus
         )?;
     }
-    for &mode in &args.modes {
+    // The plain BM25 baseline (whole functions and pages), built once per index.
+    let mut baselines = std::collections::HashMap::new();
+    for q in &set.query {
+        let index: IndexName = q.index.parse().map_err(anyhow::Error::msg)?;
+        if let std::collections::hash_map::Entry::Vacant(e) = baselines.entry(index) {
+            e.insert(service.bm25_baseline(index)?);
+        }
+    }
+    let mut rows: Vec<Option<SearchMode>> = vec![None];
+    rows.extend(args.modes.iter().copied().map(Some));
+    for row in rows {
+        let label = row.map_or_else(|| "bm25".to_string(), |m| m.to_string());
         let mut per_query: Vec<Scores> = Vec::new();
         let mut times = Vec::new();
         let mut details = Vec::new();
         for q in &set.query {
-            let query = Query {
-                text: &q.text,
-                k: RETRIEVE,
-                path_glob: None,
-                language: None,
-                mode,
-                params: SearchParams::default(),
-            };
+            let index: IndexName = q.index.parse().map_err(anyhow::Error::msg)?;
             let t = Instant::now();
-            let hits = search::search_root(&root, &[q.index.as_str()], &encoders, &query)?;
+            let (files, hits) = match row {
+                Some(mode) => {
+                    let query = Query {
+                        k: args.k,
+                        mode,
+                        ..Query::new(q.text.as_str())
+                    };
+                    let hits = service.search(index, &query)?;
+                    (ranked_files(&hits, &corpus), hits)
+                }
+                None => {
+                    let prefix = format!("{}/", corpus.display());
+                    let files = baselines[&index]
+                        .ranked_paths(&q.text, args.k)
+                        .into_iter()
+                        .map(|p| p.strip_prefix(&prefix).map_or(p.clone(), str::to_string))
+                        .collect();
+                    (files, Vec::new())
+                }
+            };
             times.push(t.elapsed().as_secs_f64() * 1e3);
-            let files = ranked_files(&hits, &corpus);
             let s = score(&files, &q.relevant);
             per_query.push(s);
             details.push(serde_json::json!({
@@ -115,11 +143,12 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
                 "index": q.index,
                 "scores": s,
                 "top": files.iter().take(3).collect::<Vec<_>>(),
+                "hits": hits.iter().take(10).collect::<Vec<_>>(),
             }));
             if args.verbose && !args.json {
                 writeln!(
                     out,
-                    "  {mode:<8} {:>5.2} {:>5.2} {:>5.2}  {}  -> {}",
+                    "  {label:<8} {:>5.2} {:>5.2} {:>5.2}  {}  -> {}",
                     s.recall,
                     s.reciprocal_rank,
                     s.ndcg,
@@ -137,7 +166,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             .unwrap_or(0.0);
         if args.json {
             results.insert(
-                mode.to_string(),
+                label,
                 serde_json::json!({
                     "recall_at_10": m.recall,
                     "mrr_at_10": m.reciprocal_rank,
@@ -150,11 +179,8 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         } else {
             writeln!(
                 out,
-                "{:<10} {:>9.3}  {:>6.3}  {:>7.3}   {mean_ms:.1}, {p95:.1}",
-                mode.to_string(),
-                m.recall,
-                m.reciprocal_rank,
-                m.ndcg
+                "{label:<10} {:>9.3}  {:>6.3}  {:>7.3}   {mean_ms:.1}, {p95:.1}",
+                m.recall, m.reciprocal_rank, m.ndcg
             )?;
         }
     }

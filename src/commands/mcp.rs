@@ -21,8 +21,8 @@ pub struct Args {
 #[allow(clippy::print_stderr)]
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let root = runtime::index_root(args.index_dir.clone());
-    let encoders = runtime::Encoders::load(home, &args.models)?;
-    let server = PlaitMcp::new(root.clone(), encoders.code.clone(), encoders.docs.clone());
+    let service = runtime::search_service(home, &args.models, &root)?;
+    let server = PlaitMcp::new(std::sync::Arc::new(service));
     eprintln!("plait mcp: serving {} over stdio", crate::term::path(&root));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

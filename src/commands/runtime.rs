@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
-use plait_colbert::{OnnxEncoder, OnnxEncoderBuilder, OnnxRuntime};
+use plait_colbert::{BatchingEncoder, Encoder, OnnxEncoder, OnnxEncoderBuilder, OnnxRuntime};
 
 use crate::assets::{Home, Lock};
 
@@ -31,8 +31,8 @@ pub struct ModelOpts {
 
 /// The encoders of the two indexes; one instance when both use the same model.
 pub struct Encoders {
-    pub code: Arc<OnnxEncoder>,
-    pub docs: Arc<OnnxEncoder>,
+    pub code: Arc<dyn Encoder>,
+    pub docs: Arc<dyn Encoder>,
 }
 
 impl Encoders {
@@ -49,14 +49,43 @@ impl Encoders {
             Some(d) => d.clone(),
             None => default_dir()?,
         };
-        let code = Arc::new(build_encoder(&runtime, &code_dir)?);
+        let code: Arc<dyn Encoder> = Arc::new(build_encoder(&runtime, &code_dir)?);
         let same = std::fs::canonicalize(&code_dir).ok() == std::fs::canonicalize(&docs_dir).ok();
-        let docs = if same {
+        let docs: Arc<dyn Encoder> = if same {
             code.clone()
         } else {
             Arc::new(build_encoder(&runtime, &docs_dir)?)
         };
         Ok(Self { code, docs })
+    }
+}
+
+/// The search service of an index root, with the configured encoders.
+pub fn search_service(
+    home: &Home,
+    models: &ModelOpts,
+    root: &Path,
+) -> Result<plait_ingest::SearchService> {
+    let encoders = Encoders::load(home, models)?;
+    Ok(encoders.search_service(root))
+}
+
+impl Encoders {
+    /// The same encoders with concurrent single queries gathered into shared runs (one
+    /// batcher when both indexes share a model).
+    pub fn batching(&self, wait: std::time::Duration, max: usize) -> Self {
+        let code: Arc<dyn Encoder> = Arc::new(BatchingEncoder::new(self.code.clone(), wait, max));
+        let docs: Arc<dyn Encoder> = if Arc::ptr_eq(&self.code, &self.docs) {
+            code.clone()
+        } else {
+            Arc::new(BatchingEncoder::new(self.docs.clone(), wait, max))
+        };
+        Self { code, docs }
+    }
+
+    /// The search service of `root` searching with these encoders.
+    pub fn search_service(&self, root: &Path) -> plait_ingest::SearchService {
+        plait_ingest::SearchService::new(root, self.code.clone(), self.docs.clone())
     }
 }
 

@@ -5,11 +5,9 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use plait_colbert::{Encoder, Index, SearchParams};
-use plait_ingest::manifest::Manifest;
+use anyhow::Result;
 use plait_ingest::search::best_lines;
-use plait_ingest::{search_index, Hit, Query, SearchMode, CODE, DOCS};
+use plait_ingest::{IndexName, Query, SearchMode};
 
 use crate::assets::Home;
 use crate::commands::runtime;
@@ -43,97 +41,39 @@ pub struct Args {
     models: runtime::ModelOpts,
 }
 
-/// Runs `query` over the named indexes of `root`, merged by score, best first.
-pub fn search_root(
-    root: &std::path::Path,
-    indexes: &[&str],
-    encoders: &runtime::Encoders,
-    query: &Query<'_>,
-) -> Result<Vec<Hit>> {
-    query.validate()?;
-    let manifest = Manifest::open_existing(root)?;
-    let mut hits = Vec::new();
-    let mut any = false;
-    for &name in indexes {
-        let dir = root.join(name);
-        let index = match Index::open(&dir) {
-            Ok(i) => Some(i),
-            Err(plait_colbert::ColbertError::NoIndex { .. }) => None,
-            Err(e) => return Err(e).with_context(|| format!("opening {}", dir.display())),
-        };
-        any |= index.is_some();
-        let encoder: &dyn Encoder = if name == CODE {
-            &*encoders.code
-        } else {
-            &*encoders.docs
-        };
-        hits.extend(search_index(
-            &manifest,
-            name,
-            index.as_ref(),
-            encoder,
-            query,
-        )?);
-    }
-    anyhow::ensure!(
-        any,
-        "no index in {}: run `plait ingest DIR` first",
-        root.display()
-    );
-    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-    hits.truncate(query.k.min(plait_ingest::MAX_K));
-    Ok(hits)
-}
-
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
-    let (indexes, words): (Vec<&'static str>, &[String]) =
-        match args.query.first().map(String::as_str) {
-            Some("code") if args.query.len() > 1 => (vec![CODE], &args.query[1..]),
-            Some("docs") if args.query.len() > 1 => (vec![DOCS], &args.query[1..]),
-            _ => (vec![CODE, DOCS], &args.query[..]),
-        };
-    let text = words.join(" ");
-    anyhow::ensure!(!text.trim().is_empty(), "the query is empty");
-    let root = runtime::index_root(args.index_dir.clone());
-    let encoders = runtime::Encoders::load(home, &args.models)?;
-    let query = Query {
-        text: &text,
-        k: args.k,
-        path_glob: args.path.as_deref(),
-        language: args.lang.as_deref(),
-        mode: args.mode,
-        params: SearchParams::default(),
+    let first = args.query.first().map(|w| w.parse::<IndexName>());
+    let (indexes, words): (Vec<IndexName>, &[String]) = match first {
+        Some(Ok(name)) if args.query.len() > 1 => (vec![name], &args.query[1..]),
+        _ => (IndexName::ALL.to_vec(), &args.query[..]),
     };
-    let hits = search_root(&root, &indexes, &encoders, &query)?;
+    let query = Query {
+        k: args.k,
+        path_glob: args.path.clone(),
+        language: args.lang.clone(),
+        mode: args.mode,
+        ..Query::new(words.join(" "))
+    };
+    // A bad query is refused before any model loads.
+    query.validate()?;
+    let root = runtime::index_root(args.index_dir.clone());
+    let service = runtime::search_service(home, &args.models, &root)?;
+    let hits = service.search_all(&indexes, &query)?;
+    let text = &query.text;
     let mut out = std::io::stdout().lock();
     let color = std::io::stdout().is_terminal() && !args.json;
     for h in &hits {
-        let c = &h.chunk;
         if args.json {
-            let v = serde_json::json!({
-                "index": h.index,
-                "path": c.path,
-                "start_line": c.lines.map(|l| l.0),
-                "end_line": c.lines.map(|l| l.1),
-                "page": c.page,
-                "symbol": c.symbol,
-                "container": c.container,
-                "kind": c.kind,
-                "language": c.language,
-                "score": h.score,
-                "semantic_rank": h.semantic_rank,
-                "lexical_rank": h.lexical_rank,
-                "text": c.text,
-            });
-            writeln!(out, "{v}")?;
+            writeln!(out, "{}", serde_json::to_string(h)?)?;
             continue;
         }
-        let place = match (c.lines, c.page) {
-            (Some((a, b)), _) => format!("{}:{a}-{b}", term::path(&c.path)),
-            (None, Some(p)) => format!("{} p.{p}", term::path(&c.path)),
-            _ => term::path(&c.path),
+        let path = std::path::Path::new(&h.path);
+        let place = match (h.start_line.zip(h.end_line), h.page) {
+            (Some((a, b)), _) => format!("{}:{a}-{b}", term::path(path)),
+            (None, Some(p)) => format!("{} p.{p}", term::path(path)),
+            _ => term::path(path),
         };
-        let symbol = match (&c.symbol, &c.container) {
+        let symbol = match (&h.symbol, &h.container) {
             (Some(s), Some(k)) => format!("{s} (in {k})"),
             (Some(s), None) => s.clone(),
             _ => String::new(),
@@ -148,8 +88,8 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         } else {
             writeln!(out, "{place}  {symbol}  {:.3}", h.score)?;
         }
-        let first = c.lines.map_or(1, |l| l.0);
-        for (i, line) in best_lines(&c.text, &text, 3) {
+        let first = h.start_line.unwrap_or(1);
+        for (i, line) in best_lines(&h.text, text, 3) {
             let line = term::line(line.trim_end());
             if color {
                 writeln!(out, "  \x1b[2m{:>5}\x1b[0m {line}", first + i)?;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, WatchEvent};
+use plait_ingest::{ChunkBudget, DiscoverConfig, IndexName, IngestConfig, Ingester, WatchEvent};
 
 use crate::assets::Home;
 use crate::commands::runtime;
@@ -17,6 +17,11 @@ use crate::commands::watch::WatchOpts;
 use crate::http::{router, ApiState};
 use crate::listen;
 use crate::term;
+
+/// Longest a search waits for others to share its query-encoder run.
+const QUERY_WAIT: std::time::Duration = std::time::Duration::from_millis(3);
+/// Most queries encoded in one run.
+const QUERY_BATCH: usize = 8;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -135,29 +140,30 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         }))
     };
 
-    // Searches run on the blocking pool. The encoder session takes one search at a time
-    // anyway, so a few threads suffice; each extra thread would also get its own malloc
-    // arena and slowly grow the resident memory under load.
+    // Searches run on the blocking pool; concurrent queries are encoded together
+    // (micro-batches of up to QUERY_BATCH gathered for at most QUERY_WAIT), so the pool
+    // holds a batch's worth of waiting searches plus one per core.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .max_blocking_threads(4)
+        .worker_threads(cores.min(2))
+        .max_blocking_threads(QUERY_BATCH + cores)
         .enable_all()
         .build()?;
     let result = runtime.block_on(async {
-        let code = Arc::new(ApiState::new(
-            plait_ingest::CODE,
-            root.clone(),
-            encoders.code.clone(),
-            token.clone(),
-            args.host,
-        ));
-        let docs = Arc::new(ApiState::new(
-            plait_ingest::DOCS,
-            root.clone(),
-            encoders.docs.clone(),
-            token.clone(),
-            args.host,
-        ));
+        let service = Arc::new(
+            encoders
+                .batching(QUERY_WAIT, QUERY_BATCH)
+                .search_service(&root),
+        );
+        let state = |name| {
+            Arc::new(ApiState {
+                name,
+                service: service.clone(),
+                token: token.clone(),
+                listen: args.host,
+            })
+        };
+        let (code, docs) = (state(IndexName::Code), state(IndexName::Docs));
         let bind = |port: u16| async move {
             let addr = SocketAddr::new(args.host, port);
             tokio::net::TcpListener::bind(addr).await.with_context(|| {

@@ -5,13 +5,9 @@ use std::path::PathBuf;
 /// Everything that can go wrong while loading or running an encoder.
 #[derive(Debug, thiserror::Error)]
 pub enum ColbertError {
-    /// The ONNX Runtime shared library could not be loaded.
-    #[error("cannot load ONNX Runtime from {path}: {reason}")]
-    RuntimeLoad { path: PathBuf, reason: String },
-
-    /// ONNX Runtime was already loaded in this process from another file.
-    #[error("ONNX Runtime is already loaded from {loaded}; cannot load it again from {requested}")]
-    RuntimeMismatch { loaded: PathBuf, requested: PathBuf },
+    /// ONNX Runtime or the model's session could not be loaded.
+    #[error(transparent)]
+    Onnx(#[from] plait_onnx::OnnxError),
 
     /// A file the model directory must contain is missing.
     #[error("model directory {dir} has no {file}")]
@@ -79,6 +75,11 @@ pub enum ColbertError {
     /// Index settings that cannot work.
     #[error("invalid index configuration: {reason}")]
     InvalidConfig { reason: String },
+
+    /// A batched query encode failed for every query in the batch (the batch's error,
+    /// as text, since each caller gets its own copy).
+    #[error("encoding a batch of queries failed: {reason}")]
+    Batch { reason: String },
 
     /// The disk filled up (or a quota was reached) while writing `path`. Nothing of this
     /// commit is visible: `CURRENT` still names the last complete state.

@@ -10,25 +10,26 @@
 //! ONNX Runtime is loaded at run time from a path the caller passes in
 //! ([`OnnxRuntime::load`]); the library never reads environment variables.
 
+mod batch;
 mod config;
 mod embeddings;
 mod encoder;
 mod error;
 pub mod index;
 mod onnx;
-mod runtime;
 pub mod testing;
 
+pub use batch::BatchingEncoder;
 pub use config::ModelConfig;
 pub use embeddings::{maxsim, TokenEmbeddings};
 pub use encoder::{approx_token_count, Encoder};
 pub use error::ColbertError;
 pub use index::{
-    is_disk_full, verify, Damage, Documents, Index, IndexConfig, IndexWriter, SearchHit,
-    SearchParams,
+    is_built, is_disk_full, verify, CommitInfo, Damage, Documents, Index, IndexConfig, IndexReader,
+    IndexWriter, SearchHit, SearchParams,
 };
 pub use onnx::{OnnxEncoder, OnnxEncoderBuilder};
-pub use runtime::OnnxRuntime;
+pub use plait_onnx::OnnxRuntime;
 
 /// Result alias of this crate.
 pub type Result<T, E = ColbertError> = std::result::Result<T, E>;

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::Tensor;
 use tokenizers::Tokenizer;
@@ -72,22 +71,11 @@ impl OnnxEncoderBuilder {
                 dir: dir.clone(),
                 file: "model_int8.onnx or model.onnx",
             })?;
-        let session_err = |source: ort::Error| ColbertError::Session {
-            path: model_path.clone(),
-            source,
-        };
-        // `All` is ORT_ENABLE_ALL (as Python's default); ort's `Level3` is only
-        // ORT_ENABLE_LAYOUT.
-        let session = Session::builder(runtime.environment())
-            .map_err(session_err)?
-            .with_optimization_level(GraphOptimizationLevel::All)
-            .map_err(|e| session_err(e.into()))?
-            .with_intra_threads(self.threads)
-            .map_err(|e| session_err(e.into()))?
-            .with_inter_threads(1)
-            .map_err(|e| session_err(e.into()))?
-            .commit_from_file(&model_path)
-            .map_err(session_err)?;
+        let session = plait_onnx::SessionOptions {
+            threads: self.threads,
+            ..Default::default()
+        }
+        .build(runtime, &model_path)?;
         let output_index = match &config.output_name {
             Some(name) => session
                 .outputs()

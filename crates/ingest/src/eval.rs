@@ -73,7 +73,8 @@ pub struct Scores {
 pub fn ranked_files(hits: &[Hit], root: &Path) -> Vec<String> {
     let mut files: Vec<String> = Vec::new();
     for h in hits {
-        let p = h.chunk.path.strip_prefix(root).unwrap_or(&h.chunk.path);
+        let path = Path::new(&h.path);
+        let p = path.strip_prefix(root).unwrap_or(path);
         let p = p.to_string_lossy().into_owned();
         if !files.contains(&p) {
             files.push(p);

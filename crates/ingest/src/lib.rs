@@ -12,6 +12,7 @@ mod discover;
 mod error;
 pub mod eval;
 mod extract;
+pub mod lexical;
 pub mod manifest;
 mod pipeline;
 pub mod search;
@@ -33,7 +34,10 @@ pub use discover::{
 pub use error::IngestError;
 pub use extract::{OcrPdf, PageContent, PdfText};
 pub use pipeline::{IngestConfig, IngestReport, Ingester, Progress, CODE, DOCS};
-pub use search::{search_index, Hit, Query, SearchMode, MAX_K};
+pub use search::{
+    Hit, IndexName, IndexStatus, Query, SearchMode, SearchService, DEFAULT_K, MAX_K,
+    MAX_QUERY_CHARS,
+};
 pub use text::decode_text;
 pub use watch::{watch, Trigger, WatchConfig, WatchEvent};
 

@@ -12,9 +12,10 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::{IngestError, Result};
 
-/// Version of the manifest schema. 2 added the full-text index of chunks; a version 1
-/// manifest is upgraded in place when opened.
-pub const MANIFEST_VERSION: u32 = 2;
+/// Version of the manifest schema. 2 added the full-text index of chunks; 3 indexes
+/// code-aware, stemmed terms (`lexical::terms`) instead of SQLite's words. Older
+/// manifests are upgraded in place when opened for writing.
+pub const MANIFEST_VERSION: u32 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,30 +53,40 @@ CREATE INDEX IF NOT EXISTS chunks_by_key ON chunks (idx, key);
 ";
 
 /// The lexical index (SQLite FTS5) over chunk locations, kept in step by triggers so it
-/// commits in the same transaction as the chunks. Identifiers split at `_` and
-/// punctuation (unicode61), so `get_page_range` is found as the phrase `get page range`.
+/// commits in the same transaction as the chunks. Its columns hold the terms
+/// `plait_terms()` (a Rust function registered on every writing connection, see
+/// `lexical::terms`) makes of the symbol, path and text: identifiers whole and split,
+/// prose stemmed.
 const FTS_SCHEMA: &str = "
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    symbol, context, path, text, content='chunks', content_rowid='rowid'
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
+    symbol, path, text, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
 );
-CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts (rowid, symbol, context, path, text)
-    VALUES (new.rowid, new.symbol, new.context, new.path, new.text);
+CREATE TRIGGER IF NOT EXISTS chunk_terms_insert AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunk_terms (rowid, symbol, path, text)
+    VALUES (new.rowid, plait_terms(new.symbol), plait_terms(new.path),
+            plait_terms(new.context || ' ' || new.text));
 END;
-CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts (chunks_fts, rowid, symbol, context, path, text)
-    VALUES ('delete', old.rowid, old.symbol, old.context, old.path, old.text);
+CREATE TRIGGER IF NOT EXISTS chunk_terms_delete AFTER DELETE ON chunks BEGIN
+    DELETE FROM chunk_terms WHERE rowid = old.rowid;
 END;
-CREATE TRIGGER IF NOT EXISTS chunks_fts_update AFTER UPDATE ON chunks BEGIN
-    INSERT INTO chunks_fts (chunks_fts, rowid, symbol, context, path, text)
-    VALUES ('delete', old.rowid, old.symbol, old.context, old.path, old.text);
-    INSERT INTO chunks_fts (rowid, symbol, context, path, text)
-    VALUES (new.rowid, new.symbol, new.context, new.path, new.text);
+CREATE TRIGGER IF NOT EXISTS chunk_terms_update AFTER UPDATE ON chunks BEGIN
+    DELETE FROM chunk_terms WHERE rowid = old.rowid;
+    INSERT INTO chunk_terms (rowid, symbol, path, text)
+    VALUES (new.rowid, plait_terms(new.symbol), plait_terms(new.path),
+            plait_terms(new.context || ' ' || new.text));
 END;
 ";
 
-/// BM25 column weights: symbol, context, path, text.
-const BM25_WEIGHTS: &str = "8.0, 2.0, 2.0, 1.0";
+/// What upgrading a version 1 or 2 manifest removes (the word index of version 2).
+const DROP_V2_FTS: &str = "
+DROP TRIGGER IF EXISTS chunks_fts_insert;
+DROP TRIGGER IF EXISTS chunks_fts_delete;
+DROP TRIGGER IF EXISTS chunks_fts_update;
+DROP TABLE IF EXISTS chunks_fts;
+";
+
+/// BM25 column weights: symbol, path, text (context and text together).
+const BM25_WEIGHTS: &str = "4.0, 2.0, 1.0";
 
 /// A file as last ingested.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,11 +154,52 @@ impl Manifest {
         Self::open_with(root, OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE)
     }
 
+    /// Opens the manifest of an existing index root read-only, for searching: no schema
+    /// statements, no upgrade, no folder or file created ([`IngestError::NoIndex`] when
+    /// `root` holds no manifest; a manifest of another version is refused, a version 1
+    /// one with the advice to ingest once so it is upgraded).
+    pub fn open_read_only(root: &Path) -> Result<Self> {
+        let path = root.join("manifest.sqlite");
+        if !path.is_file() {
+            return Err(IngestError::NoIndex {
+                path: root.to_path_buf(),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| db_err(&path, e))?;
+        let m = Self { conn, path };
+        let version: Option<String> = m
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE name = 'format_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| m.err(e))?;
+        match version {
+            Some(v) if v == MANIFEST_VERSION.to_string() => Ok(m),
+            Some(v) => Err(IngestError::Manifest {
+                path: m.path.clone(),
+                reason: format!(
+                    "format_version {v}; this plait searches {MANIFEST_VERSION} (run `plait ingest` once to upgrade it)"
+                ),
+            }),
+            None => Err(IngestError::Manifest {
+                path: m.path.clone(),
+                reason: "it has no format_version (not written by plait?)".into(),
+            }),
+        }
+    }
+
     fn open_with(root: &Path, flags: OpenFlags) -> Result<Self> {
         let path = root.join("manifest.sqlite");
         let conn = Connection::open_with_flags(&path, flags).map_err(|e| db_err(&path, e))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
             .map_err(|e| db_err(&path, e))?;
+        register_terms(&conn).map_err(|e| db_err(&path, e))?;
         conn.execute_batch(SCHEMA).map_err(|e| db_err(&path, e))?;
         conn.execute_batch(FTS_SCHEMA)
             .map_err(|e| db_err(&path, e))?;
@@ -172,15 +224,20 @@ impl Manifest {
                     .map_err(|e| m.err(e))?;
             }
             Some(v) if v == MANIFEST_VERSION.to_string() => {}
-            Some(v) if v == "1" => {
-                // Version 1 had no full-text index: fill it from the chunks.
+            Some(v) if v == "1" || v == "2" => {
+                // Versions 1 and 2 had no term index (or SQLite's words): fill it from
+                // the chunks.
                 m.conn
-                    .execute_batch(
+                    .execute_batch(&format!(
                         "BEGIN;
-                         INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild');
-                         UPDATE meta SET value = '2' WHERE name = 'format_version';
-                         COMMIT;",
-                    )
+                         {DROP_V2_FTS}
+                         DELETE FROM chunk_terms;
+                         INSERT INTO chunk_terms (rowid, symbol, path, text)
+                         SELECT rowid, plait_terms(symbol), plait_terms(path),
+                                plait_terms(context || ' ' || text) FROM chunks;
+                         UPDATE meta SET value = '{MANIFEST_VERSION}' WHERE name = 'format_version';
+                         COMMIT;"
+                    ))
                     .map_err(|e| m.err(e))?;
             }
             Some(v) => {
@@ -324,22 +381,31 @@ impl Manifest {
 
     /// Chunk locations of index document `key`.
     pub fn chunks_of(&self, index: &str, key: u64) -> Result<Vec<ChunkRecord>> {
+        self.chunks_where(index, Some(key))
+    }
+
+    /// Every chunk location of an index, by path and order.
+    pub fn all_chunks(&self, index: &str) -> Result<Vec<ChunkRecord>> {
+        self.chunks_where(index, None)
+    }
+
+    fn chunks_where(&self, index: &str, key: Option<u64>) -> Result<Vec<ChunkRecord>> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT path, start_line, end_line, page, symbol, kind, language, context, text,
+            .prepare_cached(
+                "SELECT path, start_line, end_line, page, symbol, kind, language, context, text, key,
                         container
-                 FROM chunks WHERE idx = ?1 AND key = ?2 ORDER BY path, ordinal",
+                 FROM chunks WHERE idx = ?1 AND (?2 IS NULL OR key = ?2) ORDER BY path, ordinal",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![index, key as i64], |r| {
+            .query_map(params![index, key.map(|k| k as i64)], |r| {
                 let start: Option<i64> = r.get(1)?;
                 let end: Option<i64> = r.get(2)?;
                 Ok(ChunkRecord {
                     path: PathBuf::from(r.get::<_, String>(0)?),
                     index: index.to_string(),
-                    key,
+                    key: r.get::<_, i64>(9)? as u64,
                     lines: start.zip(end).map(|(a, b)| (a as usize, b as usize)),
                     page: r.get::<_, Option<i64>>(3)?.map(|p| p as usize),
                     symbol: r.get(4)?,
@@ -347,7 +413,7 @@ impl Manifest {
                     language: r.get(6)?,
                     context: r.get(7)?,
                     text: r.get(8)?,
-                    container: r.get(9)?,
+                    container: r.get(10)?,
                 })
             })
             .map_err(|e| self.err(e))?
@@ -390,8 +456,8 @@ impl Manifest {
         // best location of each content here.
         let sql = format!(
             "SELECT c.key, f.s FROM
-               (SELECT rowid AS id, bm25(chunks_fts, {BM25_WEIGHTS}) AS s
-                FROM chunks_fts WHERE chunks_fts MATCH ?1) f
+               (SELECT rowid AS id, bm25(chunk_terms, {BM25_WEIGHTS}) AS s
+                FROM chunk_terms WHERE chunk_terms MATCH ?1) f
              JOIN chunks c ON c.rowid = f.id
              WHERE c.idx = ?2 ORDER BY f.s"
         );
@@ -638,14 +704,25 @@ fn db_err(path: &Path, e: rusqlite::Error) -> IngestError {
 /// quoted, so no user input is read as FTS syntax; words joined by `_` become phrases
 /// (the tokenizer splits identifiers there), and the words are OR-ed for BM25 to rank.
 fn fts_query(query: &str) -> Option<String> {
-    let terms: Vec<String> = query
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter_map(|w| {
-            let parts: Vec<&str> = w.split('_').filter(|p| !p.is_empty()).collect();
-            (!parts.is_empty()).then(|| format!("\"{}\"", parts.join(" ")))
-        })
+    let terms: Vec<String> = crate::lexical::query_terms(query)
+        .into_iter()
+        .map(|t| format!("\"{t}\""))
         .collect();
     (!terms.is_empty()).then(|| terms.join(" OR "))
+}
+
+/// Registers `plait_terms(text)`, the term maker the full-text triggers call.
+fn register_terms(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "plait_terms",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text: Option<String> = ctx.get(0)?;
+            Ok(text.map(|t| crate::lexical::index_terms(&t)))
+        },
+    )
 }
 
 #[cfg(test)]
@@ -656,7 +733,7 @@ mod tests {
     fn user_words_become_a_safe_fts_query() {
         assert_eq!(
             fts_query("get_page_range(\"x\") OR NEAR").as_deref(),
-            Some("\"get page range\" OR \"x\" OR \"OR\" OR \"NEAR\"")
+            Some("\"get_page_range\" OR \"get page rang\" OR \"x\" OR \"near\"")
         );
         assert_eq!(fts_query("  ;:()  ___ "), None);
     }

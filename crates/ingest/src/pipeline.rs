@@ -305,7 +305,7 @@ impl<'a> Ingester<'a> {
             let Some(keys) = orphans.get(name) else {
                 continue;
             };
-            if !keys.is_empty() && self.index_dir(name).join("CURRENT").exists() {
+            if !keys.is_empty() && plait_colbert::is_built(&self.index_dir(name)) {
                 writers[name]
                     .delete(keys)
                     .map_err(|source| IngestError::Index {
@@ -546,9 +546,9 @@ impl<'a> Ingester<'a> {
     /// Refuses an existing index built by another encoder than the configured one.
     fn check_model(&self, name: &str) -> Result<()> {
         let dir = self.index_dir(name);
-        let index = match Index::open(&dir) {
-            Ok(index) => index,
-            Err(plait_colbert::ColbertError::NoIndex { .. }) => return Ok(()),
+        let index = match Index::open_if_built(&dir) {
+            Ok(Some(index)) => index,
+            Ok(None) => return Ok(()),
             Err(source) => return Err(IngestError::Index { path: dir, source }),
         };
         let configured = self.encoder(name).model_name();
@@ -567,9 +567,9 @@ impl<'a> Ingester<'a> {
     /// lacks are forgotten (their files are ingested again).
     fn reconcile(&self, manifest: &mut Manifest, writer: &IndexWriter, name: &str) -> Result<()> {
         let dir = self.index_dir(name);
-        let index_keys: std::collections::HashSet<u64> = match Index::open(&dir) {
-            Ok(index) => index.keys().into_iter().collect(),
-            Err(plait_colbert::ColbertError::NoIndex { .. }) => Default::default(),
+        let index_keys: std::collections::HashSet<u64> = match Index::open_if_built(&dir) {
+            Ok(Some(index)) => index.keys().into_iter().collect(),
+            Ok(None) => Default::default(),
             Err(source) => return Err(IngestError::Index { path: dir, source }),
         };
         let manifest_keys: std::collections::HashSet<u64> =
@@ -625,7 +625,7 @@ impl<'a> Ingester<'a> {
             doclens: &doclens,
             vectors: vectors.view(),
         };
-        let result = if dir.join("CURRENT").exists() {
+        let result = if plait_colbert::is_built(&dir) {
             writer.add(docs)
         } else {
             let config = IndexConfig {

@@ -4,13 +4,13 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use std::path::Path;
+use std::sync::Arc;
 
 use plait_colbert::testing::HashEncoder;
-use plait_colbert::{Index, SearchParams};
 use plait_ingest::manifest::Manifest;
 use plait_ingest::{
-    search_index, ChunkBudget, DiscoverConfig, IngestConfig, Ingester, Query, SearchMode, CODE,
-    DOCS,
+    ChunkBudget, DiscoverConfig, IndexName, IngestConfig, IngestError, Ingester, Query, SearchMode,
+    SearchService, CODE, DOCS,
 };
 
 fn ingest(corpus: &Path, idx: &Path, enc: &HashEncoder) {
@@ -42,15 +42,17 @@ fn ingest(corpus: &Path, idx: &Path, enc: &HashEncoder) {
     assert_eq!(report.files_added, 3);
 }
 
-fn query(text: &str, mode: SearchMode) -> Query<'_> {
+fn query(text: &str, mode: SearchMode) -> Query {
     Query {
-        text,
         k: 5,
-        path_glob: None,
-        language: None,
         mode,
-        params: SearchParams::default(),
+        ..Query::new(text)
     }
+}
+
+fn service(idx: &Path, enc: &HashEncoder) -> SearchService {
+    let enc = Arc::new(enc.clone());
+    SearchService::new(idx, enc.clone(), enc)
 }
 
 #[test]
@@ -59,12 +61,11 @@ fn an_exact_identifier_is_found_lexically_and_in_hybrid_mode() {
     let (corpus, idx) = (tmp.path().join("corpus"), tmp.path().join("idx"));
     let enc = HashEncoder::new(16);
     ingest(&corpus, &idx, &enc);
-    let m = Manifest::open(&idx).unwrap();
-    let index = Index::open(&idx.join(CODE)).unwrap();
+    let s = service(&idx, &enc);
     for mode in [SearchMode::Lexical, SearchMode::Hybrid] {
         for ident in ["get_page_range", "PageRangeError"] {
-            let hits = search_index(&m, CODE, Some(&index), &enc, &query(ident, mode)).unwrap();
-            let top = &hits[0].chunk;
+            let hits = s.search(IndexName::Code, &query(ident, mode)).unwrap();
+            let top = &hits[0];
             assert!(
                 top.path.ends_with("src/ranges.py"),
                 "{mode} {ident}: {top:?}"
@@ -80,14 +81,9 @@ fn an_exact_identifier_is_found_lexically_and_in_hybrid_mode() {
         }
     }
     // Words the corpus lacks find nothing lexically.
-    let none = search_index(
-        &m,
-        CODE,
-        Some(&index),
-        &enc,
-        &query("zeppelin", SearchMode::Lexical),
-    )
-    .unwrap();
+    let none = s
+        .search(IndexName::Code, &query("zeppelin", SearchMode::Lexical))
+        .unwrap();
     assert!(none.is_empty());
 }
 
@@ -97,36 +93,102 @@ fn filters_and_indexes_are_respected_in_every_mode() {
     let (corpus, idx) = (tmp.path().join("corpus"), tmp.path().join("idx"));
     let enc = HashEncoder::new(16);
     ingest(&corpus, &idx, &enc);
-    let m = Manifest::open(&idx).unwrap();
-    let code = Index::open(&idx.join(CODE)).unwrap();
-    let docs = Index::open(&idx.join(DOCS)).unwrap();
+    let s = service(&idx, &enc);
     for mode in [
         SearchMode::Semantic,
         SearchMode::Lexical,
         SearchMode::Hybrid,
     ] {
         let q = Query {
-            path_glob: Some("*colours*"),
+            path_glob: Some("*colours*".into()),
             ..query("range colours blend", mode)
         };
-        let hits = search_index(&m, CODE, Some(&code), &enc, &q).unwrap();
+        let hits = s.search(IndexName::Code, &q).unwrap();
         assert!(!hits.is_empty(), "{mode}");
         assert!(
-            hits.iter()
-                .all(|h| h.chunk.path.ends_with("src/colours.py")),
+            hits.iter().all(|h| h.path.ends_with("src/colours.py")),
             "{mode}"
         );
         let q = Query {
-            language: Some("rust"),
+            language: Some("rust".into()),
             ..query("range", mode)
         };
-        assert!(search_index(&m, CODE, Some(&code), &enc, &q)
-            .unwrap()
-            .is_empty());
-        let hits = search_index(&m, DOCS, Some(&docs), &enc, &query("siege", mode)).unwrap();
-        assert!(hits[0].chunk.path.ends_with("notes.md"), "{mode}");
-        assert!(hits.iter().all(|h| h.index == DOCS));
+        assert!(s.search(IndexName::Code, &q).unwrap().is_empty());
+        let hits = s.search(IndexName::Docs, &query("siege", mode)).unwrap();
+        assert!(hits[0].path.ends_with("notes.md"), "{mode}");
+        assert!(hits.iter().all(|h| h.index == IndexName::Docs));
+        let both = s
+            .search_all(&IndexName::ALL, &query("siege colours", mode))
+            .unwrap();
+        assert!(both.iter().any(|h| h.index == IndexName::Docs), "{mode}");
+        assert!(both.iter().any(|h| h.index == IndexName::Code), "{mode}");
+        assert!(both.windows(2).all(|w| w[0].score >= w[1].score), "{mode}");
     }
+}
+
+#[test]
+fn searching_never_writes_and_a_missing_root_is_no_index() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (corpus, idx) = (tmp.path().join("corpus"), tmp.path().join("idx"));
+    let enc = HashEncoder::new(16);
+    let missing = tmp.path().join("missing");
+    let err = service(&missing, &enc)
+        .search_all(&IndexName::ALL, &query("siege", SearchMode::Hybrid))
+        .unwrap_err();
+    assert!(matches!(err, IngestError::NoIndex { .. }), "{err}");
+    assert!(!missing.exists());
+    ingest(&corpus, &idx, &enc);
+    // Read-only files: a search that tried to write (schema, WAL mode, upgrade) fails.
+    let db = idx.join("manifest.sqlite");
+    let before = std::fs::read(&db).unwrap();
+    let mut perms = std::fs::metadata(&db).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&db, perms.clone()).unwrap();
+    let s = service(&idx, &enc);
+    for mode in SearchMode::ALL {
+        let hits = s.search(IndexName::Docs, &query("siege", mode)).unwrap();
+        assert!(hits[0].path.ends_with("notes.md"), "{mode}");
+    }
+    assert_eq!(s.status(IndexName::Code).unwrap().files, 2);
+    drop(s);
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&db, perms).unwrap();
+}
+
+#[test]
+fn the_reader_reopens_only_after_a_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (corpus, idx) = (tmp.path().join("corpus"), tmp.path().join("idx"));
+    let enc = HashEncoder::new(16);
+    ingest(&corpus, &idx, &enc);
+    let s = service(&idx, &enc);
+    let q = query("zebra okapi", SearchMode::Lexical);
+    assert!(s.search(IndexName::Docs, &q).unwrap().is_empty());
+    let first = s.status(IndexName::Docs).unwrap();
+    assert_eq!(s.status(IndexName::Docs).unwrap(), first);
+    std::fs::write(
+        corpus.join("okapi.md"),
+        "# Okapi\n\nThe okapi is a forest giraffe with zebra legs.\n",
+    )
+    .unwrap();
+    let config = IngestConfig {
+        index_root: idx.clone(),
+        discover: DiscoverConfig::default(),
+        budget: ChunkBudget::default(),
+        index: plait_colbert::IndexConfig::default(),
+    };
+    Ingester::new(config, &enc, &enc, None)
+        .run(std::slice::from_ref(&corpus), &|_| {})
+        .unwrap();
+    let hits = s
+        .search(IndexName::Docs, &query("zebra okapi", SearchMode::Semantic))
+        .unwrap();
+    assert!(hits[0].path.ends_with("okapi.md"));
+    let second = s.status(IndexName::Docs).unwrap();
+    assert_ne!(second.last_commit, first.last_commit);
+    assert_eq!(second.documents, first.documents + 1);
 }
 
 #[test]

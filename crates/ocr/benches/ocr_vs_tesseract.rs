@@ -61,7 +61,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let rt = plait_colbert::OnnxRuntime::load(&asset("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let rt = plait_onnx::OnnxRuntime::load(&asset("lib/libonnxruntime.so.1.31.1")).unwrap();
     // plait as the binary builds it (single-threaded workers reading a page's lines side
     // by side); the float baselines as they run best (two threads, batches of 6).
     let ours = OcrEngineBuilder::new(asset("models/ocr/ppocrv4-int8"))
@@ -225,7 +225,7 @@ fn rendered_text_pages(engine: &OcrEngine, pdfium: &plait_ocr::Pdfium, tmp: &Pat
 }
 
 fn multi_page(
-    rt: &plait_colbert::OnnxRuntime,
+    rt: &plait_onnx::OnnxRuntime,
     pdfium: &plait_ocr::Pdfium,
     threads: usize,
     tmp: &Path,

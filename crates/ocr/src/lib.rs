@@ -8,6 +8,7 @@ pub mod cer;
 mod document;
 mod engine;
 mod error;
+mod hyphen;
 mod layout;
 mod pdf;
 mod raster;
@@ -18,6 +19,7 @@ pub use engine::{
     IMAGE_PAGE_MAX_ALNUM, REC_BATCH,
 };
 pub use error::OcrError;
+pub use hyphen::{join_hyphenated, LINE_END_HYPHEN};
 pub use layout::{headings, TextLine, HEADING_MAX_CHARS, HEADING_SIZE_RATIO};
 pub use pdf::{PageText, PdfText, Pdfium, MAX_RENDER_PIXELS};
 pub use raster::Raster;

@@ -180,14 +180,16 @@ impl Pdfium {
                 reason: e.to_string(),
             };
             let layer = page.text().map_err(page_err)?;
-            let text = layer.all();
+            // PDFium marks a word hyphenated at a line end with U+0002: join the halves.
+            let text = crate::hyphen::join_hyphenated(&layer.all());
             let height = page.height().value;
             let mut lines: Vec<crate::TextLine> = Vec::new();
             for segment in layer.segments().iter() {
                 let r = segment.bounds();
                 let (x0, x1) = (r.left().value, r.right().value);
                 let (y0, y1) = (height - r.top().value, height - r.bottom().value);
-                let t = segment.text();
+                // A line ending in a split word shows its hyphen.
+                let t = segment.text().replace(crate::hyphen::LINE_END_HYPHEN, "-");
                 match lines.last_mut() {
                     // Segments on the same baseline continue the line.
                     Some(l) if (l.bbox[3] - y1).abs() < 1.0 && x0 >= l.bbox[2] - 1.0 => {

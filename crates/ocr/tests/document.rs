@@ -7,8 +7,8 @@
 #[path = "../../../tests/support/assets.rs"]
 mod assets;
 
-use plait_colbert::OnnxRuntime;
 use plait_ocr::{OcrEngine, OcrEngineBuilder, Pdfium, ReadOptions, ReadPage};
+use plait_onnx::OnnxRuntime;
 
 fn engine(page_workers: usize) -> OcrEngine {
     let rt = OnnxRuntime::load(&assets::asset("lib/libonnxruntime.so.1.31.1")).unwrap();

@@ -6,9 +6,9 @@
 #[path = "../../../tests/support/assets.rs"]
 mod assets;
 
-use plait_colbert::OnnxRuntime;
 use plait_ocr::cer::{character_error_rate, Folding};
 use plait_ocr::{OcrEngine, OcrEngineBuilder, Pdfium};
+use plait_onnx::OnnxRuntime;
 
 /// The engine on the models plait uses: PP-OCRv4 folded, with an INT8 recogniser
 /// (`scripts/optimize_ocr.py`).

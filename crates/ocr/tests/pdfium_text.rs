@@ -147,3 +147,38 @@ fn an_image_over_the_pixel_limit_is_refused_before_decoding() {
         .to_string();
     assert!(err.contains("big.png") && err.contains("40x30"), "{err}");
 }
+
+#[test]
+fn a_word_hyphenated_at_a_line_end_is_joined() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("hyphen.pdf");
+    std::fs::write(
+        &file,
+        pdf::text_pdf(&[
+            "Transport layer secu-",
+            "rity protects the renego-",
+            "tiation of sessions and other applica-",
+            "tions of the protocol.",
+        ]),
+    )
+    .unwrap();
+    let text = pdfium().text(&file, None).unwrap();
+    let page = &text.pages[0].text;
+    assert!(!page.contains(plait_ocr::LINE_END_HYPHEN), "{page:?}");
+    for word in ["security", "renegotiation", "applications"] {
+        assert!(page.contains(word), "{word} in {page:?}");
+    }
+    assert!(
+        page.contains("Transport layer security protects the renegotiation"),
+        "{page:?}"
+    );
+    // The lines (for headings) keep a visible hyphen.
+    assert!(
+        text.pages[0]
+            .lines
+            .iter()
+            .any(|l| l.text.ends_with("secu-")),
+        "{:?}",
+        text.pages[0].lines
+    );
+}

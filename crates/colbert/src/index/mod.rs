@@ -6,6 +6,7 @@ mod codec;
 mod integrity;
 mod kmeans;
 mod manifest;
+mod reader;
 mod rng;
 mod search;
 mod segment;
@@ -21,6 +22,7 @@ pub use codec::ResidualCodec;
 pub use integrity::{verify, Damage, FileSum};
 pub use kmeans::{assign, kmeans, KMeansConfig};
 pub use manifest::{Manifest, SegmentMeta, FORMAT_VERSION};
+pub use reader::{is_built, CommitInfo, IndexReader};
 pub use search::{SearchHit, SearchParams};
 pub use storage::is_disk_full;
 pub use writer::{Documents, IndexConfig, IndexWriter};
@@ -71,6 +73,15 @@ impl Index {
                     }
                 }
             }
+        }
+    }
+
+    /// Opens the committed index in `dir`, `None` when nothing was ever committed there.
+    pub fn open_if_built(dir: &Path) -> Result<Option<Self>> {
+        match Self::open(dir) {
+            Ok(i) => Ok(Some(i)),
+            Err(crate::ColbertError::NoIndex { .. }) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 

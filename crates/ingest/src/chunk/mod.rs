@@ -25,8 +25,10 @@ pub use syntax::{spec_for, LanguageSpec, Role, SyntaxChunker, SPECS};
 
 /// Version of what the extractors and chunkers produce. Bump it whenever their output
 /// for the same file changes: the next full run then chunks every file again (contents
-/// that come out the same are still reused, not encoded).
-pub const CHUNKER_VERSION: &str = "4";
+/// that come out the same are still reused, not encoded). 4: syntax chunking in every
+/// language, with containers; 5: PDF words hyphenated at a line end joined (PDFium's
+/// U+0002 marker).
+pub const CHUNKER_VERSION: &str = "5";
 
 /// Python along its syntax tree: the syntax chunker with the Python spec.
 #[derive(Debug, Clone, Copy, Default)]

@@ -8,9 +8,9 @@ mod order;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use ort::session::{builder::GraphOptimizationLevel, Session};
+use ort::session::Session;
 use ort::value::Tensor;
-use plait_colbert::OnnxRuntime;
+use plait_onnx::OnnxRuntime;
 
 use crate::raster::Raster;
 use crate::{OcrError, Result};
@@ -157,27 +157,18 @@ impl OcrEngineBuilder {
 }
 
 fn session(runtime: &OnnxRuntime, path: &Path, threads: usize) -> Result<Session> {
-    if !path.is_file() {
-        return Err(OcrError::Model {
-            path: path.to_path_buf(),
-            reason: "missing: run scripts/setup".into(),
-        });
-    }
-    let err = |reason: String| OcrError::Model {
-        path: path.to_path_buf(),
-        reason,
+    // Every line has its own width: a memory plan per shape does not pay.
+    let options = plait_onnx::SessionOptions {
+        threads,
+        memory_pattern: false,
     };
-    Session::builder(runtime.environment())
-        .map_err(|e| err(e.to_string()))?
-        .with_optimization_level(GraphOptimizationLevel::All)
-        .map_err(|e| err(e.to_string()))?
-        .with_intra_threads(threads)
-        .map_err(|e| err(e.to_string()))?
-        // Every line has its own width: a memory plan per shape does not pay.
-        .with_memory_pattern(false)
-        .map_err(|e| err(e.to_string()))?
-        .commit_from_file(path)
-        .map_err(|e| err(e.to_string()))
+    options.build(runtime, path).map_err(|e| OcrError::Model {
+        path: path.to_path_buf(),
+        reason: match e {
+            plait_onnx::OnnxError::MissingModel { .. } => "missing: run scripts/setup".into(),
+            other => other.to_string(),
+        },
+    })
 }
 
 /// PP-OCRv4 detection and recognition, shared by concurrent callers.

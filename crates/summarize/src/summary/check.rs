@@ -228,7 +228,7 @@ impl SourceIndex {
             .filter(|(_, (f, l, _))| *l >= c.first && *f <= c.last)
             .map(|(i, _)| i);
         let lo = idx.next()?;
-        Some((lo, idx.last().unwrap_or(lo)))
+        Some((lo, idx.next_back().unwrap_or(lo)))
     }
 
     /// Share of `stems` found in sections `lo..=hi` (1 for no stems).

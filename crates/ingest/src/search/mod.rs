@@ -1,14 +1,26 @@
 //! Searching one index of an index root: semantic (ColBERT late interaction over the
-//! PLAID index), lexical (BM25 over the manifest's full-text index) or hybrid (reciprocal
-//! rank fusion of both), with path and language filters, returning chunk locations.
+//! PLAID index), lexical (BM25 over the manifest's full-text index) or hybrid (fusion of
+//! both), with path and language filters. [`SearchService`] is the door every front end
+//! uses; the ranking itself is [`search_index`].
+
+mod hit;
+mod query;
+mod service;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use plait_colbert::{Encoder, Index, SearchParams};
 
-use crate::manifest::{ChunkRecord, Manifest};
+use crate::manifest::Manifest;
 use crate::{IngestError, Result};
+
+pub use hit::Hit;
+pub use query::{
+    IndexName, Query, SearchMode, DEFAULT_K, FULL_SCORES_RANGE, IVF_PROBE_RANGE, MAX_GLOB_CHARS,
+    MAX_K, MAX_QUERY_CHARS,
+};
+pub use service::{IndexStatus, SearchService};
 
 /// Reciprocal rank fusion constant (the usual 60: a rank-1 hit in one list is worth about
 /// as much as rank-20 hits in both).
@@ -20,110 +32,16 @@ const LEXICAL_WEIGHT: f64 = 0.5;
 /// How deep each list is read before fusing, as a multiple of `k` (at least 30).
 const FUSION_DEPTH: usize = 3;
 
-/// How results are ranked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SearchMode {
-    /// ColBERT late interaction only (the default: best on `tests/eval/pypdf.toml`).
-    #[default]
-    Semantic,
-    /// BM25 over chunk text, symbols and paths only.
-    Lexical,
-    /// Both, fused by reciprocal rank.
-    Hybrid,
-}
-
-impl std::str::FromStr for SearchMode {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "semantic" => Ok(Self::Semantic),
-            "lexical" => Ok(Self::Lexical),
-            "hybrid" => Ok(Self::Hybrid),
-            other => Err(format!(
-                "unknown search mode `{other}` (semantic, lexical or hybrid)"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for SearchMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Semantic => "semantic",
-            Self::Lexical => "lexical",
-            Self::Hybrid => "hybrid",
-        })
-    }
-}
-
-/// Results per search are capped at this, by every door (CLI, HTTP, MCP).
-pub const MAX_K: usize = 100;
-
-/// One search request.
-#[derive(Debug, Clone)]
-pub struct Query<'a> {
-    /// The user's words.
-    pub text: &'a str,
-    /// Results wanted.
-    pub k: usize,
-    /// Only locations whose path matches this glob (`*` and `?` also match `/`).
-    pub path_glob: Option<&'a str>,
-    /// Only code in this language (lowercase name, e.g. `python`).
-    pub language: Option<&'a str>,
-    /// Ranking.
-    pub mode: SearchMode,
-    /// PLAID settings of the semantic stage (`k` is set from the request).
-    pub params: SearchParams,
-}
-
-impl Query<'_> {
-    /// The one rule for every door: `k` of 0 and unknown languages are refused (a
-    /// `k` above [`MAX_K`] is capped when searching).
-    pub fn validate(&self) -> Result<()> {
-        if self.k == 0 {
-            return Err(IngestError::BadQuery {
-                reason: format!("`k` must be at least 1 (at most {MAX_K} results are returned)"),
-            });
-        }
-        if let Some(l) = self.language {
-            if crate::Language::from_name(l).is_none() {
-                let known: Vec<&str> = crate::Language::ALL.iter().map(|l| l.name()).collect();
-                return Err(IngestError::BadQuery {
-                    reason: format!("unknown language `{l}`; known: {}", known.join(", ")),
-                });
-            }
-        }
-        Ok(())
-    }
-}
-
-/// One result: a chunk location and how it ranked.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    /// Which index it came from.
-    pub index: String,
-    /// Ranking score: MaxSim (semantic), BM25 (lexical) or fused reciprocal ranks
-    /// (hybrid). Higher is better; comparable within one mode.
-    pub score: f64,
-    /// Rank (1-based) of its content in the semantic list, if there.
-    pub semantic_rank: Option<usize>,
-    /// Rank (1-based) of its content in the lexical list, if there.
-    pub lexical_rank: Option<usize>,
-    /// The location and its text.
-    pub chunk: ChunkRecord,
-}
-
 /// Searches index `name` of a root: `index` is its opened snapshot (`None` when it has
 /// never been built, e.g. no code ingested yet), `encoder` the model that built it (any
 /// other is refused with [`IngestError::ModelMismatch`]). The query is checked by
 /// [`Query::validate`] first ([`IngestError::BadQuery`]).
 pub fn search_index(
     manifest: &Manifest,
-    name: &str,
+    name: IndexName,
     index: Option<&Index>,
     encoder: &dyn Encoder,
-    query: &Query<'_>,
+    query: &Query,
 ) -> Result<Vec<Hit>> {
     if let Some(built_with) = index.and_then(|i| i.manifest().model.clone()) {
         let configured = encoder.model_name();
@@ -136,15 +54,13 @@ pub fn search_index(
         }
     }
     query.validate()?;
-    let k = query.k.min(MAX_K);
-    if query.text.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    let language = query.language.map(str::to_lowercase);
+    let k = query.limit();
+    let glob = query.path_glob.as_deref();
+    let language = query.language.as_deref().map(str::to_lowercase);
     let filter: Option<HashSet<u64>> = if query.path_glob.is_some() || language.is_some() {
         Some(
             manifest
-                .keys_matching(name, query.path_glob, language.as_deref())?
+                .keys_matching(name.as_str(), glob, language.as_deref())?
                 .into_iter()
                 .collect(),
         )
@@ -163,7 +79,7 @@ pub fn search_index(
     if query.mode != SearchMode::Lexical {
         if let Some(index) = index {
             let q = encoder
-                .encode_queries(&[query.text])
+                .encode_queries(&[query.text.as_str()])
                 .map_err(|source| IngestError::Encode {
                     path: index.dir().to_path_buf(),
                     source,
@@ -188,7 +104,7 @@ pub fn search_index(
     if query.mode != SearchMode::Semantic {
         // Read deeper when filtering, since the filter applies after ranking.
         let limit = if filter.is_some() { depth * 8 } else { depth };
-        lexical = manifest.lexical(name, query.text, limit)?;
+        lexical = manifest.lexical(name.as_str(), &query.text, limit)?;
         if let Some(f) = &filter {
             lexical.retain(|(key, _)| f.contains(key));
         }
@@ -200,23 +116,18 @@ pub fn search_index(
     let lex_rank: HashMap<u64, usize> = rank_map(&lexical);
     let mut hits = Vec::new();
     for (key, score) in ranked {
-        for chunk in manifest.chunks_of(name, key)? {
+        for chunk in manifest.chunks_of(name.as_str(), key)? {
             let lang_ok = language.as_deref().is_none_or(|l| {
                 chunk
                     .language
                     .as_deref()
                     .is_some_and(|c| c.eq_ignore_ascii_case(l))
             });
-            if !lang_ok || !path_matches(query.path_glob, &chunk.path) {
+            if !lang_ok || !path_matches(glob, &chunk.path) {
                 continue;
             }
-            hits.push(Hit {
-                index: name.to_string(),
-                score,
-                semantic_rank: sem_rank.get(&key).copied(),
-                lexical_rank: lex_rank.get(&key).copied(),
-                chunk,
-            });
+            let ranks = (sem_rank.get(&key).copied(), lex_rank.get(&key).copied());
+            hits.push(Hit::new(name, chunk, score, ranks));
         }
         if hits.len() >= k {
             break;

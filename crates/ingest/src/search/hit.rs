@@ -1,0 +1,117 @@
+//! [`Hit`]: one search result, in the one shape every door prints or serialises.
+
+use serde::{Deserialize, Serialize};
+
+use super::IndexName;
+use crate::manifest::ChunkRecord;
+
+/// One result: a chunk location, its text and how it ranked. CLI `--json`, the HTTP API,
+/// MCP tools and `plait eval --json` all serialise this same shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// Which index it came from.
+    pub index: IndexName,
+    /// File path (lossy UTF-8 when the name is not).
+    pub path: String,
+    /// First line (1-based), for text files.
+    pub start_line: Option<usize>,
+    /// Last line (1-based), for text files.
+    pub end_line: Option<usize>,
+    /// Page (1-based), for PDFs.
+    pub page: Option<usize>,
+    /// Qualified symbol or heading.
+    pub symbol: Option<String>,
+    /// Qualified name of the enclosing container of code chunks (class, impl, module).
+    pub container: Option<String>,
+    /// Chunk kind (`function`, `section`, `page`, ...).
+    pub kind: String,
+    /// Language of code chunks.
+    pub language: Option<String>,
+    /// Ranking score (higher is better; comparable within one mode and index).
+    pub score: f64,
+    /// Rank (1-based) of its content in the semantic list, if there.
+    pub semantic_rank: Option<usize>,
+    /// Rank (1-based) of its content in the lexical list, if there.
+    pub lexical_rank: Option<usize>,
+    /// The chunk's text.
+    pub text: String,
+}
+
+impl Hit {
+    pub(crate) fn new(
+        index: IndexName,
+        chunk: ChunkRecord,
+        score: f64,
+        ranks: (Option<usize>, Option<usize>),
+    ) -> Self {
+        Self {
+            index,
+            path: chunk.path.to_string_lossy().into_owned(),
+            start_line: chunk.lines.map(|l| l.0),
+            end_line: chunk.lines.map(|l| l.1),
+            page: chunk.page,
+            symbol: chunk.symbol,
+            container: chunk.container,
+            kind: chunk.kind,
+            language: chunk.language,
+            score,
+            semantic_rank: ranks.0,
+            lexical_rank: ranks.1,
+            text: chunk.text,
+        }
+    }
+
+    /// The serialised field names, in order (for API schemas that mirror this shape).
+    pub const FIELDS: [&'static str; 13] = [
+        "index",
+        "path",
+        "start_line",
+        "end_line",
+        "page",
+        "symbol",
+        "container",
+        "kind",
+        "language",
+        "score",
+        "semantic_rank",
+        "lexical_rank",
+        "text",
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_lists_the_serialised_names() {
+        let chunk = ChunkRecord {
+            path: "/a/b.py".into(),
+            index: "code".into(),
+            key: 7,
+            lines: Some((3, 9)),
+            page: None,
+            symbol: Some("f".into()),
+            container: Some("C".into()),
+            kind: "function".into(),
+            language: Some("python".into()),
+            context: String::new(),
+            text: "def f(): pass".into(),
+        };
+        let hit = Hit::new(IndexName::Code, chunk, 0.5, (Some(1), None));
+        let v = serde_json::to_value(&hit).unwrap_or_default();
+        let keys: Vec<&str> = v
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut expected = Hit::FIELDS.to_vec();
+        expected.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, expected);
+        assert_eq!(v["index"], "code");
+        assert_eq!(v["start_line"], 3);
+        let back: Hit = serde_json::from_value(v).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, hit);
+    }
+}

@@ -1,0 +1,168 @@
+//! [`SearchService`]: the one search door of an index root, shared by the CLI, the HTTP
+//! servers, the MCP server and `plait eval`. It holds one [`IndexReader`] per index
+//! (reopened only when a commit changes the index) and a small pool of read-only
+//! manifest connections; searching never writes, creates folders or runs DDL.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::UNIX_EPOCH;
+
+use plait_colbert::{Encoder, IndexReader};
+use serde::{Deserialize, Serialize};
+
+use super::{search_index, Hit, IndexName, Query};
+use crate::manifest::Manifest;
+use crate::{IngestError, Result};
+
+/// Read-only manifest connections kept for reuse (more are opened while busy).
+const POOL: usize = 8;
+
+/// The state of one index, as the status endpoints report it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexStatus {
+    /// Which index.
+    pub index: IndexName,
+    /// Distinct chunk contents in the index.
+    pub documents: usize,
+    /// Chunk locations (a content can sit in several files).
+    pub chunks: usize,
+    /// Files with at least one chunk in this index.
+    pub files: usize,
+    /// The committed generation (`metadata-N.json`) searches read now.
+    pub last_commit: Option<String>,
+    /// When it was committed (seconds since the epoch).
+    pub last_commit_unix: Option<u64>,
+    /// The encoder that built the index.
+    pub model: Option<String>,
+}
+
+/// Searches the indexes of one index root.
+pub struct SearchService {
+    root: PathBuf,
+    code: Arc<dyn Encoder>,
+    docs: Arc<dyn Encoder>,
+    readers: [IndexReader; 2],
+    pool: Mutex<Vec<Manifest>>,
+}
+
+impl std::fmt::Debug for SearchService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchService")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SearchService {
+    /// A service over `root` whose code and docs indexes were built with these encoders
+    /// (queries are encoded by them; an index built by another model is refused). Nothing
+    /// is opened yet, so a root a watcher is about to create is fine.
+    pub fn new(root: &Path, code: Arc<dyn Encoder>, docs: Arc<dyn Encoder>) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            code,
+            docs,
+            readers: IndexName::ALL.map(|n| IndexReader::new(&root.join(n.as_str()))),
+            pool: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The index root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn reader(&self, name: IndexName) -> &IndexReader {
+        &self.readers[name as usize]
+    }
+
+    fn encoder(&self, name: IndexName) -> &dyn Encoder {
+        match name {
+            IndexName::Code => &*self.code,
+            IndexName::Docs => &*self.docs,
+        }
+    }
+
+    /// Runs `f` on a pooled read-only manifest connection.
+    fn with_manifest<T>(&self, f: impl FnOnce(&Manifest) -> Result<T>) -> Result<T> {
+        let pooled = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let manifest = match pooled {
+            Some(m) => m,
+            None => Manifest::open_read_only(&self.root)?,
+        };
+        let out = f(&manifest);
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < POOL {
+            pool.push(manifest);
+        }
+        out
+    }
+
+    /// Searches one index: its hits best first. An index never built yet answers with no
+    /// hits; a root without a manifest is [`IngestError::NoIndex`]; a bad query is
+    /// [`IngestError::BadQuery`] (checked by [`Query::validate`] before anything runs).
+    pub fn search(&self, name: IndexName, query: &Query) -> Result<Vec<Hit>> {
+        query.validate()?;
+        let reader = self.reader(name);
+        let index = reader.searcher().map_err(|source| IngestError::Index {
+            path: reader.dir().to_path_buf(),
+            source,
+        })?;
+        self.with_manifest(|m| search_index(m, name, index.as_deref(), self.encoder(name), query))
+    }
+
+    /// Searches several indexes and merges their hits by score, best first, at most
+    /// `query.limit()`. [`IngestError::NoIndex`] when none of them was ever built.
+    pub fn search_all(&self, names: &[IndexName], query: &Query) -> Result<Vec<Hit>> {
+        query.validate()?;
+        if !names
+            .iter()
+            .any(|&n| plait_colbert::is_built(self.reader(n).dir()))
+        {
+            return Err(IngestError::NoIndex {
+                path: self.root.clone(),
+            });
+        }
+        let mut hits = Vec::new();
+        for &name in names {
+            hits.extend(self.search(name, query)?);
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits.truncate(query.limit());
+        Ok(hits)
+    }
+
+    /// The plain BM25 baseline over one index's chunks (for `plait eval`).
+    pub fn bm25_baseline(&self, name: IndexName) -> Result<crate::lexical::baseline::Bm25Baseline> {
+        self.with_manifest(|m| {
+            Ok(crate::lexical::baseline::Bm25Baseline::build(
+                &m.all_chunks(name.as_str())?,
+            ))
+        })
+    }
+
+    /// The counts and commit of one index.
+    pub fn status(&self, name: IndexName) -> Result<IndexStatus> {
+        let (chunks, files) =
+            self.with_manifest(|m| Ok((m.counts(name.as_str())?.0, m.file_count(name.as_str())?)))?;
+        let reader = self.reader(name);
+        let index_err = |source| IngestError::Index {
+            path: reader.dir().to_path_buf(),
+            source,
+        };
+        let index = reader.searcher().map_err(index_err)?;
+        let commit = reader.commit_info().map_err(index_err)?;
+        Ok(IndexStatus {
+            index: name,
+            documents: index.as_ref().map_or(0, |i| i.num_documents()),
+            chunks,
+            files,
+            last_commit: commit.as_ref().map(|c| c.name.clone()),
+            last_commit_unix: commit
+                .and_then(|c| c.committed)
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map(|d| d.as_secs()),
+            model: index.as_ref().and_then(|i| i.manifest().model.clone()),
+        })
+    }
+}

@@ -1,0 +1,156 @@
+//! The process-wide ONNX Runtime handle ([`OnnxRuntime`], loaded once from an explicit
+//! path) and the one way plait builds a session ([`SessionOptions::build`]), shared by
+//! the encoder (`colbert`) and OCR (`ocr`). The library never reads environment
+//! variables.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+pub use ort;
+
+/// What can go wrong loading the runtime or a model.
+#[derive(Debug, thiserror::Error)]
+pub enum OnnxError {
+    /// The ONNX Runtime shared library could not be loaded.
+    #[error("cannot load ONNX Runtime from {path}: {reason}")]
+    RuntimeLoad { path: PathBuf, reason: String },
+
+    /// ONNX Runtime was already loaded in this process from another file.
+    #[error("ONNX Runtime is already loaded from {loaded}; cannot load it again from {requested}")]
+    RuntimeMismatch { loaded: PathBuf, requested: PathBuf },
+
+    /// A model file is missing.
+    #[error("model file {path} is missing: run scripts/setup")]
+    MissingModel { path: PathBuf },
+
+    /// ONNX Runtime refused the model or a session setting.
+    #[error("cannot load the ONNX model {path}: {source}")]
+    Session { path: PathBuf, source: ort::Error },
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = OnnxError> = std::result::Result<T, E>;
+
+/// How a session runs: threads and memory planning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Threads inside one operator (intra-op).
+    pub threads: usize,
+    /// Plan memory per input shape (off when every input has its own shape).
+    pub memory_pattern: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        Self {
+            threads: 1,
+            memory_pattern: true,
+        }
+    }
+}
+
+impl SessionOptions {
+    /// A session for the model at `path`: every graph optimisation (ORT_ENABLE_ALL, as
+    /// Python's default; ort's `Level3` is only ORT_ENABLE_LAYOUT), `threads` intra-op
+    /// threads, one inter-op thread.
+    pub fn build(&self, runtime: &OnnxRuntime, path: &Path) -> Result<ort::session::Session> {
+        use ort::session::builder::GraphOptimizationLevel;
+        if !path.is_file() {
+            return Err(OnnxError::MissingModel {
+                path: path.to_path_buf(),
+            });
+        }
+        let err = |source: ort::Error| OnnxError::Session {
+            path: path.to_path_buf(),
+            source,
+        };
+        ort::session::Session::builder(runtime.environment())
+            .map_err(err)?
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(|e| err(e.into()))?
+            .with_intra_threads(self.threads.max(1))
+            .map_err(|e| err(e.into()))?
+            .with_inter_threads(1)
+            .map_err(|e| err(e.into()))?
+            .with_memory_pattern(self.memory_pattern)
+            .map_err(|e| err(e.into()))?
+            .commit_from_file(path)
+            .map_err(err)
+    }
+}
+
+/// A handle on the process-wide ONNX Runtime environment.
+///
+/// ONNX Runtime allows one environment per process. [`OnnxRuntime::load`] creates it on
+/// the first call and hands out clones afterwards, so every crate that runs ONNX models
+/// (the encoder here, OCR elsewhere) shares one initialisation.
+#[derive(Clone)]
+pub struct OnnxRuntime {
+    env: ort::environment::Environment,
+    library: PathBuf,
+}
+
+impl std::fmt::Debug for OnnxRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxRuntime")
+            .field("library", &self.library)
+            .finish()
+    }
+}
+
+static RUNTIME: OnceLock<OnnxRuntime> = OnceLock::new();
+static INIT: Mutex<()> = Mutex::new(());
+
+impl OnnxRuntime {
+    /// Loads `libonnxruntime.so` from `library` (once per process) and returns the shared
+    /// environment. Loading again from the same file returns the existing handle; asking
+    /// for a different file once one is loaded is an error.
+    pub fn load(library: &Path) -> Result<Self> {
+        let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(rt) = RUNTIME.get() {
+            return rt.same_library(library);
+        }
+        if !library.is_file() {
+            return Err(OnnxError::RuntimeLoad {
+                path: library.to_path_buf(),
+                reason: "no such file".into(),
+            });
+        }
+        let load_err = |reason: String| OnnxError::RuntimeLoad {
+            path: library.to_path_buf(),
+            reason,
+        };
+        let env = ort::init_from(library)
+            .map_err(|e| load_err(e.to_string()))?
+            .with_name("plait")
+            .build()
+            .map_err(|e| load_err(e.to_string()))?;
+        let rt = OnnxRuntime {
+            env,
+            library: library.to_path_buf(),
+        };
+        Ok(RUNTIME.get_or_init(|| rt).clone())
+    }
+
+    fn same_library(&self, requested: &Path) -> Result<Self> {
+        let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        if canon(&self.library) == canon(requested) {
+            Ok(self.clone())
+        } else {
+            Err(OnnxError::RuntimeMismatch {
+                loaded: self.library.clone(),
+                requested: requested.to_path_buf(),
+            })
+        }
+    }
+
+    /// The shared-library file this runtime was loaded from.
+    pub fn library(&self) -> &Path {
+        &self.library
+    }
+
+    /// The ONNX Runtime environment, for building sessions.
+    pub fn environment(&self) -> &ort::environment::Environment {
+        &self.env
+    }
+}

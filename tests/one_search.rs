@@ -1,0 +1,196 @@
+//! One search, four doors: the CLI, the HTTP servers, the MCP tools and `plait eval`
+//! answer the same query and options with the same hits on the same index.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+mod support {
+    pub mod assets;
+    pub mod cli;
+    pub mod server;
+}
+
+use std::io::{BufRead, BufReader, Write};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::assets;
+use support::cli::{ingest, plait, search_json, spawn, stderr};
+use support::server::{search, serve};
+
+/// (index, query) pairs: code and docs, prose and identifiers.
+const QUERIES: [(&str, &str); 4] = [
+    ("code", "parse a page range like 1:3"),
+    ("code", "paper sizes"),
+    ("docs", "siege of Vicksburg"),
+    ("docs", "ulysses grant army river"),
+];
+const MODES: [&str; 3] = ["semantic", "lexical", "hybrid"];
+const K: usize = 5;
+
+/// A small MCP client over a child's stdio.
+struct Mcp {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    rx: mpsc::Receiver<Value>,
+    next: u64,
+}
+
+impl Mcp {
+    fn start(idx: &std::path::Path) -> Self {
+        let mut child = spawn(["mcp", "--index-dir", idx.to_str().unwrap()]);
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut mcp = Self {
+            child,
+            stdin,
+            rx,
+            next: 1,
+        };
+        mcp.call(
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "plait-test", "version": "1"}}),
+        );
+        writeln!(
+            mcp.stdin,
+            "{}",
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        )
+        .unwrap();
+        mcp
+    }
+
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next;
+        self.next += 1;
+        let msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        writeln!(self.stdin, "{msg}").unwrap();
+        loop {
+            let v = self.rx.recv_timeout(Duration::from_secs(60)).unwrap();
+            if v["id"] == id {
+                return v;
+            }
+        }
+    }
+
+    fn search(&mut self, index: &str, args: Value) -> Value {
+        let r = self.call(
+            "tools/call",
+            json!({"name": format!("search_{index}"), "arguments": args}),
+        );
+        assert_eq!(r["result"]["isError"], false, "{r}");
+        serde_json::from_str(r["result"]["content"][0]["text"].as_str().unwrap()).unwrap()
+    }
+}
+
+impl Drop for Mcp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn cli_http_mcp_and_eval_return_identical_hits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    let corpus = assets::asset("samples/quickstart");
+    ingest(&corpus, &idx);
+
+    // plait eval over the same queries (it ingests incrementally: nothing changes).
+    let mut set = String::from("corpus = \"quickstart\"\n");
+    for (index, text) in QUERIES {
+        set.push_str(&format!(
+            "[[query]]\nindex = \"{index}\"\ntext = \"{text}\"\nrelevant = [\"x\"]\n"
+        ));
+    }
+    let set_file = tmp.path().join("set.toml");
+    std::fs::write(&set_file, set).unwrap();
+    let o = plait(&[
+        "eval",
+        set_file.to_str().unwrap(),
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--index-dir",
+        idx.to_str().unwrap(),
+        "-k",
+        &K.to_string(),
+        "--modes",
+        &MODES.join(","),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let eval: Value = serde_json::from_slice(&o.stdout).unwrap();
+
+    let server = serve(&idx, &[]);
+    let mut mcp = Mcp::start(&idx);
+    let mut compared = 0;
+    for mode in MODES {
+        for (qi, (index, text)) in QUERIES.iter().enumerate() {
+            let k = K.to_string();
+            let cli: Vec<Value> = search_json(&idx, &[index, text, "-k", &k, "--mode", mode]);
+            assert!(!cli.is_empty(), "{mode} {text}: no hits");
+            assert!(cli.iter().all(|h| h["index"] == *index));
+
+            let addr = if *index == "code" {
+                &server.code
+            } else {
+                &server.docs
+            };
+            let (status, http) = search(addr, json!({"query": text, "k": K, "mode": mode}));
+            assert_eq!(status, 200, "{http}");
+            assert_eq!(
+                http["results"].as_array().unwrap(),
+                &cli,
+                "HTTP {mode} {text}"
+            );
+
+            let mcp_answer = mcp.search(index, json!({"query": text, "k": K, "mode": mode}));
+            assert_eq!(
+                mcp_answer["results"].as_array().unwrap(),
+                &cli,
+                "MCP {mode} {text}"
+            );
+            assert_eq!(mcp_answer["mode"], mode);
+
+            let eval_hits = &eval["modes"][mode]["queries"][qi]["hits"];
+            assert_eq!(eval_hits.as_array().unwrap(), &cli, "eval {mode} {text}");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, QUERIES.len() * MODES.len());
+
+    // The same limits everywhere: k above the cap is capped, k of 0 is refused.
+    let (status, _) = search(&server.code, json!({"query": "def", "k": 0}));
+    assert_eq!(status, 400);
+    let r = mcp.call(
+        "tools/call",
+        json!({"name": "search_code", "arguments": {"query": "def", "k": 0}}),
+    );
+    assert_eq!(r["result"]["isError"], true, "{r}");
+    let o = plait(&[
+        "search",
+        "def",
+        "-k",
+        "0",
+        "--index-dir",
+        idx.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let many = search_json(&idx, &["code", "def", "-k", "5000", "--mode", "lexical"]);
+    let (_, http) = search(
+        &server.code,
+        json!({"query": "def", "k": 5000, "mode": "lexical"}),
+    );
+    assert_eq!(http["results"].as_array().unwrap(), &many);
+}
