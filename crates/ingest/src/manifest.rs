@@ -53,13 +53,15 @@ CREATE INDEX IF NOT EXISTS chunks_by_key ON chunks (idx, key);
 ";
 
 /// The lexical index (SQLite FTS5) over chunk locations, kept in step by triggers so it
-/// commits in the same transaction as the chunks. Its columns hold the terms
+/// commits in the same transaction as the chunks. It keeps its own copy of the terms (not
+/// contentless): only then does a delete take the row's tokens out of the statistics
+/// BM25 scores with, so an index that was updated scores like one ingested afresh. Its columns hold the terms
 /// `plait_terms()` (a Rust function registered on every writing connection, see
 /// `lexical::terms`) makes of the symbol, path and text: identifiers whole and split,
 /// prose stemmed.
 const FTS_SCHEMA: &str = "
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
-    symbol, path, text, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
+    symbol, path, text, tokenize='unicode61 remove_diacritics 0'
 );
 CREATE TRIGGER IF NOT EXISTS chunk_terms_insert AFTER INSERT ON chunks BEGIN
     INSERT INTO chunk_terms (rowid, symbol, path, text)
