@@ -172,15 +172,7 @@ impl Manifest {
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&path, flags).map_err(|e| db_err(&path, e))?;
         let m = Self { conn, path };
-        let version: Option<String> = m
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE name = 'format_version'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| m.err(e))?;
+        let version = m.format_version()?;
         match version {
             Some(v) if v == MANIFEST_VERSION.to_string() => Ok(m),
             Some(v) => Err(IngestError::Manifest {
@@ -207,15 +199,7 @@ impl Manifest {
             .map_err(|e| db_err(&path, e))?;
         let m = Self { conn, path };
         m.add_container_column()?;
-        let version: Option<String> = m
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE name = 'format_version'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| m.err(e))?;
+        let version = m.format_version()?;
         match version {
             None => {
                 m.conn
@@ -250,6 +234,18 @@ impl Manifest {
             }
         }
         Ok(m)
+    }
+
+    /// The `format_version` recorded in the manifest, if any.
+    fn format_version(&self) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT value FROM meta WHERE name = 'format_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// SQLite's full integrity check: the problems it reports (empty when whole).
