@@ -21,27 +21,7 @@ pub fn tiny_pdf(pages: &[(f32, f32)]) -> Vec<u8> {
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] >>"
         ));
     }
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    write_pdf(&objects)
 }
 
 /// A one-page PDF (US Letter) with `lines` of Helvetica text, 14 points apart, from the
@@ -63,6 +43,12 @@ pub fn text_pdf(lines: &[&str]) -> Vec<u8> {
         format!("<< /Length {} >>\nstream\n{stream}endstream", stream.len()),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
     ];
+    write_pdf(&objects)
+}
+
+/// A PDF file of `objects` (numbered from 1; the first is the catalog), with its
+/// cross-reference table and trailer.
+fn write_pdf(objects: &[String]) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
