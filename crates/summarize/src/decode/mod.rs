@@ -25,6 +25,7 @@ use llama_cpp_2::token::LlamaToken;
 use crate::llm::Session;
 use crate::speculate::both::Both;
 use crate::speculate::draft::{DraftConfig, DraftModel};
+use crate::speculate::guard::Guarded;
 use crate::speculate::lookup::{LookupConfig, LookupMemory, PromptLookup};
 use crate::speculate::{Drafter, NoDraft};
 use crate::{LoadedModel, Result, SummarizeError};
@@ -226,20 +227,28 @@ impl LoadedModel {
                 )),
             ),
             Strategy::PromptLookup(c) => (
-                Box::new(PromptLookup::new(c)),
+                Box::new(Guarded::new(PromptLookup::new(c), c.adaptive)),
                 c.n_draft_max,
                 "prompt-lookup",
                 None,
             ),
             Strategy::PromptLookupWithMemory(c, memory) => (
-                Box::new(PromptLookup::resume(c, memory.take())),
+                Box::new(Guarded::new(
+                    PromptLookup::resume(c, memory.take()),
+                    c.adaptive,
+                )),
                 c.n_draft_max,
                 "prompt-lookup",
                 None,
             ),
             Strategy::Draft { model, config: c } => {
                 let d = DraftModel::new(self, model, c, n_ctx, threads)?;
-                (Box::new(d), c.n_max, "draft-model", None)
+                (
+                    Box::new(Guarded::new(d, c.adaptive)),
+                    c.n_max,
+                    "draft-model",
+                    None,
+                )
             }
             Strategy::DraftAndLookup {
                 model,
@@ -247,7 +256,7 @@ impl LoadedModel {
                 lookup,
             } => {
                 let d = DraftModel::new(self, model, c, n_ctx, threads)?;
-                let both = Both::new(PromptLookup::new(lookup), d);
+                let both = Both::new((PromptLookup::new(lookup), lookup.adaptive), (d, c.adaptive));
                 (
                     Box::new(both),
                     c.n_max.max(lookup.n_draft_max),

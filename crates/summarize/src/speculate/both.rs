@@ -1,9 +1,11 @@
 //! Prompt lookup and a draft model together: a match in the prompt (free to find) is
 //! drafted when lookup finds one worth verifying; otherwise the draft model proposes.
+//! Each runs under its own payoff guard, so one that loses rests while the other goes on.
 
 use llama_cpp_2::token::LlamaToken;
 
 use super::draft::DraftModel;
+use super::guard::Guarded;
 use super::lookup::PromptLookup;
 use super::Drafter;
 use crate::Result;
@@ -17,16 +19,20 @@ enum Source {
 
 /// The combined drafter.
 pub(crate) struct Both<'d> {
-    pub(crate) lookup: PromptLookup,
-    pub(crate) model: DraftModel<'d>,
+    pub(crate) lookup: Guarded<PromptLookup>,
+    pub(crate) model: Guarded<DraftModel<'d>>,
     last: Source,
 }
 
 impl<'d> Both<'d> {
-    pub(crate) fn new(lookup: PromptLookup, model: DraftModel<'d>) -> Self {
+    /// Both drafters, each guarded when its configuration is adaptive.
+    pub(crate) fn new(
+        (lookup, lookup_adaptive): (PromptLookup, bool),
+        (model, model_adaptive): (DraftModel<'d>, bool),
+    ) -> Self {
         Self {
-            lookup,
-            model,
+            lookup: Guarded::new(lookup, lookup_adaptive),
+            model: Guarded::new(model, model_adaptive),
             last: Source::Model,
         }
     }
@@ -34,12 +40,13 @@ impl<'d> Both<'d> {
 
 impl Drafter for Both<'_> {
     fn propose(&mut self, history: &[LlamaToken], max: usize) -> Result<Vec<LlamaToken>> {
-        if max > 0 {
-            let d = self.lookup.propose(history, max)?;
-            if !d.is_empty() {
-                self.last = Source::Lookup;
-                return Ok(d);
-            }
+        if max == 0 {
+            return self.model.propose(history, 0); // the draft model reads the prompt
+        }
+        let d = self.lookup.propose(history, max)?;
+        if !d.is_empty() {
+            self.last = Source::Lookup;
+            return Ok(d);
         }
         self.last = Source::Model;
         self.model.propose(history, max)

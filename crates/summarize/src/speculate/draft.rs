@@ -17,8 +17,6 @@ use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::token::LlamaToken;
 
-use std::time::Instant;
-
 use super::cost::BatchCosts;
 use super::Drafter;
 use crate::llm::new_context;
@@ -115,10 +113,6 @@ pub fn check_vocab_compatible(target: &LoadedModel, draft: &LoadedModel) -> Resu
 const MAX_REST: usize = 8;
 /// Bounds of the calibration of the draft's probabilities against real acceptance.
 const CALIBRATION: (f64, f64) = (0.2, 1.5);
-/// Realised payoff (plain-step seconds saved per second spent) below which the draft
-/// model rests: a little above break-even, since measurements are noisy and a lost step
-/// costs more than a missed gain.
-const MIN_PAYOFF: f64 = 1.02;
 
 /// A draft model with its own context.
 pub(crate) struct DraftModel<'d> {
@@ -139,11 +133,6 @@ pub(crate) struct DraftModel<'d> {
     /// Steps left to rest, and the next rest's length.
     rest: usize,
     next_rest: usize,
-    /// Seconds spent on the draft being verified (drafting and its verification).
-    round: f64,
-    /// Realised payoff of recent rounds (plain seconds their tokens would take per second
-    /// they took), with decay.
-    payoff: Option<f64>,
 }
 
 impl<'d> DraftModel<'d> {
@@ -175,8 +164,6 @@ impl<'d> DraftModel<'d> {
             predicted: 0.0,
             rest: 0,
             next_rest: 1,
-            round: 0.0,
-            payoff: None,
         })
     }
 
@@ -273,7 +260,6 @@ impl Drafter for DraftModel<'_> {
             self.rest -= 1;
             return Ok(Vec::new());
         }
-        let began = Instant::now();
         let mut row = self.sync(history)?;
         let mut draft = Vec::new();
         let n_max = max.min(self.config.n_max);
@@ -298,7 +284,7 @@ impl Drafter for DraftModel<'_> {
             self.batch
                 .add(token, self.cached.len() as i32, &[0], true)
                 .map_err(|e| self.err(&e))?;
-            let t = Instant::now();
+            let t = std::time::Instant::now();
             self.ctx.decode(&mut self.batch).map_err(|e| self.err(&e))?;
             let secs = t.elapsed().as_secs_f64();
             self.step = Some(self.step.map_or(secs, |s| 0.8 * s + 0.2 * secs));
@@ -310,9 +296,10 @@ impl Drafter for DraftModel<'_> {
         }
         if draft.is_empty() && self.step.is_some() && !self.target.unknown() {
             self.start_rest();
+        } else if !draft.is_empty() {
+            self.next_rest = 1;
         }
         self.predicted = predicted;
-        self.round = began.elapsed().as_secs_f64();
         Ok(draft)
     }
 
@@ -322,27 +309,9 @@ impl Drafter for DraftModel<'_> {
             self.calibration =
                 (0.8 * self.calibration + 0.2 * ratio).clamp(CALIBRATION.0, CALIBRATION.1);
         }
-        if !self.config.adaptive || drafted == 0 {
-            return;
-        }
-        if let (Some(plain), true) = (self.target.single(), self.round > 0.0) {
-            let realised = (accepted + 1) as f64 * plain / self.round;
-            let payoff = self.payoff.map_or(realised, |p| 0.7 * p + 0.3 * realised);
-            self.payoff = Some(payoff);
-            if payoff < MIN_PAYOFF {
-                self.start_rest();
-                // Probe afresh after the rest: one good round is enough to go on.
-                self.payoff = Some(MIN_PAYOFF);
-            } else {
-                self.next_rest = 1;
-            }
-        }
     }
 
     fn observe_cost(&mut self, batch: usize, seconds: f64) {
-        if batch > 1 {
-            self.round += seconds; // the verification of this drafter's draft
-        }
         self.target.observe(batch, seconds);
     }
 }

@@ -5,6 +5,7 @@
 pub(crate) mod both;
 mod cost;
 pub(crate) mod draft;
+pub(crate) mod guard;
 pub(crate) mod lookup;
 
 use llama_cpp_2::token::LlamaToken;
