@@ -69,7 +69,7 @@ pub enum SearchMode {
     Semantic,
     /// BM25 over chunk text, symbols and paths only.
     Lexical,
-    /// Both, fused by reciprocal rank.
+    /// Both: normalised scores combined, BM25 weighing 0.1 (see [`fuse`](super::fuse)).
     Hybrid,
 }
 
