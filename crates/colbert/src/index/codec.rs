@@ -8,6 +8,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
+use super::decode::decode_4bit;
 use super::kmeans::assign;
 
 /// Lloyd-Max refinement rounds of the per-dimension quantisers.
@@ -243,7 +244,8 @@ impl ResidualCodec {
         let centroid = centroid.as_slice().unwrap_or(&[]);
         if self.nbits == 4 {
             // One pass: centroid plus both dimensions of each byte, and the norm.
-            return decode_4bit(&self.lut, centroid, packed, out);
+            let weights = self.weights.as_slice().unwrap_or(&[]);
+            return decode_4bit(weights, &self.lut, centroid, packed, out);
         }
         out.copy_from_slice(centroid);
         match self.nbits {
@@ -285,30 +287,6 @@ fn norm(v: &[f32]) -> f32 {
         }
     }
     (acc.iter().sum::<f32>() + tail).sqrt()
-}
-
-/// `out = centroid + weights(packed)` for 4-bit codes (the default) in one pass; returns
-/// the norm of `out`. Compiled for AVX2 too.
-#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
-fn decode_4bit(lut: &[f32], centroid: &[f32], packed: &[u8], out: &mut [f32]) -> f32 {
-    let mut acc = [0f32; 2];
-    for (((&b, o), c), p) in packed
-        .iter()
-        .zip(out.chunks_exact_mut(2))
-        .zip(centroid.chunks_exact(2))
-        .zip(0usize..)
-    {
-        let base = (p * 256 + b as usize) * 2;
-        let w: &[f32; 2] = lut[base..base + 2]
-            .try_into()
-            .unwrap_or_else(|_| unreachable!("the table has 2 entries per byte value"));
-        let (x, y) = (c[0] + w[0], c[1] + w[1]);
-        o[0] = x;
-        o[1] = y;
-        acc[0] += x * x;
-        acc[1] += y * y;
-    }
-    (acc[0] + acc[1]).sqrt()
 }
 
 /// Adds the bucket weights of each packed byte (`PER_BYTE` dimensions per byte).

@@ -4,6 +4,7 @@
 
 mod batch_search;
 mod codec;
+mod decode;
 mod integrity;
 mod kmeans;
 mod manifest;
