@@ -19,6 +19,8 @@
 //! `target/compare-next-plaid-index` (override with `NEXT_PLAID_INDEX`).
 //! `--ceiling` also prints recall@10 of exact MaxSim over next-plaid's decompressed
 //! vectors (all cores; not timed): the codec's ceiling, like our exhaustive line.
+//! `--reuse` searches the index a previous full run left (built and updated) and skips
+//! build and update, like our bench with `PLAIT_BENCH_REUSE`.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -107,7 +109,7 @@ fn main() {
         if !p.exists() {
             eprintln!(
                 "compare-next-plaid: {} is missing: run `scripts/bench-data`, then our bench \
-                 (`cargo bench -p plait-colbert --bench index`) for gt_top10.npy",
+                 (`cargo bench --workspace --bench index`) for gt_top10.npy",
                 p.display()
             );
             std::process::exit(2);
