@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use ndarray::{s, Array1, Array2, Array3, ArrayView2};
-use plait_colbert::{Documents, IndexConfig, IndexWriter, SearchParams, TokenEmbeddings};
+use plait_colbert::{
+    Documents, IndexConfig, IndexWriter, SearchParams, SearchStages, TokenEmbeddings,
+};
 use rayon::prelude::*;
 
 fn data_dir() -> PathBuf {
@@ -217,6 +219,8 @@ fn main() {
         "search (1 thread, {params:?}):\n  plaid       p50 {:.2} ms  p95 {:.2} ms  recall@10 {:.3}",
         plaid.p50, plaid.p95, plaid.recall
     );
+    print_stages(&index, &qs, &params);
+    print_batched(&index, &qs, &params);
     if n_exh > 0 {
         let exhaustive = run_queries(&index, &qs[..n_exh], &gt[..n_exh], |ix, q| {
             ix.search_exhaustive(q, 10, None)
@@ -256,6 +260,54 @@ fn main() {
             }
         }
     }
+}
+
+/// Mean time per query of searching in batches of 8 (one centroid product per batch)
+/// against one query at a time, alternating so both see the same machine load.
+fn print_batched(index: &plait_colbert::Index, queries: &[TokenEmbeddings], params: &SearchParams) {
+    let (mut one, mut batched) = (0f64, 0f64);
+    let mut same = true;
+    for group in queries.chunks(8) {
+        let t = Instant::now();
+        let alone: Vec<_> = group
+            .iter()
+            .map(|q| index.search(q, params, None).unwrap())
+            .collect();
+        one += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let together = index.search_batch(group, params, None).unwrap();
+        batched += t.elapsed().as_secs_f64();
+        same &= alone == together;
+    }
+    let n = queries.len() as f64;
+    println!(
+        "  batched by 8: {:.2} ms per query vs {:.2} ms one at a time ({:.2}x); same results: {same}",
+        batched * 1e3 / n,
+        one * 1e3 / n,
+        batched / one
+    );
+}
+
+/// Mean time per search of each stage, over one more pass of the queries.
+fn print_stages(index: &plait_colbert::Index, queries: &[TokenEmbeddings], params: &SearchParams) {
+    let mut st = SearchStages::default();
+    for q in queries {
+        index.search_staged(q, params, None, &mut st).unwrap();
+    }
+    let n = st.searches.max(1) as f64;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3 / n;
+    println!(
+        "  stages (mean ms per search): centroid scores {:.3}, probe+prune {:.3}, candidates {:.3} ({:.0} docs), select {:.3}, decompress {:.3}, exact {:.3} ({:.0} docs); total {:.3}",
+        ms(st.centroid_scores),
+        ms(st.probe),
+        ms(st.candidates),
+        st.approx_scored as f64 / n,
+        ms(st.select),
+        ms(st.decompress),
+        ms(st.exact),
+        st.exact_scored as f64 / n,
+        ms(st.total()),
+    );
 }
 
 /// Builds the index from all documents (timed, with peak memory), then deletes and

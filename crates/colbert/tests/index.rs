@@ -764,3 +764,38 @@ fn write_frozen_version_1_index() {
     )
     .unwrap();
 }
+
+#[test]
+fn a_batch_of_queries_gets_what_each_query_gets_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = corpus(600, 12, |i| i as u64 * 3 + 1);
+    let index = IndexWriter::open(tmp.path())
+        .unwrap()
+        .rebuild(c.docs(), &small_config())
+        .unwrap();
+    let params = SearchParams {
+        n_full_scores: 64,
+        ..SearchParams::default()
+    };
+    // Queries of different lengths, and an empty one in the middle.
+    let mut queries: Vec<TokenEmbeddings> =
+        (0..8).map(|d| c.query(d * 11, 40 + d as u64)).collect();
+    let short = queries[3].as_slice()[..5 * DIM].to_vec();
+    queries[3] = TokenEmbeddings::new(DIM, short);
+    queries.insert(4, TokenEmbeddings::new(DIM, Vec::new()));
+    let mut stages = plait_colbert::SearchStages::default();
+    let batch = index
+        .search_batch_staged(&queries, &params, None, &mut stages)
+        .unwrap();
+    assert_eq!(batch.len(), queries.len());
+    assert!(batch[4].is_empty());
+    for (q, hits) in queries.iter().zip(&batch) {
+        assert_eq!(hits, &index.search(q, &params, None).unwrap());
+    }
+    assert_eq!(stages.searches, 8);
+    assert!(stages.approx_scored >= stages.exact_scored && stages.exact_scored > 0);
+    assert!(stages.exact_scored <= 8 * 64);
+    // A wrong dimension anywhere in the batch is refused.
+    queries.push(TokenEmbeddings::new(DIM / 2, vec![0.5; DIM]));
+    assert!(index.search_batch(&queries, &params, None).is_err());
+}

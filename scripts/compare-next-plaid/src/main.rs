@@ -19,6 +19,8 @@
 //! `target/compare-next-plaid-index` (override with `NEXT_PLAID_INDEX`).
 //! `--ceiling` also prints recall@10 of exact MaxSim over next-plaid's decompressed
 //! vectors (all cores; not timed): the codec's ceiling, like our exhaustive line.
+//! `--reuse` searches the index a previous full run left (built and updated) and skips
+//! build and update, like our bench with `PLAIT_BENCH_REUSE`.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -97,6 +99,9 @@ fn recall_at_10(hits: &[Vec<u64>], gt: &[Vec<u64>]) -> f64 {
 
 fn main() {
     let ceiling = std::env::args().any(|a| a == "--ceiling");
+    // --reuse: search the index the last full run left (built and updated), skipping
+    // build and update; for repeated search-only comparisons.
+    let reuse = std::env::args().any(|a| a == "--reuse");
     let dir = data_dir();
     let tokens_path = dir.join("doc_tokens.npy");
     let gt_path = dir.join("gt_top10.npy");
@@ -104,7 +109,7 @@ fn main() {
         if !p.exists() {
             eprintln!(
                 "compare-next-plaid: {} is missing: run `scripts/bench-data`, then our bench \
-                 (`cargo bench -p plait-colbert --bench index`) for gt_top10.npy",
+                 (`cargo bench --workspace --bench index`) for gt_top10.npy",
                 p.display()
             );
             std::process::exit(2);
@@ -140,8 +145,18 @@ fn main() {
         queries.shape()[1]
     );
 
-    // Build.
     let index_dir = index_dir();
+    if reuse && index_dir.join("metadata.json").exists() {
+        let index = MmapIndex::load(index_dir.to_str().expect("utf-8 index path")).expect("load");
+        let upd = update_keys(ndocs);
+        let gone: HashSet<u64> = upd.iter().copied().collect();
+        let mut ids: Vec<u64> = (0..ndocs as u64).filter(|k| !gone.contains(k)).collect();
+        ids.extend(upd);
+        assert_eq!(index.num_documents(), ndocs);
+        println!("reusing the index in {} (--reuse)", index_dir.display());
+        return search(&index, &qs, &ids, &gt, ceiling);
+    }
+    // Build.
     let _ = std::fs::remove_dir_all(&index_dir);
     std::fs::create_dir_all(index_dir.parent().expect("parent")).expect("create target dir");
     let index_path = index_dir.to_str().expect("utf-8 index path").to_owned();
@@ -179,13 +194,7 @@ fn main() {
     // 1% update: delete the 100 documents our bench deletes, then add them back.
     let mut index = index;
     let mut ids: Vec<u64> = (0..ndocs as u64).collect(); // next-plaid position -> corpus id
-    let n_upd = ndocs / 100;
-    let mut upd_keys: Vec<u64> = (0..n_upd as u64)
-        .map(|i| i * 97 % ndocs as u64)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    upd_keys.sort_unstable();
+    let upd_keys = update_keys(ndocs);
     let del: Vec<i64> = upd_keys.iter().map(|&k| k as i64).collect(); // positions == ids here
     let t = Instant::now();
     let removed = index.delete(&del).expect("delete");
@@ -211,8 +220,23 @@ fn main() {
     );
     assert_eq!(index.num_documents(), ndocs);
     drop(docs);
+    search(&index, &qs, &ids, &gt, ceiling);
+}
 
-    // Search: library defaults, one thread.
+/// The documents the 1% update deletes and adds back, ascending.
+fn update_keys(ndocs: usize) -> Vec<u64> {
+    let n_upd = ndocs / 100;
+    let mut upd_keys: Vec<u64> = (0..n_upd as u64)
+        .map(|i| i * 97 % ndocs as u64)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    upd_keys.sort_unstable();
+    upd_keys
+}
+
+/// Search with the library defaults, one thread; `ids` maps positions to corpus ids.
+fn search(index: &MmapIndex, qs: &[Array2<f32>], ids: &[u64], gt: &[Vec<u64>], ceiling: bool) {
     let params = SearchParameters::default();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
@@ -229,7 +253,7 @@ fn main() {
         }
         let mut times = Vec::with_capacity(qs.len());
         let mut hits = Vec::with_capacity(qs.len());
-        for q in &qs {
+        for q in qs {
             let t = Instant::now();
             let r = index.search(q, &params, None).expect("search");
             times.push(t.elapsed().as_secs_f64() * 1e3);
@@ -243,16 +267,16 @@ fn main() {
         "search (1 thread, {params:?}):\n  plaid       p50 {:.2} ms  p95 {:.2} ms  recall@10 {:.3}",
         percentile(&times, 0.5),
         percentile(&times, 0.95),
-        recall_at_10(&hits, &gt)
+        recall_at_10(&hits, gt)
     );
     println!("  (process CPU time / wall time over the search loop: {cpu_per_wall:.2}, i.e. one busy thread)");
 
     if ceiling {
         let t = Instant::now();
-        let r = exact_over_decompressed(&index, &qs, &ids);
+        let r = exact_over_decompressed(index, qs, ids);
         println!(
             "  exhaustive  recall@10 {:.3} (exact MaxSim over decompressed vectors: the codec's ceiling; {:.0} s, all cores, not a latency)",
-            recall_at_10(&r, &gt),
+            recall_at_10(&r, gt),
             t.elapsed().as_secs_f64()
         );
     }

@@ -8,6 +8,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
+use super::decode::decode_4bit;
 use super::kmeans::assign;
 
 /// Lloyd-Max refinement rounds of the per-dimension quantisers.
@@ -240,9 +241,14 @@ impl ResidualCodec {
     /// Callers that only need dot products scale the products instead of the vector.
     pub fn decompress_raw_into(&self, code: u32, packed: &[u8], out: &mut [f32]) -> f32 {
         let centroid = self.centroids.row(code as usize);
-        out.copy_from_slice(centroid.as_slice().unwrap_or(&[]));
+        let centroid = centroid.as_slice().unwrap_or(&[]);
+        if self.nbits == 4 {
+            // One pass: centroid plus both dimensions of each byte, and the norm.
+            let weights = self.weights.as_slice().unwrap_or(&[]);
+            return decode_4bit(weights, &self.lut, centroid, packed, out);
+        }
+        out.copy_from_slice(centroid);
         match self.nbits {
-            4 => add_lut_2(&self.lut, packed, out),
             2 => add_lut::<4>(&self.lut, packed, out),
             8 => add_lut::<1>(&self.lut, packed, out),
             _ => add_lut::<8>(&self.lut, packed, out),
@@ -281,12 +287,6 @@ fn norm(v: &[f32]) -> f32 {
         }
     }
     (acc.iter().sum::<f32>() + tail).sqrt()
-}
-
-/// [`add_lut`] for 4-bit codes (the default), compiled for AVX2 too.
-#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
-fn add_lut_2(lut: &[f32], packed: &[u8], out: &mut [f32]) {
-    add_lut::<2>(lut, packed, out);
 }
 
 /// Adds the bucket weights of each packed byte (`PER_BYTE` dimensions per byte).

@@ -2,10 +2,13 @@
 //! segments, an inverted file from centroids to documents, and staged late-interaction
 //! search.
 
+mod batch_search;
 mod codec;
+mod decode;
 mod integrity;
 mod kmeans;
 mod manifest;
+mod probe;
 mod reader;
 mod rng;
 mod search;
@@ -23,7 +26,7 @@ pub use integrity::{verify, Damage, FileSum};
 pub use kmeans::{assign, kmeans, KMeansConfig};
 pub use manifest::{Manifest, SegmentMeta, FORMAT_VERSION};
 pub use reader::{is_built, CommitInfo, IndexReader};
-pub use search::{SearchHit, SearchParams};
+pub use search::{SearchHit, SearchParams, SearchStages};
 pub use storage::is_disk_full;
 pub use writer::{Documents, IndexConfig, IndexWriter};
 

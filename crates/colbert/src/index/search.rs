@@ -2,10 +2,12 @@
 //! MaxSim on decompressed vectors for the best of them; and the exhaustive reference.
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use ndarray::{Array2, ArrayView2};
 
 use super::codec::ResidualCodec;
+use super::probe::{approx_score, QueryCentroids};
 use super::segment::{CodesRef, Segment};
 use super::Index;
 use crate::{Result, TokenEmbeddings};
@@ -24,9 +26,10 @@ pub struct SearchParams {
     pub n_full_scores: usize,
 }
 
-/// Defaults tuned on the shared synthetic benchmark (`cargo bench -p plait-colbert --bench
+/// Defaults tuned on the shared synthetic benchmark (`cargo bench --workspace --bench
 /// index -- --sweep`, 10k documents, 1M vectors): the fastest setting at recall@10 ≥ 0.95
-/// against exact MaxSim (0.951; re-scoring 256 instead of 192 gains nothing there). Pruning centroids below 0.27 not only saves time, it ranks the
+/// against exact MaxSim (0.951; re-scoring 256 instead of 192 gains nothing there, 128
+/// gives 0.945; thresholds 0.2 to 0.45 all rank worse, with the `u8` table too). Pruning centroids below 0.27 not only saves time, it ranks the
 /// candidates better than full centroid interaction does (noise from weak centroids).
 impl Default for SearchParams {
     fn default() -> Self {
@@ -52,8 +55,9 @@ pub struct SearchHit {
 /// scoring every member (no probing), which keeps full recall inside small subsets.
 const SMALL_FILTER_FACTOR: usize = 8;
 
-/// Token rows decompressed per matrix product when re-ranking.
-const RERANK_BLOCK_TOKENS: usize = 8192;
+/// Token rows decompressed per matrix product when re-ranking: the block (256 KiB at
+/// dim 128) stays in L2 between decompression and the product.
+const RERANK_BLOCK_TOKENS: usize = 512;
 
 /// Per-thread buffers of `rerank`, kept between searches so that no search pays for
 /// fresh (kernel-zeroed) pages.
@@ -66,6 +70,19 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+    static QUERY_CENTROIDS: std::cell::RefCell<QueryCentroids> =
+        std::cell::RefCell::new(QueryCentroids::default());
+    /// Bitset of the documents of one segment already taken as candidates.
+    static SEEN: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The `n` best candidates by approximate score.
+fn best_candidates(mut candidates: Vec<Candidate>, n: usize) -> Vec<Candidate> {
+    if candidates.len() > n {
+        candidates.select_nth_unstable_by(n - 1, |a, b| b.score.total_cmp(&a.score));
+        candidates.truncate(n);
+    }
+    candidates
 }
 
 /// A candidate: segment number, local document, score.
@@ -74,6 +91,63 @@ struct Candidate {
     seg: usize,
     doc: usize,
     score: f32,
+}
+
+/// Time spent in each search stage, summed over the searches it was passed to, and
+/// how much work each did: the per-stage breakdown the index bench prints.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct SearchStages {
+    /// Searches summed.
+    pub searches: usize,
+    /// Query-centroid scores (one matrix product).
+    pub centroid_scores: Duration,
+    /// Probe selection, centroid pruning and the quantised interaction table.
+    pub probe: Duration,
+    /// Candidate generation: walking the probed lists and approximate scores.
+    pub candidates: Duration,
+    /// Choosing the best `n_full_scores` candidates.
+    pub select: Duration,
+    /// Decompressing the chosen candidates' vectors.
+    pub decompress: Duration,
+    /// Exact MaxSim of the chosen candidates and the final top `k`.
+    pub exact: Duration,
+    /// Candidates given an approximate score.
+    pub approx_scored: usize,
+    /// Candidates scored exactly.
+    pub exact_scored: usize,
+}
+
+impl SearchStages {
+    /// The time of all stages.
+    pub fn total(&self) -> Duration {
+        self.centroid_scores
+            + self.probe
+            + self.candidates
+            + self.select
+            + self.decompress
+            + self.exact
+    }
+
+    /// Adds another breakdown to this one.
+    pub fn add(&mut self, other: &SearchStages) {
+        self.searches += other.searches;
+        self.centroid_scores += other.centroid_scores;
+        self.probe += other.probe;
+        self.candidates += other.candidates;
+        self.select += other.select;
+        self.decompress += other.decompress;
+        self.exact += other.exact;
+        self.approx_scored += other.approx_scored;
+        self.exact_scored += other.exact_scored;
+    }
+}
+
+/// Elapsed time since `*t`, restarting the clock.
+fn lap(t: &mut Instant) -> Duration {
+    let now = Instant::now();
+    let d = now - *t;
+    *t = now;
+    d
 }
 
 pub(crate) fn decompress_doc(codec: &ResidualCodec, seg: &Segment, doc: usize) -> Array2<f32> {
@@ -100,53 +174,14 @@ fn max_scaled_rows(rows: &[f32], scales: &[f32], best: &mut [f32]) {
     }
 }
 
-/// `best[i] = max(best[i], col[i])`.
-#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
-fn max_into(best: &mut [f32], col: &[f32]) {
-    for (b, &s) in best.iter_mut().zip(col) {
-        if s > *b {
-            *b = s;
-        }
-    }
-}
-
-/// Approximate score of one document from centroid scores: per query token, the best
-/// score among the document's (unpruned) centroids. `ct` holds, per centroid, the scores
-/// of all query tokens contiguously.
-#[inline]
-fn approx_score<C: Copy + Into<u32>>(
-    codes: &[C],
-    ct: &[f32],
-    keep: &[bool],
-    nq: usize,
-    best: &mut [f32],
-) -> f32 {
-    best.fill(0.0);
-    for &c in codes {
-        let c: u32 = c.into();
-        let c = c as usize;
-        if !keep[c] {
-            continue;
-        }
-        max_into(best, &ct[c * nq..(c + 1) * nq]);
-    }
-    best.iter().sum()
-}
-
-/// [`approx_score`] of local document `d` of `seg`.
-fn doc_approx(
-    seg: &Segment,
-    d: usize,
-    ct: &[f32],
-    keep: &[bool],
-    nq: usize,
-    best: &mut [f32],
-) -> f32 {
+/// Approximate score (quantisation steps) of local document `d` of `seg`.
+fn doc_approx(seg: &Segment, d: usize, qc: &QueryCentroids) -> f32 {
     let (a, b) = (seg.doc_offsets[d], seg.doc_offsets[d + 1]);
-    match seg.codes() {
-        CodesRef::U16(cs) => approx_score(&cs[a..b], ct, keep, nq, best),
-        CodesRef::U32(cs) => approx_score(&cs[a..b], ct, keep, nq, best),
-    }
+    let steps = match seg.codes() {
+        CodesRef::U16(cs) => approx_score(&cs[a..b], &qc.table, qc.stride),
+        CodesRef::U32(cs) => approx_score(&cs[a..b], &qc.table, qc.stride),
+    };
+    steps as f32
 }
 
 impl Index {
@@ -155,7 +190,7 @@ impl Index {
             .unwrap_or_else(|_| unreachable!("TokenEmbeddings is always rows x dim"))
     }
 
-    fn check_query(&self, query: &TokenEmbeddings) -> Result<()> {
+    pub(crate) fn check_query(&self, query: &TokenEmbeddings) -> Result<()> {
         if query.dim() != self.manifest.dim {
             return Err(crate::ColbertError::DocumentDims {
                 key: 0,
@@ -173,59 +208,72 @@ impl Index {
         params: &SearchParams,
         filter: Option<&HashSet<u64>>,
     ) -> Result<Vec<SearchHit>> {
+        self.search_staged(query, params, filter, &mut SearchStages::default())
+    }
+
+    /// [`Index::search`] that adds the time of each stage to `stages`.
+    pub fn search_staged(
+        &self,
+        query: &TokenEmbeddings,
+        params: &SearchParams,
+        filter: Option<&HashSet<u64>>,
+        stages: &mut SearchStages,
+    ) -> Result<Vec<SearchHit>> {
         self.check_query(query)?;
         if query.is_empty() || params.k == 0 {
             return Ok(Vec::new());
         }
+        stages.searches += 1;
         let q = self.query_matrix(query);
-        let nq = q.nrows();
-        let k = self.codec.num_centroids();
-        // Centroid scores, stored centroid-major: ct[c * nq + i] = <q_i, centroid_c>.
-        let scores = self.codec.centroids().dot(&q.t());
-        let ct = scores
-            .as_slice()
-            .unwrap_or_else(|| unreachable!("a fresh product is contiguous"));
-        // Probe: the top n_ivf_probe centroids of every query token.
-        let mut probed = vec![false; k];
-        let probe = params.n_ivf_probe.clamp(1, k);
-        // Top `probe` centroids of every query token in one pass over the centroid-major
-        // scores: a small sorted list per token (probe is a handful).
-        let mut top: Vec<(f32, usize)> = vec![(f32::NEG_INFINITY, 0); nq * probe];
-        for (c, row) in ct.chunks_exact(nq).enumerate() {
-            for (i, &score) in row.iter().enumerate() {
-                let list = &mut top[i * probe..(i + 1) * probe];
-                if score > list[probe - 1].0 {
-                    let mut j = probe - 1;
-                    while j > 0 && list[j - 1].0 < score {
-                        list[j] = list[j - 1];
-                        j -= 1;
-                    }
-                    list[j] = (score, c);
-                }
-            }
-        }
-        for &(score, c) in &top {
-            if score > f32::NEG_INFINITY {
-                probed[c] = true;
-            }
-        }
-        let keep: Vec<bool> = match params.centroid_score_threshold {
-            None => vec![true; k],
-            Some(t) => (0..k)
-                .map(|c| ct[c * nq..(c + 1) * nq].iter().any(|&s| s >= t))
-                .collect(),
-        };
-        let mut candidates = Vec::new();
-        let mut best = vec![0f32; nq];
         let n_full = params.n_full_scores.max(params.k);
         if self.num_documents() <= n_full {
             // No more documents than the exact stage would score anyway: score them all,
             // so a small index never misses a document to probing or pruning.
-            for (si, seg) in self.segments.iter().enumerate() {
-                for (d, key) in seg.keys().iter().enumerate().take(seg.num_docs()) {
-                    if seg.is_deleted(d) || filter.is_some_and(|f| !f.contains(key)) {
-                        continue;
-                    }
+            let candidates = self.live_candidates(filter);
+            return Ok(self.rerank(q, candidates, params.k, stages));
+        }
+        let mut t = Instant::now();
+        QUERY_CENTROIDS.with(|cell| {
+            let mut qc = cell.borrow_mut();
+            qc.score(&self.codec, query.as_slice(), query.len());
+            stages.centroid_scores += lap(&mut t);
+            Ok(self.search_scored(query, &mut qc, params, filter, stages))
+        })
+    }
+
+    /// The stages after centroid scoring, for a query whose `qc` holds its scores.
+    pub(crate) fn search_scored(
+        &self,
+        query: &TokenEmbeddings,
+        qc: &mut QueryCentroids,
+        params: &SearchParams,
+        filter: Option<&HashSet<u64>>,
+        stages: &mut SearchStages,
+    ) -> Vec<SearchHit> {
+        let n_full = params.n_full_scores.max(params.k);
+        let mut t = Instant::now();
+        qc.probe_and_prune(
+            self.codec.num_centroids(),
+            params.n_ivf_probe,
+            params.centroid_score_threshold,
+        );
+        stages.probe += lap(&mut t);
+        let candidates = self.candidates(qc, n_full, filter);
+        stages.candidates += lap(&mut t);
+        stages.approx_scored += candidates.len();
+        let mut candidates = best_candidates(candidates, n_full);
+        // Storage order: the exact stage reads each segment's residuals front to back.
+        candidates.sort_unstable_by_key(|c| (c.seg, c.doc));
+        stages.select += lap(&mut t);
+        self.rerank(self.query_matrix(query), candidates, params.k, stages)
+    }
+
+    /// Every live document (passing `filter`), unscored.
+    fn live_candidates(&self, filter: Option<&HashSet<u64>>) -> Vec<Candidate> {
+        let mut candidates = Vec::new();
+        for (si, seg) in self.segments.iter().enumerate() {
+            for (d, key) in seg.keys().iter().enumerate().take(seg.num_docs()) {
+                if !seg.is_deleted(d) && filter.is_none_or(|f| f.contains(key)) {
                     candidates.push(Candidate {
                         seg: si,
                         doc: d,
@@ -233,8 +281,19 @@ impl Index {
                     });
                 }
             }
-            return self.finish(q, candidates, n_full, params.k);
         }
+        candidates
+    }
+
+    /// Candidate generation: the live documents of the probed lists (or every member
+    /// of a small filter), each with its approximate score.
+    fn candidates(
+        &self,
+        qc: &QueryCentroids,
+        n_full: usize,
+        filter: Option<&HashSet<u64>>,
+    ) -> Vec<Candidate> {
+        let mut candidates = Vec::new();
         if let Some(f) = filter {
             if f.len() <= n_full * SMALL_FILTER_FACTOR {
                 // A small subset: score every member instead of relying on the probes,
@@ -244,55 +303,54 @@ impl Index {
                         continue;
                     };
                     let (si, d) = (si as usize, d as usize);
-                    let score = doc_approx(&self.segments[si], d, ct, &keep, nq, &mut best);
+                    let score = doc_approx(&self.segments[si], d, qc);
                     candidates.push(Candidate {
                         seg: si,
                         doc: d,
                         score,
                     });
                 }
-                return self.finish(q, candidates, n_full, params.k);
+                return candidates;
             }
         }
-        for (si, seg) in self.segments.iter().enumerate() {
-            let ivf = seg.ivf();
-            let keys = seg.keys();
-            let mut seen = vec![false; seg.num_docs()];
-            for (c, _) in probed.iter().enumerate().filter(|(_, &p)| p) {
-                for &d in seg.ivf_list(ivf, c) {
-                    let d = d as usize;
-                    if seen[d] {
-                        continue;
-                    }
-                    seen[d] = true;
-                    if seg.is_deleted(d) || filter.is_some_and(|f| !f.contains(&keys[d])) {
-                        continue;
-                    }
-                    let score = doc_approx(seg, d, ct, &keep, nq, &mut best);
-                    candidates.push(Candidate {
-                        seg: si,
-                        doc: d,
-                        score,
-                    });
+        SEEN.with(|cell| {
+            let mut seen = cell.borrow_mut();
+            for (si, seg) in self.segments.iter().enumerate() {
+                let ivf = seg.ivf();
+                let keys = seg.keys();
+                let words = seg.num_docs().div_ceil(64);
+                if seen.len() < words {
+                    seen.resize(words, 0);
                 }
+                let first = candidates.len();
+                for &c in &qc.probed {
+                    for &d in seg.ivf_list(ivf, c as usize) {
+                        let d = d as usize;
+                        let (w, bit) = (d / 64, 1u64 << (d % 64));
+                        if seen[w] & bit != 0 {
+                            continue;
+                        }
+                        seen[w] |= bit;
+                        if seg.is_deleted(d) || filter.is_some_and(|f| !f.contains(&keys[d])) {
+                            continue;
+                        }
+                        candidates.push(Candidate {
+                            seg: si,
+                            doc: d,
+                            score: doc_approx(seg, d, qc),
+                        });
+                    }
+                }
+                // Clear only what was set: work proportional to the probed lists.
+                for &c in &qc.probed {
+                    for &d in seg.ivf_list(ivf, c as usize) {
+                        seen[d as usize / 64] = 0;
+                    }
+                }
+                debug_assert!(candidates[first..].iter().all(|c| c.seg == si));
             }
-        }
-        self.finish(q, candidates, n_full, params.k)
-    }
-
-    /// Keeps the `n_full` best approximate candidates and re-ranks them exactly.
-    fn finish(
-        &self,
-        q: ArrayView2<'_, f32>,
-        mut candidates: Vec<Candidate>,
-        n_full: usize,
-        k: usize,
-    ) -> Result<Vec<SearchHit>> {
-        if candidates.len() > n_full {
-            candidates.select_nth_unstable_by(n_full - 1, |a, b| b.score.total_cmp(&a.score));
-            candidates.truncate(n_full);
-        }
-        self.rerank(q, candidates, k)
+        });
+        candidates
     }
 
     /// Exact MaxSim over every live document's decompressed vectors (the reference).
@@ -317,7 +375,7 @@ impl Index {
                 }
             }
         }
-        self.rerank(q, candidates, k)
+        Ok(self.rerank(q, candidates, k, &mut SearchStages::default()))
     }
 
     /// Exact MaxSim of the candidates on decompressed vectors; the best `k`.
@@ -330,7 +388,10 @@ impl Index {
         q: ArrayView2<'_, f32>,
         mut candidates: Vec<Candidate>,
         k: usize,
-    ) -> Result<Vec<SearchHit>> {
+        stages: &mut SearchStages,
+    ) -> Vec<SearchHit> {
+        stages.exact_scored += candidates.len();
+        let mut t = Instant::now();
         let dim = self.codec.dim();
         let plen = self.codec.packed_len();
         let nq = q.nrows();
@@ -373,6 +434,7 @@ impl Index {
                     }
                     end += 1;
                 }
+                stages.decompress += lap(&mut t);
                 let docs = ArrayView2::from_shape((rows, dim), &block[..rows * dim])
                     .unwrap_or_else(|_| unreachable!("the block holds rows x dim values"));
                 if sims.len() < rows * nq {
@@ -397,18 +459,19 @@ impl Index {
                     row += n;
                 }
                 start = end;
+                stages.exact += lap(&mut t);
             }
         });
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
         candidates.truncate(k);
-        candidates
+        let hits = candidates
             .into_iter()
-            .map(|c| {
-                Ok(SearchHit {
-                    key: self.segments[c.seg].keys()[c.doc],
-                    score: c.score,
-                })
+            .map(|c| SearchHit {
+                key: self.segments[c.seg].keys()[c.doc],
+                score: c.score,
             })
-            .collect()
+            .collect();
+        stages.exact += lap(&mut t);
+        hits
     }
 }
