@@ -14,7 +14,7 @@ MODES = ["bm25", "semantic", "lexical", "hybrid"]
 
 def main() -> None:
     results = [json.loads(Path(p).read_text()) for p in sys.argv[1:]]
-    print(f"{'set':<11} {'queries':>7}  {'mode':<9} {'nDCG@10':>7}  {'R@10':>6}  {'MRR@10':>6}")
+    print(f"{'set':<11} {'queries':>7}  {'mode':<9} {'nDCG@10':>7}  {'R@10':>6}  {'MRR@10':>6}  {'ms/query':>8}")
     sums: dict[str, list[float]] = {m: [0.0, 0.0, 0.0] for m in MODES}
     for r in results:
         name = Path(r["set"]).stem
@@ -24,9 +24,11 @@ def main() -> None:
                 continue
             row = [m["ndcg_at_10"], m["recall_at_10"], m["mrr_at_10"]]
             sums[mode] = [a + b for a, b in zip(sums[mode], row)]
-            print(f"{name:<11} {r['queries']:>7}  {mode:<9} {row[0]:>7.3f}  {row[1]:>6.3f}  {row[2]:>6.3f}")
+            print(f"{name:<11} {r['queries']:>7}  {mode:<9} {row[0]:>7.3f}  {row[1]:>6.3f}  {row[2]:>6.3f}  {m['mean_ms']:>8.1f}")
             name = ""
     n = len(results)
+    if n < 2:
+        return
     label = "mean"
     for mode in MODES:
         if any(mode in r["modes"] for r in results):
