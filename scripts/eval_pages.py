@@ -48,9 +48,9 @@ def main() -> None:
     files = sorted({p.split("#")[0] for q in labels for p in q["pages"]})
     print(f"pages: {len(pages)} queries from {sys.argv[2]}")
     print("mode       recall@10  MRR@10  nDCG@10   (distinct pages of the first 10 hits)")
-    for mode, m in result["modes"].items():
-        if mode == "bm25":
-            continue
+    modes = [m for m in ("semantic", "lexical", "hybrid") if m in result["modes"]]
+    for mode in modes:
+        m = result["modes"][mode]
         rows = []
         for q in m["queries"]:
             relevant = pages.get(q["query"])
