@@ -253,9 +253,14 @@ fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
 fn get(addr: &str, path: &str, extra: &str) -> (u16, String, Vec<u8>) {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let host = if extra.starts_with("Host:") {
+        String::new()
+    } else {
+        format!("Host: {addr}\r\n")
+    };
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\n{host}{extra}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = Vec::new();
