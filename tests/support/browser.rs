@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::server::{http, json as parse};
 
 /// The key WebDriver names element references by.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecc";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A chromedriver process and one browser session; both end when dropped.
 pub struct Browser {
