@@ -222,7 +222,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
     index_routes(state.clone())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state, guard::<ApiState>))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            guard::<ApiState>,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
 }
 
@@ -305,7 +308,11 @@ impl Guarded for ApiState {
 }
 
 /// Host and Origin checks, then the bearer token.
-pub async fn guard<S: Guarded>(State(state): State<Arc<S>>, request: Request, next: Next) -> Response {
+pub async fn guard<S: Guarded>(
+    State(state): State<Arc<S>>,
+    request: Request,
+    next: Next,
+) -> Response {
     if let Some(refused) = check_host(request.headers(), state.listen()) {
         return refused;
     }
@@ -470,7 +477,8 @@ pub(crate) async fn json_body<T: serde::de::DeserializeOwned>(
             })
         }
     };
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("invalid {what}: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid {what}: {e}")))
 }
 
 /// The library's query for a request (validated by the service, the one rule).

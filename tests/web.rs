@@ -105,12 +105,7 @@ fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
     let roles = smollm_roles(tmp.path());
     let server = serve(
         &idx,
-        &[
-            "--roles",
-            roles.to_str().unwrap(),
-            "--summary-threads",
-            "1",
-        ],
+        &["--roles", roles.to_str().unwrap(), "--summary-threads", "1"],
     );
     let mut b = Browser::start();
     b.goto(&format!("http://{}/", server.web));
@@ -169,11 +164,16 @@ fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
         json!([]),
     );
     assert!(
-        marked.as_str().unwrap().contains("vicksburg") || marked.as_str().unwrap().contains("siege"),
+        marked.as_str().unwrap().contains("vicksburg")
+            || marked.as_str().unwrap().contains("siege"),
         "{marked}"
     );
     b.screenshot(&shots().join("3-page-view.png"));
-    let (step, button) = if page < 6 { (1, "#pv-next") } else { (-1, "#pv-prev") };
+    let (step, button) = if page < 6 {
+        (1, "#pv-next")
+    } else {
+        (-1, "#pv-prev")
+    };
     b.click(button);
     let turned = (page as i64 + step) as u64;
     wait_page_view(&mut b, "the neighbouring page", turned);
@@ -330,7 +330,10 @@ fn bad_page_requests_get_clear_errors_and_the_server_stays_healthy() {
     // The page's files: embedded, strict CSP, no caching surprises.
     let (s, head, body) = get(&web, "/", "");
     assert_eq!(s, 200);
-    assert!(head.contains("content-security-policy: default-src 'none'; script-src 'self'"), "{head}");
+    assert!(
+        head.contains("content-security-policy: default-src 'none'; script-src 'self'"),
+        "{head}"
+    );
     let html = String::from_utf8(body).unwrap();
     assert!(html.contains("<script src=\"/app.js\" defer></script>"));
     assert!(!html.contains("<script>"), "no inline script");
@@ -341,9 +344,15 @@ fn bad_page_requests_get_clear_errors_and_the_server_stays_healthy() {
     // A page renders, then comes from the cache until the file changes.
     let (s, head, png) = get(&web, &page_url(&good, "1", ""), "");
     assert_eq!(s, 200, "{}", String::from_utf8_lossy(&png));
-    assert!(png.starts_with(b"\x89PNG") && head.contains("x-plait-cache: miss"), "{head}");
+    assert!(
+        png.starts_with(b"\x89PNG") && head.contains("x-plait-cache: miss"),
+        "{head}"
+    );
     let (_, head, again) = get(&web, &page_url(&good, "1", ""), "");
-    assert!(head.contains("x-plait-cache: hit") && again == png, "{head}");
+    assert!(
+        head.contains("x-plait-cache: hit") && again == png,
+        "{head}"
+    );
     std::thread::sleep(Duration::from_millis(20));
     std::fs::write(
         &good,
@@ -352,7 +361,10 @@ fn bad_page_requests_get_clear_errors_and_the_server_stays_healthy() {
     .unwrap();
     let (s, head, changed) = get(&web, &page_url(&good, "1", ""), "");
     assert_eq!(s, 200);
-    assert!(head.contains("x-plait-cache: miss") && changed != png, "{head}");
+    assert!(
+        head.contains("x-plait-cache: miss") && changed != png,
+        "{head}"
+    );
 
     // Line boxes, in page fractions.
     let (s, _, body) = get(
@@ -369,7 +381,10 @@ fn bad_page_requests_get_clear_errors_and_the_server_stays_healthy() {
     for k in ["x0", "y0", "x1", "y1"] {
         assert!((0.0..=1.0).contains(&b[k].as_f64().unwrap()), "{boxes}");
     }
-    assert!(b["y0"].as_f64().unwrap() < 0.12, "the first line is at the top: {boxes}");
+    assert!(
+        b["y0"].as_f64().unwrap() < 0.12,
+        "the first line is at the top: {boxes}"
+    );
 
     // Files outside the index, however they are spelled.
     let outside = [
@@ -381,7 +396,11 @@ fn bad_page_requests_get_clear_errors_and_the_server_stays_healthy() {
     for path in &outside {
         let (s, _, body) = get(&web, &page_url(path, "1", ""), "");
         assert_eq!(s, 404, "{}", String::from_utf8_lossy(&body));
-        assert!(error_of(&body).contains("is not an indexed file"), "{}", error_of(&body));
+        assert!(
+            error_of(&body).contains("is not an indexed file"),
+            "{}",
+            error_of(&body)
+        );
     }
     let (s, _, body) = get(&web, &page_url(&docs.join("notes.md"), "1", ""), "");
     assert_eq!(s, 400);
@@ -392,14 +411,22 @@ fn bad_page_requests_get_clear_errors_and_the_server_stays_healthy() {
     for page in ["0", "2", "99999999999"] {
         let (s, _, body) = get(&web, &page_url(&good, page, ""), "");
         assert_eq!(s, 404, "page {page}: {}", String::from_utf8_lossy(&body));
-        assert!(error_of(&body).contains("has 1 page(s): there is no page"), "{}", error_of(&body));
+        assert!(
+            error_of(&body).contains("has 1 page(s): there is no page"),
+            "{}",
+            error_of(&body)
+        );
     }
     let (s, _, body) = get(&web, &page_url(&good, "-1", ""), "");
     assert_eq!(s, 400);
     assert!(error_of(&body).contains("give path"), "{}", error_of(&body));
     let (s, _, body) = get(&web, &page_url(&good, "1", "&dpi=5000"), "");
     assert_eq!(s, 400);
-    assert!(error_of(&body).contains("36 to 200 DPI"), "{}", error_of(&body));
+    assert!(
+        error_of(&body).contains("36 to 200 DPI"),
+        "{}",
+        error_of(&body)
+    );
     let (s, _, body) = get(&web, &page_url(&huge, "1", ""), "");
     assert_eq!(s, 400, "{}", String::from_utf8_lossy(&body));
     let e = error_of(&body);
@@ -410,7 +437,10 @@ fn bad_page_requests_get_clear_errors_and_the_server_stays_healthy() {
     let (s, _, body) = get(&web, &page_url(&broken, "1", ""), "");
     assert_eq!(s, 422, "{}", String::from_utf8_lossy(&body));
     let e = error_of(&body);
-    assert!(e.contains("broken.pdf") && e.contains("not a valid PDF"), "{e}");
+    assert!(
+        e.contains("broken.pdf") && e.contains("not a valid PDF"),
+        "{e}"
+    );
     let (s, _, _) = get(&web, &page_url(&good, "1", ""), "");
     assert_eq!(s, 200);
     healthy("a broken PDF");

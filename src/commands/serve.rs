@@ -110,7 +110,12 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let watch_state = Arc::new(Mutex::new(WatchState {
         enabled: !args.watch.is_empty(),
         roots: args.watch.iter().map(|d| d.display().to_string()).collect(),
-        state: if args.watch.is_empty() { "off" } else { "starting" }.into(),
+        state: if args.watch.is_empty() {
+            "off"
+        } else {
+            "starting"
+        }
+        .into(),
         ..WatchState::default()
     }));
 
@@ -135,21 +140,22 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             let mut on_event = |e: WatchEvent<'_>| {
                 note_watch(&watch_state, &e);
                 match e {
-                WatchEvent::Synced {
-                    report, elapsed, ..
-                } if report.files_added + report.files_changed + report.files_removed > 0 => {
-                    eprintln!(
+                    WatchEvent::Synced {
+                        report, elapsed, ..
+                    } if report.files_added + report.files_changed + report.files_removed > 0 => {
+                        eprintln!(
                         "plait serve: synced {} added, {} changed, {} removed; {} chunks encoded in {:.2} s",
                         report.files_added, report.files_changed, report.files_removed,
                         report.chunks_encoded, elapsed.as_secs_f64()
                     );
+                    }
+                    WatchEvent::Failed { error, .. } => eprintln!(
+                        "plait serve: watch: {} (retrying)",
+                        term::line(&error.to_string())
+                    ),
+                    _ => {}
                 }
-                WatchEvent::Failed { error, .. } => eprintln!(
-                    "plait serve: watch: {} (retrying)",
-                    term::line(&error.to_string())
-                ),
-                _ => {}
-            }};
+            };
             if let Err(e) =
                 plait_ingest::watch(&ingester, &dirs, &watch_config, &stop, &mut on_event)
             {

@@ -116,10 +116,7 @@ impl SummaryRoles {
         let llama = Llama::init()?;
         let mut runners = RoleRunner::load_all(
             llama,
-            &[
-                (names.0, &self.summarizer),
-                (names.1, &self.worker),
-            ],
+            &[(names.0, &self.summarizer), (names.1, &self.worker)],
         )?;
         let worker = runners.pop().context("the worker role")?;
         let summarizer = runners.pop().context("the summarizer role")?;

@@ -105,8 +105,14 @@ impl Guarded for WebState {
 pub fn router(state: Arc<WebState>) -> Router {
     let page = Router::new()
         .route("/", get(|| asset(INDEX_HTML, "text/html; charset=utf-8")))
-        .route("/app.js", get(|| asset(APP_JS, "text/javascript; charset=utf-8")))
-        .route("/app.css", get(|| asset(APP_CSS, "text/css; charset=utf-8")))
+        .route(
+            "/app.js",
+            get(|| asset(APP_JS, "text/javascript; charset=utf-8")),
+        )
+        .route(
+            "/app.css",
+            get(|| asset(APP_CSS, "text/css; charset=utf-8")),
+        )
         .route("/icon.svg", get(|| asset(ICON_SVG, "image/svg+xml")))
         .layer(from_fn_with_state(state.clone(), guard_host::<WebState>));
     let own = Router::new()
@@ -127,7 +133,9 @@ pub fn router(state: Arc<WebState>) -> Router {
         .nest("/api", api)
         .fallback(not_found)
         .layer(from_fn(security_headers))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(http::on_panic))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            http::on_panic,
+        ))
 }
 
 async fn asset(body: &'static str, content_type: &'static str) -> Response {
@@ -164,7 +172,10 @@ async fn security_headers(request: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -152,7 +152,11 @@ impl Browser {
     pub fn type_into(&mut self, css: &str, text: &str) {
         let id = self.find(css);
         self.call("POST", &format!("element/{id}/clear"), json!({}));
-        self.call("POST", &format!("element/{id}/value"), json!({ "text": text }));
+        self.call(
+            "POST",
+            &format!("element/{id}/value"),
+            json!({ "text": text }),
+        );
     }
 
     pub fn text(&mut self, css: &str) -> String {

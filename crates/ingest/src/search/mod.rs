@@ -205,11 +205,11 @@ pub fn best_lines<'t>(text: &'t str, query: &str, n: usize) -> Vec<(usize, &'t s
 
 /// Words too common to mark a line for a query.
 const STOPWORDS: &[&str] = &[
-    "the", "and", "for", "are", "was", "were", "with", "from", "that", "this", "these",
-    "those", "into", "onto", "not", "but", "all", "any", "can", "has", "have", "had", "its",
-    "our", "their", "his", "her", "how", "what", "when", "where", "which", "who", "why",
-    "you", "your", "will", "would", "should", "could", "been", "being", "than", "then",
-    "there", "about", "also", "like", "use", "used",
+    "the", "and", "for", "are", "was", "were", "with", "from", "that", "this", "these", "those",
+    "into", "onto", "not", "but", "all", "any", "can", "has", "have", "had", "its", "our", "their",
+    "his", "her", "how", "what", "when", "where", "which", "who", "why", "you", "your", "will",
+    "would", "should", "could", "been", "being", "than", "then", "there", "about", "also", "like",
+    "use", "used",
 ];
 
 /// The query's words as a line is matched against them: lowercase, at least 3
