@@ -315,6 +315,9 @@ fn bad_page_requests_get_clear_errors_and_the_server_stays_healthy() {
     )
     .unwrap();
     std::fs::write(docs.join("notes.md"), "# Notes\n\nA page of notes.\n").unwrap();
+    // A scanned page (no text layer): its line boxes come from OCR.
+    let scan = docs.join("linn.pdf");
+    std::fs::copy(assets::asset("samples/quickstart/docs/linn.pdf"), &scan).unwrap();
     let idx = tmp.path().join("idx");
     ingest(&docs, &idx);
     // Damaged after ingest: the index still lists it.
@@ -324,7 +327,7 @@ fn bad_page_requests_get_clear_errors_and_the_server_stays_healthy() {
     let healthy = |why: &str| {
         let (s, body) = http(&web, "GET", "/api/status", b"", None);
         assert_eq!(s, 200, "after {why}: {body}");
-        assert_eq!(json(&body)["docs"]["files"], 4, "{body}");
+        assert_eq!(json(&body)["docs"]["files"], 5, "{body}");
     };
 
     // The page's files: embedded, strict CSP, no caching surprises.
@@ -385,6 +388,29 @@ fn bad_page_requests_get_clear_errors_and_the_server_stays_healthy() {
         b["y0"].as_f64().unwrap() < 0.12,
         "the first line is at the top: {boxes}"
     );
+
+    // A scanned page's boxes come from OCR, in the same page fractions.
+    let (s, _, body) = get(
+        &web,
+        &page_url(&scan, "1", "&q=MIDI%20sequence%20recorder").replace("/api/page", "/api/boxes"),
+        "",
+    );
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
+    let boxes = json(&String::from_utf8_lossy(&body));
+    assert_eq!(boxes["source"], "ocr", "{boxes}");
+    assert!(boxes["lines"].as_u64().unwrap() > 20, "{boxes}");
+    let marked = boxes["boxes"].as_array().unwrap();
+    assert!(
+        marked.iter().any(|b| b["text"]
+            .as_str()
+            .unwrap()
+            .contains("MIDI Sequence Recorder")),
+        "{boxes}"
+    );
+    assert!(marked
+        .iter()
+        .all(|b| b["x0"].as_f64().unwrap() < b["x1"].as_f64().unwrap()
+            && b["y1"].as_f64().unwrap() <= 1.0));
 
     // Files outside the index, however they are spelled.
     let outside = [

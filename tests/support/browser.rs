@@ -10,7 +10,56 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::server::{http, json as parse};
+use super::server::json as parse;
+
+/// One WebDriver exchange: status and body. chromedriver keeps connections open, so
+/// the body is read by its `Content-Length`, not to the end of the stream.
+fn http(addr: &str, method: &str, path: &str, body: &[u8], _token: Option<&str>) -> (u16, String) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut reader = BufReader::new(s);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).unwrap();
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no HTTP status from chromedriver: {status_line:?}"))
+        .parse()
+        .unwrap();
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse::<usize>().ok();
+            }
+        }
+    }
+    let mut out = Vec::new();
+    match length {
+        Some(n) => {
+            out.resize(n, 0);
+            reader.read_exact(&mut out).unwrap();
+        }
+        None => {
+            let _ = reader.read_to_end(&mut out);
+        }
+    }
+    (status, String::from_utf8_lossy(&out).into_owned())
+}
 
 /// The key WebDriver names element references by.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -93,7 +142,11 @@ impl Browser {
             addr,
             session,
         };
-        browser.call("POST", "timeouts", json!({"script": 120_000}));
+        browser.call(
+            "POST",
+            "timeouts",
+            json!({"script": 120_000, "pageLoad": 120_000}),
+        );
         browser
     }
 
