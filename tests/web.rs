@@ -97,22 +97,10 @@ fn wait_page_view(b: &mut Browser, what: &str, page: u64) {
     );
 }
 
-#[test]
-fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
-    let tmp = tempfile::tempdir().unwrap();
-    let idx = tmp.path().join("idx");
-    ingest(&assets::asset("samples/quickstart"), &idx);
-    let roles = smollm_roles(tmp.path());
-    let server = serve(
-        &idx,
-        &["--roles", roles.to_str().unwrap(), "--summary-threads", "1"],
-    );
-    let mut b = Browser::start();
-    b.goto(&format!("http://{}/", server.web));
-    assert_eq!(b.text("h1").trim(), "plait");
-
+/// A code hit: path, symbol, numbered lines with the best ones marked, copy path:line.
+fn code_hits(b: &mut Browser) {
     // A code hit: path, symbol, numbered lines with the best ones marked, copy path:line.
-    search(&mut b, "parse a page range like 1:3");
+    search(b, "parse a page range like 1:3");
     let first = b.js(
         "const h = document.querySelector('#results-code .hit.code'); return {path: h.querySelector('.path').textContent, best: h.querySelectorAll('.ln.best').length, lines: h.querySelectorAll('.ln').length, first: h.querySelector('.ln').dataset.n, kw: h.querySelectorAll('.kw').length};",
         json!([]),
@@ -135,9 +123,12 @@ fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
         json!([]),
     );
     b.screenshot(&shots().join("1-search-code.png"));
+}
 
+/// A PDF hit's thumbnail with boxes; its page large with boxes; the next or previous page.
+fn pdf_hits(b: &mut Browser) {
     // A PDF hit: its page's thumbnail with the matching lines boxed.
-    search(&mut b, "siege of Vicksburg");
+    search(b, "siege of Vicksburg");
     assert!(b.count("#results-code .hit.code") > 0);
     b.wait_for(
         "the first PDF hit's thumbnail and boxes",
@@ -156,7 +147,7 @@ fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
 
     // The page view: the page large with its boxes, then the next and previous pages.
     b.click("#results-docs .pdf-hit .thumb");
-    wait_page_view(&mut b, "the page view", page);
+    wait_page_view(b, "the page view", page);
     let boxes = b.count("#pv-page .box");
     assert!(boxes > 0, "no boxes on the large page");
     let marked = b.js(
@@ -176,10 +167,13 @@ fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
     };
     b.click(button);
     let turned = (page as i64 + step) as u64;
-    wait_page_view(&mut b, "the neighbouring page", turned);
+    wait_page_view(b, "the neighbouring page", turned);
     assert!(b.text("#pv-title").contains(&format!("page {turned} of 6")));
     b.click("#pv-close");
+}
 
+/// A summary streamed into the page, its citations linked to the page view.
+fn summary_citations(b: &mut Browser) {
     // A summary streamed into the page, its citations linked to the page view.
     b.click(".tab[data-view=summary-view]");
     b.wait_for(
@@ -195,7 +189,7 @@ fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
     b.click("#summary-go");
     b.wait_for(
         "the summary",
-        Duration::from_secs(900),
+        Duration::from_secs(1800),
         "const s = document.getElementById('summary-text').dataset.state; return s === 'done' || s === 'failed' || s === 'stopped';",
         json!([]),
     );
@@ -219,7 +213,7 @@ fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
         .unwrap();
     assert!((1..=6).contains(&cited));
     b.click("#summary-text a.cite");
-    wait_page_view(&mut b, "the cited page", cited);
+    wait_page_view(b, "the cited page", cited);
     assert!(b.text("#pv-title").contains(&format!("page {cited} of 6")));
     assert!(
         b.count("#pv-page .box") > 0,
@@ -227,7 +221,10 @@ fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
     );
     b.screenshot(&shots().join("5-citation-page.png"));
     b.click("#pv-close");
+}
 
+/// The status panel: both indexes and the watcher.
+fn status_panel(b: &mut Browser) {
     // The status panel.
     b.click(".tab[data-view=status-view]");
     b.wait_for(
@@ -240,6 +237,26 @@ fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
     assert!(status.contains("watcher"), "{status}");
     assert!(status.contains("metadata-"), "{status}");
     b.screenshot(&shots().join("6-status.png"));
+}
+
+#[test]
+fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    ingest(&assets::asset("samples/quickstart"), &idx);
+    let roles = smollm_roles(tmp.path());
+    let server = serve(
+        &idx,
+        &["--roles", roles.to_str().unwrap(), "--summary-threads", "1"],
+    );
+    let mut b = Browser::start();
+    b.goto(&format!("http://{}/", server.web));
+    assert_eq!(b.text("h1").trim(), "plait");
+
+    code_hits(&mut b);
+    pdf_hits(&mut b);
+    summary_citations(&mut b);
+    status_panel(&mut b);
 
     let errors: Vec<_> = b
         .console()

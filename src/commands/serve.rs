@@ -119,56 +119,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         ..WatchState::default()
     }));
 
-    let watcher = if args.watch.is_empty() {
-        None
-    } else {
-        let reader = reader.clone();
-        let watch_state = watch_state.clone();
-        let config = IngestConfig {
-            index_root: root.clone(),
-            discover: DiscoverConfig::default(),
-            budget: ChunkBudget::default(),
-            index: plait_colbert::IndexConfig::default(),
-        };
-        let (code, docs) = (encoders.code.clone(), encoders.docs.clone());
-        let dirs = args.watch.clone();
-        let watch_config = args.watch_opts.config();
-        let stop = stop.clone();
-        Some(std::thread::spawn(move || {
-            let pdf = reader.pdf_text();
-            let ingester = Ingester::new(config, &*code, &*docs, Some(&pdf)).with_cancel(&stop);
-            let mut on_event = |e: WatchEvent<'_>| {
-                note_watch(&watch_state, &e);
-                match e {
-                    WatchEvent::Synced {
-                        report, elapsed, ..
-                    } if report.files_added + report.files_changed + report.files_removed > 0 => {
-                        eprintln!(
-                        "plait serve: synced {} added, {} changed, {} removed; {} chunks encoded in {:.2} s",
-                        report.files_added, report.files_changed, report.files_removed,
-                        report.chunks_encoded, elapsed.as_secs_f64()
-                    );
-                    }
-                    WatchEvent::Failed { error, .. } => eprintln!(
-                        "plait serve: watch: {} (retrying)",
-                        term::line(&error.to_string())
-                    ),
-                    _ => {}
-                }
-            };
-            if let Err(e) =
-                plait_ingest::watch(&ingester, &dirs, &watch_config, &stop, &mut on_event)
-            {
-                eprintln!(
-                    "plait serve: the watcher stopped: {}",
-                    term::line(&e.to_string())
-                );
-                let mut w = watch_state.lock().unwrap_or_else(|e| e.into_inner());
-                w.state = "stopped".into();
-                w.last_error = Some(e.to_string());
-            }
-        }))
-    };
+    let watcher = start_watcher(args, &root, &encoders, &reader, &stop, &watch_state);
 
     // Searches run on the blocking pool; concurrent queries are encoded together
     // (micro-batches of up to QUERY_BATCH gathered for at most QUERY_WAIT), so the pool
@@ -194,26 +145,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             })
         };
         let (code, docs) = (state(IndexName::Code), state(IndexName::Docs));
-        let web = Arc::new(WebState {
-            code: code.clone(),
-            docs: docs.clone(),
-            service: service.clone(),
-            viewer: Arc::new(plait_ingest::PageViewer::new(
-                reader.pdfium(),
-                Some(reader.shared_engine()),
-                plait_ingest::PageViewConfig::new(root.join("cache").join("pages")),
-            )),
-            token: token.clone(),
-            listen: args.host,
-            watch: watch_state.clone(),
-            summaries: web::Summaries::new(
-                home.clone(),
-                args.roles.clone(),
-                args.summary_threads,
-                reader.clone(),
-            ),
-            renders: Arc::new(tokio::sync::Semaphore::new(web::RENDER_SLOTS)),
-        });
+        let web = web_state(args, home, &root, (&code, &docs), &reader, &watch_state);
         let bind = |port: u16| async move {
             let addr = SocketAddr::new(args.host, port);
             tokio::net::TcpListener::bind(addr).await.with_context(|| {
@@ -266,6 +198,98 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     result?;
     eprintln!("plait serve: stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The web page's state: the two index APIs it mounts, the page viewer (cache under
+/// the index root) and the summaries.
+fn web_state(
+    args: &Args,
+    home: &Home,
+    root: &std::path::Path,
+    (code, docs): (&Arc<ApiState>, &Arc<ApiState>),
+    reader: &Arc<runtime::PdfReader>,
+    watch: &Arc<Mutex<WatchState>>,
+) -> Arc<WebState> {
+    Arc::new(WebState {
+        code: code.clone(),
+        docs: docs.clone(),
+        service: code.service.clone(),
+        viewer: Arc::new(plait_ingest::PageViewer::new(
+            reader.pdfium(),
+            Some(reader.shared_engine()),
+            plait_ingest::PageViewConfig::new(root.join("cache").join("pages")),
+        )),
+        token: code.token.clone(),
+        listen: args.host,
+        watch: watch.clone(),
+        summaries: web::Summaries::new(
+            home.clone(),
+            args.roles.clone(),
+            args.summary_threads,
+            reader.clone(),
+        ),
+        renders: Arc::new(tokio::sync::Semaphore::new(web::RENDER_SLOTS)),
+    })
+}
+
+/// The watcher thread of `serve --watch` (none without folders): the watch loop of
+/// `plait watch`, its events printed and kept for the status panel.
+#[allow(clippy::print_stderr)]
+fn start_watcher(
+    args: &Args,
+    root: &std::path::Path,
+    encoders: &runtime::Encoders,
+    reader: &Arc<runtime::PdfReader>,
+    stop: &Arc<AtomicBool>,
+    watch_state: &Arc<Mutex<WatchState>>,
+) -> Option<std::thread::JoinHandle<()>> {
+    if args.watch.is_empty() {
+        return None;
+    }
+    let reader = reader.clone();
+    let watch_state = watch_state.clone();
+    let config = IngestConfig {
+        index_root: root.to_path_buf(),
+        discover: DiscoverConfig::default(),
+        budget: ChunkBudget::default(),
+        index: plait_colbert::IndexConfig::default(),
+    };
+    let (code, docs) = (encoders.code.clone(), encoders.docs.clone());
+    let dirs = args.watch.clone();
+    let watch_config = args.watch_opts.config();
+    let stop = stop.clone();
+    Some(std::thread::spawn(move || {
+        let pdf = reader.pdf_text();
+        let ingester = Ingester::new(config, &*code, &*docs, Some(&pdf)).with_cancel(&stop);
+        let mut on_event = |e: WatchEvent<'_>| {
+            note_watch(&watch_state, &e);
+            match e {
+                WatchEvent::Synced {
+                    report, elapsed, ..
+                } if report.files_added + report.files_changed + report.files_removed > 0 => {
+                    eprintln!(
+                    "plait serve: synced {} added, {} changed, {} removed; {} chunks encoded in {:.2} s",
+                    report.files_added, report.files_changed, report.files_removed,
+                    report.chunks_encoded, elapsed.as_secs_f64()
+                );
+                }
+                WatchEvent::Failed { error, .. } => eprintln!(
+                    "plait serve: watch: {} (retrying)",
+                    term::line(&error.to_string())
+                ),
+                _ => {}
+            }
+        };
+        if let Err(e) = plait_ingest::watch(&ingester, &dirs, &watch_config, &stop, &mut on_event) {
+            eprintln!(
+                "plait serve: the watcher stopped: {}",
+                term::line(&e.to_string())
+            );
+            let mut w = watch_state.lock().unwrap_or_else(|e| e.into_inner());
+            w.state = "stopped".into();
+            w.last_error = Some(e.to_string());
+        }
+    }))
 }
 
 /// Keeps the status panel's view of the watcher up to date.
