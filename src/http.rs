@@ -50,13 +50,20 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn bad_request(message: impl Into<String>) -> Self {
+    /// An error answer with this status.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
         }
     }
-    fn internal(message: impl Into<String>) -> Self {
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             message: message.into(),
@@ -199,21 +206,31 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// The router of one index's server, with auth, panic catching and JSON errors.
-pub fn router(state: Arc<ApiState>) -> Router {
+/// The endpoints of one index (health, status, search, OpenAPI), without the guard: the
+/// index servers and the web page (under `/api/code` and `/api/docs`) both mount them.
+pub fn index_routes(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/status", get(status))
         .route("/search", post(search))
         .route("/openapi.json", get(openapi_json))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .with_state(state)
 }
 
-fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+/// The router of one index's server, with auth, panic catching and JSON errors.
+pub fn router(state: Arc<ApiState>) -> Router {
+    index_routes(state.clone())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            guard::<ApiState>,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
+}
+
+/// The answer when a handler panics.
+pub(crate) fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::internal("internal error while answering (the server keeps running)").into_response()
 }
 
@@ -272,35 +289,34 @@ fn refuse(status: StatusCode, message: String) -> Response {
     ApiError { status, message }.into_response()
 }
 
+/// What the guard checks a request against: the bearer token (when set) and the address
+/// the server listens on.
+pub trait Guarded: Send + Sync + 'static {
+    /// Bearer token every request must carry, when set.
+    fn token(&self) -> Option<&str>;
+    /// The address listened on; `Host` and `Origin` must name it or loopback.
+    fn listen(&self) -> IpAddr;
+}
+
+impl Guarded for ApiState {
+    fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+    fn listen(&self) -> IpAddr {
+        self.listen
+    }
+}
+
 /// Host and Origin checks, then the bearer token.
-async fn guard(State(state): State<Arc<ApiState>>, request: Request, next: Next) -> Response {
-    let headers = request.headers();
-    if let Some(host) = headers.get(header::HOST) {
-        let name = host.to_str().map(host_name).unwrap_or_default();
-        if !is_our_host(&name, state.listen) {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                format!("Host {:?} is not this server: it answers to localhost, 127.0.0.1, [::1] and {} (a web page cannot reach it through another name)", host_text(host), state.listen),
-            );
-        }
+pub async fn guard<S: Guarded>(
+    State(state): State<Arc<S>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(refused) = check_host(request.headers(), state.listen()) {
+        return refused;
     }
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let ok = origin
-            .to_str()
-            .ok()
-            .and_then(origin_host)
-            .is_some_and(|h| is_our_host(&h, state.listen));
-        if !ok {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "requests from the web page at {:?} are refused: plait answers local clients only",
-                    host_text(origin)
-                ),
-            );
-        }
-    }
-    if let Some(token) = &state.token {
+    if let Some(token) = state.token() {
         let given = request
             .headers()
             .get(header::AUTHORIZATION)
@@ -317,6 +333,49 @@ async fn guard(State(state): State<Arc<ApiState>>, request: Request, next: Next)
         }
     }
     next.run(request).await
+}
+
+/// Host and Origin checks only: for what any local browser may load without the token
+/// (the web page's own files, which hold no data).
+pub async fn guard_host<S: Guarded>(
+    State(state): State<Arc<S>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match check_host(request.headers(), state.listen()) {
+        Some(refused) => refused,
+        None => next.run(request).await,
+    }
+}
+
+/// The refusal of a request whose `Host` or `Origin` names another site, if it does.
+fn check_host(headers: &axum::http::HeaderMap, listen: IpAddr) -> Option<Response> {
+    if let Some(host) = headers.get(header::HOST) {
+        let name = host.to_str().map(host_name).unwrap_or_default();
+        if !is_our_host(&name, listen) {
+            return Some(refuse(
+                StatusCode::FORBIDDEN,
+                format!("Host {:?} is not this server: it answers to localhost, 127.0.0.1, [::1] and {} (a web page cannot reach it through another name)", host_text(host), listen),
+            ));
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let ok = origin
+            .to_str()
+            .ok()
+            .and_then(origin_host)
+            .is_some_and(|h| is_our_host(&h, listen));
+        if !ok {
+            return Some(refuse(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "requests from the web page at {:?} are refused: plait answers local clients only",
+                    host_text(origin)
+                ),
+            ));
+        }
+    }
+    None
 }
 
 /// A header value for an error message, at most 100 characters.
@@ -372,8 +431,22 @@ async fn search(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    // Only JSON: a form or text/plain POST (what a web page may send anywhere without
-    // asking) is refused.
+    let request: SearchRequest = json_body(&headers, body, "search request").await?;
+    let query = query(request);
+    query.validate().map_err(|e| api_error(&e))?;
+    tokio::task::spawn_blocking(move || search_blocking(&state, &query))
+        .await
+        .map_err(|_| ApiError::internal("internal error while searching"))?
+}
+
+/// Reads a JSON request body: only `application/json` (a form or text/plain POST, what
+/// a web page may send anywhere without asking, is refused), at most [`MAX_BODY`] bytes,
+/// arriving within [`BODY_TIMEOUT`]; `what` names it in errors.
+pub(crate) async fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &axum::http::HeaderMap,
+    body: Body,
+    what: &str,
+) -> Result<T, ApiError> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -382,7 +455,7 @@ async fn search(
     if !json {
         return Err(ApiError {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            message: "send the search request as JSON (Content-Type: application/json)".into(),
+            message: format!("send the {what} as JSON (Content-Type: application/json)"),
         });
     }
     let bytes = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await
@@ -404,13 +477,8 @@ async fn search(
             })
         }
     };
-    let request: SearchRequest = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("invalid search request: {e}")))?;
-    let query = query(request);
-    query.validate().map_err(|e| api_error(&e))?;
-    tokio::task::spawn_blocking(move || search_blocking(&state, &query))
-        .await
-        .map_err(|_| ApiError::internal("internal error while searching"))?
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid {what}: {e}")))
 }
 
 /// The library's query for a request (validated by the service, the one rule).
@@ -434,10 +502,12 @@ fn query(r: SearchRequest) -> Query {
     }
 }
 
-/// A library error as an answer: a bad query is the client's (400), the rest ours.
-fn api_error(e: &IngestError) -> ApiError {
+/// A library error as an answer: a bad query or a file a client may not open is the
+/// client's (400, 404), the rest ours.
+pub(crate) fn api_error(e: &IngestError) -> ApiError {
     match e {
         IngestError::BadQuery { .. } => ApiError::bad_request(e.to_string()),
+        IngestError::NotIndexed { .. } => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
         _ => ApiError::internal(e.to_string()),
     }
 }

@@ -6,6 +6,7 @@ mod http;
 mod listen;
 mod mcp;
 mod term;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,7 +49,7 @@ enum Command {
     Search(commands::search::Args),
     /// Score search quality on a labelled query set (recall@10, MRR@10, nDCG@10 per mode)
     Eval(commands::eval::Args),
-    /// Serve the code index on 127.0.0.1:8088 and the docs index on 127.0.0.1:8089
+    /// Serve the code index on 127.0.0.1:8088, the docs index on :8089 and the web page on :8090
     Serve(commands::serve::Args),
     /// Serve both indexes to agents over the Model Context Protocol on stdio
     Mcp(commands::mcp::Args),

@@ -141,7 +141,7 @@ pub const OCR_DPI: f32 = 300.0;
 /// PDFium plus the OCR engine: what ingest reads PDFs with.
 pub struct PdfReader {
     pdfium: plait_ocr::Pdfium,
-    engine: plait_ocr::OcrEngine,
+    engine: Arc<plait_ocr::OcrEngine>,
 }
 
 impl PdfReader {
@@ -161,7 +161,10 @@ impl PdfReader {
             .parallel_pages(threads)
             .build(&runtime)
             .with_context(|| format!("loading the OCR models in {}", dir.display()))?;
-        Ok(Self { pdfium, engine })
+        Ok(Self {
+            pdfium,
+            engine: Arc::new(engine),
+        })
     }
 
     /// The bound PDFium.
@@ -172,6 +175,11 @@ impl PdfReader {
     /// The OCR engine.
     pub fn engine(&self) -> &plait_ocr::OcrEngine {
         &self.engine
+    }
+
+    /// The OCR engine, shared (the web page's page view marks scanned pages with it).
+    pub fn shared_engine(&self) -> Arc<plait_ocr::OcrEngine> {
+        self.engine.clone()
     }
 
     /// The ingest-side view: text layer, OCR where it is missing.

@@ -53,6 +53,15 @@ fn parse_share(s: &str) -> std::result::Result<f64, String> {
 }
 
 fn read_document(home: &Home, file: &std::path::Path) -> Result<Document> {
+    read_document_with(file, || runtime::PdfReader::load(home))
+}
+
+/// The document to summarize: a PDF's pages (through `reader`, called only for a PDF),
+/// or a UTF-8 text or Markdown file.
+pub(crate) fn read_document_with<R: std::borrow::Borrow<runtime::PdfReader>>(
+    file: &std::path::Path,
+    reader: impl FnOnce() -> Result<R>,
+) -> Result<Document> {
     let meta =
         std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
     anyhow::ensure!(meta.is_file(), "{} is not a file", file.display());
@@ -60,8 +69,8 @@ fn read_document(home: &Home, file: &std::path::Path) -> Result<Document> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
     if is_pdf {
-        let reader = runtime::PdfReader::load(home)?;
-        let (pages, title) = runtime::pdf_pages(&reader, file)?;
+        let reader = reader()?;
+        let (pages, title) = runtime::pdf_pages(reader.borrow(), file)?;
         Ok(Document::from_pages(file, title, pages))
     } else {
         let bytes =
@@ -76,15 +85,49 @@ fn read_document(home: &Home, file: &std::path::Path) -> Result<Document> {
     }
 }
 
-pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
-    let mut registry = runtime::roles(home, args.roles.as_deref())?;
-    if let Some(t) = args.threads {
-        for role in registry.roles.values_mut() {
-            role.threads = t;
+/// The roles writing a summary, from the registry (`--roles`, `$PLAIT_ROLES`, the
+/// user's file), with every role's threads set to `threads` when given.
+pub(crate) struct SummaryRoles {
+    pub summarizer: plait_summarize::Role,
+    pub worker: plait_summarize::Role,
+}
+
+impl SummaryRoles {
+    pub(crate) fn load(
+        home: &Home,
+        roles: Option<&std::path::Path>,
+        names: (&str, &str),
+        threads: Option<i32>,
+    ) -> Result<Self> {
+        let mut registry = runtime::roles(home, roles)?;
+        if let Some(t) = threads {
+            for role in registry.roles.values_mut() {
+                role.threads = t;
+            }
         }
+        Ok(Self {
+            summarizer: registry.role(names.0)?.clone(),
+            worker: registry.role(names.1)?.clone(),
+        })
     }
-    let summarizer_role = registry.role(&args.role)?;
-    let worker_role = registry.role(&args.worker_role)?;
+
+    /// Loads the models (a file shared by both roles once): (summarizer, worker).
+    pub(crate) fn runners(&self, names: (&str, &str)) -> Result<(RoleRunner, RoleRunner)> {
+        let llama = Llama::init()?;
+        let mut runners = RoleRunner::load_all(
+            llama,
+            &[(names.0, &self.summarizer), (names.1, &self.worker)],
+        )?;
+        let worker = runners.pop().context("the worker role")?;
+        let summarizer = runners.pop().context("the summarizer role")?;
+        Ok((summarizer, worker))
+    }
+}
+
+pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    let names = (args.role.as_str(), args.worker_role.as_str());
+    let roles = SummaryRoles::load(home, args.roles.as_deref(), names, args.threads)?;
+    let summarizer_role = roles.summarizer.clone();
     // Arguments are checked before any work starts.
     if let Some(out) = &args.out {
         let dir = out
@@ -108,17 +151,8 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         );
     }
     let doc = read_document(home, &args.file)?;
-    let llama = Llama::init()?;
     // The summarizer and the worker share a model file by default: it is loaded once.
-    let mut runners = RoleRunner::load_all(
-        llama,
-        &[
-            (args.role.as_str(), summarizer_role),
-            (args.worker_role.as_str(), worker_role),
-        ],
-    )?;
-    let worker = runners.pop().context("the worker role")?;
-    let summarizer = runners.pop().context("the summarizer role")?;
+    let (summarizer, worker) = roles.runners(names)?;
     let worker_ref = &worker;
     for r in [&summarizer, worker_ref] {
         if r.plan.speculation.used == "plain" && r.plan.speculation.requested != "none" {

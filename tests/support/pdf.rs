@@ -27,7 +27,13 @@ pub fn tiny_pdf(pages: &[(f32, f32)]) -> Vec<u8> {
 /// A one-page PDF (US Letter) with `lines` of Helvetica text, 14 points apart, from the
 /// top left.
 pub fn text_pdf(lines: &[&str]) -> Vec<u8> {
-    let mut stream = String::from("BT /F1 12 Tf 72 720 Td 14 TL\n");
+    text_pdf_sized(lines, 612.0, 792.0)
+}
+
+/// A one-page PDF of `width` x `height` points with `lines` of Helvetica text, 14 points
+/// apart, from 72 points below the top left.
+pub fn text_pdf_sized(lines: &[&str], width: f32, height: f32) -> Vec<u8> {
+    let mut stream = format!("BT /F1 12 Tf 72 {} Td 14 TL\n", height - 72.0);
     for line in lines {
         let escaped = line
             .replace('\\', "\\\\")
@@ -39,7 +45,7 @@ pub fn text_pdf(lines: &[&str]) -> Vec<u8> {
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"),
         format!("<< /Length {} >>\nstream\n{stream}endstream", stream.len()),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
     ];

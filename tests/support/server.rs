@@ -17,6 +17,8 @@ pub struct Server {
     pub code: String,
     /// `host:port` of the docs index.
     pub docs: String,
+    /// `host:port` of the web page.
+    pub web: String,
 }
 
 impl Drop for Server {
@@ -38,6 +40,8 @@ pub fn serve(idx: &Path, extra: &[&str]) -> Server {
             "0",
             "--docs-port",
             "0",
+            "--web-port",
+            "0",
             "--index-dir",
         ])
         .arg(idx)
@@ -54,14 +58,20 @@ pub fn serve(idx: &Path, extra: &[&str]) -> Server {
             .unwrap_or_else(|| panic!("plait serve printed no {name} address"))
             .unwrap();
         assert!(line.contains(name), "{line}");
-        line.rsplit("http://").next().unwrap().to_string()
+        line.rsplit("http://")
+            .next()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_string()
     };
     let code = addr("code");
     let docs = addr("docs");
+    let web = addr("web");
     Server {
         child: Some(child),
         code,
         docs,
+        web,
     }
 }
 

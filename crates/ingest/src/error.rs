@@ -53,6 +53,11 @@ pub enum IngestError {
     #[error("no index in {path}: run `plait ingest DIR --index-dir {path}` first (or give the right --index-dir)")]
     NoIndex { path: PathBuf },
 
+    /// A file a client named is not in the index (only indexed files can be viewed or
+    /// summarized through the servers).
+    #[error("{path} is not an indexed file: only files listed by the indexes can be opened here (ingest its folder first, or check the path)")]
+    NotIndexed { path: PathBuf },
+
     /// A search request that cannot be answered as asked (k, language).
     #[error("{reason}")]
     BadQuery { reason: String },

@@ -17,6 +17,7 @@ pub mod manifest;
 mod pipeline;
 pub mod search;
 mod text;
+pub mod view;
 mod watch;
 
 pub use chunk::CHUNKER_VERSION;
@@ -39,6 +40,7 @@ pub use search::{
     MAX_QUERY_CHARS,
 };
 pub use text::decode_text;
+pub use view::{LineBox, PageBoxes, PageImage, PageViewConfig, PageViewer};
 pub use watch::{watch, Trigger, WatchConfig, WatchEvent};
 
 /// Result alias of this crate.

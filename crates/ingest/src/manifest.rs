@@ -303,6 +303,20 @@ impl Manifest {
         Ok(rows.into_iter().map(PathBuf::from).collect())
     }
 
+    /// The paths with at least one chunk in an index, in order.
+    pub fn files_in(&self, index: &str) -> Result<Vec<PathBuf>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT path FROM chunks WHERE idx = ?1 ORDER BY path")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![index], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows.into_iter().map(PathBuf::from).collect())
+    }
+
     /// The key of a content hash in an index, if stored.
     pub fn content_key(&self, index: &str, hash: &str) -> Result<Option<u64>> {
         self.conn

@@ -55,4 +55,22 @@ pub enum OcrError {
     /// An image file could not be read or is too large.
     #[error("{path}: {reason}")]
     Image { path: PathBuf, reason: String },
+
+    /// A page number outside the document.
+    #[error("{path} has {pages} page(s): there is no page {page}")]
+    NoSuchPage {
+        path: PathBuf,
+        page: usize,
+        pages: usize,
+    },
+
+    /// A page too large to render at the requested resolution.
+    #[error("{path}, page {page}: {width}x{height} pixels is beyond the {max_pixels} pixel limit of a page view; ask for a lower resolution")]
+    TooLarge {
+        path: PathBuf,
+        page: usize,
+        width: u64,
+        height: u64,
+        max_pixels: usize,
+    },
 }

@@ -51,6 +51,35 @@ pub fn headings<'a>(lines: impl IntoIterator<Item = (&'a str, f32)>) -> Vec<Stri
         .collect()
 }
 
+/// The page's visual rows: text-layer segments that sit side by side on one line
+/// (their vertical extents overlap by more than half the smaller one) joined into one
+/// line with the box around them, top to bottom. PDFium splits a line wherever the font
+/// changes; a reader sees one line.
+pub fn rows(lines: &[TextLine]) -> Vec<TextLine> {
+    let mut out: Vec<TextLine> = Vec::new();
+    for l in lines {
+        let joined = out.last_mut().filter(|r| {
+            let overlap = r.bbox[3].min(l.bbox[3]) - r.bbox[1].max(l.bbox[1]);
+            let smaller = (r.bbox[3] - r.bbox[1]).min(l.bbox[3] - l.bbox[1]).max(0.1);
+            overlap > smaller / 2.0 && l.bbox[0] >= r.bbox[0]
+        });
+        match joined {
+            Some(r) => {
+                r.text.push_str(&l.text);
+                r.bbox = [
+                    r.bbox[0].min(l.bbox[0]),
+                    r.bbox[1].min(l.bbox[1]),
+                    r.bbox[2].max(l.bbox[2]),
+                    r.bbox[3].max(l.bbox[3]),
+                ];
+                r.font_size = r.font_size.max(l.font_size);
+            }
+            None => out.push(l.clone()),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +98,25 @@ mod tests {
         ];
         assert_eq!(headings(lines), ["1 Introduction", "2 Methods"]);
         assert!(headings([(body, 10.0), (body, 10.0)]).is_empty());
+    }
+
+    #[test]
+    fn segments_of_one_line_join_into_a_row() {
+        let seg = |t: &str, b: [f32; 4]| TextLine {
+            text: t.into(),
+            bbox: b,
+            font_size: b[3] - b[1],
+        };
+        let lines = [
+            seg("however, ", [57.0, 64.5, 98.5, 73.5]),
+            seg("did not last ", [104.0, 64.5, 163.0, 72.1]),
+            seg("gerous ", [57.0, 78.9, 87.6, 86.4]),
+            seg("for use.", [94.5, 76.5, 129.5, 84.1]),
+        ];
+        let r = rows(&lines);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].text, "however, did not last ");
+        assert_eq!(r[0].bbox, [57.0, 64.5, 163.0, 73.5]);
+        assert_eq!(r[1].text, "gerous for use.");
     }
 }

@@ -12,6 +12,7 @@ mod hyphen;
 mod layout;
 mod pdf;
 mod raster;
+mod view;
 
 pub use document::{ReadOptions, ReadPage, ReadSummary};
 pub use engine::{
@@ -20,9 +21,10 @@ pub use engine::{
 };
 pub use error::OcrError;
 pub use hyphen::{join_hyphenated, LINE_END_HYPHEN};
-pub use layout::{headings, TextLine, HEADING_MAX_CHARS, HEADING_SIZE_RATIO};
+pub use layout::{headings, rows, TextLine, HEADING_MAX_CHARS, HEADING_SIZE_RATIO};
 pub use pdf::{PageText, PdfText, Pdfium, MAX_RENDER_PIXELS};
 pub use raster::Raster;
+pub use view::{PagePng, ViewConfig};
 
 /// Result alias of this crate.
 pub type Result<T, E = OcrError> = std::result::Result<T, E>;

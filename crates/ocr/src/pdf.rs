@@ -145,7 +145,7 @@ impl Pdfium {
     /// Opens a document. PDFium keeps the reason for a failed open in one process-wide
     /// "last error" slot, so opens are serialised: otherwise another thread's failed open
     /// could turn "password required" into "invalid format" between the two calls.
-    fn open(&self, path: &Path, password: Option<&str>) -> Result<PdfDocument<'_>> {
+    pub(crate) fn open(&self, path: &Path, password: Option<&str>) -> Result<PdfDocument<'_>> {
         static OPEN: Mutex<()> = Mutex::new(());
         let _guard = OPEN.lock().unwrap_or_else(|p| p.into_inner());
         self.bound
@@ -174,46 +174,7 @@ impl Pdfium {
         let doc = self.open(path, password)?;
         let mut pages = Vec::new();
         for (i, page) in doc.pages().iter().enumerate() {
-            let page_err = |e: PdfiumError| OcrError::Page {
-                path: path.to_path_buf(),
-                page: i + 1,
-                reason: e.to_string(),
-            };
-            let layer = page.text().map_err(page_err)?;
-            // PDFium marks a word hyphenated at a line end with U+0002: join the halves.
-            let text = crate::hyphen::join_hyphenated(&layer.all());
-            let height = page.height().value;
-            let mut lines: Vec<crate::TextLine> = Vec::new();
-            for segment in layer.segments().iter() {
-                let r = segment.bounds();
-                let (x0, x1) = (r.left().value, r.right().value);
-                let (y0, y1) = (height - r.top().value, height - r.bottom().value);
-                // A line ending in a split word shows its hyphen.
-                let t = segment.text().replace(crate::hyphen::LINE_END_HYPHEN, "-");
-                match lines.last_mut() {
-                    // Segments on the same baseline continue the line.
-                    Some(l) if (l.bbox[3] - y1).abs() < 1.0 && x0 >= l.bbox[2] - 1.0 => {
-                        l.text.push_str(&t);
-                        l.bbox[2] = x1;
-                        l.bbox[1] = l.bbox[1].min(y0);
-                        l.font_size = l.font_size.max(y1 - y0);
-                    }
-                    _ => lines.push(crate::TextLine {
-                        text: t,
-                        bbox: [x0, y0, x1, y1],
-                        font_size: y1 - y0,
-                    }),
-                }
-            }
-            pages.push(PageText {
-                number: i + 1,
-                width: page.width().value,
-                height,
-                text,
-                lines,
-                image_coverage: image_coverage(&page),
-                objects: page.objects().len(),
-            });
+            pages.push(read_page(path, i + 1, &page)?);
         }
         let title = doc
             .metadata()
@@ -226,6 +187,50 @@ impl Pdfium {
             pages,
         })
     }
+}
+
+/// The text layer of one page (`number` is 1-based), as lines with boxes.
+pub(crate) fn read_page(path: &Path, number: usize, page: &PdfPage<'_>) -> Result<PageText> {
+    let page_err = |e: PdfiumError| OcrError::Page {
+        path: path.to_path_buf(),
+        page: number,
+        reason: e.to_string(),
+    };
+    let layer = page.text().map_err(page_err)?;
+    // PDFium marks a word hyphenated at a line end with U+0002: join the halves.
+    let text = crate::hyphen::join_hyphenated(&layer.all());
+    let height = page.height().value;
+    let mut lines: Vec<crate::TextLine> = Vec::new();
+    for segment in layer.segments().iter() {
+        let r = segment.bounds();
+        let (x0, x1) = (r.left().value, r.right().value);
+        let (y0, y1) = (height - r.top().value, height - r.bottom().value);
+        // A line ending in a split word shows its hyphen.
+        let t = segment.text().replace(crate::hyphen::LINE_END_HYPHEN, "-");
+        match lines.last_mut() {
+            // Segments on the same baseline continue the line.
+            Some(l) if (l.bbox[3] - y1).abs() < 1.0 && x0 >= l.bbox[2] - 1.0 => {
+                l.text.push_str(&t);
+                l.bbox[2] = x1;
+                l.bbox[1] = l.bbox[1].min(y0);
+                l.font_size = l.font_size.max(y1 - y0);
+            }
+            _ => lines.push(crate::TextLine {
+                text: t,
+                bbox: [x0, y0, x1, y1],
+                font_size: y1 - y0,
+            }),
+        }
+    }
+    Ok(PageText {
+        number,
+        width: page.width().value,
+        height,
+        text,
+        lines,
+        image_coverage: image_coverage(page),
+        objects: page.objects().len(),
+    })
 }
 
 /// Largest page raster rendered for OCR, in pixels (a 600 DPI A3 page is ~70 M); pages

@@ -259,6 +259,57 @@ pub fn best_lines<'t>(text: &'t str, query: &str, n: usize) -> Vec<(usize, &'t s
     scored.into_iter().map(|(_, i, l)| (i, l)).collect()
 }
 
+/// Words too common to mark a line for a query.
+const STOPWORDS: &[&str] = &[
+    "the", "and", "for", "are", "was", "were", "with", "from", "that", "this", "these", "those",
+    "into", "onto", "not", "but", "all", "any", "can", "has", "have", "had", "its", "our", "their",
+    "his", "her", "how", "what", "when", "where", "which", "who", "why", "you", "your", "will",
+    "would", "should", "could", "been", "being", "than", "then", "there", "about", "also", "like",
+    "use", "used",
+];
+
+/// The query's words as a line is matched against them: lowercase, at least 3
+/// characters, stopwords left out.
+fn match_words(s: &str) -> HashSet<String> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3)
+        .map(str::to_lowercase)
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .collect()
+}
+
+/// Whether two words match: equal, or one a prefix of the other of at least 4 characters
+/// (`page` and `pages`, `parse` and `parsed`).
+fn word_matches(a: &str, b: &str) -> bool {
+    a == b || (a.len().min(b.len()) >= 4 && (a.starts_with(b) || b.starts_with(a)))
+}
+
+/// The indexes of the `lines` (at most `max`, in order) that share the most query words:
+/// those with at least half as many as the best line (and at least one). The lines a
+/// page view marks for a hit.
+pub fn matching_lines(lines: &[&str], query: &str, max: usize) -> Vec<usize> {
+    let q = match_words(query);
+    let scores: Vec<usize> = lines
+        .iter()
+        .map(|l| {
+            let words = match_words(l);
+            q.iter()
+                .filter(|qw| words.iter().any(|w| word_matches(w, qw)))
+                .count()
+        })
+        .collect();
+    let best = scores.iter().copied().max().unwrap_or(0);
+    if best == 0 {
+        return Vec::new();
+    }
+    let floor = best.div_ceil(2);
+    let mut picked: Vec<usize> = (0..lines.len()).filter(|&i| scores[i] >= floor).collect();
+    picked.sort_by(|&a, &b| scores[b].cmp(&scores[a]).then(a.cmp(&b)));
+    picked.truncate(max);
+    picked.sort_unstable();
+    picked
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,5 +352,19 @@ mod tests {
         );
         assert!("x".parse::<SearchMode>().is_err());
         assert_eq!("lexical".parse::<SearchMode>(), Ok(SearchMode::Lexical));
+    }
+
+    #[test]
+    fn a_page_marks_the_lines_sharing_most_query_words() {
+        let lines = [
+            "THE SIEGE OF VICKSBURG. 49",
+            "however, did not last long; it became too",
+            "the sieges of the city went on",
+            "and the other lines of the page",
+        ];
+        assert_eq!(matching_lines(&lines, "siege of Vicksburg", 8), [0, 2]);
+        assert_eq!(matching_lines(&lines, "siege of Vicksburg", 1), [0]);
+        assert!(matching_lines(&lines, "of the", 8).is_empty());
+        assert!(matching_lines(&lines, "unrelated words", 8).is_empty());
     }
 }

@@ -53,6 +53,21 @@ impl std::fmt::Debug for SearchService {
     }
 }
 
+/// A path from a client, cut to a printable length for an error message.
+trait CharsLimited {
+    fn chars_limited(&self) -> PathBuf;
+}
+
+impl CharsLimited for Path {
+    fn chars_limited(&self) -> PathBuf {
+        let s = self.to_string_lossy();
+        if s.chars().count() <= 300 {
+            return self.to_path_buf();
+        }
+        PathBuf::from(format!("{}...", s.chars().take(300).collect::<String>()))
+    }
+}
+
 impl SearchService {
     /// A service over `root` whose code and docs indexes were built with these encoders
     /// (queries are encoded by them; an index built by another model is refused). Nothing
@@ -139,6 +154,26 @@ impl SearchService {
                 &m.all_chunks(name.as_str())?,
             ))
         })
+    }
+
+    /// `path` as the manifest lists it, when it is an indexed file (of either index);
+    /// [`IngestError::NotIndexed`] otherwise. The one check before a server opens a file
+    /// a client named: nothing else on the machine can be reached.
+    pub fn indexed_file(&self, path: &str) -> Result<PathBuf> {
+        let p = Path::new(path);
+        let known = !path.is_empty() && self.with_manifest(|m| m.file(p))?.is_some();
+        if known {
+            Ok(p.to_path_buf())
+        } else {
+            Err(IngestError::NotIndexed {
+                path: p.chars_limited(),
+            })
+        }
+    }
+
+    /// The files with chunks in index `name`, in path order.
+    pub fn files_of(&self, name: IndexName) -> Result<Vec<PathBuf>> {
+        self.with_manifest(|m| m.files_in(name.as_str()))
     }
 
     /// The counts and commit of one index.
