@@ -1,5 +1,6 @@
 //! `plait`: the command-line front end. Glue only; the logic lives in the crates.
 
+mod ask_worker;
 mod assets;
 mod commands;
 mod http;

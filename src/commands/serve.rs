@@ -48,6 +48,12 @@ pub struct Args {
     watch: Vec<PathBuf>,
     #[command(flatten)]
     watch_opts: WatchOpts,
+    /// Model role answering `POST /ask` (loaded once, on the first question)
+    #[arg(long, value_name = "NAME", default_value = plait_summarize::role_names::FRONTDOOR)]
+    ask_role: String,
+    /// Role file replacing the built-in roles by name [env: PLAIT_ROLES]
+    #[arg(long, value_name = "FILE")]
+    roles: Option<PathBuf>,
     #[command(flatten)]
     models: runtime::ModelOpts,
 }
@@ -155,12 +161,19 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
                 .batching(QUERY_WAIT, QUERY_BATCH)
                 .search_service(&root),
         );
+        let asker = Arc::new(crate::ask_worker::AskWorker::start(
+            home.clone(),
+            args.roles.clone(),
+            args.ask_role.clone(),
+            service.clone(),
+        ));
         let state = |name| {
             Arc::new(ApiState {
                 name,
                 service: service.clone(),
                 token: token.clone(),
                 listen: args.host,
+                asker: asker.clone(),
             })
         };
         let (code, docs) = (state(IndexName::Code), state(IndexName::Docs));

@@ -37,7 +37,7 @@ pub struct AskConfig {
 impl Default for AskConfig {
     fn default() -> Self {
         Self {
-            source_tokens: 1536,
+            source_tokens: 1024,
             min_relevance: 0.5,
             closest: 3,
         }

@@ -69,6 +69,15 @@ impl CitationChecker {
             };
         }
         let (body, cited) = split_citations(sentence);
+        if !body.chars().any(char::is_alphanumeric) {
+            // Markers alone (`[2][3]` after the sentence ended): nothing they support.
+            return CheckedSentence {
+                text: sentence.to_string(),
+                removed: cited,
+                space: space.to_string(),
+                ..CheckedSentence::default()
+            };
+        }
         let stems = content_stems(&body);
         let needed = MIN_SHARED_TERMS.min(stems.len());
         let shared = |words: &HashSet<String>| stems.intersection(words).count();
@@ -247,5 +256,10 @@ mod tests {
         let code = c.check("    return [1]", true, "\n");
         assert!(code.supported && code.text == "    return [1]");
         assert!(c.check("Yes.", false, "").supported, "nothing to check");
+        let bare = c.check(" [1][2]", false, "");
+        assert!(
+            !bare.supported && bare.citations.is_empty(),
+            "markers alone cite nothing"
+        );
     }
 }

@@ -18,6 +18,7 @@ mod generate;
 mod pack;
 mod prompt;
 mod source;
+mod stream;
 pub mod testing;
 
 pub use asker::{
@@ -30,6 +31,7 @@ pub use generate::{Generator, Limits, Retriever, RoleGenerator};
 pub use pack::{pack, Budget};
 pub use prompt::{says_not_found, Prompt, INSTRUCTIONS, NOT_FOUND};
 pub use source::Source;
+pub use stream::StreamEvent;
 
 /// Result alias of this crate.
 pub type Result<T, E = AskError> = std::result::Result<T, E>;
