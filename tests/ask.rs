@@ -64,9 +64,20 @@ fn check_answer(a: &Value) {
     assert!(a["timings"]["retrieve_ms"].is_number(), "{a}");
     let sources = a["sources"].as_array().unwrap();
     assert!(!sources.is_empty(), "cited or closest sources: {a}");
-    let numbers: Vec<u64> = sources.iter().map(|s| s["number"].as_u64().unwrap()).collect();
+    let numbers: Vec<u64> = sources
+        .iter()
+        .map(|s| s["number"].as_u64().unwrap())
+        .collect();
     for s in sources {
-        for field in ["index", "path", "start_line", "page", "kind", "score", "text"] {
+        for field in [
+            "index",
+            "path",
+            "start_line",
+            "page",
+            "kind",
+            "score",
+            "text",
+        ] {
             assert!(s.get(field).is_some(), "{field} missing in {s}");
         }
     }
@@ -85,8 +96,14 @@ fn the_cli_answers_with_checked_citations_or_declines() {
     let (idx, roles) = setup(tmp.path());
     let (idx, roles) = (idx.to_str().unwrap(), roles.to_str().unwrap());
     let o = plait(&[
-        "ask", "code", "What are the dimensions of A4 paper in PaperSize?", "--index-dir", idx,
-        "--roles", roles, "--json",
+        "ask",
+        "code",
+        "What are the dimensions of A4 paper in PaperSize?",
+        "--index-dir",
+        idx,
+        "--roles",
+        roles,
+        "--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let a: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -95,8 +112,12 @@ fn the_cli_answers_with_checked_citations_or_declines() {
 
     // Text: the answer (or the decline), then one `[n] place` line per source.
     let o = plait(&[
-        "ask", "What are the dimensions of A4 paper in PaperSize?", "--index-dir", idx,
-        "--roles", roles,
+        "ask",
+        "What are the dimensions of A4 paper in PaperSize?",
+        "--index-dir",
+        idx,
+        "--roles",
+        roles,
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -108,12 +129,21 @@ fn the_cli_answers_with_checked_citations_or_declines() {
             || l.contains("README.md:")),
         "{out}"
     );
-    assert!(stderr(&o).contains("plait ask: retrieval"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("plait ask: retrieval"),
+        "{}",
+        stderr(&o)
+    );
 
     // Nothing in the corpus speaks to it: declined before any generation.
     let o = plait(&[
-        "ask", "What is the boiling point of mercury in kelvin?", "--index-dir", idx, "--roles",
-        roles, "--json",
+        "ask",
+        "What is the boiling point of mercury in kelvin?",
+        "--index-dir",
+        idx,
+        "--roles",
+        roles,
+        "--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let a: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -137,34 +167,62 @@ fn bad_input_gets_one_line_errors() {
     let cases: [(&[&str], &str); 4] = [
         (&["ask", "   ", "--index-dir", m], "the query is empty"),
         (&["ask", "where?", "--index-dir", m], "no index"),
-        (&["ask", "where?", "--index-dir", m, "--max-tokens", "0"], "max_tokens"),
-        (&["ask", "where?", "--index-dir", m, "--role", "nope"], "no index"),
+        (
+            &["ask", "where?", "--index-dir", m, "--max-tokens", "0"],
+            "max_tokens",
+        ),
+        (
+            &["ask", "where?", "--index-dir", m, "--role", "nope"],
+            "no index",
+        ),
     ];
     for (args, want) in cases {
         let o = plait(args);
         let err = stderr(&o);
         assert!(!o.status.success(), "{args:?}");
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.starts_with("plait: error: ") && err.contains(want), "{args:?}: {err}");
+        assert!(
+            err.starts_with("plait: error: ") && err.contains(want),
+            "{args:?}: {err}"
+        );
     }
     // A role that cannot run, over a real index.
     let corpus = tmp.path().join("c");
     std::fs::create_dir_all(&corpus).unwrap();
-    std::fs::write(corpus.join("a.py"), "def page_size():\n    return (595, 842)\n").unwrap();
+    std::fs::write(
+        corpus.join("a.py"),
+        "def page_size():\n    return (595, 842)\n",
+    )
+    .unwrap();
     let idx = tmp.path().join("idx");
     support::cli::ingest(&corpus, &idx);
     let o = plait(&[
-        "ask", "what does page_size return?", "--index-dir", idx.to_str().unwrap(), "--roles",
+        "ask",
+        "what does page_size return?",
+        "--index-dir",
+        idx.to_str().unwrap(),
+        "--roles",
         roles.to_str().unwrap(),
     ]);
     let err = stderr(&o);
     assert!(!o.status.success());
-    assert!(err.contains("cannot run") && err.contains("scripts/setup"), "{err}");
+    assert!(
+        err.contains("cannot run") && err.contains("scripts/setup"),
+        "{err}"
+    );
     let o = plait(&[
-        "ask", "what does page_size return?", "--index-dir", idx.to_str().unwrap(), "--role",
+        "ask",
+        "what does page_size return?",
+        "--index-dir",
+        idx.to_str().unwrap(),
+        "--role",
         "nope",
     ]);
-    assert!(stderr(&o).contains("no model role named `nope`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no model role named `nope`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// The events of a chunked newline-delimited JSON body.
@@ -179,7 +237,9 @@ fn events(body: &str) -> Vec<Value> {
         text.push_str(&after[..n]);
         rest = &after[n + 2..];
     }
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -192,8 +252,17 @@ fn post_ask_streams_events_and_survives_a_client_that_goes_away() {
 
     let (status, body) = server::http(&s.code, "POST", "/ask", ask("   ").as_bytes(), None);
     assert_eq!(status, 400, "{body}");
-    assert!(server::json(&body)["error"].as_str().unwrap().contains("empty"));
-    let (status, body) = server::http(&s.code, "POST", "/ask", b"{\"query\": \"x\", \"max_tokens\": 0}", None);
+    assert!(server::json(&body)["error"]
+        .as_str()
+        .unwrap()
+        .contains("empty"));
+    let (status, body) = server::http(
+        &s.code,
+        "POST",
+        "/ask",
+        b"{\"query\": \"x\", \"max_tokens\": 0}",
+        None,
+    );
     assert_eq!(status, 400, "{body}");
 
     let (status, body) = server::http(
@@ -275,15 +344,29 @@ fn the_mcp_ask_tool_answers() {
         "clientInfo": {"name": "plait-test", "version": "1"}}});
     writeln!(stdin, "{init}").unwrap();
     recv(1);
-    writeln!(stdin, "{}", json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).unwrap();
+    writeln!(
+        stdin,
+        "{}",
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    )
+    .unwrap();
     let call = |id: u64, args: Value| {
         json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
                "params": {"name": "ask", "arguments": args}})
     };
-    writeln!(stdin, "{}", call(2, json!({"question": "What is the size of A4 paper?", "index": "code", "max_tokens": 24}))).unwrap();
+    writeln!(
+        stdin,
+        "{}",
+        call(
+            2,
+            json!({"question": "What is the size of A4 paper?", "index": "code", "max_tokens": 24})
+        )
+    )
+    .unwrap();
     let r = recv(2);
     assert_eq!(r["result"]["isError"], false, "{r}");
-    let a: Value = serde_json::from_str(r["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
+    let a: Value =
+        serde_json::from_str(r["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
     assert_eq!(a["event"], "answer");
     check_answer(&a);
     writeln!(stdin, "{}", call(3, json!({"question": " "}))).unwrap();
