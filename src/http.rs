@@ -24,6 +24,8 @@ use plait_ingest::{Hit, IndexName, IngestError, Query, SearchMode, SearchService
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use crate::ask_worker::{AskWorker, Failure, Reply};
+
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
 /// Longest wait for a request body once its headers are in.
@@ -40,6 +42,8 @@ pub struct ApiState {
     pub token: Option<String>,
     /// The address the server listens on; `Host` and `Origin` must name it or loopback.
     pub listen: IpAddr,
+    /// The answering thread of the process (one model load, shared by both servers).
+    pub asker: Arc<AskWorker>,
 }
 
 /// An error answer: status and `{"error": "..."}`.
@@ -188,9 +192,10 @@ pub struct HealthResponse {
         title = "plait index server",
         description = "Search one plait index (code on :8088, docs on :8089 by default)."
     ),
-    paths(health, status, search),
+    paths(health, status, search, ask),
     components(schemas(
         SearchRequest,
+        AskBody,
         SearchParamsBody,
         SearchResponse,
         SearchResult,
@@ -213,6 +218,7 @@ pub fn index_routes(state: Arc<ApiState>) -> Router {
         .route("/health", get(health))
         .route("/status", get(status))
         .route("/search", post(search))
+        .route("/ask", post(ask))
         .route("/openapi.json", get(openapi_json))
         .with_state(state)
 }
@@ -237,8 +243,9 @@ pub(crate) fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 async fn not_found() -> ApiError {
     ApiError {
         status: StatusCode::NOT_FOUND,
-        message: "no such endpoint: GET /health, GET /status, POST /search, GET /openapi.json"
-            .into(),
+        message:
+            "no such endpoint: GET /health, GET /status, POST /search, POST /ask, GET /openapi.json"
+                .into(),
     }
 }
 
@@ -246,7 +253,7 @@ async fn method_not_allowed(request: Request) -> ApiError {
     ApiError {
         status: StatusCode::METHOD_NOT_ALLOWED,
         message: format!(
-            "{} is not allowed on {}: GET /health, GET /status, POST /search, GET /openapi.json",
+            "{} is not allowed on {}: GET /health, GET /status, POST /search, POST /ask, GET /openapi.json",
             request.method(),
             request.uri().path()
         ),
@@ -479,6 +486,106 @@ pub(crate) async fn json_body<T: serde::de::DeserializeOwned>(
     };
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("invalid {what}: {e}")))
+}
+
+/// A question (`POST /ask`): the search request's fields, `query` being the question,
+/// plus the answer length.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AskBody {
+    /// The question (1 to 2000 characters).
+    pub query: String,
+    /// Chunks retrieved before packing (default 10, at least 1; more than 100 capped).
+    #[serde(default)]
+    pub k: Option<usize>,
+    /// Only files whose path matches this glob.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Only code in this language.
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// `semantic` (default), `lexical` or `hybrid`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub mode: Option<SearchMode>,
+    /// PLAID search settings; omitted ones keep their defaults.
+    #[serde(default)]
+    pub params: Option<SearchParamsBody>,
+    /// Answer length in tokens (1 to 2048; the role's default when omitted).
+    #[serde(default)]
+    pub max_tokens: Option<usize>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/ask",
+    request_body = AskBody,
+    responses(
+        (status = 200, description = "newline-delimited JSON (application/x-ndjson): {\"event\":\"sources\"}, then {\"event\":\"token\"} per piece of the model's text and {\"event\":\"sentence\"} per checked sentence, then {\"event\":\"answer\"} with the answer, declined, the cited sources (search hits with their number) and timings; {\"event\":\"error\"} if generation fails midway"),
+        (status = 400, body = ErrorBody, description = "malformed JSON, unknown field, empty or too long question, bad k, params or max_tokens"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 408, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 500, body = ErrorBody, description = "the model role cannot run"),
+        (status = 503, body = ErrorBody, description = "nothing is indexed yet")
+    )
+)]
+async fn ask(
+    State(state): State<Arc<ApiState>>,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let b: AskBody = json_body(&headers, body, "ask request").await?;
+    let max_tokens = b.max_tokens;
+    let query = query(SearchRequest {
+        query: b.query,
+        k: b.k,
+        path: b.path,
+        lang: b.lang,
+        mode: b.mode,
+        params: b.params,
+    });
+    let request = plait_ask::AskRequest {
+        query,
+        indexes: vec![state.name],
+        max_tokens,
+    };
+    request
+        .validate()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let mut replies = state.asker.submit(request);
+    // The first reply says whether the answer started (else: a JSON error answer).
+    let first = match replies.recv().await {
+        Some(Reply::Event(e)) => e,
+        Some(Reply::Failed(kind, message)) => {
+            let status = match kind {
+                Failure::BadRequest => StatusCode::BAD_REQUEST,
+                Failure::NoIndex => StatusCode::SERVICE_UNAVAILABLE,
+                Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            return Err(ApiError { status, message });
+        }
+        None => return Err(ApiError::internal("the answering thread has stopped")),
+    };
+    let lines =
+        futures_util::stream::unfold((Some(first), replies), |(first, mut replies)| async move {
+            let event = match first {
+                Some(e) => e,
+                None => match replies.recv().await? {
+                    Reply::Event(e) => e,
+                    Reply::Failed(_, error) => plait_ask::StreamEvent::Error { error },
+                },
+            };
+            let line = axum::body::Bytes::from(event.line());
+            Some((Ok::<_, std::convert::Infallible>(line), (None, replies)))
+        });
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(lines),
+    )
+        .into_response())
 }
 
 /// The library's query for a request (validated by the service, the one rule).

@@ -1,5 +1,6 @@
 //! `plait`: the command-line front end. Glue only; the logic lives in the crates.
 
+mod ask_worker;
 mod assets;
 mod commands;
 mod http;
@@ -47,6 +48,8 @@ enum Command {
     Watch(commands::watch::Args),
     /// Search the code index, the docs index, or both: `search [code|docs] QUERY`
     Search(commands::search::Args),
+    /// Answer a question from the indexes, with checked citations: `ask [code|docs] QUESTION`
+    Ask(commands::ask::Args),
     /// Score search quality on a labelled query set (recall@10, MRR@10, nDCG@10 per mode)
     Eval(commands::eval::Args),
     /// Serve the code index on 127.0.0.1:8088, the docs index on :8089 and the web page on :8090
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Watch(args) => commands::watch::run(&home, &args),
         Command::Check(args) => commands::check::run(&home, &args),
         Command::Search(args) => commands::search::run(&home, &args),
+        Command::Ask(args) => commands::ask::run(&home, &args),
         Command::Eval(args) => commands::eval::run(&home, &args),
         Command::Serve(args) => commands::serve::run(&home, &args),
         Command::Mcp(args) => commands::mcp::run(&home, &args),

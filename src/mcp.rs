@@ -1,10 +1,13 @@
 //! `plait mcp`: a Model Context Protocol server over stdio (rmcp) with the tools
-//! `search_code`, `search_docs` and `index_status`. Stdout carries the protocol only;
+//! `search_code`, `search_docs`, `ask` and `index_status`. Stdout carries the protocol only;
 //! logs go to stderr.
 
 use std::sync::Arc;
 
+use plait_ask::StreamEvent;
 use plait_ingest::{IndexName, Query, SearchMode, SearchService};
+
+use crate::ask_worker::{AskWorker, Reply};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
@@ -31,19 +34,70 @@ pub struct SearchArgs {
     pub mode: Option<String>,
 }
 
+/// Arguments of `ask`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AskArgs {
+    /// The question, in words.
+    pub question: String,
+    /// `code` or `docs`; both when omitted.
+    #[serde(default)]
+    pub index: Option<String>,
+    /// Only files whose path matches this glob.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Only code in this language, e.g. `python`.
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// Answer length in tokens (1 to 2048; the role's default when omitted).
+    #[serde(default)]
+    pub max_tokens: Option<usize>,
+}
+
 /// The MCP server: the search service of one index root.
 #[derive(Clone)]
 pub struct PlaitMcp {
     service: Arc<SearchService>,
+    asker: Arc<AskWorker>,
     tool_router: ToolRouter<Self>,
 }
 
 impl PlaitMcp {
-    pub fn new(service: Arc<SearchService>) -> Self {
+    pub fn new(service: Arc<SearchService>, asker: Arc<AskWorker>) -> Self {
         Self {
             service,
+            asker,
             tool_router: Self::tool_router(),
         }
+    }
+
+    /// Answers a question: the final answer object as JSON text.
+    async fn run_ask(&self, args: AskArgs) -> Result<String, String> {
+        let indexes = match &args.index {
+            Some(i) => vec![i.parse::<IndexName>()?],
+            None => IndexName::ALL.to_vec(),
+        };
+        let request = plait_ask::AskRequest {
+            query: Query {
+                path_glob: args.path,
+                language: args.lang,
+                ..Query::new(args.question)
+            },
+            indexes,
+            max_tokens: args.max_tokens,
+        };
+        request.validate().map_err(|e| e.to_string())?;
+        let mut replies = self.asker.submit(request);
+        while let Some(reply) = replies.recv().await {
+            match reply {
+                Reply::Failed(_, message) => return Err(message),
+                Reply::Event(StreamEvent::Error { error }) => return Err(error),
+                Reply::Event(e @ StreamEvent::Answer(_)) => {
+                    return Ok(e.line().trim_end().to_string())
+                }
+                Reply::Event(_) => {}
+            }
+        }
+        Err("the answering thread has stopped".into())
     }
 
     fn run_search(&self, name: IndexName, args: SearchArgs) -> CallToolResult {
@@ -108,6 +162,17 @@ impl PlaitMcp {
             .unwrap_or_else(|_| CallToolResult::error(vec![ContentBlock::text("search failed")]))
     }
 
+    /// Answer a question from the indexes, with checked citations.
+    #[tool(
+        description = "Answer a question from the local code and documents with a local model. Returns JSON: answer (sentences citing sources as [n]; every citation checked against its source), declined (true when the indexed sources do not answer; the closest sources are then given), sources (number, path, start_line, end_line or page, symbol, text) and timings."
+    )]
+    async fn ask(&self, Parameters(args): Parameters<AskArgs>) -> CallToolResult {
+        match self.run_ask(args).await {
+            Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
+            Err(message) => CallToolResult::error(vec![ContentBlock::text(message)]),
+        }
+    }
+
     /// Counts of both indexes.
     #[tool(
         description = "Status of the code and docs indexes: documents, chunks, files and encoder model of each, as JSON."
@@ -128,7 +193,7 @@ impl ServerHandler for PlaitMcp {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("plait", env!("CARGO_PKG_VERSION")))
             .with_instructions(
-                "Search the user's local code and documents: search_code for source code, search_docs for papers and notes, index_status for what is indexed.",
+                "Search the user's local code and documents: search_code for source code, search_docs for papers and notes, ask for an answer with checked citations, index_status for what is indexed.",
             )
     }
 }

@@ -80,7 +80,7 @@ fn an_agent_lists_the_tools_searches_and_reads_the_status() {
         .map(|t| t["name"].as_str().unwrap().to_string())
         .collect();
     names.sort();
-    assert_eq!(names, ["index_status", "search_code", "search_docs"]);
+    assert_eq!(names, ["ask", "index_status", "search_code", "search_docs"]);
     let search_tool = list["result"]["tools"]
         .as_array()
         .unwrap()

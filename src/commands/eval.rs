@@ -42,22 +42,49 @@ pub struct Args {
     /// Print the scores as one JSON object
     #[arg(long)]
     json: bool,
+    /// SET is an ask set (tests/eval/ask.toml): answer each question with `plait ask`
+    /// (the first mode of --modes) and score answers, citations, declines, time to
+    /// first token and tokens/s
+    #[arg(long)]
+    pub ask: bool,
+    /// With --ask: the model role answering
+    #[arg(long, value_name = "NAME", default_value = plait_summarize::role_names::FRONTDOOR)]
+    pub role: String,
+    /// With --ask: answer length in tokens [default: the role's max_tokens]
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<usize>,
+    /// With --ask: role file replacing the built-in roles by name [env: PLAIT_ROLES]
+    #[arg(long, value_name = "FILE")]
+    pub roles: Option<PathBuf>,
     #[command(flatten)]
     models: runtime::ModelOpts,
 }
 
+impl Args {
+    pub fn set(&self) -> &std::path::Path {
+        &self.set
+    }
+    pub fn json(&self) -> bool {
+        self.json
+    }
+    pub fn first_mode(&self) -> SearchMode {
+        self.modes.first().copied().unwrap_or_default()
+    }
+}
+
+/// Ingests `corpus` (incrementally) into the index root of `args`; returns the encoders
+/// (for the search service), the root and the corpus's canonical path.
 #[allow(clippy::print_stderr)]
-pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.set)
-        .with_context(|| format!("reading {}", args.set.display()))?;
-    let set =
-        EvalSet::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.set.display()))?;
+pub fn ingest_corpus(
+    home: &Home,
+    args: &Args,
+    corpus_name: &str,
+) -> Result<(runtime::Encoders, PathBuf, PathBuf)> {
     anyhow::ensure!(
         args.corpus.is_dir(),
-        "{} is not a folder: give the corpus of {} (`{}`)",
+        "{} is not a folder: give the corpus of {} (`{corpus_name}`)",
         args.corpus.display(),
         args.set.display(),
-        set.corpus
     );
     let corpus = std::fs::canonicalize(&args.corpus)?;
     let root = runtime::index_root(args.index_dir.clone());
@@ -84,7 +111,19 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         report.chunks_reused,
         started.elapsed().as_secs_f64()
     );
+    Ok((encoders, root, corpus))
+}
 
+#[allow(clippy::print_stderr)]
+pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.set)
+        .with_context(|| format!("reading {}", args.set.display()))?;
+    if args.ask {
+        return crate::commands::eval_ask::run(home, args, &text);
+    }
+    let set =
+        EvalSet::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.set.display()))?;
+    let (encoders, root, corpus) = ingest_corpus(home, args, &set.corpus)?;
     let service = encoders.search_service(&root);
     let mut out = std::io::stdout().lock();
     let mut results = serde_json::Map::new();

@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
+pub mod ask;
 pub mod check;
 pub mod doctor;
 pub mod eval;
+pub mod eval_ask;
 pub mod ingest;
 pub mod mcp;
 pub mod models;

@@ -18,46 +18,67 @@ pub struct Args {
     /// Optional index (`code` or `docs`) followed by the query words
     #[arg(required = true, value_name = "QUERY")]
     query: Vec<String>,
-    /// Number of results (1 to 100)
-    #[arg(short, long, default_value_t = 10)]
-    k: usize,
-    /// Ranking: semantic (ColBERT), lexical (BM25 over text, symbols and paths), or
-    /// hybrid (both, fused by reciprocal rank); `plait eval` scores all three
-    #[arg(long, default_value_t = SearchMode::Semantic, value_parser = runtime::parse_mode)]
-    mode: SearchMode,
-    /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
-    #[arg(long, value_name = "DIR")]
-    index_dir: Option<PathBuf>,
-    /// Only files whose path matches this glob (`*` and `?` match `/` too), e.g. '*/src/*.py'
-    #[arg(long, value_name = "GLOB")]
-    path: Option<String>,
-    /// Only code in this language (python, rust, ...)
-    #[arg(long, value_name = "LANG")]
-    lang: Option<String>,
+    #[command(flatten)]
+    search: SearchFlags,
     /// One JSON object per result line
     #[arg(long)]
     json: bool,
+}
+
+/// The flags of a search, shared by `plait search` and `plait ask`.
+#[derive(Debug, clap::Args)]
+pub struct SearchFlags {
+    /// Number of results (1 to 100)
+    #[arg(short, long, default_value_t = plait_ingest::DEFAULT_K)]
+    pub k: usize,
+    /// Ranking: semantic (ColBERT), lexical (BM25 over text, symbols and paths), or
+    /// hybrid (both, fused by reciprocal rank); `plait eval` scores all three
+    #[arg(long, default_value_t = SearchMode::Semantic, value_parser = runtime::parse_mode)]
+    pub mode: SearchMode,
+    /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
+    #[arg(long, value_name = "DIR")]
+    pub index_dir: Option<PathBuf>,
+    /// Only files whose path matches this glob (`*` and `?` match `/` too), e.g. '*/src/*.py'
+    #[arg(long, value_name = "GLOB")]
+    pub path: Option<String>,
+    /// Only code in this language (python, rust, ...)
+    #[arg(long, value_name = "LANG")]
+    pub lang: Option<String>,
     #[command(flatten)]
-    models: runtime::ModelOpts,
+    pub models: runtime::ModelOpts,
+}
+
+impl SearchFlags {
+    /// The indexes named by the first word (`code` or `docs`; both when it is neither)
+    /// and the query of the remaining words, validated (a bad query is refused before
+    /// any model loads).
+    pub fn query(&self, words: &[String]) -> Result<(Vec<IndexName>, Query)> {
+        let first = words.first().map(|w| w.parse::<IndexName>());
+        let (indexes, words): (Vec<IndexName>, &[String]) = match first {
+            Some(Ok(name)) if words.len() > 1 => (vec![name], &words[1..]),
+            _ => (IndexName::ALL.to_vec(), words),
+        };
+        let query = Query {
+            k: self.k,
+            path_glob: self.path.clone(),
+            language: self.lang.clone(),
+            mode: self.mode,
+            ..Query::new(words.join(" "))
+        };
+        query.validate()?;
+        Ok((indexes, query))
+    }
+
+    /// The index root.
+    pub fn root(&self) -> PathBuf {
+        runtime::index_root(self.index_dir.clone())
+    }
 }
 
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
-    let first = args.query.first().map(|w| w.parse::<IndexName>());
-    let (indexes, words): (Vec<IndexName>, &[String]) = match first {
-        Some(Ok(name)) if args.query.len() > 1 => (vec![name], &args.query[1..]),
-        _ => (IndexName::ALL.to_vec(), &args.query[..]),
-    };
-    let query = Query {
-        k: args.k,
-        path_glob: args.path.clone(),
-        language: args.lang.clone(),
-        mode: args.mode,
-        ..Query::new(words.join(" "))
-    };
-    // A bad query is refused before any model loads.
-    query.validate()?;
-    let root = runtime::index_root(args.index_dir.clone());
-    let service = runtime::search_service(home, &args.models, &root)?;
+    let (indexes, query) = args.search.query(&args.query)?;
+    let root = args.search.root();
+    let service = runtime::search_service(home, &args.search.models, &root)?;
     let hits = service.search_all(&indexes, &query)?;
     let text = &query.text;
     let mut out = std::io::stdout().lock();
@@ -67,12 +88,11 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             writeln!(out, "{}", serde_json::to_string(h)?)?;
             continue;
         }
-        let path = std::path::Path::new(&h.path);
-        let place = match (h.start_line.zip(h.end_line), h.page) {
-            (Some((a, b)), _) => format!("{}:{a}-{b}", term::path(path)),
-            (None, Some(p)) => format!("{} p.{p}", term::path(path)),
-            _ => term::path(path),
-        };
+        let place = format!(
+            "{}{}",
+            term::path(std::path::Path::new(&h.path)),
+            h.place_suffix()
+        );
         let symbol = match (&h.symbol, &h.container) {
             (Some(s), Some(k)) => format!("{s} (in {k})"),
             (Some(s), None) => s.clone(),

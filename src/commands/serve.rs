@@ -42,7 +42,7 @@ pub struct Args {
     /// Port of the web page (search, page view, summaries, status; 0: any free port)
     #[arg(long, default_value_t = 8090, value_name = "PORT")]
     web_port: u16,
-    /// Role file replacing the built-in roles by name, for the page's summaries [env: PLAIT_ROLES]
+    /// Role file replacing the built-in roles by name, for `POST /ask` and the page's summaries [env: PLAIT_ROLES]
     #[arg(long, value_name = "FILE")]
     roles: Option<PathBuf>,
     /// CPU threads of the summary models [default: each role's setting]
@@ -59,6 +59,9 @@ pub struct Args {
     watch: Vec<PathBuf>,
     #[command(flatten)]
     watch_opts: WatchOpts,
+    /// Model role answering `POST /ask` (loaded once, on the first question)
+    #[arg(long, value_name = "NAME", default_value = plait_summarize::role_names::FRONTDOOR)]
+    ask_role: String,
     #[command(flatten)]
     models: runtime::ModelOpts,
 }
@@ -136,12 +139,19 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
                 .batching(QUERY_WAIT, QUERY_BATCH)
                 .search_service(&root),
         );
+        let asker = Arc::new(crate::ask_worker::AskWorker::start(
+            home.clone(),
+            args.roles.clone(),
+            args.ask_role.clone(),
+            service.clone(),
+        ));
         let state = |name| {
             Arc::new(ApiState {
                 name,
                 service: service.clone(),
                 token: token.clone(),
                 listen: args.host,
+                asker: asker.clone(),
             })
         };
         let (code, docs) = (state(IndexName::Code), state(IndexName::Docs));

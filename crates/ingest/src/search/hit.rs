@@ -61,6 +61,16 @@ impl Hit {
         }
     }
 
+    /// What follows the path where a hit is printed: `:start-end` for lines, ` p.N` for
+    /// a PDF page, nothing otherwise (`plait search` and `plait ask` print places alike).
+    pub fn place_suffix(&self) -> String {
+        match (self.start_line.zip(self.end_line), self.page) {
+            (Some((a, b)), _) => format!(":{a}-{b}"),
+            (None, Some(p)) => format!(" p.{p}"),
+            _ => String::new(),
+        }
+    }
+
     /// The serialised field names, in order (for API schemas that mirror this shape).
     pub const FIELDS: [&'static str; 13] = [
         "index",

@@ -16,6 +16,7 @@ pub(crate) mod ground;
 #[cfg(feature = "testing")]
 mod probe;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -152,6 +153,8 @@ pub struct Generation {
     pub reused_prompt_tokens: usize,
     /// Whether generation stopped because the output started looping.
     pub stopped_on_loop: bool,
+    /// Whether generation stopped because its cancel flag was raised.
+    pub cancelled: bool,
     /// Why a requested speculation was not used, if it was not.
     pub note: Option<String>,
     /// Target evaluations after the prompt (one per emitted token in plain decoding).
@@ -281,6 +284,20 @@ impl Session<'_> {
         strategy: Strategy<'_>,
         on_piece: impl FnMut(&str),
     ) -> Result<Generation> {
+        self.generate_cancellable(prompt, config, strategy, None, on_piece)
+    }
+
+    /// [`Session::generate`] that stops (with [`Generation::cancelled`]) before the next
+    /// target evaluation once `cancel` is raised: a client that went away stops paying
+    /// for its answer.
+    pub fn generate_cancellable(
+        &mut self,
+        prompt: &str,
+        config: &DecodeConfig,
+        strategy: Strategy<'_>,
+        cancel: Option<&AtomicBool>,
+        on_piece: impl FnMut(&str),
+    ) -> Result<Generation> {
         let model = self.model;
         let prompt_tokens = model.model.vocab().tokenize(prompt.as_bytes(), true, true);
         if prompt_tokens.is_empty() {
@@ -312,7 +329,7 @@ impl Session<'_> {
             &prompt_tokens,
             config,
             (drafter.as_mut(), max_draft),
-            &mut out,
+            (&mut out, cancel),
             on_piece,
         );
         out.decode_seconds = start.elapsed().as_secs_f64();
@@ -338,7 +355,7 @@ impl Session<'_> {
         prompt_tokens: &[LlamaToken],
         config: &DecodeConfig,
         (drafter, max_draft): (&mut dyn Drafter, usize),
-        out: &mut Generation,
+        (out, cancel): (&mut Generation, Option<&AtomicBool>),
         on_piece: impl FnMut(&str),
     ) -> Result<String> {
         let model = self.model;
@@ -365,6 +382,10 @@ impl Session<'_> {
             }
             if config.stop_on_loop && is_looping(&history[n_prompt..]) {
                 out.stopped_on_loop = true;
+                break;
+            }
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                out.cancelled = true;
                 break;
             }
             let room = config.max_tokens - out.generated_tokens;

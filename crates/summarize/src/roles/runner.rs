@@ -305,6 +305,8 @@ pub struct GenerateOptions {
     pub grounding: Option<Arc<SourceWords>>,
     /// Tokens not to start the answer with.
     pub ban_first: Vec<i32>,
+    /// Raised by the caller to stop the generation early (a client went away).
+    pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// A role with a context kept between its generations ([`RoleRunner::session`]).
@@ -323,7 +325,17 @@ impl RoleSession<'_> {
         on_piece: impl FnMut(&str),
     ) -> Result<Generation> {
         let config = self.runner.decode_config(options);
-        self.session
-            .generate(prompt, &config, self.runner.strategy(), on_piece)
+        self.session.generate_cancellable(
+            prompt,
+            &config,
+            self.runner.strategy(),
+            options.cancel.as_deref(),
+            on_piece,
+        )
+    }
+
+    /// The role this session runs.
+    pub fn runner(&self) -> &RoleRunner {
+        self.runner
     }
 }

@@ -1,0 +1,345 @@
+//! One question answered: retrieve, decline early when the sources do not speak to the
+//! question, pack, generate (streamed), check each sentence's citations as it completes,
+//! decline when the model says the sources do not answer or nothing it wrote is
+//! supported.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use plait_ingest::{IndexName, Query};
+use plait_summarize::SentenceSplitter;
+use serde::{Deserialize, Serialize};
+
+use crate::check::{CheckedSentence, CitationChecker};
+use crate::decline::relevance;
+use crate::pack::{pack, Budget};
+use crate::prompt::{says_not_found, Prompt};
+use crate::{AskError, Generator, Result, Retriever, Source};
+
+/// Longest answer a request may ask for, in tokens.
+pub const MAX_ANSWER_TOKENS: usize = 2048;
+
+/// What an answer says when it declines.
+pub const DECLINED: &str = "The indexed sources do not answer this question.";
+
+/// How questions are answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AskConfig {
+    /// Most model tokens all sources of one answer may take.
+    pub source_tokens: usize,
+    /// Share of the question's distinctive words the closest sources must hold for an
+    /// answer to be attempted (calibrated on `tests/eval/ask.toml`).
+    pub min_relevance: f64,
+    /// Sources shown when declining (and judged for relevance).
+    pub closest: usize,
+}
+
+impl Default for AskConfig {
+    fn default() -> Self {
+        Self {
+            source_tokens: 1024,
+            min_relevance: 0.5,
+            closest: 3,
+        }
+    }
+}
+
+/// One question, the same for every door (CLI, HTTP, MCP, eval).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AskRequest {
+    /// The question and the search settings of its retrieval (`Query::text` is the
+    /// question).
+    pub query: Query,
+    /// The indexes searched.
+    pub indexes: Vec<IndexName>,
+    /// Answer length in tokens (the role's `max_tokens` when `None`).
+    pub max_tokens: Option<usize>,
+}
+
+impl AskRequest {
+    /// A question over both indexes with default search settings.
+    pub fn new(question: impl Into<String>) -> Self {
+        Self {
+            query: Query::new(question),
+            indexes: IndexName::ALL.to_vec(),
+            max_tokens: None,
+        }
+    }
+
+    /// The one rule: the query's ([`Query::validate`]), at least one index, and an
+    /// answer length of 1 to [`MAX_ANSWER_TOKENS`].
+    pub fn validate(&self) -> Result<()> {
+        self.query.validate()?;
+        let bad = |reason: String| Err(AskError::BadRequest { reason });
+        if self.indexes.is_empty() {
+            return bad("no index to search (code, docs or both)".into());
+        }
+        if let Some(n) = self.max_tokens {
+            if !(1..=MAX_ANSWER_TOKENS).contains(&n) {
+                return bad(format!(
+                    "`max_tokens` {n} is out of range: 1 to {MAX_ANSWER_TOKENS}"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where the time of one answer went.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub retrieve_ms: f64,
+    /// From the request to the first answer token (retrieval and prompt included).
+    pub ttft_ms: Option<f64>,
+    /// Evaluating the prompt (what the cache did not already hold).
+    pub prompt_ms: f64,
+    pub decode_ms: f64,
+    pub total_ms: f64,
+    pub prompt_tokens: usize,
+    /// Prompt tokens whose keys and values were reused from the previous question.
+    pub reused_prompt_tokens: usize,
+    pub generated_tokens: usize,
+    pub tokens_per_second: f64,
+    /// `plain`, `prompt-lookup`, `draft-model` or `draft-model+lookup`.
+    pub strategy: String,
+    pub drafted: usize,
+    pub accepted: usize,
+}
+
+/// The answer to one question: the serialised shape of `plait ask --json`, the last
+/// event of `POST /ask` and the MCP `ask` tool.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    pub question: String,
+    /// The checked answer (each shown sentence supported by the sources it cites), or
+    /// [`DECLINED`].
+    pub answer: String,
+    /// Whether the sources do not answer the question.
+    pub declined: bool,
+    /// Why it declined.
+    pub reason: Option<String>,
+    /// The cited sources (or the closest ones when declined), in the shape of search
+    /// hits plus their `number`.
+    pub sources: Vec<Source>,
+    /// The sentences shown, with their checked citations.
+    pub sentences: Vec<CheckedSentence>,
+    /// Sentences left out: no source shares their words.
+    pub dropped: Vec<CheckedSentence>,
+    /// Share of the question's distinctive words the closest sources hold.
+    pub relevance: f64,
+    /// Whether the client went away before the end.
+    pub cancelled: bool,
+    pub timings: Timings,
+}
+
+/// What an answer reports while it is made.
+#[derive(Debug)]
+pub enum AskEvent<'a> {
+    /// The numbered sources given to the model.
+    Sources(&'a [Source]),
+    /// A piece of the model's raw text, as soon as it is chosen.
+    Token(&'a str),
+    /// A sentence that passed the checks, with its citations.
+    Sentence(&'a CheckedSentence),
+}
+
+/// Answers `request`: see the module documentation. `cancel`, when raised, stops the
+/// generation at the next token.
+pub fn ask(
+    retriever: &dyn Retriever,
+    generator: &mut dyn Generator,
+    config: &AskConfig,
+    request: &AskRequest,
+    cancel: Option<&AtomicBool>,
+    on_event: &mut dyn FnMut(AskEvent<'_>),
+) -> Result<Answer> {
+    request.validate()?;
+    let start = Instant::now();
+    let question = request.query.text.trim().to_string();
+    let hits = retriever.retrieve(&request.indexes, &request.query)?;
+    let mut answer = Answer {
+        question: question.clone(),
+        ..Answer::default()
+    };
+    answer.timings.retrieve_ms = ms(start);
+    let closest: Vec<Source> = hits
+        .iter()
+        .take(config.closest)
+        .enumerate()
+        .map(|(i, h)| Source {
+            number: i + 1,
+            hit: h.clone(),
+        })
+        .collect();
+    answer.relevance = relevance(&question, &closest);
+    if hits.is_empty() {
+        return Ok(decline(
+            answer,
+            closest,
+            "nothing in the index matches",
+            start,
+        ));
+    }
+    if answer.relevance < config.min_relevance {
+        let why = format!(
+            "the closest sources hold {:.0}% of the question's distinctive words (at least {:.0}% needed)",
+            100.0 * answer.relevance,
+            100.0 * config.min_relevance
+        );
+        return Ok(decline(answer, closest, &why, start));
+    }
+    let limits = generator.limits();
+    let max_tokens = request.max_tokens.unwrap_or(limits.default_max_tokens);
+    let budget = Budget {
+        context: limits.context,
+        reserve: limits.reserve,
+        max_tokens,
+        source_tokens: config.source_tokens,
+    };
+    let mut count = |p: &Prompt| Ok(generator.count_tokens(&generator.render(p)?));
+    let sources = pack(&question, &hits, budget, &mut count)?;
+    if sources.is_empty() {
+        return Ok(decline(
+            answer,
+            closest,
+            "no source fits the context",
+            start,
+        ));
+    }
+    on_event(AskEvent::Sources(&sources));
+    let prompt = generator.render(&Prompt::new(&question, &sources))?;
+    let checker = CitationChecker::new(&sources);
+    let mut state = Stream::new(&checker);
+    let stop = AtomicBool::new(false);
+    let generation = generator.generate(&prompt, max_tokens, &stop, &mut |piece| {
+        if answer.timings.ttft_ms.is_none() {
+            answer.timings.ttft_ms = Some(ms(start));
+        }
+        on_event(AskEvent::Token(piece));
+        for s in state.push(piece) {
+            on_event(AskEvent::Sentence(&s));
+            answer.sentences.push(s);
+        }
+        if state.not_found || cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            stop.store(true, Ordering::Relaxed);
+        }
+    })?;
+    for s in state.finish() {
+        on_event(AskEvent::Sentence(&s));
+        answer.sentences.push(s);
+    }
+    answer.dropped = std::mem::take(&mut state.dropped);
+    answer.cancelled = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    let t = &mut answer.timings;
+    t.prompt_ms = generation.prompt_seconds * 1e3;
+    t.decode_ms = generation.decode_seconds * 1e3;
+    t.prompt_tokens = generation.prompt_tokens;
+    t.reused_prompt_tokens = generation.reused_prompt_tokens;
+    t.generated_tokens = generation.generated_tokens;
+    t.tokens_per_second = generation.tokens_per_second;
+    t.strategy = generation.strategy.clone();
+    t.drafted = generation.drafted;
+    t.accepted = generation.accepted;
+    let shown: Vec<Source> = sources.iter().take(config.closest).cloned().collect();
+    if state.not_found {
+        let why = "the model found no answer in the sources";
+        return Ok(decline(answer, shown, why, start));
+    }
+    if !answer.sentences.iter().any(|s| !s.citations.is_empty()) {
+        let why = "no sentence of the answer is supported by the sources it could cite";
+        return Ok(decline(answer, shown, why, start));
+    }
+    let mut cited: Vec<usize> = answer
+        .sentences
+        .iter()
+        .flat_map(|s| s.citations.iter().copied())
+        .collect();
+    cited.sort_unstable();
+    cited.dedup();
+    answer.sources = sources
+        .into_iter()
+        .filter(|s| cited.contains(&s.number))
+        .collect();
+    answer.answer = answer
+        .sentences
+        .iter()
+        .map(|s| format!("{}{}", s.text, s.space))
+        .collect::<String>()
+        .trim_end()
+        .to_string();
+    answer.timings.total_ms = ms(start);
+    Ok(answer)
+}
+
+fn ms(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1e3
+}
+
+/// A declined answer showing the `closest` sources.
+fn decline(mut answer: Answer, closest: Vec<Source>, why: &str, start: Instant) -> Answer {
+    answer.declined = true;
+    answer.reason = Some(why.to_string());
+    answer.answer = DECLINED.to_string();
+    answer.sources = closest;
+    answer.timings.total_ms = ms(start);
+    answer
+}
+
+/// The streamed text cut into sentences and checked as each completes.
+struct Stream<'c> {
+    checker: &'c CitationChecker,
+    splitter: SentenceSplitter,
+    in_code: bool,
+    first: bool,
+    not_found: bool,
+    dropped: Vec<CheckedSentence>,
+}
+
+impl<'c> Stream<'c> {
+    fn new(checker: &'c CitationChecker) -> Self {
+        Self {
+            checker,
+            splitter: SentenceSplitter::default(),
+            in_code: false,
+            first: true,
+            not_found: false,
+            dropped: Vec::new(),
+        }
+    }
+
+    /// The sentences `piece` completed that pass the checks.
+    fn push(&mut self, piece: &str) -> Vec<CheckedSentence> {
+        let done = self.splitter.push(piece);
+        self.take(done)
+    }
+
+    fn finish(&mut self) -> Vec<CheckedSentence> {
+        let rest = self.splitter.finish().into_iter().collect();
+        self.take(rest)
+    }
+
+    fn take(&mut self, sentences: Vec<(String, String)>) -> Vec<CheckedSentence> {
+        let mut out = Vec::new();
+        for (text, space) in sentences {
+            if self.not_found || text.trim().is_empty() {
+                continue;
+            }
+            if self.first && says_not_found(&text) {
+                self.not_found = true;
+                continue;
+            }
+            self.first = false;
+            let fence = text.trim_start().starts_with("```");
+            let checked = self.checker.check(&text, self.in_code || fence, &space);
+            if fence {
+                self.in_code = !self.in_code;
+            }
+            if checked.supported {
+                out.push(checked);
+            } else {
+                self.dropped.push(checked);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,265 @@
+//! Checked citations: the `[n]` markers a model wrote are parsed out of each sentence;
+//! a number outside the sources is removed, a source that shares none of the sentence's
+//! distinctive words is removed, an uncited sentence is cited with the source that
+//! shares most of its words when one clearly does, and a sentence left without support
+//! is not shown. The word measures are the summary checks' (`plait_summarize::terms`,
+//! `content_stems`), so answers and summaries are judged alike.
+
+use std::collections::HashSet;
+
+use plait_summarize::{content_stems, MIN_SHARED_TERMS};
+use serde::{Deserialize, Serialize};
+
+use crate::Source;
+
+/// Share of an uncited sentence's distinctive words a source must hold to be cited for it.
+pub const AUTO_CITE_SHARE: f64 = 0.5;
+
+/// One sentence of an answer after the checks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CheckedSentence {
+    /// The sentence with its checked citations (`[1][3]`) before the final punctuation.
+    pub text: String,
+    /// Source numbers it cites, each checked.
+    pub citations: Vec<usize>,
+    /// Numbers the model wrote that were removed: outside the sources, or a source that
+    /// shares none of the sentence's distinctive words.
+    pub removed: Vec<usize>,
+    /// Whether the citation was added by the checks (the model cited nothing usable).
+    pub added: bool,
+    /// Whether it is shown: cited by a source sharing its words, or too short or inside
+    /// a code block (nothing to check).
+    pub supported: bool,
+    /// The white space that followed it.
+    #[serde(skip)]
+    pub space: String,
+}
+
+/// The sources' distinctive words, for checking sentences.
+#[derive(Debug)]
+pub struct CitationChecker {
+    sources: Vec<(usize, HashSet<String>)>,
+}
+
+impl CitationChecker {
+    pub fn new(sources: &[Source]) -> Self {
+        Self {
+            sources: sources
+                .iter()
+                .map(|s| (s.number, content_stems(&s.checked_text())))
+                .collect(),
+        }
+    }
+
+    fn words_of(&self, number: usize) -> Option<&HashSet<String>> {
+        self.sources
+            .iter()
+            .find(|(n, _)| *n == number)
+            .map(|(_, w)| w)
+    }
+
+    /// Checks one sentence (`in_code`: a line inside a fenced code block, shown as is).
+    pub fn check(&self, sentence: &str, in_code: bool, space: &str) -> CheckedSentence {
+        if in_code {
+            return CheckedSentence {
+                text: sentence.to_string(),
+                supported: true,
+                space: space.to_string(),
+                ..CheckedSentence::default()
+            };
+        }
+        let (body, cited) = split_citations(sentence);
+        if !body.chars().any(char::is_alphanumeric) {
+            // Markers alone (`[2][3]` after the sentence ended): nothing they support.
+            return CheckedSentence {
+                text: sentence.to_string(),
+                removed: cited,
+                space: space.to_string(),
+                ..CheckedSentence::default()
+            };
+        }
+        let stems = content_stems(&body);
+        let needed = MIN_SHARED_TERMS.min(stems.len());
+        let shared = |words: &HashSet<String>| stems.intersection(words).count();
+        let mut out = CheckedSentence {
+            space: space.to_string(),
+            ..CheckedSentence::default()
+        };
+        for n in cited {
+            let ok = self
+                .words_of(n)
+                .is_some_and(|w| stems.is_empty() || shared(w) >= needed);
+            let list = if ok {
+                &mut out.citations
+            } else {
+                &mut out.removed
+            };
+            if !list.contains(&n) {
+                list.push(n);
+            }
+        }
+        if out.citations.is_empty() && stems.len() >= MIN_SHARED_TERMS {
+            let best = self
+                .sources
+                .iter()
+                .map(|(n, w)| (*n, shared(w)))
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+            if let Some((n, k)) = best {
+                if k >= MIN_SHARED_TERMS && k as f64 >= AUTO_CITE_SHARE * stems.len() as f64 {
+                    out.citations.push(n);
+                    out.added = true;
+                }
+            }
+        }
+        out.supported = !out.citations.is_empty() || stems.len() < MIN_SHARED_TERMS;
+        out.text = attach(&body, &out.citations);
+        out
+    }
+}
+
+/// The sentence without its citation markers, and the numbers they held (in order).
+/// A marker is `[3]`, `[1, 2]`, `[2-4]`, `[Source 3]` or `【3】`.
+pub fn split_citations(sentence: &str) -> (String, Vec<usize>) {
+    let mut body = String::with_capacity(sentence.len());
+    let mut numbers = Vec::new();
+    let mut rest = sentence;
+    while let Some(i) = rest.find(['[', '\u{3010}']) {
+        let open = rest[i..].chars().next().map_or(1, char::len_utf8);
+        let close = if open == 1 { ']' } else { '\u{3011}' };
+        let Some(j) = rest[i + open..].find(close).map(|j| i + open + j) else {
+            break;
+        };
+        match marker_numbers(&rest[i + open..j]) {
+            Some(ns) => {
+                body.push_str(rest[..i].trim_end_matches(' '));
+                numbers.extend(ns);
+                rest = &rest[j + close.len_utf8()..];
+            }
+            None => {
+                body.push_str(&rest[..i + open]);
+                rest = &rest[i + open..];
+            }
+        }
+    }
+    body.push_str(rest);
+    (body, numbers)
+}
+
+/// The numbers of a marker's inside, or `None` when it is not a citation.
+fn marker_numbers(inner: &str) -> Option<Vec<usize>> {
+    let lower = inner.trim().to_ascii_lowercase();
+    let lower = lower
+        .strip_prefix("sources")
+        .or_else(|| lower.strip_prefix("source"))
+        .unwrap_or(&lower);
+    let mut out = Vec::new();
+    for part in lower.split([',', ';']).map(str::trim) {
+        if part.is_empty() {
+            return None;
+        }
+        if let Some((a, b)) = part.split_once(['-', '\u{2013}']) {
+            let (a, b) = (
+                a.trim().parse::<usize>().ok()?,
+                b.trim().parse::<usize>().ok()?,
+            );
+            if b < a || b - a > 10 {
+                return None;
+            }
+            out.extend(a..=b);
+        } else {
+            out.push(part.parse::<usize>().ok()?);
+        }
+    }
+    // Sources are numbered from 1: `[0]` is an index (`a[0]`), never a citation.
+    (!out.is_empty() && !out.contains(&0)).then_some(out)
+}
+
+/// The sentence with `[n]` markers put before its final punctuation.
+fn attach(body: &str, numbers: &[usize]) -> String {
+    if numbers.is_empty() {
+        return body.trim_end().to_string();
+    }
+    let trimmed = body.trim_end();
+    let text = trimmed.trim_end_matches(['.', '!', '?', ':', ';']);
+    let punct = &trimmed[text.len()..];
+    let marks: String = numbers.iter().map(|n| format!("[{n}]")).collect();
+    format!("{} {marks}{punct}", text.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::hit;
+
+    fn sources() -> Vec<Source> {
+        vec![
+            Source {
+                number: 1,
+                hit: hit(
+                    "code/pagerange.py",
+                    "class PageRange: parses page ranges such as 1:3 into slices",
+                ),
+            },
+            Source {
+                number: 2,
+                hit: hit(
+                    "docs/vicksburg.pdf",
+                    "The siege of Vicksburg ended with the surrender of the city",
+                ),
+            },
+        ]
+    }
+
+    #[test]
+    fn parses_every_marker_shape() {
+        assert_eq!(
+            split_citations("It parses ranges [1][2]."),
+            ("It parses ranges.".into(), vec![1, 2])
+        );
+        assert_eq!(split_citations("A [1, 3] b [2-4]").1, vec![1, 3, 2, 3, 4]);
+        assert_eq!(split_citations("x [Source 2].").1, vec![2]);
+        assert_eq!(
+            split_citations("keep [note] and a[0] index"),
+            ("keep [note] and a[0] index".into(), vec![])
+        );
+    }
+
+    #[test]
+    fn removes_out_of_range_and_unsupported_citations() {
+        let c = CitationChecker::new(&sources());
+        let s = c.check(
+            "PageRange parses page ranges into slices [1][7][2].",
+            false,
+            " ",
+        );
+        assert_eq!(s.citations, vec![1]);
+        assert_eq!(
+            s.removed,
+            vec![7, 2],
+            "7 is not a source, 2 shares no words"
+        );
+        assert_eq!(s.text, "PageRange parses page ranges into slices [1].");
+        assert!(s.supported);
+    }
+
+    #[test]
+    fn cites_an_uncited_sentence_only_when_a_source_clearly_supports_it() {
+        let c = CitationChecker::new(&sources());
+        let s = c.check("The siege of Vicksburg ended in surrender.", false, "");
+        assert_eq!((s.citations.clone(), s.added), (vec![2], true));
+        let invented = c.check(
+            "Quantum chromodynamics explains gluon confinement.",
+            false,
+            "",
+        );
+        assert!(!invented.supported && invented.citations.is_empty());
+        let code = c.check("    return [1]", true, "\n");
+        assert!(code.supported && code.text == "    return [1]");
+        assert!(c.check("Yes.", false, "").supported, "nothing to check");
+        let bare = c.check(" [1][2]", false, "");
+        assert!(
+            !bare.supported && bare.citations.is_empty(),
+            "markers alone cite nothing"
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! The seams of an answer: [`Retriever`] (the search service) and [`Generator`] (a model
+//! role), with their real implementations; `testing` has the doubles.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use plait_ingest::{Hit, IndexName, Query, SearchService};
+use plait_summarize::{GenerateOptions, Generation, RoleSession, Speculation};
+
+use crate::{Prompt, Result};
+
+/// Finds the chunks a question is answered from.
+pub trait Retriever {
+    /// Hits of `indexes` for `query`, best first (at most `query.limit()`).
+    fn retrieve(&self, indexes: &[IndexName], query: &Query) -> plait_ingest::Result<Vec<Hit>>;
+}
+
+impl Retriever for SearchService {
+    fn retrieve(&self, indexes: &[IndexName], query: &Query) -> plait_ingest::Result<Vec<Hit>> {
+        self.search_all(indexes, query)
+    }
+}
+
+/// The limits of a generator, in its tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Context size.
+    pub context: usize,
+    /// Tokens kept free beyond the answer (the largest speculative draft plus one).
+    pub reserve: usize,
+    /// Answer length when the request does not say.
+    pub default_max_tokens: usize,
+}
+
+/// Writes answers.
+pub trait Generator {
+    fn limits(&self) -> Limits;
+    /// The prompt as the model reads it (its chat template applied).
+    fn render(&self, prompt: &Prompt) -> Result<String>;
+    /// Length of a rendered prompt in tokens.
+    fn count_tokens(&self, text: &str) -> usize;
+    /// Generates a continuation of `prompt`, calling `on_piece` with each piece of text
+    /// as it is chosen; stops at the next token once `cancel` is raised.
+    fn generate(
+        &mut self,
+        prompt: &str,
+        max_tokens: usize,
+        cancel: &AtomicBool,
+        on_piece: &mut dyn FnMut(&str),
+    ) -> Result<Generation>;
+}
+
+/// A model role as the generator: one session kept across questions, so the fixed
+/// instructions (and sources repeated first) are evaluated once.
+#[derive(Debug)]
+pub struct RoleGenerator<'r> {
+    session: RoleSession<'r>,
+}
+
+impl<'r> RoleGenerator<'r> {
+    pub fn new(session: RoleSession<'r>) -> Self {
+        Self { session }
+    }
+}
+
+impl Generator for RoleGenerator<'_> {
+    fn limits(&self) -> Limits {
+        let role = &self.session.runner().role;
+        let draft = match &role.speculation {
+            Speculation::None => 0,
+            Speculation::Lookup { n_draft_max, .. } => *n_draft_max,
+            Speculation::Draft { n_max, .. } => (*n_max).max(16),
+        };
+        Limits {
+            context: role.context as usize,
+            reserve: draft + 1,
+            default_max_tokens: role.max_tokens,
+        }
+    }
+
+    fn render(&self, prompt: &Prompt) -> Result<String> {
+        Ok(self
+            .session
+            .runner()
+            .model()
+            .chat_prompt(Some(&prompt.system), &prompt.user)?)
+    }
+
+    fn count_tokens(&self, text: &str) -> usize {
+        self.session.runner().model().tokenize(text).len()
+    }
+
+    fn generate(
+        &mut self,
+        prompt: &str,
+        max_tokens: usize,
+        cancel: &AtomicBool,
+        on_piece: &mut dyn FnMut(&str),
+    ) -> Result<Generation> {
+        // The decoding loop reads a shared flag; mirror the caller's into it per token.
+        let flag = Arc::new(AtomicBool::new(false));
+        let options = GenerateOptions {
+            max_tokens: Some(max_tokens),
+            cancel: Some(flag.clone()),
+            ..GenerateOptions::default()
+        };
+        Ok(self.session.generate(prompt, &options, |piece| {
+            on_piece(piece);
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        })?)
+    }
+}

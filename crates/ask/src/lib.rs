@@ -1,0 +1,37 @@
+//! Retrieval-augmented answers with checked citations (`plait ask`).
+//!
+//! A question is retrieved through the search service ([`Retriever`]), declined early
+//! when the closest sources lack its distinctive words ([`relevance`]), packed into the
+//! model role's context as numbered sources ([`pack`]), answered by a model
+//! ([`Generator`], streamed), and each sentence's `[n]` citations are checked against
+//! the sources ([`CitationChecker`]): numbers outside the sources and sources that share
+//! none of the sentence's words are removed, and unsupported sentences are not shown.
+//! The binary is glue: it builds an [`AskRequest`], calls [`ask`] and prints the
+//! [`Answer`]. Labelled question sets are scored by [`eval`].
+
+mod asker;
+mod check;
+mod decline;
+mod error;
+pub mod eval;
+mod generate;
+mod pack;
+mod prompt;
+mod source;
+mod stream;
+pub mod testing;
+
+pub use asker::{
+    ask, Answer, AskConfig, AskEvent, AskRequest, Timings, DECLINED, MAX_ANSWER_TOKENS,
+};
+pub use check::{split_citations, CheckedSentence, CitationChecker, AUTO_CITE_SHARE};
+pub use decline::{question_stems, relevance};
+pub use error::AskError;
+pub use generate::{Generator, Limits, Retriever, RoleGenerator};
+pub use pack::{pack, Budget};
+pub use prompt::{says_not_found, Prompt, INSTRUCTIONS, NOT_FOUND};
+pub use source::Source;
+pub use stream::StreamEvent;
+
+/// Result alias of this crate.
+pub type Result<T, E = AskError> = std::result::Result<T, E>;

@@ -1,0 +1,66 @@
+//! The prompt of an answer: fixed instructions first (the same for every question, so
+//! their keys and values are reused), then the numbered sources (reused too when the
+//! next question retrieves the same ones first), then the question.
+
+use crate::Source;
+
+/// What the model says when the sources do not answer the question.
+pub const NOT_FOUND: &str = "NOT FOUND";
+
+/// The system message: the same for every question.
+pub const INSTRUCTIONS: &str = "You answer questions about the user's code and documents using only the numbered sources below. \
+After each sentence, cite the sources that support it by number in square brackets, like [1] or [2][3]. \
+Copy identifiers, values and short phrases exactly as the sources write them. \
+Answer in at most four short sentences. \
+If the sources do not contain the answer, reply exactly: NOT FOUND";
+
+/// A prompt as a system and a user message (the role's chat template joins them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub system: String,
+    pub user: String,
+}
+
+/// The user message opening before the sources.
+const SOURCES_HEAD: &str = "Sources:\n\n";
+
+impl Prompt {
+    /// The prompt for `question` over `sources` (in order).
+    pub fn new(question: &str, sources: &[Source]) -> Self {
+        let mut user = String::from(SOURCES_HEAD);
+        for s in sources {
+            user.push_str(&s.prompt_block());
+            user.push('\n');
+        }
+        user.push_str(&format!(
+            "Question: {}\nAnswer using only the sources above, citing them as [n]:",
+            question.trim()
+        ));
+        Self {
+            system: INSTRUCTIONS.to_string(),
+            user,
+        }
+    }
+}
+
+/// Whether an answer's text is the model declining.
+pub fn says_not_found(answer: &str) -> bool {
+    let t = answer.trim_start().to_ascii_uppercase();
+    t.starts_with(NOT_FOUND) || t.starts_with(&format!("\"{NOT_FOUND}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_come_first_and_the_question_last() {
+        let p = Prompt::new("where is X?", &[]);
+        assert_eq!(p.system, INSTRUCTIONS);
+        assert!(p.user.starts_with(SOURCES_HEAD));
+        assert!(p.user.contains("Question: where is X?"));
+        assert!(says_not_found(" NOT FOUND."));
+        assert!(says_not_found("not found"));
+        assert!(!says_not_found("The page range is found in [1]."));
+    }
+}

@@ -1,0 +1,51 @@
+//! Numbered sources: the retrieved chunks an answer may cite, in the shape of search
+//! hits plus their number, and how each is shown to the model.
+
+use plait_ingest::Hit;
+use serde::{Deserialize, Serialize};
+
+/// A retrieved chunk given to the model as source `[number]`. Serialised as the search
+/// [`Hit`] (the shape of `plait search --json`) with its `number` added.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    /// The number the answer cites it by (`[1]`, `[2]`, ...).
+    pub number: usize,
+    #[serde(flatten)]
+    pub hit: Hit,
+}
+
+impl Source {
+    /// Where the source is, for people: `path:start-end`, `path p.N` or `path` (the same
+    /// place `plait search` prints).
+    pub fn place(&self) -> String {
+        format!("{}{}", self.hit.path, self.hit.place_suffix())
+    }
+
+    /// The words the model and the citation checks see: path, symbol and text.
+    pub fn checked_text(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.hit.path,
+            self.hit.symbol.as_deref().unwrap_or(""),
+            self.hit.container.as_deref().unwrap_or(""),
+            self.hit.text
+        )
+    }
+
+    /// The block the prompt holds for this source: its number, a short place (the last
+    /// two path components, lines or page, symbol) and its text.
+    pub fn prompt_block(&self) -> String {
+        let parts: Vec<&str> = self.hit.path.rsplit('/').take(2).collect();
+        let short: Vec<&str> = parts.into_iter().rev().collect();
+        let mut head = format!(
+            "[{}] {}{}",
+            self.number,
+            short.join("/"),
+            self.hit.place_suffix()
+        );
+        if let Some(s) = &self.hit.symbol {
+            head.push_str(&format!(" ({s})"));
+        }
+        format!("{head}\n{}\n", self.hit.text.trim_end())
+    }
+}

@@ -1,0 +1,97 @@
+//! Test doubles: hits and a scripted generator, so packing, checking and declining are
+//! tested without a model or an index.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use plait_ingest::{Hit, IndexName, Query};
+use plait_summarize::Generation;
+
+use crate::{Generator, Limits, Prompt, Result, Retriever};
+
+/// A code hit at lines 1-10 of `path` with `text`.
+pub fn hit(path: &str, text: &str) -> Hit {
+    let page = path.ends_with(".pdf");
+    Hit {
+        index: if page {
+            IndexName::Docs
+        } else {
+            IndexName::Code
+        },
+        path: path.to_string(),
+        start_line: (!page).then_some(1),
+        end_line: (!page).then_some(10),
+        page: page.then_some(1),
+        symbol: None,
+        container: None,
+        kind: if page { "page" } else { "function" }.into(),
+        language: None,
+        score: 1.0,
+        semantic_rank: Some(1),
+        lexical_rank: None,
+        text: text.to_string(),
+    }
+}
+
+/// Retrieval that returns the same hits for every query.
+#[derive(Debug, Default)]
+pub struct FixedHits(pub Vec<Hit>);
+
+impl Retriever for FixedHits {
+    fn retrieve(&self, _: &[IndexName], query: &Query) -> plait_ingest::Result<Vec<Hit>> {
+        query.validate()?;
+        Ok(self.0.iter().take(query.limit()).cloned().collect())
+    }
+}
+
+/// A generator that "writes" a fixed answer word by word and records its prompts;
+/// tokens are counted as words.
+#[derive(Debug, Default)]
+pub struct ScriptedGenerator {
+    pub answer: String,
+    pub prompts: Vec<String>,
+    pub context: usize,
+}
+
+impl Generator for ScriptedGenerator {
+    fn limits(&self) -> Limits {
+        Limits {
+            context: if self.context == 0 {
+                4096
+            } else {
+                self.context
+            },
+            reserve: 17,
+            default_max_tokens: 256,
+        }
+    }
+
+    fn render(&self, prompt: &Prompt) -> Result<String> {
+        Ok(format!("<s>{}</s>\n{}\n", prompt.system, prompt.user))
+    }
+
+    fn count_tokens(&self, text: &str) -> usize {
+        text.split_whitespace().count()
+    }
+
+    fn generate(
+        &mut self,
+        prompt: &str,
+        max_tokens: usize,
+        cancel: &AtomicBool,
+        on_piece: &mut dyn FnMut(&str),
+    ) -> Result<Generation> {
+        self.prompts.push(prompt.to_string());
+        let mut out = Generation::default();
+        for (i, piece) in self.answer.split_inclusive(' ').enumerate() {
+            if i >= max_tokens || cancel.load(Ordering::Relaxed) {
+                out.cancelled = cancel.load(Ordering::Relaxed);
+                break;
+            }
+            on_piece(piece);
+            out.text.push_str(piece);
+            out.generated_tokens += 1;
+        }
+        out.prompt_tokens = self.count_tokens(prompt);
+        Ok(out)
+    }
+}

@@ -1,0 +1,150 @@
+//! `ask` end to end with the test doubles: declining, checked citations, streaming and
+//! cancelling, without a model or an index.
+
+use std::sync::atomic::AtomicBool;
+
+use plait_ask::testing::{hit, FixedHits, ScriptedGenerator};
+use plait_ask::{ask, AskConfig, AskError, AskEvent, AskRequest, DECLINED};
+
+fn corpus() -> FixedHits {
+    FixedHits(vec![
+        hit(
+            "/s/code/pagerange.py",
+            "class PageRange: a slice-like representation of a range of page indices, parsed from strings such as 1:3",
+        ),
+        hit(
+            "/s/docs/vicksburg.pdf",
+            "The siege of Vicksburg ended with the surrender of the city on July 4",
+        ),
+    ])
+}
+
+fn gen(answer: &str) -> ScriptedGenerator {
+    ScriptedGenerator {
+        answer: answer.into(),
+        ..ScriptedGenerator::default()
+    }
+}
+
+#[test]
+fn a_supported_answer_keeps_its_checked_citations_and_streams_sentences() {
+    let mut g = gen("PageRange parses page ranges from strings such as 1:3 [1][9]. The city surrendered on July 4 [1]. Bananas are yellow fruit.");
+    let mut events = Vec::new();
+    let a = ask(
+        &corpus(),
+        &mut g,
+        &AskConfig::default(),
+        &AskRequest::new("How are page ranges parsed from strings?"),
+        None,
+        &mut |e| match e {
+            AskEvent::Sources(s) => events.push(format!("sources {}", s.len())),
+            AskEvent::Token(_) => {}
+            AskEvent::Sentence(s) => events.push(s.text.clone()),
+        },
+    )
+    .unwrap();
+    assert!(!a.declined, "{a:?}");
+    assert_eq!(
+        a.answer,
+        "PageRange parses page ranges from strings such as 1:3 [1]. The city surrendered on July 4 [2]."
+    );
+    assert_eq!(a.sentences[0].removed, vec![9], "9 was never a source");
+    assert_eq!(
+        a.sentences[1].removed,
+        vec![1],
+        "source 1 shares no word with it"
+    );
+    assert!(
+        a.sentences[1].added,
+        "cited with the source that supports it"
+    );
+    assert_eq!(a.dropped.len(), 1, "the unsupported sentence is left out");
+    let numbers: Vec<usize> = a.sources.iter().map(|s| s.number).collect();
+    assert_eq!(numbers, [1, 2]);
+    assert_eq!(events[0], "sources 2");
+    assert_eq!(events.len(), 3);
+    assert!(a.timings.ttft_ms.is_some());
+    let prompt = &g.prompts[0];
+    let (sources_at, question_at) = (
+        prompt.find("[1] code/pagerange.py:1-10").unwrap(),
+        prompt.find("Question:").unwrap(),
+    );
+    assert!(sources_at < question_at, "sources before the question");
+    let json = serde_json::to_value(&a).unwrap();
+    assert_eq!(json["sources"][0]["path"], "/s/code/pagerange.py");
+    assert_eq!(json["sources"][0]["number"], 1);
+    assert_eq!(json["declined"], false);
+}
+
+#[test]
+fn declines_when_the_sources_lack_the_question_or_the_model_says_so() {
+    let cfg = AskConfig::default();
+    let mut g = gen("Mercury boils at 357 degrees [1].");
+    let a = ask(
+        &corpus(),
+        &mut g,
+        &cfg,
+        &AskRequest::new("What is the boiling point of mercury?"),
+        None,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(a.declined && a.answer == DECLINED);
+    assert!(g.prompts.is_empty(), "declined before any generation");
+    assert_eq!(a.sources.len(), 2, "the closest sources are shown");
+
+    let mut g = gen("NOT FOUND. The sources talk about something else.");
+    let a = ask(
+        &corpus(),
+        &mut g,
+        &cfg,
+        &AskRequest::new("When did the siege of Vicksburg start?"),
+        None,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(a.declined);
+    assert!(a.reason.unwrap_or_default().contains("model"));
+
+    let mut g = gen("Quantum gluons confine colour charges strongly.");
+    let a = ask(
+        &corpus(),
+        &mut g,
+        &cfg,
+        &AskRequest::new("When did the siege of Vicksburg end?"),
+        None,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(a.declined, "nothing supported: declined, not invented");
+}
+
+#[test]
+fn bad_requests_are_refused_before_anything_runs_and_cancel_stops() {
+    let mut g = gen("x");
+    let empty = ask(
+        &corpus(),
+        &mut g,
+        &AskConfig::default(),
+        &AskRequest::new("  "),
+        None,
+        &mut |_| {},
+    );
+    assert!(matches!(empty, Err(AskError::Search(_))), "{empty:?}");
+    let mut r = AskRequest::new("q");
+    r.max_tokens = Some(0);
+    assert!(matches!(r.validate(), Err(AskError::BadRequest { .. })));
+    let cancel = AtomicBool::new(true);
+    let mut g = gen("The siege of Vicksburg ended [2]. More words follow here.");
+    let a = ask(
+        &corpus(),
+        &mut g,
+        &AskConfig::default(),
+        &AskRequest::new("How did the siege of Vicksburg end?"),
+        Some(&cancel),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(a.cancelled);
+    assert!(a.timings.generated_tokens <= 1);
+}

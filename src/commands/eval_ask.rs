@@ -1,0 +1,120 @@
+//! `plait eval --ask SET --corpus DIR`: answer every question of a labelled ask set with
+//! one model load and one session (so the instructions' keys and values are reused),
+//! and print the share answered with a right phrase and a right citation, declines,
+//! time to first token (cold, and the same question again from the cache) and tokens/s.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use plait_ask::eval::{report, score, AskSet};
+use plait_ask::{AskConfig, AskRequest, RoleGenerator};
+use plait_ingest::{IndexName, Query};
+
+use crate::assets::Home;
+use crate::commands::ask::load_role;
+use crate::commands::eval::{ingest_corpus, Args};
+
+#[allow(clippy::print_stderr)]
+pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
+    let set = AskSet::from_toml(text, &args.set().display().to_string())?;
+    let (encoders, root, _corpus) = ingest_corpus(home, args, &set.corpus)?;
+    let service = encoders.search_service(&root);
+    let runner = load_role(home, args.roles.as_deref(), &args.role)?;
+    let mut generator = RoleGenerator::new(runner.session()?);
+    let config = AskConfig::default();
+    let request = |text: &str, index: Option<&String>| -> Result<AskRequest> {
+        let indexes = match index {
+            Some(i) => vec![i.parse::<IndexName>().map_err(anyhow::Error::msg)?],
+            None => IndexName::ALL.to_vec(),
+        };
+        Ok(AskRequest {
+            query: Query {
+                mode: args.first_mode(),
+                ..Query::new(text)
+            },
+            indexes,
+            max_tokens: args.max_tokens,
+        })
+    };
+    let mut out = std::io::stdout().lock();
+    let mut scores = Vec::new();
+    let mut cold_then_warm = Vec::new();
+    for (i, q) in set.questions.iter().enumerate() {
+        let r = request(&q.text, q.index.as_ref())?;
+        let answer = plait_ask::ask(&service, &mut generator, &config, &r, None, &mut |_| {})?;
+        let s = score(q, &answer);
+        if i == 0 {
+            // The same question again: its whole prompt is in the cache.
+            let again = plait_ask::ask(&service, &mut generator, &config, &r, None, &mut |_| {})?;
+            cold_then_warm = vec![answer.timings.clone(), again.timings];
+        }
+        if !args.json() {
+            writeln!(
+                out,
+                "{} {:<9} ttft {:>5.1} s {:>5.1} tok/s  {}\n      -> {} {}",
+                if s.right { "ok  " } else { "MISS" },
+                if s.unanswerable { "(decline)" } else { "" },
+                s.ttft_ms.unwrap_or(0.0) / 1e3,
+                s.tokens_per_second,
+                q.text,
+                answer.answer.replace('\n', " "),
+                s.cited.join(", ")
+            )?;
+            out.flush()?;
+        }
+        scores.push(s);
+    }
+    let r = report(&scores);
+    if args.json() {
+        let v = serde_json::json!({
+            "set": args.set(), "role": args.role, "report": r,
+            "prefix_reuse": cold_then_warm, "questions": scores,
+        });
+        writeln!(out, "{v}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "\n{} questions ({} answerable, {} unanswerable), role {}",
+        scores.len(),
+        r.answerable,
+        r.unanswerable,
+        args.role
+    )?;
+    writeln!(
+        out,
+        "answered with a right phrase and a right citation: {}/{} ({:.0}%); right phrase {:.0}%, right citation {:.0}%; wrongly declined {}",
+        r.answered_right,
+        r.answerable,
+        100.0 * r.answered_right_share,
+        100.0 * r.phrase_share,
+        100.0 * r.citation_share,
+        r.wrongly_declined
+    )?;
+    writeln!(
+        out,
+        "unanswerable declined: {}/{} ({:.0}%)",
+        r.declined_right,
+        r.unanswerable,
+        100.0 * r.declined_right_share
+    )?;
+    writeln!(
+        out,
+        "median time to first token {:.1} s; {:.1} tokens/s over all answers",
+        r.median_ttft_ms.unwrap_or(0.0) / 1e3,
+        r.tokens_per_second
+    )?;
+    if let [cold, warm] = cold_then_warm.as_slice() {
+        writeln!(
+            out,
+            "prefix reuse (first question twice): time to first token {:.2} s cold ({} of {} prompt tokens reused), {:.2} s again ({} reused)",
+            cold.ttft_ms.unwrap_or(0.0) / 1e3,
+            cold.reused_prompt_tokens,
+            cold.prompt_tokens,
+            warm.ttft_ms.unwrap_or(0.0) / 1e3,
+            warm.reused_prompt_tokens
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
