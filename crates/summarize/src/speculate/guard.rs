@@ -24,6 +24,10 @@ use crate::Result;
 pub(crate) const MIN_PAYOFF: f64 = 1.02;
 /// Most target steps a rest lasts (rests double from one step while drafting loses).
 const MAX_REST: usize = 8;
+/// Losing rounds in a row after which the drafter is off for the rest of the generation:
+/// a draft model must catch its cache up with every token generated while it rested, so
+/// probing again after a rest costs about as much per token as never resting.
+const GIVE_UP: usize = 4;
 /// Weight kept by older rounds at each new one.
 const DECAY: f64 = 0.8;
 /// An empty proposal is charged only when its work took at least this share of a plain
@@ -74,6 +78,8 @@ pub(crate) struct Guarded<D> {
     /// Steps left to rest, and the next rest's length.
     rest: usize,
     next_rest: usize,
+    /// Losing rounds in a row.
+    losses: usize,
 }
 
 impl<D: Drafter> Guarded<D> {
@@ -87,6 +93,7 @@ impl<D: Drafter> Guarded<D> {
             balance: Balance::default(),
             rest: 0,
             next_rest: 1,
+            losses: 0,
         }
     }
 
@@ -94,6 +101,11 @@ impl<D: Drafter> Guarded<D> {
     /// drafter when the running payoff is below [`MIN_PAYOFF`].
     fn account(&mut self, saved: f64, spent: f64) {
         self.balance.add(saved, spent);
+        self.losses = if saved < spent { self.losses + 1 } else { 0 };
+        if self.enabled && self.losses >= GIVE_UP {
+            self.rest = usize::MAX; // off until the generation ends
+            return;
+        }
         match self.balance.payoff() {
             Some(p) if p < MIN_PAYOFF && self.enabled => {
                 self.rest = self.next_rest;
@@ -239,6 +251,8 @@ mod tests {
             }
         }
         assert!(rested >= 10, "rested {rested} of 20 steps");
+        // Four losing rounds in a row: off for the rest of the generation.
+        assert!(g.rest > 1000);
     }
 
     #[test]
