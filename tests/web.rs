@@ -40,7 +40,7 @@ fn ingest(dir: &Path, idx: &Path) {
 fn smollm_roles(dir: &Path) -> PathBuf {
     assets::asset("models/gguf/SmolLM2-135M-Instruct.Q4_1.gguf");
     let mut toml = String::from("format_version = 1\n");
-    for role in ["ingest_long_context", "worker_summarize"] {
+    for role in ["ingest_long_context", "worker_summarize", "frontdoor"] {
         toml.push_str(&format!(
             "
 [roles.{role}]
@@ -224,6 +224,39 @@ fn summary_citations(b: &mut Browser) {
 }
 
 /// The status panel: both indexes and the watcher.
+/// A question asked from the search box: the answer streams in, then its sources show
+/// like search hits with their numbers.
+fn ask_answers(b: &mut Browser) {
+    b.click(".tab[data-view=search-view]");
+    b.js(
+        "document.getElementById('scope').value = 'ask-code';",
+        json!([]),
+    );
+    b.type_into("#q", "How does PageRange parse a string like 1:3?");
+    b.click("#search-form button[type=submit]");
+    b.wait_for(
+        "the answer",
+        Duration::from_secs(1800),
+        "const a = document.getElementById('answer'); return a !== null && a.dataset.state !== 'running';",
+        json!([]),
+    );
+    let state = b.js(
+        "return document.getElementById('answer').dataset.state;",
+        json!([]),
+    );
+    assert!(
+        state == json!("done") || state == json!("declined"),
+        "answer state {state}: {}",
+        b.text("#error")
+    );
+    assert!(!b.text("#answer").trim().is_empty(), "an empty answer");
+    assert!(
+        b.count("#results-code .hit .num") > 0,
+        "no numbered sources under the answer"
+    );
+    b.screenshot(&shots().join("7-ask.png"));
+}
+
 fn status_panel(b: &mut Browser) {
     // The status panel.
     b.click(".tab[data-view=status-view]");
@@ -256,6 +289,7 @@ fn the_page_searches_marks_pdf_pages_and_links_summary_citations_to_them() {
     code_hits(&mut b);
     pdf_hits(&mut b);
     summary_citations(&mut b);
+    ask_answers(&mut b);
     status_panel(&mut b);
 
     let errors: Vec<_> = b

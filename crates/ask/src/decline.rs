@@ -88,7 +88,7 @@ mod tests {
             number: 1,
             hit: hit(
                 "docs/a.pdf",
-                "The siege of Vicksburg ended with a surrender.",
+                "The siege of Vicksburg came to an end with a surrender.",
             ),
         }];
         assert!((relevance("How did the siege of Vicksburg end?", &s) - 1.0).abs() < 1e-9);

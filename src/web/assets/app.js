@@ -253,8 +253,10 @@ function runSearch(event) {
   if ($("path").value.trim()) request.path = $("path").value.trim();
   if ($("lang").value.trim()) request.lang = $("lang").value.trim();
   const scope = $("scope").value;
-  // Ask hook: when POST /api/ask exists, scope "ask" streams an answer here (like
-  // runSummary) and shows its sources with codeHit/docsHit.
+  if (scope.startsWith("ask-")) {
+    runAsk(scope.slice(4), request, ++searchRun);
+    return;
+  }
   const indexes = scope === "both" ? ["code", "docs"] : [scope];
   const run = ++searchRun;
   $("results-code").replaceChildren();
@@ -268,6 +270,69 @@ function runSearch(event) {
     const total = done.reduce((n, d) => n + (d.value || 0), 0);
     $("search-info").textContent = total + " hits for “" + query + "”";
   });
+}
+
+// ---- ask -------------------------------------------------------------------------
+
+// Streams an answer from POST /api/INDEX/ask (newline-delimited JSON): each sentence
+// shows once its citations are checked; then the cited sources (or, when the sources
+// do not answer, the closest ones) show like search hits.
+async function runAsk(index, request, run) {
+  const target = $("results-" + index);
+  $("results-code").replaceChildren();
+  $("results-docs").replaceChildren();
+  const box = el("article", "answer");
+  box.id = "answer";
+  box.dataset.state = "running";
+  target.append(box);
+  $("search-info").textContent = "answering…";
+  let tokens = 0;
+  try {
+    const response = await postJson("/api/" + index + "/ask", request);
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || run !== searchRun) break;
+      buffered += decoder.decode(value, { stream: true });
+      let nl;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (!line.trim()) continue;
+        const ev = JSON.parse(line);
+        if (ev.event === "token") {
+          tokens += 1;
+          $("search-info").textContent = "answering… (" + tokens + " pieces)";
+        } else if (ev.event === "sentence" && ev.shown !== false) {
+          box.append(el("span", "sentence", ev.text + " "));
+        } else if (ev.event === "answer") {
+          askAnswer(ev, index, request.query, box, target);
+        } else if (ev.event === "error") {
+          throw new ApiError(ev.error);
+        }
+      }
+    }
+  } catch (e) {
+    box.dataset.state = "failed";
+    showError(e);
+  }
+}
+
+function askAnswer(ev, index, query, box, target) {
+  box.replaceChildren(el("p", ev.declined ? "declined" : "text", ev.answer));
+  if (ev.declined && ev.reason) box.append(el("p", "info", ev.reason));
+  box.dataset.state = ev.declined ? "declined" : "done";
+  target.append(el("h2", null, (ev.declined ? "closest sources" : "sources") + " (" + ev.sources.length + ")"));
+  for (const source of ev.sources) {
+    const card = index === "code" ? codeHit(source, query) : docsHit(source, query);
+    card.querySelector(".head").prepend(el("span", "num", "[" + source.number + "]"));
+    target.append(card);
+  }
+  const t = ev.timings || {};
+  $("search-info").textContent = (ev.declined ? "declined" : "answered") +
+    (t.ttft_ms !== undefined && t.ttft_ms !== null ? " · first token after " + (t.ttft_ms / 1000).toFixed(1) + " s" : "");
 }
 
 // ---- page view -------------------------------------------------------------------
