@@ -52,7 +52,7 @@ enum Command {
     Ask(commands::ask::Args),
     /// Score search quality on a labelled query set (recall@10, MRR@10, nDCG@10 per mode)
     Eval(commands::eval::Args),
-    /// Serve the code index on 127.0.0.1:8088, the docs index on :8089 and the web page on :8090
+    /// Serve the indexes over HTTP (code :8088, docs :8089) and the web page (:8090)
     Serve(commands::serve::Args),
     /// Serve both indexes to agents over the Model Context Protocol on stdio
     Mcp(commands::mcp::Args),
