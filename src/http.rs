@@ -148,6 +148,8 @@ pub struct SearchResult {
     pub semantic_rank: Option<usize>,
     pub lexical_rank: Option<usize>,
     pub text: String,
+    /// Lines of `text` (0-based) matching the query's words best.
+    pub matched_lines: Vec<usize>,
 }
 
 /// The answer to a search.

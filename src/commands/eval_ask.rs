@@ -52,14 +52,19 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
         if !args.json() {
             writeln!(
                 out,
-                "{} {:<9} ttft {:>5.1} s {:>5.1} tok/s  {}\n      -> {} {}",
+                "{} {:<9} ttft {:>5.1} s {:>5.1} tok/s  {}\n      -> {} {}{}",
                 if s.right { "ok  " } else { "MISS" },
                 if s.unanswerable { "(decline)" } else { "" },
                 s.ttft_ms.unwrap_or(0.0) / 1e3,
                 s.tokens_per_second,
                 q.text,
                 answer.answer.replace('\n', " "),
-                s.cited.join(", ")
+                s.cited.join(", "),
+                if s.invented.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [invented: {}]", s.invented.join(", "))
+                }
             )?;
             out.flush()?;
         }
@@ -98,6 +103,12 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
         r.declined_right,
         r.unanswerable,
         100.0 * r.declined_right_share
+    )?;
+    writeln!(
+        out,
+        "answers with an identifier no source holds: {}/{}",
+        r.answers_with_invented,
+        scores.len()
     )?;
     writeln!(
         out,

@@ -68,45 +68,8 @@ pub struct Args {
 
 #[allow(clippy::print_stderr)]
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
-    let token = match (&args.token, &args.token_file) {
-        (Some(t), _) => Some(t.clone()),
-        (None, Some(f)) => Some(
-            std::fs::read_to_string(f)
-                .with_context(|| format!("reading the token file {}", f.display()))?
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string(),
-        ),
-        (None, None) => None,
-    };
-    if let Some(t) = &token {
-        anyhow::ensure!(t.len() >= 16, "the token is shorter than 16 characters; use a long random one (e.g. `openssl rand -hex 32`)");
-    }
-    anyhow::ensure!(
-        args.host.is_loopback() || token.is_some(),
-        "listening on {} exposes the indexes beyond this machine: give --token-file FILE (or --token) so every request must carry it",
-        args.host
-    );
-    for d in &args.watch {
-        anyhow::ensure!(
-            d.is_dir(),
-            "{} is not a folder (--watch takes folders)",
-            d.display()
-        );
-    }
-    let root = runtime::index_root(args.index_dir.clone());
-    if args.watch.is_empty() {
-        // Serving only reads: a missing index is an error, never an empty new folder.
-        anyhow::ensure!(
-            root.join("manifest.sqlite").is_file(),
-            "{}",
-            plait_ingest::IngestError::NoIndex { path: root.clone() }
-        );
-    } else {
-        std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
-    }
+    let token = checked_token(args)?;
+    let root = prepared_root(args)?;
     let encoders = runtime::Encoders::load(home, &args.models)?;
     let stop = Arc::new(AtomicBool::new(false));
     let reader = Arc::new(runtime::PdfReader::load(home)?);
@@ -156,50 +119,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         };
         let (code, docs) = (state(IndexName::Code), state(IndexName::Docs));
         let web = web_state(args, home, &root, (&code, &docs), &reader, &watch_state);
-        let bind = |port: u16| async move {
-            let addr = SocketAddr::new(args.host, port);
-            tokio::net::TcpListener::bind(addr).await.with_context(|| {
-                format!(
-                    "cannot listen on {addr} (in use? pick another with --code-port/--docs-port/--web-port)"
-                )
-            })
-        };
-        let code_listener = bind(args.code_port).await?;
-        let docs_listener = bind(args.docs_port).await?;
-        let web_listener = bind(args.web_port).await?;
-        {
-            let mut out = std::io::stdout().lock();
-            writeln!(
-                out,
-                "plait serve: code index on http://{}",
-                code_listener.local_addr()?
-            )?;
-            writeln!(
-                out,
-                "plait serve: docs index on http://{}",
-                docs_listener.local_addr()?
-            )?;
-            writeln!(
-                out,
-                "plait serve: web page on http://{}/",
-                web_listener.local_addr()?
-            )?;
-            out.flush()?;
-        }
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        let code_server = listen::serve(code_listener, router(code), rx.clone());
-        let docs_server = listen::serve(docs_listener, router(docs), rx.clone());
-        let web_server = listen::serve(web_listener, web::router(web), rx);
-        let signals = async move {
-            wait_for_signal().await;
-            eprintln!("plait serve: shutting down (finishing requests in flight)");
-            let _ = tx.send(true);
-        };
-        let (a, b, c, ()) = tokio::join!(code_server, docs_server, web_server, signals);
-        a?;
-        b?;
-        c?;
-        anyhow::Ok(())
+        serve_all(args, code, docs, web).await
     });
     stop.store(true, Ordering::SeqCst);
     if let Some(w) = watcher {
@@ -208,6 +128,105 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     result?;
     eprintln!("plait serve: stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The bearer token of `--token` or `--token-file`, refused when short, and required
+/// off loopback.
+fn checked_token(args: &Args) -> Result<Option<String>> {
+    let token = match (&args.token, &args.token_file) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(f)) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("reading the token file {}", f.display()))?
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        ),
+        (None, None) => None,
+    };
+    if let Some(t) = &token {
+        anyhow::ensure!(t.len() >= 16, "the token is shorter than 16 characters; use a long random one (e.g. `openssl rand -hex 32`)");
+    }
+    anyhow::ensure!(
+        args.host.is_loopback() || token.is_some(),
+        "listening on {} exposes the indexes beyond this machine: give --token-file FILE (or --token) so every request must carry it",
+        args.host
+    );
+    Ok(token)
+}
+
+/// The index root, checked: serving alone needs an existing index (never an empty new
+/// folder); with `--watch` the folders must exist and the root is created.
+fn prepared_root(args: &Args) -> Result<PathBuf> {
+    for d in &args.watch {
+        anyhow::ensure!(
+            d.is_dir(),
+            "{} is not a folder (--watch takes folders)",
+            d.display()
+        );
+    }
+    let root = runtime::index_root(args.index_dir.clone());
+    if args.watch.is_empty() {
+        anyhow::ensure!(
+            root.join("manifest.sqlite").is_file(),
+            "{}",
+            plait_ingest::IngestError::NoIndex { path: root.clone() }
+        );
+    } else {
+        std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    }
+    Ok(root)
+}
+
+/// Binds the three ports, prints their addresses and serves until a signal, finishing
+/// the requests in flight.
+#[allow(clippy::print_stderr)]
+async fn serve_all(
+    args: &Args,
+    code: Arc<ApiState>,
+    docs: Arc<ApiState>,
+    web: Arc<WebState>,
+) -> Result<()> {
+    let bind = |port: u16| async move {
+        let addr = SocketAddr::new(args.host, port);
+        tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!("cannot listen on {addr} (in use? pick another with --code-port/--docs-port/--web-port)")
+        })
+    };
+    let code_listener = bind(args.code_port).await?;
+    let docs_listener = bind(args.docs_port).await?;
+    let web_listener = bind(args.web_port).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        for (what, listener, slash) in [
+            ("code index", &code_listener, ""),
+            ("docs index", &docs_listener, ""),
+            ("web page", &web_listener, "/"),
+        ] {
+            writeln!(
+                out,
+                "plait serve: {what} on http://{}{slash}",
+                listener.local_addr()?
+            )?;
+        }
+        out.flush()?;
+    }
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let code_server = listen::serve(code_listener, router(code), rx.clone());
+    let docs_server = listen::serve(docs_listener, router(docs), rx.clone());
+    let web_server = listen::serve(web_listener, web::router(web), rx);
+    let signals = async move {
+        wait_for_signal().await;
+        eprintln!("plait serve: shutting down (finishing requests in flight)");
+        let _ = tx.send(true);
+    };
+    let (a, b, c, ()) = tokio::join!(code_server, docs_server, web_server, signals);
+    a?;
+    b?;
+    c?;
+    Ok(())
 }
 
 /// The web page's state: the two index APIs it mounts, the page viewer (cache under

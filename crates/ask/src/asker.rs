@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use plait_ingest::{IndexName, Query};
-use plait_summarize::SentenceSplitter;
+use plait_summarize::{SentenceSplitter, SourceWords};
 use serde::{Deserialize, Serialize};
 
 use crate::check::{CheckedSentence, CitationChecker};
@@ -129,6 +129,10 @@ pub struct Answer {
     pub relevance: f64,
     /// Whether the client went away before the end.
     pub cancelled: bool,
+    /// Identifier-like words of the answer that neither the question nor any source
+    /// given to the model holds (decoding is grounded, so this should stay empty).
+    #[serde(default)]
+    pub invented: Vec<String>,
     pub timings: Timings,
 }
 
@@ -256,6 +260,10 @@ pub fn ask(
         .collect();
     cited.sort_unstable();
     cited.dedup();
+    let given: Vec<String> = sources.iter().map(Source::checked_text).collect();
+    let words = SourceWords::new(
+        std::iter::once(question.as_str()).chain(given.iter().map(String::as_str)),
+    );
     answer.sources = sources
         .into_iter()
         .filter(|s| cited.contains(&s.number))
@@ -267,6 +275,7 @@ pub fn ask(
         .collect::<String>()
         .trim_end()
         .to_string();
+    answer.invented = words.invented(&answer.answer);
     answer.timings.total_ms = ms(start);
     Ok(answer)
 }

@@ -111,6 +111,8 @@ pub struct QuestionScore {
     pub generated_tokens: usize,
     pub answer: String,
     pub cited: Vec<String>,
+    /// Identifier-like words of the answer no source or the question holds.
+    pub invented: Vec<String>,
 }
 
 /// Scores one answer.
@@ -137,6 +139,7 @@ pub fn score(q: &AskQuestion, a: &Answer) -> QuestionScore {
         generated_tokens: a.timings.generated_tokens,
         answer: a.answer.clone(),
         cited: a.sources.iter().map(Source::place).collect(),
+        invented: a.invented.clone(),
     }
 }
 
@@ -154,6 +157,8 @@ pub struct AskReport {
     pub unanswerable: usize,
     pub declined_right: usize,
     pub declined_right_share: f64,
+    /// Answers holding an identifier-like word no source or the question holds.
+    pub answers_with_invented: usize,
     /// Median time to first token over the answers generated.
     pub median_ttft_ms: Option<f64>,
     /// Generated tokens over decoding seconds, all answers together.
@@ -196,6 +201,7 @@ pub fn report(scores: &[QuestionScore]) -> AskReport {
         unanswerable,
         declined_right,
         declined_right_share: share(declined_right, unanswerable),
+        answers_with_invented: scores.iter().filter(|s| !s.invented.is_empty()).count(),
         median_ttft_ms: ttfts.get(ttfts.len() / 2).copied(),
         tokens_per_second: if seconds > 0.0 { tokens / seconds } else { 0.0 },
     }

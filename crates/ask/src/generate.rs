@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use plait_ingest::{Hit, IndexName, Query, SearchService};
-use plait_summarize::{GenerateOptions, Generation, RoleSession, Speculation};
+use plait_summarize::{GenerateOptions, Generation, RoleSession, SourceWords, Speculation};
 
 use crate::{Prompt, Result};
 
@@ -51,7 +51,9 @@ pub trait Generator {
 }
 
 /// A model role as the generator: one session kept across questions, so the fixed
-/// instructions (and sources repeated first) are evaluated once.
+/// instructions (and sources repeated first) are evaluated once. Decoding is grounded in
+/// the prompt's words: an identifier-like word the question and sources lack is never
+/// written (small models otherwise invent plausible names such as `to_slicing`).
 #[derive(Debug)]
 pub struct RoleGenerator<'r> {
     session: RoleSession<'r>,
@@ -101,6 +103,7 @@ impl Generator for RoleGenerator<'_> {
         let flag = Arc::new(AtomicBool::new(false));
         let options = GenerateOptions {
             max_tokens: Some(max_tokens),
+            grounding: Some(Arc::new(SourceWords::new([prompt]))),
             cancel: Some(flag.clone()),
             ..GenerateOptions::default()
         };

@@ -29,6 +29,7 @@ pub fn hit(path: &str, text: &str) -> Hit {
         semantic_rank: Some(1),
         lexical_rank: None,
         text: text.to_string(),
+        matched_lines: Vec::new(),
     }
 }
 

@@ -74,6 +74,23 @@ fn a_supported_answer_keeps_its_checked_citations_and_streams_sentences() {
     assert_eq!(json["sources"][0]["path"], "/s/code/pagerange.py");
     assert_eq!(json["sources"][0]["number"], 1);
     assert_eq!(json["declined"], false);
+    assert!(a.invented.is_empty(), "{:?}", a.invented);
+}
+
+#[test]
+fn identifiers_no_source_holds_are_reported() {
+    let mut g = gen("PageRange parses page ranges from strings such as 1:3 with to_slicing [1].");
+    let a = ask(
+        &corpus(),
+        &mut g,
+        &AskConfig::default(),
+        &AskRequest::new("How are page ranges parsed from strings?"),
+        None,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(!a.declined, "{a:?}");
+    assert_eq!(a.invented, ["to_slicing"], "PageRange is in source 1");
 }
 
 #[test]

@@ -135,8 +135,7 @@ impl PageViewer {
     pub fn image(&self, file: &Path, page: usize, dpi: Option<f32>) -> Result<PageImage> {
         let dpi = self.dpi(dpi)?;
         let stamp = stamp(file)?;
-        let key = format!("{stamp}\0{page}\0{dpi}");
-        let cache = self.cache_path(&key, "png");
+        let cache = self.cache_path(file, &stamp, &format!("{page}\0{dpi}"), "png");
         if let Ok(png) = std::fs::read(&cache) {
             return Ok(PageImage { png, cached: true });
         }
@@ -162,7 +161,7 @@ impl PageViewer {
     /// `query` (see [`crate::search::matching_lines`]), with their boxes.
     pub fn boxes(&self, file: &Path, page: usize, query: &str) -> Result<PageBoxes> {
         let stamp = stamp(file)?;
-        let cache = self.cache_path(&format!("{stamp}\0{page}\0lines"), "json");
+        let cache = self.cache_path(file, &stamp, &format!("{page}\0lines"), "json");
         let lines = match std::fs::read(&cache)
             .ok()
             .and_then(|b| serde_json::from_slice::<CachedLines>(&b).ok())
@@ -266,15 +265,22 @@ impl PageViewer {
         }
     }
 
-    fn cache_path(&self, key: &str, ext: &str) -> PathBuf {
-        let hash = blake3::hash(format!("{CACHE_VERSION}\0{key}").as_bytes());
-        self.config
-            .cache_dir
-            .join(format!("{}.{ext}", &hash.to_hex()[..32]))
+    /// `<file>-<content>-<entry>.<ext>`, each part a hash: of the path, of the file's
+    /// [`stamp`] (with the cache version) and of what the entry holds (page, DPI).
+    fn cache_path(&self, file: &Path, stamp: &str, entry: &str, ext: &str) -> PathBuf {
+        let part = |s: &str| blake3::hash(s.as_bytes()).to_hex()[..16].to_string();
+        let name = format!(
+            "{}-{}-{}.{ext}",
+            part(&file.to_string_lossy()),
+            part(&format!("{CACHE_VERSION}\0{stamp}")),
+            part(entry)
+        );
+        self.config.cache_dir.join(name)
     }
 
-    /// Writes a cache entry (a new file renamed into place) and trims the cache. A
-    /// failure only costs the next request a render.
+    /// Writes a cache entry (a new file renamed into place), removes the entries of
+    /// the same file's older contents (they can never be read again) and trims the
+    /// cache to its size. A failure only costs the next request a render.
     fn store(&self, path: &Path, bytes: &[u8]) {
         let dir = &self.config.cache_dir;
         if std::fs::create_dir_all(dir).is_err() {
@@ -285,19 +291,36 @@ impl PageViewer {
             let _ = std::fs::remove_file(&tmp);
             return;
         }
-        trim(dir, self.config.max_cache_files);
+        trim(dir, path, self.config.max_cache_files);
     }
 }
 
-/// Removes the oldest files of `dir` beyond `keep`.
-fn trim(dir: &Path, keep: usize) {
+/// Removes the entries of `dir` that share `current`'s file part but not its content
+/// part (a changed file's old renders), then the oldest files beyond `keep`.
+fn trim(dir: &Path, current: &Path, keep: usize) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
+    let name = current
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    let parts = |n: &str| -> Option<(String, String)> {
+        let mut it = n.splitn(3, '-');
+        Some((it.next()?.to_string(), it.next()?.to_string()))
+    };
+    let current = name.as_deref().and_then(parts);
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+    for e in entries.filter_map(|e| e.ok()) {
+        let stale = match (&current, parts(&e.file_name().to_string_lossy())) {
+            (Some((file, content)), Some((f, c))) => *file == f && *content != c,
+            _ => false,
+        };
+        if stale {
+            let _ = std::fs::remove_file(e.path());
+        } else if let Some(t) = e.metadata().ok().and_then(|m| m.modified().ok()) {
+            files.push((t, e.path()));
+        }
+    }
     if files.len() <= keep {
         return;
     }
@@ -336,5 +359,38 @@ fn extract(file: &Path, source: plait_ocr::OcrError) -> IngestError {
     IngestError::Extract {
         path: file.to_path_buf(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storing_a_changed_file_s_page_removes_its_old_renders_only() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let names = [
+            "aaaa-old1-p1.png",
+            "aaaa-old1-p2.json",
+            "aaaa-new2-p1.png",
+            "bbbb-old1-p1.png",
+        ];
+        for n in names {
+            std::fs::write(dir.path().join(n), b"x").unwrap_or_else(|e| panic!("{e}"));
+        }
+        trim(dir.path(), &dir.path().join("aaaa-new2-p3.png"), 10);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["aaaa-new2-p1.png", "bbbb-old1-p1.png"]);
+        // Beyond the size, the oldest go.
+        trim(dir.path(), &dir.path().join("cccc-x-y.png"), 1);
+        let count = std::fs::read_dir(dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .count();
+        assert_eq!(count, 1);
     }
 }

@@ -131,25 +131,6 @@ function colour(line, lang) {
   return out;
 }
 
-// Query words as the server's line matching uses them (3+ characters).
-function words(s) {
-  return new Set((s.toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).filter((w) => w.length >= 3));
-}
-
-// The lines sharing the most query words (at least half as many as the best line).
-function bestLines(lines, query) {
-  const q = words(query);
-  const scores = lines.map((l) => {
-    const w = words(l);
-    let n = 0;
-    for (const x of q) if ([...w].some((y) => y === x || (Math.min(x.length, y.length) >= 4 && (x.startsWith(y) || y.startsWith(x))))) n++;
-    return n;
-  });
-  const best = Math.max(0, ...scores);
-  if (best === 0) return new Set();
-  return new Set(scores.map((s, i) => (s >= Math.ceil(best / 2) ? i : -1)).filter((i) => i >= 0).slice(0, 8));
-}
-
 async function copyText(text, button) {
   try {
     await navigator.clipboard.writeText(text);
@@ -164,7 +145,7 @@ async function copyText(text, button) {
   button.textContent = "copied " + text.split("/").pop();
 }
 
-function codeHit(hit, query) {
+function codeHit(hit) {
   const card = el("div", "hit code");
   const head = el("div", "head");
   const where = hit.path + (hit.start_line ? ":" + hit.start_line : "");
@@ -180,7 +161,7 @@ function codeHit(hit, query) {
   card.append(head);
   const pre = el("pre", "code");
   const lines = hit.text.split("\n");
-  const best = bestLines(lines, query);
+  const best = new Set(hit.matched_lines || []);
   const first = hit.start_line || 1;
   lines.forEach((line, i) => {
     const span = el("span", best.has(i) ? "ln best" : "ln");
@@ -199,7 +180,7 @@ function isPdf(path) { return /\.pdf$/i.test(path); }
 function docsHit(hit, query) {
   if (!hit.page || !isPdf(hit.path)) {
     // Markdown and text sections read like code, without colours.
-    const card = codeHit(Object.assign({}, hit, { language: "text" }), query);
+    const card = codeHit(Object.assign({}, hit, { language: "text" }));
     card.className = "hit docs text-hit";
     return card;
   }
@@ -239,7 +220,7 @@ async function searchIndex(index, request, run) {
   target.replaceChildren(el("h2", null, index + ": " + answer.results.length + " hits in " +
     Math.round(performance.now() - started) + " ms"));
   for (const hit of answer.results) {
-    target.append(index === "code" ? codeHit(hit, request.query) : docsHit(hit, request.query));
+    target.append(index === "code" ? codeHit(hit) : docsHit(hit, request.query));
   }
   return answer.results.length;
 }
@@ -326,7 +307,7 @@ function askAnswer(ev, index, query, box, target) {
   box.dataset.state = ev.declined ? "declined" : "done";
   target.append(el("h2", null, (ev.declined ? "closest sources" : "sources") + " (" + ev.sources.length + ")"));
   for (const source of ev.sources) {
-    const card = index === "code" ? codeHit(source, query) : docsHit(source, query);
+    const card = index === "code" ? codeHit(source) : docsHit(source, query);
     card.querySelector(".head").prepend(el("span", "num", "[" + source.number + "]"));
     target.append(card);
   }

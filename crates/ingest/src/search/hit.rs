@@ -35,6 +35,10 @@ pub struct Hit {
     pub lexical_rank: Option<usize>,
     /// The chunk's text.
     pub text: String,
+    /// Lines of `text` (0-based) that match the query's words best, for marking them
+    /// (see [`super::matching_lines`]; at most [`super::MAX_MATCHED_LINES`]).
+    #[serde(default)]
+    pub matched_lines: Vec<usize>,
 }
 
 impl Hit {
@@ -58,6 +62,7 @@ impl Hit {
             semantic_rank: ranks.0,
             lexical_rank: ranks.1,
             text: chunk.text,
+            matched_lines: Vec::new(),
         }
     }
 
@@ -72,7 +77,7 @@ impl Hit {
     }
 
     /// The serialised field names, in order (for API schemas that mirror this shape).
-    pub const FIELDS: [&'static str; 13] = [
+    pub const FIELDS: [&'static str; 14] = [
         "index",
         "path",
         "start_line",
@@ -86,6 +91,7 @@ impl Hit {
         "semantic_rank",
         "lexical_rank",
         "text",
+        "matched_lines",
     ];
 }
 

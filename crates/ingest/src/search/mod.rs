@@ -27,6 +27,15 @@ pub use service::{IndexStatus, SearchService};
 /// nDCG@10; 0.2 and more lost on urllib3, 0 is semantic alone.
 const LEXICAL_WEIGHT: f64 = 0.1;
 
+/// Weight of BM25 when the query names an identifier (`get_page_range`,
+/// `PageRangeError`, `pdf.reader`, `open()`): whoever types one wants the code that
+/// spells it, which BM25 finds and an encoder trained on prose does not reliably. Above
+/// one half, so an exact lexical winner cannot be outvoted by the semantic one alone.
+const IDENTIFIER_LEXICAL_WEIGHT: f64 = 0.6;
+
+/// Most lines of a hit marked as matching the query ([`Hit::matched_lines`]).
+pub const MAX_MATCHED_LINES: usize = 8;
+
 /// How deep each list is read before fusing, as a multiple of `k` (at least 30).
 const FUSION_DEPTH: usize = 3;
 
@@ -90,7 +99,7 @@ pub fn search_index(
         }
     }
 
-    let ranked = fuse(query.mode, &semantic, &lexical);
+    let ranked = fuse(query.mode, &semantic, &lexical, lexical_weight(&query.text));
     let sem_rank: HashMap<u64, usize> = rank_map(&semantic);
     let lex_rank: HashMap<u64, usize> = rank_map(&lexical);
     let mut hits = Vec::new();
@@ -106,7 +115,10 @@ pub fn search_index(
                 continue;
             }
             let ranks = (sem_rank.get(&key).copied(), lex_rank.get(&key).copied());
-            hits.push(Hit::new(name, chunk, score, ranks));
+            let mut hit = Hit::new(name, chunk, score, ranks);
+            let lines: Vec<&str> = hit.text.lines().collect();
+            hit.matched_lines = matching_lines(&lines, &query.text, MAX_MATCHED_LINES);
+            hits.push(hit);
         }
         if hits.len() >= k {
             break;
@@ -176,11 +188,16 @@ fn rank_map(list: &[(u64, f64)]) -> HashMap<u64, usize> {
 ///
 /// Hybrid is a convex combination of the two scores over the candidates (the union of
 /// both lists, every one scored by exact MaxSim): the semantic score min-max normalised
-/// counts with weight 1 - [`LEXICAL_WEIGHT`], BM25 divided by its best with
-/// [`LEXICAL_WEIGHT`] (0 when the lexical list lacks it). Unlike fusion by rank,
-/// this keeps how far apart the scores are: a semantic winner by a wide margin stays
-/// first unless BM25 strongly prefers another.
-pub fn fuse(mode: SearchMode, semantic: &[(u64, f64)], lexical: &[(u64, f64)]) -> Vec<(u64, f64)> {
+/// counts with weight 1 - `lexical_weight`, BM25 divided by its best with
+/// `lexical_weight` (0 when the lexical list lacks it; see [`lexical_weight`]). Unlike
+/// fusion by rank, this keeps how far apart the scores are: a semantic winner by a wide
+/// margin stays first unless BM25 strongly prefers another.
+pub fn fuse(
+    mode: SearchMode,
+    semantic: &[(u64, f64)],
+    lexical: &[(u64, f64)],
+    lexical_weight: f64,
+) -> Vec<(u64, f64)> {
     match mode {
         SearchMode::Semantic => semantic.to_vec(),
         SearchMode::Lexical => lexical.to_vec(),
@@ -189,16 +206,64 @@ pub fn fuse(mode: SearchMode, semantic: &[(u64, f64)], lexical: &[(u64, f64)]) -
             let lex = by_max(lexical);
             let mut scores: HashMap<u64, f64> = HashMap::new();
             for (key, s) in &sem {
-                *scores.entry(*key).or_default() += (1.0 - LEXICAL_WEIGHT) * s;
+                *scores.entry(*key).or_default() += (1.0 - lexical_weight) * s;
             }
             for (key, l) in &lex {
-                *scores.entry(*key).or_default() += LEXICAL_WEIGHT * l;
+                *scores.entry(*key).or_default() += lexical_weight * l;
             }
             let mut out: Vec<(u64, f64)> = scores.into_iter().collect();
             out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             out
         }
     }
+}
+
+/// The weight of BM25 in hybrid fusion for query `text`: [`IDENTIFIER_LEXICAL_WEIGHT`]
+/// when a word of it is shaped like a code identifier, [`LEXICAL_WEIGHT`] otherwise.
+pub fn lexical_weight(text: &str) -> f64 {
+    if text.split_whitespace().any(is_identifier) {
+        IDENTIFIER_LEXICAL_WEIGHT
+    } else {
+        LEXICAL_WEIGHT
+    }
+}
+
+/// Whether `word` looks like a code identifier rather than a word of prose: snake_case,
+/// camelCase or PascalCase with an inner capital, a dotted or `::` path, or a call `f()`.
+fn is_identifier(word: &str) -> bool {
+    let word = word
+        .trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ',' | '?' | '!'))
+        .replace("::", ".");
+    if word.ends_with("()") && word.len() > 2 {
+        return true;
+    }
+    let chars: Vec<char> = word.chars().collect();
+    // Letters and digits running back from before `i`, and forward from after it.
+    let run_before = |i: usize| {
+        chars[..i]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_alphanumeric())
+            .count()
+    };
+    let run_after = |i: usize| {
+        chars[i + 1..]
+            .iter()
+            .take_while(|c| c.is_alphanumeric())
+            .count()
+    };
+    chars.iter().enumerate().any(|(i, &c)| match c {
+        '_' => run_before(i) > 0 && run_after(i) > 0,
+        // `os.path`, not `e.g.` or `1.2`.
+        '.' => {
+            run_before(i) >= 2
+                && run_after(i) >= 2
+                && chars[i + 1].is_alphabetic()
+                && !chars[i - 1].is_ascii_digit()
+        }
+        c if c.is_uppercase() => i > 0 && chars[i - 1].is_lowercase(),
+        _ => false,
+    })
 }
 
 /// Scores divided by the list's maximum: BM25 has a natural zero (no term matches).
@@ -320,17 +385,55 @@ mod tests {
         // prefers 3; 4 is found by BM25 only, with the lowest semantic score.
         let semantic = [(1, 30.0), (2, 21.0), (3, 20.5), (4, 10.0)];
         let lexical = [(3, 12.0), (4, 11.0), (1, 1.0)];
-        let fused = fuse(SearchMode::Hybrid, &semantic, &lexical);
+        let fused = fuse(SearchMode::Hybrid, &semantic, &lexical, LEXICAL_WEIGHT);
         let order: Vec<u64> = fused.iter().map(|f| f.0).collect();
         assert_eq!(order, [1, 3, 2, 4]);
         // Semantic weighs 0.9 after min-max, BM25 0.1 after division by its best.
         assert!((fused[0].1 - (0.9 + 0.1 / 12.0)).abs() < 1e-9);
         assert!((fused[1].1 - (0.9 * 10.5 / 20.0 + 0.1)).abs() < 1e-9);
         // Equal scores normalise to 1, not to a division by zero.
-        let tie = fuse(SearchMode::Hybrid, &[(7, 5.0), (8, 5.0)], &[]);
+        let tie = fuse(
+            SearchMode::Hybrid,
+            &[(7, 5.0), (8, 5.0)],
+            &[],
+            LEXICAL_WEIGHT,
+        );
         assert!(tie.iter().all(|t| (t.1 - 0.9).abs() < 1e-9));
-        assert_eq!(fuse(SearchMode::Lexical, &semantic, &lexical)[0].0, 3);
-        assert_eq!(fuse(SearchMode::Semantic, &semantic, &lexical)[0].0, 1);
+        assert_eq!(fuse(SearchMode::Lexical, &semantic, &lexical, 0.1)[0].0, 3);
+        assert_eq!(fuse(SearchMode::Semantic, &semantic, &lexical, 0.1)[0].0, 1);
+        // An identifier query weighs BM25 above one half: its exact winner leads even
+        // with the worst semantic score.
+        let ident = fuse(
+            SearchMode::Hybrid,
+            &semantic,
+            &[(4, 9.0)],
+            lexical_weight("PageRangeError"),
+        );
+        assert_eq!(ident[0].0, 4);
+    }
+
+    #[test]
+    fn identifier_shaped_words_raise_the_lexical_weight() {
+        for q in [
+            "get_page_range",
+            "where is PageRangeError raised",
+            "`pdf.reader` usage",
+            "what does open() return",
+            "std::fs::read",
+            "parseHTTPResponse",
+        ] {
+            assert_eq!(lexical_weight(q), IDENTIFIER_LEXICAL_WEIGHT, "{q}");
+        }
+        for q in [
+            "how are page ranges split",
+            "Why does the reader fail?",
+            "version 1.2 notes",
+            "e.g. a slice",
+            "_private",
+            "HTTP",
+        ] {
+            assert_eq!(lexical_weight(q), LEXICAL_WEIGHT, "{q}");
+        }
     }
 
     #[test]

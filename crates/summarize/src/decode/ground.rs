@@ -81,6 +81,18 @@ impl SourceWords {
         self.set.contains(&word.to_lowercase())
     }
 
+    /// Identifier-like words of `text` (see [`is_identifier_like`]) the source lacks,
+    /// each once, in order of appearance.
+    pub fn invented(&self, text: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for w in words(text) {
+            if is_identifier_like(w) && !self.contains(w) && !out.iter().any(|o| o == w) {
+                out.push(w.to_string());
+            }
+        }
+        out
+    }
+
     /// Whether some word of the source starts with `prefix` (case-insensitive).
     pub fn has_prefix(&self, prefix: &str) -> bool {
         let p = prefix.to_lowercase();

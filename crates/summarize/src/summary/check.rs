@@ -8,9 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::cite::{label, terms, Citation, Section, Unit};
 use super::common::is_common;
-use crate::decode::ground::{
-    is_identifier_like, is_name_like, is_word_char, starts_sentence, words, SourceWords,
-};
+use crate::decode::ground::{is_name_like, is_word_char, starts_sentence, SourceWords};
 
 /// Share of a sentence's content words that must occur in its cited sections (±1) for
 /// the sentence to count as supported.
@@ -135,12 +133,7 @@ impl SourceIndex {
 
     /// Identifier-like words of `text` the document lacks.
     pub fn invented(&self, text: &str) -> Vec<String> {
-        let mut out: Vec<String> = words(text)
-            .filter(|w| is_identifier_like(w) && !self.words.contains(w))
-            .map(str::to_string)
-            .collect();
-        out.dedup();
-        out
+        self.words.invented(text)
     }
 
     /// Names inside `text` (capitalised words that do not start a sentence) the document
