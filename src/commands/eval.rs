@@ -56,6 +56,13 @@ pub struct Args {
     /// With --ask: role file replacing the built-in roles by name [env: PLAIT_ROLES]
     #[arg(long, value_name = "FILE")]
     pub roles: Option<PathBuf>,
+    /// With --ask: compare decoding speed of these roles (comma-separated; the first is
+    /// the baseline) on the set's answerable questions instead of scoring answers
+    #[arg(long, value_delimiter = ',', value_name = "ROLES")]
+    pub compare_roles: Vec<String>,
+    /// With --ask: only the first N questions (answerable ones with --compare-roles)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
     #[command(flatten)]
     models: runtime::ModelOpts,
 }

@@ -17,29 +17,23 @@ use crate::commands::eval::{ingest_corpus, Args};
 
 #[allow(clippy::print_stderr)]
 pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
-    let set = AskSet::from_toml(text, &args.set().display().to_string())?;
+    let mut set = AskSet::from_toml(text, &args.set().display().to_string())?;
+    if !args.compare_roles.is_empty() {
+        return crate::commands::eval_speed::run(home, args, set);
+    }
+    if let Some(n) = args.limit {
+        set.questions.truncate(n);
+    }
     let (encoders, root, _corpus) = ingest_corpus(home, args, &set.corpus)?;
     let service = encoders.search_service(&root);
     let runner = load_role(home, args.roles.as_deref(), &args.role)?;
     let mut generator = RoleGenerator::new(runner.session()?);
     let config = AskConfig::default();
-    let request = |text: &str, index: Option<&String>| -> Result<AskRequest> {
-        let indexes = match index {
-            Some(i) => vec![i.parse::<IndexName>().map_err(anyhow::Error::msg)?],
-            None => IndexName::ALL.to_vec(),
-        };
-        Ok(AskRequest {
-            query: Query {
-                mode: args.first_mode(),
-                ..Query::new(text)
-            },
-            indexes,
-            max_tokens: args.max_tokens,
-        })
-    };
+    let request = |text: &str, index: Option<&String>| request(args, text, index);
     let mut out = std::io::stdout().lock();
     let mut scores = Vec::new();
     let mut cold_then_warm = Vec::new();
+    let mut prefix_only = Vec::new();
     for (i, q) in set.questions.iter().enumerate() {
         let r = request(&q.text, q.index.as_ref())?;
         let answer = plait_ask::ask(&service, &mut generator, &config, &r, None, &mut |_| {})?;
@@ -48,6 +42,13 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
             // The same question again: its whole prompt is in the cache.
             let again = plait_ask::ask(&service, &mut generator, &config, &r, None, &mut |_| {})?;
             cold_then_warm = vec![answer.timings.clone(), again.timings];
+        }
+        if i == 1 {
+            // The second question reused the instructions kept from the first; the same
+            // question in a fresh session shows what that saved.
+            let mut fresh = RoleGenerator::new(runner.session()?);
+            let cold = plait_ask::ask(&service, &mut fresh, &config, &r, None, &mut |_| {})?;
+            prefix_only = vec![cold.timings, answer.timings.clone()];
         }
         if !args.json() {
             writeln!(
@@ -74,7 +75,8 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
     if args.json() {
         let v = serde_json::json!({
             "set": args.set(), "role": args.role, "report": r,
-            "prefix_reuse": cold_then_warm, "questions": scores,
+            "prefix_reuse": cold_then_warm, "instructions_reuse": prefix_only,
+            "questions": scores,
         });
         writeln!(out, "{v}")?;
         return Ok(ExitCode::SUCCESS);
@@ -116,6 +118,16 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
         r.median_ttft_ms.unwrap_or(0.0) / 1e3,
         r.tokens_per_second
     )?;
+    if let [cold, warm] = prefix_only.as_slice() {
+        writeln!(
+            out,
+            "instructions reused (second question): time to first token {:.2} s in a fresh session, {:.2} s after the first question ({} of {} prompt tokens reused)",
+            cold.ttft_ms.unwrap_or(0.0) / 1e3,
+            warm.ttft_ms.unwrap_or(0.0) / 1e3,
+            warm.reused_prompt_tokens,
+            warm.prompt_tokens
+        )?;
+    }
     if let [cold, warm] = cold_then_warm.as_slice() {
         writeln!(
             out,
@@ -128,4 +140,21 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The request for one labelled question: its index (both when absent), the first mode
+/// of `--modes`, `--max-tokens`.
+pub fn request(args: &Args, text: &str, index: Option<&String>) -> Result<AskRequest> {
+    let indexes = match index {
+        Some(i) => vec![i.parse::<IndexName>().map_err(anyhow::Error::msg)?],
+        None => IndexName::ALL.to_vec(),
+    };
+    Ok(AskRequest {
+        query: Query {
+            mode: args.first_mode(),
+            ..Query::new(text)
+        },
+        indexes,
+        max_tokens: args.max_tokens,
+    })
 }
