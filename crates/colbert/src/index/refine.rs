@@ -2,18 +2,20 @@
 //!
 //! A decompressed token is `centroid + weights(codes)`, so its dot product with a query
 //! token is `<q, centroid>` (the centroid scores the search already has) plus
-//! `<q, weights(codes)>`. Here the second term is an integer dot product: the bucket
-//! weights quantised to 7 bits (stored offset by 64, so they are unsigned bytes, looked
-//! up per packed byte), the query token to `i8` with its own scale. With AVX2 one
+//! `<q, weights(codes)>`. Here the second term is an integer dot product: each
+//! dimension's bucket weights quantised to 5 bits on that dimension's own step (stored
+//! offset by 16, so they are small unsigned bytes, looked up per packed byte), the query
+//! token times those steps quantised to `i8` with one scale per token. With AVX2 one
 //! `maddubs` multiplies 32 dimensions, so a candidate costs a fraction of the exact
 //! stage's decode and `f32` product, and only the best of them go on to exact MaxSim.
 //! The decompressed norm is not divided out (it is within a few percent of 1): these
 //! scores only choose candidates.
 
-/// Largest magnitude of a quantised bucket weight; the stored byte is `w + OFFSET`, so
-/// bytes stay below 128 and `maddubs` pairs cannot saturate (2 · 127 · 127 < 2^15).
-const WEIGHT_MAX: f32 = 63.0;
-const OFFSET: i32 = 64;
+/// Largest magnitude of a quantised bucket weight; the stored byte is `w + OFFSET`, at
+/// most 31, so four `maddubs` results add up in 16 bits without saturating
+/// (4 · 2 · 31 · 127 < 2^15).
+const WEIGHT_MAX: f32 = 15.0;
+const OFFSET: i32 = 16;
 /// Largest magnitude of a quantised query element.
 const QUERY_MAX: f32 = 127.0;
 /// Query tokens per step of the AVX2 kernel (padding rows are zero).
@@ -26,8 +28,9 @@ pub(crate) struct RefineTable {
     /// `(p * 256 + v) * per_byte + i`: dimension `p * per_byte + i`, byte value `v`.
     table: Vec<u8>,
     per_byte: usize,
-    /// Weight of one quantisation step.
-    scale: f32,
+    /// Per dimension, the weight of one quantisation step (each dimension's weights
+    /// use the whole 5-bit range; the query side is multiplied by these).
+    scales: Vec<f32>,
 }
 
 impl RefineTable {
@@ -37,8 +40,17 @@ impl RefineTable {
         let nbits = usize::from(nbits);
         let per_byte = 8 / nbits;
         let buckets = 1usize << nbits;
-        let amax = weights.iter().fold(0f32, |m, &w| m.max(w.abs()));
-        let scale = if amax > 0.0 { amax / WEIGHT_MAX } else { 1.0 };
+        let scales: Vec<f32> = weights
+            .chunks_exact(buckets)
+            .map(|row| {
+                let amax = row.iter().fold(0f32, |m, &w| m.max(w.abs()));
+                if amax > 0.0 {
+                    amax / WEIGHT_MAX
+                } else {
+                    1.0
+                }
+            })
+            .collect();
         let positions = dim / per_byte;
         let mut table = vec![0u8; positions * 256 * per_byte];
         for p in 0..positions {
@@ -46,7 +58,7 @@ impl RefineTable {
                 for i in 0..per_byte {
                     let j = p * per_byte + i;
                     let bucket = (v >> (nbits * (per_byte - 1 - i))) & (buckets - 1);
-                    let w = (weights[j * buckets + bucket] / scale)
+                    let w = (weights[j * buckets + bucket] / scales[j])
                         .round()
                         .clamp(-WEIGHT_MAX, WEIGHT_MAX);
                     table[(p * 256 + v) * per_byte + i] = (w as i32 + OFFSET) as u8;
@@ -56,16 +68,32 @@ impl RefineTable {
         Self {
             table,
             per_byte,
-            scale,
+            scales,
         }
     }
 
     /// The offset weights of one packed residual into `out` (`dim` bytes).
     fn expand(&self, packed: &[u8], out: &mut [u8]) {
-        let pb = self.per_byte;
-        for ((p, &b), o) in packed.iter().enumerate().zip(out.chunks_exact_mut(pb)) {
-            let at = (p * 256 + b as usize) * pb;
-            o.copy_from_slice(&self.table[at..at + pb]);
+        match self.per_byte {
+            2 => self.expand_n::<2>(packed, out),
+            4 => self.expand_n::<4>(packed, out),
+            8 => self.expand_n::<8>(packed, out),
+            _ => self.expand_n::<1>(packed, out),
+        }
+    }
+
+    /// [`RefineTable::expand`] for `PB` dimensions per byte (fixed-size copies).
+    #[inline]
+    fn expand_n<const PB: usize>(&self, packed: &[u8], out: &mut [u8]) {
+        for ((p, &b), o) in packed.iter().enumerate().zip(out.chunks_exact_mut(PB)) {
+            let at = (p * 256 + b as usize) * PB;
+            let w: &[u8; PB] = self.table[at..at + PB]
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("the table has PB entries per byte value"));
+            let o: &mut [u8; PB] = o
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("chunks hold PB bytes"));
+            *o = *w;
         }
     }
 }
@@ -99,17 +127,23 @@ impl RefineQuery {
         self.q8.resize(self.padded * dim, 0);
         self.offsets.clear();
         self.scales.clear();
+        let mut scaled = vec![0f32; dim];
         for (row, out) in query.chunks_exact(dim).zip(self.q8.chunks_exact_mut(dim)) {
-            let amax = row.iter().fold(0f32, |m, &x| m.max(x.abs()));
+            // The query element times its dimension's weight step, then one scale per
+            // token for the whole row.
+            for ((x, &q), &w) in scaled.iter_mut().zip(row).zip(&table.scales) {
+                *x = q * w;
+            }
+            let amax = scaled.iter().fold(0f32, |m, &x| m.max(x.abs()));
             let s = if amax > 0.0 { amax / QUERY_MAX } else { 1.0 };
             let mut sum = 0i32;
-            for (o, &x) in out.iter_mut().zip(row) {
+            for (o, &x) in out.iter_mut().zip(&scaled) {
                 let v = (x / s).round().clamp(-QUERY_MAX, QUERY_MAX) as i8;
                 *o = v;
                 sum += i32::from(v);
             }
             self.offsets.push(OFFSET * sum);
-            self.scales.push(s * table.scale);
+            self.scales.push(s);
         }
     }
 
@@ -151,11 +185,9 @@ impl RefineQuery {
 /// `best[i] = max(best[i], cs[i] + (dot[i] - off[i]) · scale[i])`.
 #[multiversion::multiversion(targets("x86_64+avx2+fma"))]
 fn combine(cs: &[f32], dot: &[i32], off: &[i32], scale: &[f32], best: &mut [f32]) {
+    // A plain max (no conditional store), so the loop is one `vmaxps` per lane group.
     for ((((b, &c), &d), &o), &s) in best.iter_mut().zip(cs).zip(dot).zip(off).zip(scale) {
-        let v = c + (d - o) as f32 * s;
-        if v > *b {
-            *b = v;
-        }
+        *b = b.max(c + (d - o) as f32 * s);
     }
 }
 
@@ -200,39 +232,41 @@ mod avx2 {
     use std::arch::x86_64::*;
 
     /// Per token: its weights in `dim / 32` registers, then eight query rows at a
-    /// time, each a sum of `maddubs` (32 products into 16 pairs) widened by `madd`,
-    /// the eight sums reduced together by two rounds of `hadd`.
+    /// time, each a sum of `maddubs` (32 products into 16 pairs; four of them added in
+    /// 16 bits) widened by `madd`, the eight sums reduced together by two rounds of
+    /// `hadd`.
     ///
     /// # Safety
     /// The CPU must support AVX2; `dim` is a multiple of 32, `padded` of 8,
     /// `q8.len() == padded * dim`, `out.len() * dim == u.len() * padded`, and every
-    /// byte of `u` is below 128.
+    /// byte of `u` is at most 31 (so four `maddubs` results fit in 16 bits).
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn dots(u: &[u8], q8: &[i8], dim: usize, padded: usize, out: &mut [i32]) {
         let ones = _mm256_set1_epi16(1);
         let regs = dim / 32;
-        let mut tok = [_mm256_setzero_si256(); 8];
+        let mut tok = [_mm256_setzero_si256(); 4];
         for (t, o) in out.chunks_exact_mut(padded).enumerate() {
             let base = u.as_ptr().add(t * dim);
             let mut g = 0;
             while g < padded {
                 let mut acc = [_mm256_setzero_si256(); 8];
-                // Dimensions beyond 256 are summed in passes of eight registers.
+                // Dimensions in passes of four registers: their pairs add up in 16 bits.
                 let mut k0 = 0;
                 while k0 < regs {
-                    let kn = (regs - k0).min(8);
+                    let kn = (regs - k0).min(4);
                     for (k, r) in tok.iter_mut().enumerate().take(kn) {
                         // SAFETY: t * dim + 32 (k0 + k) + 32 <= (t + 1) * dim <= u.len().
                         *r = _mm256_loadu_si256(base.add(32 * (k0 + k)) as *const __m256i);
                     }
                     for (r, a) in acc.iter_mut().enumerate() {
-                        let row = q8.as_ptr().add((g + r) * dim);
+                        let row = q8.as_ptr().add((g + r) * dim + 32 * k0);
+                        let mut pairs = _mm256_setzero_si256();
                         for (k, &tr) in tok.iter().enumerate().take(kn) {
                             // SAFETY: (g + r) * dim + 32 (k0 + k) + 32 <= padded * dim.
-                            let q = _mm256_loadu_si256(row.add(32 * (k0 + k)) as *const __m256i);
-                            let pairs = _mm256_maddubs_epi16(tr, q);
-                            *a = _mm256_add_epi32(*a, _mm256_madd_epi16(pairs, ones));
+                            let q = _mm256_loadu_si256(row.add(32 * k) as *const __m256i);
+                            pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(tr, q));
                         }
+                        *a = _mm256_add_epi32(*a, _mm256_madd_epi16(pairs, ones));
                     }
                     k0 += kn;
                 }
@@ -270,7 +304,7 @@ mod tests {
         ) {
             let (dim, padded) = (regs * 32, groups * GROUP);
             let mut rng = super::super::rng::SplitMix64::new(seed);
-            let u: Vec<u8> = (0..tokens * dim).map(|_| rng.below(128) as u8).collect();
+            let u: Vec<u8> = (0..tokens * dim).map(|_| rng.below(32) as u8).collect();
             let q8: Vec<i8> = (0..padded * dim).map(|_| (rng.below(255) as i32 - 127) as i8).collect();
             let (mut a, mut b) = (vec![0i32; tokens * padded], vec![0i32; tokens * padded]);
             dots(&u, &q8, dim, padded, &mut a);
@@ -323,9 +357,12 @@ mod tests {
                     best = best.max(scores[c as usize * nq + i] + dot);
                 }
                 want += best;
-                let qa = q.iter().fold(0f32, |m, &x| m.max(x.abs()));
                 // Half a step on each side of every product, summed over dimensions.
-                bound += dim as f32 * (0.5 * qa / QUERY_MAX * 0.2 + 0.5 * table.scale * 1.0 + 0.25 * qa / QUERY_MAX * table.scale);
+                let qs = q.iter().zip(&table.scales).fold(0f32, |m, (&x, &w)| m.max((x * w).abs())) / QUERY_MAX;
+                for (j, &x) in q.iter().enumerate() {
+                    let ws = table.scales[j];
+                    bound += 0.5 * ws * x.abs() + 0.5 * qs * WEIGHT_MAX + 0.25 * qs;
+                }
             }
             prop_assert!((got - want).abs() <= bound + 1e-4, "got {got} want {want} bound {bound}");
         }
