@@ -19,6 +19,9 @@ use crate::commands::runtime;
 /// Chunks retrieved per query before reducing them to distinct files.
 const RETRIEVE: usize = 50;
 
+/// Depth of the `--fidelity` comparison.
+const FIDELITY_K: usize = 10;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Labelled query set (TOML), e.g. tests/eval/pypdf.toml
@@ -42,6 +45,10 @@ pub struct Args {
     /// Print the scores as one JSON object
     #[arg(long)]
     json: bool,
+    /// Also print PLAID's fidelity: the mean share of each query's exhaustive top-10
+    /// (exact MaxSim over the same compressed vectors) that the default search returns
+    #[arg(long)]
+    fidelity: bool,
     /// SET is an ask set (tests/eval/ask.toml): answer each question with `plait ask`
     /// (the first mode of --modes) and score answers, citations, declines, time to
     /// first token and tokens/s
@@ -230,12 +237,33 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             )?;
         }
     }
+    let mut fidelity = serde_json::Value::Null;
+    if args.fidelity {
+        let (mut sum, mut n) = (0f64, 0usize);
+        for q in &set.query {
+            let index: IndexName = q.index.parse().map_err(anyhow::Error::msg)?;
+            if let Some(f) = service.plaid_fidelity(index, &q.text, FIDELITY_K)? {
+                sum += f;
+                n += 1;
+            }
+        }
+        let mean = sum / n.max(1) as f64;
+        if args.json {
+            fidelity = serde_json::json!({ "top10_overlap": mean, "queries": n });
+        } else {
+            writeln!(
+                out,
+                "PLAID top-{FIDELITY_K} vs exhaustive MaxSim (same compressed vectors, default settings): mean overlap {mean:.3} over {n} queries"
+            )?;
+        }
+    }
     if args.json {
         let v = serde_json::json!({
             "set": args.set,
             "corpus": set.corpus,
             "queries": set.query.len(),
             "modes": results,
+            "fidelity": fidelity,
         });
         writeln!(out, "{v}")?;
     }

@@ -16,7 +16,8 @@ use std::time::Instant;
 
 use ndarray::{s, Array1, Array2, Array3, ArrayView2};
 use plait_colbert::{
-    Documents, IndexConfig, IndexWriter, SearchParams, SearchStages, TokenEmbeddings,
+    Documents, IndexConfig, IndexWriter, SearchParams, SearchStages, StreamedDocuments,
+    TokenEmbeddings, VectorSource,
 };
 use rayon::prelude::*;
 
@@ -61,10 +62,79 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Exact top-10 by MaxSim over the original vectors, cached beside the data.
+/// The token vectors of `doc_tokens.npy` read by row ranges (`pread`), so neither the
+/// build nor the ground truth holds the corpus in memory.
+struct NpyRows {
+    file: std::fs::File,
+    data_offset: u64,
+    rows: usize,
+    dim: usize,
+}
+
+impl NpyRows {
+    /// Opens a C-order little-endian `f32` matrix in `.npy` format.
+    fn open(path: &Path) -> Self {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path).unwrap();
+        let mut head = [0u8; 12];
+        file.read_exact(&mut head).unwrap();
+        assert_eq!(
+            &head[..6],
+            b"\x93NUMPY",
+            "{} is not a .npy file",
+            path.display()
+        );
+        let (hlen, start) = if head[6] == 1 {
+            (u16::from_le_bytes([head[8], head[9]]) as usize, 10)
+        } else {
+            (
+                u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize,
+                12,
+            )
+        };
+        let mut header = vec![0u8; start + hlen];
+        std::os::unix::fs::FileExt::read_exact_at(&file, &mut header, 0).unwrap();
+        let header = String::from_utf8_lossy(&header[start..]).to_string();
+        assert!(header.contains("'<f4'") && header.contains("'fortran_order': False"));
+        let shape = &header[header.find("'shape': (").unwrap() + 10..];
+        let shape: Vec<usize> = shape[..shape.find(')').unwrap()]
+            .split(',')
+            .filter_map(|x| x.trim().parse().ok())
+            .collect();
+        Self {
+            file,
+            data_offset: (start + hlen) as u64,
+            rows: shape[0],
+            dim: shape[1],
+        }
+    }
+}
+
+impl VectorSource for NpyRows {
+    fn num_rows(&self) -> usize {
+        self.rows
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn read_rows(&self, start: usize, out: &mut [f32]) -> plait_colbert::Result<()> {
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(out);
+        let at = self.data_offset + (start * self.dim * 4) as u64;
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, bytes, at).map_err(|e| {
+            plait_colbert::ColbertError::InvalidConfig {
+                reason: e.to_string(),
+            }
+        })
+    }
+}
+
+/// Exact top-10 by MaxSim over the original vectors, cached beside the data; the corpus
+/// is read a block of documents at a time.
 fn ground_truth(
     dir: &Path,
-    tokens: ArrayView2<'_, f32>,
+    src: &NpyRows,
     offsets: &[usize],
     queries: &Array3<f32>,
 ) -> Vec<Vec<u64>> {
@@ -76,23 +146,43 @@ fn ground_truth(
     }
     let t = Instant::now();
     let ndocs = offsets.len() - 1;
-    let gt: Vec<Vec<u64>> = (0..queries.shape()[0])
-        .into_par_iter()
-        .map(|qi| {
+    let dim = src.dim;
+    let mut top: Vec<Vec<(f32, u64)>> = vec![Vec::new(); queries.shape()[0]];
+    let mut d0 = 0;
+    let mut buf = Vec::new();
+    while d0 < ndocs {
+        let mut d1 = d0 + 1;
+        while d1 < ndocs && offsets[d1 + 1] - offsets[d0] <= 65_536 {
+            d1 += 1;
+        }
+        let rows = offsets[d1] - offsets[d0];
+        buf.resize(rows * dim, 0f32);
+        src.read_rows(offsets[d0], &mut buf).unwrap();
+        let block = ArrayView2::from_shape((rows, dim), &buf[..]).unwrap();
+        top.par_iter_mut().enumerate().for_each(|(qi, best)| {
             let q = queries.slice(s![qi, .., ..]);
-            let mut scores = Vec::with_capacity(ndocs);
-            for d in 0..ndocs {
-                let doc = tokens.slice(s![offsets[d]..offsets[d + 1], ..]);
-                let sims = q.dot(&doc.t());
+            let sims = q.dot(&block.t());
+            for d in d0..d1 {
+                let (a, b) = (offsets[d] - offsets[d0], offsets[d + 1] - offsets[d0]);
                 let sc: f32 = sims
                     .outer_iter()
-                    .map(|r| r.iter().copied().fold(f32::NEG_INFINITY, f32::max))
+                    .map(|r| {
+                        r.slice(s![a..b])
+                            .iter()
+                            .copied()
+                            .fold(f32::NEG_INFINITY, f32::max)
+                    })
                     .sum();
-                scores.push((sc, d as u64));
+                best.push((sc, d as u64));
             }
-            scores.sort_by(|a, b| b.0.total_cmp(&a.0));
-            scores.iter().take(10).map(|x| x.1).collect()
-        })
+            best.sort_by(|a, b| b.0.total_cmp(&a.0));
+            best.truncate(10);
+        });
+        d0 = d1;
+    }
+    let gt: Vec<Vec<u64>> = top
+        .iter()
+        .map(|b| b.iter().map(|x| x.1).collect())
         .collect();
     let flat: Vec<u64> = gt.iter().flatten().copied().collect();
     let arr = Array2::from_shape_vec((gt.len(), 10), flat).unwrap();
@@ -154,7 +244,7 @@ fn main() {
         "no benchmark data in {}: run `scripts/bench-data` (or set PLAIT_BENCH_DATA)",
         dir.display()
     );
-    let tokens: Array2<f32> = ndarray_npy::read_npy(&tokens_path).unwrap();
+    let tokens = NpyRows::open(&tokens_path);
     let doclens: Array1<i32> = ndarray_npy::read_npy(dir.join("doclens.npy")).unwrap();
     let queries: Array3<f32> = ndarray_npy::read_npy(dir.join("queries.npy")).unwrap();
     let doclens: Vec<usize> = doclens.iter().map(|&l| l as usize).collect();
@@ -163,20 +253,22 @@ fn main() {
         offsets.push(offsets[offsets.len() - 1] + l);
     }
     let ndocs = doclens.len();
-    let dim = tokens.ncols();
+    let dim = tokens.dim;
     println!(
         "corpus: {ndocs} documents, {} token vectors of dim {dim}, {} queries of {} vectors",
-        tokens.nrows(),
+        tokens.rows,
         queries.shape()[0],
         queries.shape()[1]
     );
-    let gt = ground_truth(&dir, tokens.view(), &offsets, &queries);
     let qs: Vec<TokenEmbeddings> = queries
         .outer_iter()
         .map(|q| TokenEmbeddings::new(dim, q.iter().copied().collect()))
         .collect();
 
-    let index_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-index");
+    let index_dir = std::env::var_os("PLAIT_BENCH_INDEX").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-index"),
+        PathBuf::from,
+    );
     let env = |name: &str| {
         std::env::var(name)
             .ok()
@@ -192,9 +284,12 @@ fn main() {
         } else {
             build_and_update(&index_dir, &tokens, &doclens, &offsets)
         };
+    // After the build, so that its peak memory is the build's own.
+    let gt = ground_truth(&dir, &tokens, &offsets, &queries);
     let mut params = SearchParams::default();
     params.n_ivf_probe = env("PLAIT_BENCH_PROBE").unwrap_or(params.n_ivf_probe);
     params.n_full_scores = env("PLAIT_BENCH_NFULL").unwrap_or(params.n_full_scores);
+    params.n_exact = env("PLAIT_BENCH_NEXACT").unwrap_or(params.n_exact);
     if let Some(t) = std::env::var("PLAIT_BENCH_THRESHOLD")
         .ok()
         .and_then(|v| v.parse::<f32>().ok())
@@ -234,6 +329,32 @@ fn main() {
             exhaustive.p50, exhaustive.p95, exhaustive.recall, exhaustive.p50 / plaid.p50
         );
     }
+    if std::env::args().any(|a| a == "--refine-sweep") {
+        println!("refine sweep: n_ivf_probe n_full_scores n_exact -> p50 ms, p95 ms, recall@10");
+        for probe in [2usize, 3] {
+            for nfull in [192usize, 256, 384] {
+                for nexact in [16usize, 24, 32, 48, 64] {
+                    let p = SearchParams {
+                        n_ivf_probe: probe,
+                        n_full_scores: nfull,
+                        n_exact: nexact,
+                        ..params.clone()
+                    };
+                    let r = run_queries(&index, &qs, &gt, |ix, q| {
+                        ix.search(q, &p, None)
+                            .unwrap()
+                            .iter()
+                            .map(|h| h.key)
+                            .collect()
+                    });
+                    println!(
+                        "  {probe:>3} {nfull:>4} {nexact:>4} -> {:.2} {:.2} {:.3}",
+                        r.p50, r.p95, r.recall
+                    );
+                }
+            }
+        }
+    }
     if sweep {
         println!("sweep: n_ivf_probe threshold n_full_scores -> p50 ms, p95 ms, recall@10");
         for probe in [2usize, 3, 4] {
@@ -244,6 +365,7 @@ fn main() {
                         n_ivf_probe: probe,
                         centroid_score_threshold: thr,
                         n_full_scores: nfull,
+                        n_exact: params.n_exact,
                     };
                     let r = run_queries(&index, &qs, &gt, |ix, q| {
                         ix.search(q, &p, None)
@@ -297,12 +419,14 @@ fn print_stages(index: &plait_colbert::Index, queries: &[TokenEmbeddings], param
     let n = st.searches.max(1) as f64;
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3 / n;
     println!(
-        "  stages (mean ms per search): centroid scores {:.3}, probe+prune {:.3}, candidates {:.3} ({:.0} docs), select {:.3}, decompress {:.3}, exact {:.3} ({:.0} docs); total {:.3}",
+        "  stages (mean ms per search): centroid scores {:.3}, probe+prune {:.3}, candidates {:.3} ({:.0} docs), select {:.3}, refine {:.3} ({:.0} docs), decompress {:.3}, exact {:.3} ({:.0} docs); total {:.3}",
         ms(st.centroid_scores),
         ms(st.probe),
         ms(st.candidates),
         st.approx_scored as f64 / n,
         ms(st.select),
+        ms(st.refine),
+        st.refined as f64 / n,
         ms(st.decompress),
         ms(st.exact),
         st.exact_scored as f64 / n,
@@ -314,7 +438,7 @@ fn print_stages(index: &plait_colbert::Index, queries: &[TokenEmbeddings], param
 /// re-adds 1% of them (timed): the state searches are measured on.
 fn build_and_update(
     index_dir: &Path,
-    tokens: &Array2<f32>,
+    tokens: &NpyRows,
     doclens: &[usize],
     offsets: &[usize],
 ) -> plait_colbert::Index {
@@ -324,7 +448,7 @@ fn build_and_update(
             .and_then(|v| v.parse::<usize>().ok())
     };
     let ndocs = doclens.len();
-    let dim = tokens.ncols();
+    let dim = tokens.dim;
     let _ = std::fs::remove_dir_all(index_dir);
     let keys: Vec<u64> = (0..ndocs as u64).collect();
     let writer = IndexWriter::open(index_dir).unwrap();
@@ -338,11 +462,11 @@ fn build_and_update(
     config.max_points_per_centroid =
         env("PLAIT_BENCH_PPC").unwrap_or(config.max_points_per_centroid);
     let index = writer
-        .rebuild(
-            Documents {
+        .rebuild_streamed(
+            StreamedDocuments {
                 keys: &keys,
                 doclens,
-                vectors: tokens.view(),
+                vectors: tokens,
             },
             &config,
         )
@@ -350,7 +474,7 @@ fn build_and_update(
     let build_s = t.elapsed().as_secs_f64();
     let peak = status_kib("VmHWM:");
     println!(
-        "build: {build_s:.1} s, {} centroids, {} k-means iterations, {} points per centroid, nbits {}; peak RSS {:.0} MiB ({:.0} MiB of it the loaded corpus and ground truth, {:.0} MiB above that)",
+        "build: {build_s:.1} s, {} centroids, {} k-means iterations, {} points per centroid, nbits {}; peak RSS {:.0} MiB ({:.0} MiB of it held before the build: queries and ground truth, the corpus streamed from disk; {:.0} MiB above that)",
         index.codec().num_centroids(),
         config.kmeans_iterations,
         config.max_points_per_centroid,
@@ -363,7 +487,7 @@ fn build_and_update(
     println!(
         "on disk: {:.1} MiB, {:.1} bytes per token (dim*nbits/8 = {} + code)",
         bytes as f64 / 1048576.0,
-        bytes as f64 / tokens.nrows() as f64,
+        bytes as f64 / tokens.rows as f64,
         dim * config.nbits as usize / 8
     );
     drop(index);
@@ -383,7 +507,14 @@ fn build_and_update(
         .iter()
         .flat_map(|&k| offsets[k as usize]..offsets[k as usize + 1])
         .collect();
-    let upd_vectors = tokens.select(ndarray::Axis(0), &rows);
+    let mut upd_vectors = Array2::<f32>::zeros((rows.len(), dim));
+    let mut r = 0;
+    for &k in &upd_keys {
+        let (a, b) = (offsets[k as usize], offsets[k as usize + 1]);
+        let out = upd_vectors.slice_mut(s![r..r + b - a, ..]);
+        tokens.read_rows(a, out.into_slice().unwrap()).unwrap();
+        r += b - a;
+    }
     let t = Instant::now();
     let index = writer
         .add(Documents {

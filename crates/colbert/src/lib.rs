@@ -26,7 +26,7 @@ pub use encoder::{approx_token_count, Encoder};
 pub use error::ColbertError;
 pub use index::{
     is_built, is_disk_full, verify, CommitInfo, Damage, Documents, Index, IndexConfig, IndexReader,
-    IndexWriter, SearchHit, SearchParams, SearchStages,
+    IndexWriter, SearchHit, SearchParams, SearchStages, StreamedDocuments, VectorSource,
 };
 pub use onnx::{OnnxEncoder, OnnxEncoderBuilder};
 pub use plait_onnx::OnnxRuntime;

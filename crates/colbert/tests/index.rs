@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use ndarray::{Array2, Axis};
 use plait_colbert::{
-    ColbertError, Documents, Index, IndexConfig, IndexWriter, SearchParams, TokenEmbeddings,
+    ColbertError, Documents, Index, IndexConfig, IndexWriter, SearchParams, StreamedDocuments,
+    TokenEmbeddings, VectorSource,
 };
 
 const DIM: usize = 32;
@@ -182,6 +183,113 @@ fn plaid_search_agrees_with_exhaustive_search() {
         source_found >= 36,
         "the query's source document was found {source_found}/40 times"
     );
+}
+
+#[test]
+fn the_refine_stage_keeps_plaid_close_to_exhaustive_search() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = corpus(500, 2, |i| i as u64);
+    let index = IndexWriter::open(tmp.path())
+        .unwrap()
+        .rebuild(c.docs(), &small_config())
+        .unwrap();
+    // Only 16 of the 192 candidates reach the exact stage.
+    let params = SearchParams {
+        n_full_scores: 192,
+        n_exact: 16,
+        ..SearchParams::default()
+    };
+    let mut sum = 0.0;
+    for d in 0..40 {
+        let q = c.query(d, 500 + d as u64);
+        let plaid: HashSet<u64> = keys_of(&index.search(&q, &params, None).unwrap())
+            .into_iter()
+            .collect();
+        let exact = keys_of(&index.search_exhaustive(&q, 10, None).unwrap());
+        let shared = exact.iter().filter(|k| plaid.contains(k)).count() as f64 / 10.0;
+        assert_eq!(index.top_k_overlap(&q, &params).unwrap(), Some(shared));
+        sum += shared;
+    }
+    let recall = sum / 40.0;
+    assert!(recall >= 0.9, "recall@10 against exhaustive: {recall}");
+}
+
+/// Rows in memory served through the streaming interface, recording the largest read.
+struct CountingSource {
+    rows: Array2<f32>,
+    largest: std::sync::atomic::AtomicUsize,
+}
+
+impl VectorSource for CountingSource {
+    fn num_rows(&self) -> usize {
+        self.rows.nrows()
+    }
+    fn dim(&self) -> usize {
+        self.rows.ncols()
+    }
+    fn read_rows(&self, start: usize, out: &mut [f32]) -> plait_colbert::Result<()> {
+        let n = out.len() / DIM;
+        self.largest
+            .fetch_max(n, std::sync::atomic::Ordering::Relaxed);
+        let src = self.rows.slice(ndarray::s![start..start + n, ..]);
+        out.copy_from_slice(src.as_standard_layout().as_slice().unwrap());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_streamed_build_equals_the_in_memory_build() {
+    let c = corpus(300, 21, |i| i as u64 * 5);
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let in_memory = IndexWriter::open(a.path())
+        .unwrap()
+        .rebuild(c.docs(), &small_config())
+        .unwrap();
+    let source = CountingSource {
+        rows: c.vectors.clone(),
+        largest: Default::default(),
+    };
+    let streamed = IndexWriter::open(b.path())
+        .unwrap()
+        .rebuild_streamed(
+            StreamedDocuments {
+                keys: &c.keys,
+                doclens: &c.doclens,
+                vectors: &source,
+            },
+            &small_config(),
+        )
+        .unwrap();
+    assert!(source.largest.load(std::sync::atomic::Ordering::Relaxed) <= 65_536);
+    assert_eq!(in_memory.num_documents(), streamed.num_documents());
+    for key in [0u64, 5, 700, 1495] {
+        assert_eq!(in_memory.document(key), streamed.document(key), "key {key}");
+    }
+    for d in 0..10 {
+        let q = c.query(d, 70 + d as u64);
+        let p = SearchParams::default();
+        assert_eq!(
+            in_memory.search(&q, &p, None).unwrap(),
+            streamed.search(&q, &p, None).unwrap()
+        );
+    }
+    // A source whose rows disagree with the doclens is refused.
+    let short = CountingSource {
+        rows: c.vectors.slice(ndarray::s![..10, ..]).to_owned(),
+        largest: Default::default(),
+    };
+    let err = IndexWriter::open(b.path())
+        .unwrap()
+        .rebuild_streamed(
+            StreamedDocuments {
+                keys: &c.keys,
+                doclens: &c.doclens,
+                vectors: &short,
+            },
+            &small_config(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, ColbertError::InvalidConfig { .. }), "{err}");
 }
 
 #[test]

@@ -10,6 +10,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use super::decode::decode_4bit;
 use super::kmeans::assign;
+use super::refine::RefineTable;
 
 /// Lloyd-Max refinement rounds of the per-dimension quantisers.
 const LLOYD_ROUNDS: usize = 10;
@@ -34,6 +35,8 @@ pub struct ResidualCodec {
     /// Decode table: for byte position `p` and byte value `v`, the weights of the
     /// `8 / nbits` dimensions that byte holds.
     lut: Vec<f32>,
+    /// The quantised weights the refine stage reads.
+    refine: RefineTable,
 }
 
 impl ResidualCodec {
@@ -91,6 +94,11 @@ impl ResidualCodec {
         nbits: u8,
     ) -> Self {
         let lut = build_lut(weights.view(), nbits);
+        let refine = RefineTable::new(
+            weights.as_standard_layout().as_slice().unwrap_or(&[]),
+            centroids.ncols(),
+            nbits,
+        );
         Self {
             nbits,
             centroids,
@@ -99,6 +107,7 @@ impl ResidualCodec {
             avg_residual,
             cluster_threshold,
             lut,
+            refine,
         }
     }
 
@@ -125,6 +134,11 @@ impl ResidualCodec {
     /// The centroid matrix (`num_centroids × dim`, unit rows).
     pub fn centroids(&self) -> ArrayView2<'_, f32> {
         self.centroids.view()
+    }
+
+    /// The refine stage's table of quantised weights.
+    pub(crate) fn refine_table(&self) -> &RefineTable {
+        &self.refine
     }
 
     /// Per-dimension bucket cutoffs.

@@ -10,9 +10,11 @@ mod kmeans;
 mod manifest;
 mod probe;
 mod reader;
+mod refine;
 mod rng;
 mod search;
 mod segment;
+mod source;
 mod storage;
 mod writer;
 
@@ -27,8 +29,9 @@ pub use kmeans::{assign, kmeans, KMeansConfig};
 pub use manifest::{Manifest, SegmentMeta, FORMAT_VERSION};
 pub use reader::{is_built, CommitInfo, IndexReader};
 pub use search::{SearchHit, SearchParams, SearchStages};
+pub use source::VectorSource;
 pub use storage::is_disk_full;
-pub use writer::{Documents, IndexConfig, IndexWriter};
+pub use writer::{Documents, IndexConfig, IndexWriter, StreamedDocuments};
 
 use segment::Segment;
 use storage::read_npy;

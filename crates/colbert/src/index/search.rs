@@ -8,6 +8,7 @@ use ndarray::{Array2, ArrayView2};
 
 use super::codec::ResidualCodec;
 use super::probe::{approx_score, QueryCentroids};
+use super::refine::RefineQuery;
 use super::segment::{CodesRef, Segment};
 use super::Index;
 use crate::{Result, TokenEmbeddings};
@@ -22,15 +23,21 @@ pub struct SearchParams {
     /// Centroids whose best query-token score is below this are ignored when
     /// approximating document scores (`None`: no pruning).
     pub centroid_score_threshold: Option<f32>,
-    /// Candidates re-scored exactly on decompressed vectors.
+    /// Candidates given the refine stage's residual-aware approximate score.
     pub n_full_scores: usize,
+    /// The best of those by refined score, re-scored exactly on decompressed vectors
+    /// (at least `k`; `n_full_scores` or more skips the refine stage).
+    pub n_exact: usize,
 }
 
 /// Defaults tuned on the shared synthetic benchmark (`cargo bench --workspace --bench
-/// index -- --sweep`, 10k documents, 1M vectors): the fastest setting at recall@10 ≥ 0.95
-/// against exact MaxSim (0.951; re-scoring 256 instead of 192 gains nothing there, 128
-/// gives 0.945; thresholds 0.2 to 0.45 all rank worse, with the `u8` table too). Pruning centroids below 0.27 not only saves time, it ranks the
+/// index -- --sweep` and `-- --refine-sweep`, 10k documents, 1M vectors): the fastest
+/// setting at recall@10 ≥ 0.95 against exact MaxSim (0.951; 256 or 384 candidates gain
+/// at most 0.001, 128 give 0.945; thresholds 0.2 to 0.45 all rank worse, with the `u8`
+/// table too). Pruning centroids below 0.27 not only saves time, it ranks the
 /// candidates better than full centroid interaction does (noise from weak centroids).
+/// The refine stage ranks the 192 well enough that exact MaxSim of its best 16 loses
+/// nothing there (recall@10 0.951 for every `n_exact` from 16 to 192).
 impl Default for SearchParams {
     fn default() -> Self {
         Self {
@@ -38,6 +45,7 @@ impl Default for SearchParams {
             n_ivf_probe: 2,
             centroid_score_threshold: Some(0.27),
             n_full_scores: 192,
+            n_exact: 16,
         }
     }
 }
@@ -72,6 +80,7 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
     static QUERY_CENTROIDS: std::cell::RefCell<QueryCentroids> =
         std::cell::RefCell::new(QueryCentroids::default());
+    static REFINE: std::cell::RefCell<RefineQuery> = std::cell::RefCell::new(RefineQuery::default());
     /// Bitset of the documents of one segment already taken as candidates.
     static SEEN: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
@@ -107,12 +116,16 @@ pub struct SearchStages {
     pub candidates: Duration,
     /// Choosing the best `n_full_scores` candidates.
     pub select: Duration,
+    /// Refined approximate scores and choosing the best `n_exact` of them.
+    pub refine: Duration,
     /// Decompressing the chosen candidates' vectors.
     pub decompress: Duration,
     /// Exact MaxSim of the chosen candidates and the final top `k`.
     pub exact: Duration,
     /// Candidates given an approximate score.
     pub approx_scored: usize,
+    /// Candidates given a refined score.
+    pub refined: usize,
     /// Candidates scored exactly.
     pub exact_scored: usize,
 }
@@ -124,6 +137,7 @@ impl SearchStages {
             + self.probe
             + self.candidates
             + self.select
+            + self.refine
             + self.decompress
             + self.exact
     }
@@ -135,6 +149,8 @@ impl SearchStages {
         self.probe += other.probe;
         self.candidates += other.candidates;
         self.select += other.select;
+        self.refine += other.refine;
+        self.refined += other.refined;
         self.decompress += other.decompress;
         self.exact += other.exact;
         self.approx_scored += other.approx_scored;
@@ -262,10 +278,46 @@ impl Index {
         stages.candidates += lap(&mut t);
         stages.approx_scored += candidates.len();
         let mut candidates = best_candidates(candidates, n_full);
-        // Storage order: the exact stage reads each segment's residuals front to back.
+        // Storage order: the later stages read each segment's residuals front to back.
         candidates.sort_unstable_by_key(|c| (c.seg, c.doc));
         stages.select += lap(&mut t);
+        let n_exact = params.n_exact.max(params.k);
+        if candidates.len() > n_exact {
+            stages.refined += candidates.len();
+            self.refine(query, qc, &mut candidates);
+            candidates = best_candidates(candidates, n_exact);
+            candidates.sort_unstable_by_key(|c| (c.seg, c.doc));
+            stages.refine += lap(&mut t);
+        }
         self.rerank(self.query_matrix(query), candidates, params.k, stages)
+    }
+
+    /// The refine stage: each candidate's residual-aware approximate score.
+    fn refine(&self, query: &TokenEmbeddings, qc: &QueryCentroids, candidates: &mut [Candidate]) {
+        let table = self.codec.refine_table();
+        let plen = self.codec.packed_len();
+        let nq = query.len();
+        let scores = &qc.scores[..self.codec.num_centroids() * nq];
+        REFINE.with(|cell| {
+            let mut rq = cell.borrow_mut();
+            rq.prepare(table, query.as_slice(), nq, query.dim());
+            for c in candidates {
+                let seg = &self.segments[c.seg];
+                let (a, b) = (seg.doc_offsets[c.doc], seg.doc_offsets[c.doc + 1]);
+                let packed = &seg.residuals()[a * plen..b * plen];
+                c.score = match seg.codes() {
+                    CodesRef::U16(cs) => rq.score_doc(
+                        table,
+                        scores,
+                        cs[a..b].iter().map(|&x| u32::from(x)),
+                        packed,
+                    ),
+                    CodesRef::U32(cs) => {
+                        rq.score_doc(table, scores, cs[a..b].iter().copied(), packed)
+                    }
+                };
+            }
+        });
     }
 
     /// Every live document (passing `filter`), unscored.
@@ -351,6 +403,27 @@ impl Index {
             }
         });
         candidates
+    }
+
+    /// PLAID's fidelity for one query: the share of the exhaustive top `params.k`
+    /// (exact MaxSim over the same compressed vectors) that [`Index::search`] returns.
+    /// `None` for an empty index or query.
+    pub fn top_k_overlap(
+        &self,
+        query: &TokenEmbeddings,
+        params: &SearchParams,
+    ) -> Result<Option<f64>> {
+        let exact = self.search_exhaustive(query, params.k, None)?;
+        if exact.is_empty() {
+            return Ok(None);
+        }
+        let plaid: HashSet<u64> = self
+            .search(query, params, None)?
+            .iter()
+            .map(|h| h.key)
+            .collect();
+        let shared = exact.iter().filter(|h| plaid.contains(&h.key)).count();
+        Ok(Some(shared as f64 / exact.len() as f64))
     }
 
     /// Exact MaxSim over every live document's decompressed vectors (the reference).

@@ -8,9 +8,10 @@
 
 use std::path::Path;
 
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, ArrayView2};
 
 use super::codec::ResidualCodec;
+use super::source::{for_each_chunk, VectorSource};
 use super::storage::{io_err, read_npy, sync_dir, write_npy, MappedNpy};
 use crate::{ColbertError, Result};
 
@@ -43,9 +44,17 @@ pub(crate) fn write_segment(
     codec: &ResidualCodec,
     keys: &[u64],
     doclens: &[usize],
-    vectors: ArrayView2<'_, f32>,
+    vectors: &dyn VectorSource,
 ) -> Result<()> {
-    let (codes, packed) = codec.compress(vectors);
+    // Compressed chunk by chunk: only one chunk of the vectors is in memory.
+    let mut codes = Vec::with_capacity(vectors.num_rows());
+    let mut packed = Vec::with_capacity(vectors.num_rows() * codec.packed_len());
+    for_each_chunk(vectors, 0..vectors.num_rows(), |_, chunk| {
+        let (c, p) = codec.compress(chunk);
+        codes.extend_from_slice(&c);
+        packed.extend_from_slice(&p);
+        Ok(())
+    })?;
     write_compressed(
         dir,
         codec.num_centroids(),
@@ -90,10 +99,12 @@ pub(crate) fn write_compressed(
     } else {
         write_npy(&dir.join("codes.npy"), &Array1::from(codes))?;
     }
-    let residuals = Array2::from_shape_vec((packed.len() / plen.max(1), plen), packed.to_vec())
-        .map_err(|e| ColbertError::CorruptIndex {
-            path: dir.join("residuals.npy"),
-            reason: e.to_string(),
+    let residuals =
+        ArrayView2::from_shape((packed.len() / plen.max(1), plen), packed).map_err(|e| {
+            ColbertError::CorruptIndex {
+                path: dir.join("residuals.npy"),
+                reason: e.to_string(),
+            }
         })?;
     write_npy(&dir.join("residuals.npy"), &residuals)?;
     let lens: Vec<u32> = doclens.iter().map(|&l| l as u32).collect();

@@ -16,6 +16,7 @@ use super::kmeans::{kmeans, KMeansConfig};
 use super::manifest::{Manifest, SegmentMeta, CURRENT, FORMAT_VERSION};
 use super::rng::SplitMix64;
 use super::segment::{write_compressed, write_deleted, write_segment};
+use super::source::{gather_rows, VectorSource};
 use super::storage::{io_err, sync_dir, write_npy};
 use super::Index;
 use crate::{ColbertError, Result};
@@ -96,7 +97,45 @@ pub struct Documents<'a> {
     pub vectors: ArrayView2<'a, f32>,
 }
 
-impl Documents<'_> {
+/// A batch of documents whose vectors are read through a [`VectorSource`] (a corpus on
+/// disk, streamed): what [`IndexWriter::rebuild_streamed`] builds from.
+#[derive(Clone, Copy)]
+pub struct StreamedDocuments<'a> {
+    /// Stable caller-chosen keys, one per document.
+    pub keys: &'a [u64],
+    /// Token count per document.
+    pub doclens: &'a [usize],
+    /// All token vectors (unit norm), documents one after another.
+    pub vectors: &'a dyn VectorSource,
+}
+
+impl std::fmt::Debug for StreamedDocuments<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamedDocuments")
+            .field("documents", &self.keys.len())
+            .field("rows", &self.vectors.num_rows())
+            .finish()
+    }
+}
+
+impl<'a> Documents<'a> {
+    fn streamed<'s>(&'s self) -> StreamedDocuments<'s>
+    where
+        'a: 's,
+    {
+        StreamedDocuments {
+            keys: self.keys,
+            doclens: self.doclens,
+            vectors: &self.vectors,
+        }
+    }
+
+    fn validate(&self, dim: usize) -> Result<()> {
+        self.streamed().validate(dim)
+    }
+}
+
+impl StreamedDocuments<'_> {
     fn validate(&self, dim: usize) -> Result<()> {
         let invalid = |reason: String| Err(ColbertError::InvalidConfig { reason });
         if self.keys.len() != self.doclens.len() {
@@ -107,17 +146,17 @@ impl Documents<'_> {
             ));
         }
         let total: usize = self.doclens.iter().sum();
-        if total != self.vectors.nrows() {
+        if total != self.vectors.num_rows() {
             return invalid(format!(
                 "doclens add up to {total} tokens, {} vectors given",
-                self.vectors.nrows()
+                self.vectors.num_rows()
             ));
         }
-        if self.vectors.ncols() != dim {
+        if self.vectors.dim() != dim {
             return Err(ColbertError::DocumentDims {
                 key: self.keys.first().copied().unwrap_or(0),
                 expected: dim,
-                got: self.vectors.ncols(),
+                got: self.vectors.dim(),
             });
         }
         let mut seen = HashSet::with_capacity(self.keys.len());
@@ -155,7 +194,18 @@ impl IndexWriter {
     /// Builds a fresh index from `docs`, replacing whatever the directory held, in one
     /// commit.
     pub fn rebuild(&self, docs: Documents<'_>, config: &IndexConfig) -> Result<Index> {
-        let dim = docs.vectors.ncols();
+        self.rebuild_streamed(docs.streamed(), config)
+    }
+
+    /// [`IndexWriter::rebuild`] from vectors read chunk by chunk: k-means and the
+    /// quantisers train on samples, and compression reads one chunk of rows at a time,
+    /// so memory holds the samples and the compressed index, not the corpus.
+    pub fn rebuild_streamed(
+        &self,
+        docs: StreamedDocuments<'_>,
+        config: &IndexConfig,
+    ) -> Result<Index> {
+        let dim = docs.vectors.dim();
         docs.validate(dim)?;
         if !matches!(config.nbits, 2 | 4) {
             return Err(ColbertError::InvalidConfig {
@@ -164,12 +214,12 @@ impl IndexWriter {
         }
         if dim == 0
             || !(dim * usize::from(config.nbits)).is_multiple_of(8)
-            || docs.vectors.nrows() == 0
+            || docs.vectors.num_rows() == 0
         {
             return Err(ColbertError::InvalidConfig {
                 reason: format!(
                     "cannot index {} vectors of dimension {dim} with nbits {}",
-                    docs.vectors.nrows(),
+                    docs.vectors.num_rows(),
                     config.nbits
                 ),
             });
@@ -177,7 +227,7 @@ impl IndexWriter {
         let previous = Manifest::load_current(&self.dir).ok();
         let mut next_id = previous.as_ref().map_or(1, |m| m.next_id);
         let generation = previous.as_ref().map_or(1, |m| m.generation + 1);
-        let tokens = docs.vectors.nrows();
+        let tokens = docs.vectors.num_rows();
         let k = config.centroids_for(tokens);
         // k-means trains on one sample; the quantisers are fitted on tokens held out
         // from it (residuals of training points are optimistically small). A corpus too
@@ -200,15 +250,9 @@ impl IndexWriter {
             let all: Vec<usize> = (0..tokens).collect();
             (all.clone(), all)
         };
-        // A sample of every row is the rows themselves: no copy.
-        let all_rows = train_idx.len() == tokens;
-        let train = if all_rows {
-            None
-        } else {
-            Some(docs.vectors.select(Axis(0), &train_idx))
-        };
+        let train = gather_rows(docs.vectors, &train_idx)?;
         let centroids = kmeans(
-            train.as_ref().map_or(docs.vectors, |t| t.view()),
+            train.view(),
             &KMeansConfig {
                 k,
                 iterations: config.kmeans_iterations,
@@ -217,16 +261,8 @@ impl IndexWriter {
             },
         );
         drop(train);
-        let heldout = if heldout_idx.len() == tokens {
-            None
-        } else {
-            Some(docs.vectors.select(Axis(0), &heldout_idx))
-        };
-        let codec = ResidualCodec::train(
-            centroids,
-            heldout.as_ref().map_or(docs.vectors, |h| h.view()),
-            config.nbits,
-        );
+        let heldout = gather_rows(docs.vectors, &heldout_idx)?;
+        let codec = ResidualCodec::train(centroids, heldout.view(), config.nbits);
         drop(heldout);
 
         let codec_dir = format!("codec-{next_id:06}");
@@ -274,7 +310,7 @@ impl IndexWriter {
             }
             None => index.codec.clone(),
         };
-        let segment = self.new_segment(&mut manifest.next_id, &codec, docs)?;
+        let segment = self.new_segment(&mut manifest.next_id, &codec, docs.streamed())?;
         manifest.segments.push(segment);
         drop(index);
         let index = self.commit(&manifest)?;
@@ -289,7 +325,7 @@ impl IndexWriter {
         &self,
         next_id: &mut u64,
         codec: &ResidualCodec,
-        docs: Documents<'_>,
+        docs: StreamedDocuments<'_>,
     ) -> Result<SegmentMeta> {
         let dir = format!("seg-{:06}", *next_id);
         *next_id += 1;
@@ -303,7 +339,7 @@ impl IndexWriter {
         Ok(SegmentMeta {
             dir,
             num_docs: docs.keys.len(),
-            num_tokens: docs.vectors.nrows(),
+            num_tokens: docs.vectors.num_rows(),
             deleted: None,
         })
     }

@@ -147,6 +147,33 @@ impl SearchService {
         Ok(hits)
     }
 
+    /// PLAID's top `k` against exhaustive exact MaxSim over the same compressed vectors
+    /// for one query (default search settings): the share of the exhaustive list PLAID
+    /// returns, `None` when the index is empty or was never built (for `plait eval`).
+    pub fn plaid_fidelity(&self, name: IndexName, text: &str, k: usize) -> Result<Option<f64>> {
+        let reader = self.reader(name);
+        let index_err = |source| IngestError::Index {
+            path: reader.dir().to_path_buf(),
+            source,
+        };
+        let Some(index) = reader.searcher().map_err(index_err)? else {
+            return Ok(None);
+        };
+        let q = self
+            .encoder(name)
+            .encode_queries(&[text])
+            .map_err(|source| IngestError::Encode {
+                path: reader.dir().to_path_buf(),
+                source,
+            })?
+            .remove(0);
+        let params = plait_colbert::SearchParams {
+            k,
+            ..plait_colbert::SearchParams::default()
+        };
+        index.top_k_overlap(&q, &params).map_err(index_err)
+    }
+
     /// The plain BM25 baseline over one index's chunks (for `plait eval`).
     pub fn bm25_baseline(&self, name: IndexName) -> Result<crate::lexical::baseline::Bm25Baseline> {
         self.with_manifest(|m| {
