@@ -139,7 +139,9 @@ mod tests {
 
     #[test]
     fn a_query_naming_tests_or_changes_lifts_their_penalty() {
-        let paths = |ps: &[&'static str]| ps.iter().map(Path::new).collect::<Vec<_>>();
+        fn paths(ps: &[&'static str]) -> Vec<&'static Path> {
+            ps.iter().map(|p| Path::new(*p)).collect()
+        }
         let plain = Prior::for_query("retry on 503");
         assert_eq!(plain.penalty(paths(&["/t/tests/a.py"])), TEST_PENALTY);
         assert_eq!(plain.penalty(paths(&["/t/CHANGES.rst"])), CHANGELOG_PENALTY);
