@@ -65,7 +65,8 @@ pub fn path_role(path: &Path) -> PathRole {
     }
 }
 
-/// The penalties for query `text`: a query that names tests or changes wants them.
+/// The penalties for query `text`: a query that names tests, changes or upgrades wants
+/// them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prior {
     test: f64,
@@ -93,6 +94,8 @@ impl Prior {
                 "history",
                 "version",
                 "news",
+                "upgrad",
+                "migrat",
             ]) {
                 0.0
             } else {
@@ -150,7 +153,11 @@ mod tests {
         assert_eq!(plain.penalty(paths(&[])), 0.0);
         let tests = Prior::for_query("which tests cover retries");
         assert_eq!(tests.penalty(paths(&["/t/tests/a.py"])), 0.0);
-        let changes = Prior::for_query("what changed in version 2");
-        assert_eq!(changes.penalty(paths(&["/t/CHANGES.rst"])), 0.0);
+        for q in [
+            "what changed in version 2",
+            "what breaks when upgrading to 2.x",
+        ] {
+            assert_eq!(Prior::for_query(q).penalty(paths(&["/t/CHANGES.rst"])), 0.0);
+        }
     }
 }
