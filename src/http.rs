@@ -109,7 +109,7 @@ pub struct SearchRequest {
     /// Only code in this language (e.g. `python`; an unknown one is refused).
     #[serde(default)]
     pub lang: Option<String>,
-    /// `semantic` (default), `lexical` or `hybrid`.
+    /// `hybrid` (default), `semantic` or `lexical`.
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub mode: Option<SearchMode>,
@@ -506,7 +506,7 @@ pub struct AskBody {
     /// Only code in this language.
     #[serde(default)]
     pub lang: Option<String>,
-    /// `semantic` (default), `lexical` or `hybrid`.
+    /// `hybrid` (default), `semantic` or `lexical`.
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub mode: Option<SearchMode>,

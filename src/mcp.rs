@@ -29,7 +29,7 @@ pub struct SearchArgs {
     /// Only code in this language, e.g. `python` (code index only).
     #[serde(default)]
     pub lang: Option<String>,
-    /// `semantic` (default), `lexical` or `hybrid`.
+    /// `hybrid` (default), `semantic` or `lexical`.
     #[serde(default)]
     pub mode: Option<String>,
 }

@@ -196,7 +196,14 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
                 "index": q.index,
                 "scores": s,
                 "top": files.iter().take(3).collect::<Vec<_>>(),
-                "hits": hits.iter().take(10).collect::<Vec<_>>(),
+                // Every hit retrieved, without its text: enough to study or re-rank offline.
+                "hits": hits.iter().map(|h| {
+                    let mut v = serde_json::to_value(h).unwrap_or_default();
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("text");
+                    }
+                    v
+                }).collect::<Vec<_>>(),
             }));
             if args.verbose && !args.json {
                 writeln!(

@@ -31,9 +31,10 @@ pub struct SearchFlags {
     /// Number of results (1 to 100)
     #[arg(short, long, default_value_t = plait_ingest::DEFAULT_K)]
     pub k: usize,
-    /// Ranking: semantic (ColBERT), lexical (BM25 over text, symbols and paths), or
-    /// hybrid (both, fused by reciprocal rank); `plait eval` scores all three
-    #[arg(long, default_value_t = SearchMode::Semantic, value_parser = runtime::parse_mode)]
+    /// Ranking: hybrid (ColBERT and BM25 scores fused, tests and change logs lowered),
+    /// semantic (ColBERT) or lexical (BM25 over text, symbols and paths); `plait eval`
+    /// scores all three
+    #[arg(long, default_value_t = SearchMode::default(), value_parser = runtime::parse_mode)]
     pub mode: SearchMode,
     /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
     #[arg(long, value_name = "DIR")]

@@ -24,7 +24,7 @@ pub use chunk::CHUNKER_VERSION;
 pub use chunk::{
     chunk_bounded, code_chunker, longest_line_chars, ApproxTokenCounter, BoundedChunks, Chunk,
     ChunkBudget, ChunkKind, Chunker, ConfigChunker, ConfigFormat, LanguageSpec, LineChunker,
-    MarkdownChunker, NotebookChunker, PythonChunker, SyntaxChunker, TokenCounter,
+    MarkdownChunker, NotebookChunker, PythonChunker, RstChunker, SyntaxChunker, TokenCounter,
     LONG_LINE_FILE_CHARS, MAX_CONTEXT_CHARS,
 };
 pub use classify::{classify, classify_shebang, classify_with_head, DocFormat, FileKind, Language};

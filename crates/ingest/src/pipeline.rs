@@ -10,7 +10,7 @@ use plait_colbert::{Documents, Encoder, Index, IndexConfig, IndexWriter};
 
 use crate::chunk::{
     chunk_bounded, code_chunker, Chunk, ChunkBudget, Chunker, LineChunker, MarkdownChunker,
-    TokenCounter, CHUNKER_VERSION,
+    RstChunker, TokenCounter, CHUNKER_VERSION,
 };
 use crate::extract::{page_ranges, PdfText};
 use crate::manifest::{ChunkRecord, FileRecord, Manifest};
@@ -773,6 +773,7 @@ impl<'a> Ingester<'a> {
                 let counter = EncoderCounter(self.docs);
                 let chunks = match format {
                     DocFormat::Markdown => bounded(&MarkdownChunker, &source, &counter),
+                    DocFormat::ReStructuredText => bounded(&RstChunker, &source, &counter),
                     _ => bounded(&LineChunker, &source, &counter),
                 };
                 Ok(self.pending(path, DOCS, None, None, chunks))

@@ -7,7 +7,8 @@ pub struct TextLine {
     pub text: String,
     /// `[x0, y0, x1, y1]` in points from the top-left corner of the page.
     pub bbox: [f32; 4],
-    /// Font size in points (the line's height).
+    /// Font size in points: the size the PDF sets for the text layer (the largest on
+    /// the line), the box height for OCR'd lines.
     pub font_size: f32,
 }
 

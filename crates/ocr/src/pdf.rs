@@ -5,7 +5,7 @@ use std::sync::{Mutex, OnceLock};
 
 use pdfium_render::prelude::{
     PdfDocument, PdfDocumentMetadataTagType, PdfPage, PdfPageObjectCommon, PdfPageObjectType,
-    PdfPageObjectsCommon, PdfiumError, PdfiumInternalError,
+    PdfPageObjectsCommon, PdfPageTextSegment, PdfiumError, PdfiumInternalError,
 };
 
 use crate::{OcrError, Result};
@@ -207,18 +207,19 @@ pub(crate) fn read_page(path: &Path, number: usize, page: &PdfPage<'_>) -> Resul
         let (y0, y1) = (height - r.top().value, height - r.bottom().value);
         // A line ending in a split word shows its hyphen.
         let t = segment.text().replace(crate::hyphen::LINE_END_HYPHEN, "-");
+        let size = segment_font_size(&segment).unwrap_or(y1 - y0);
         match lines.last_mut() {
             // Segments on the same baseline continue the line.
             Some(l) if (l.bbox[3] - y1).abs() < 1.0 && x0 >= l.bbox[2] - 1.0 => {
                 l.text.push_str(&t);
                 l.bbox[2] = x1;
                 l.bbox[1] = l.bbox[1].min(y0);
-                l.font_size = l.font_size.max(y1 - y0);
+                l.font_size = l.font_size.max(size);
             }
             _ => lines.push(crate::TextLine {
                 text: t,
                 bbox: [x0, y0, x1, y1],
-                font_size: y1 - y0,
+                font_size: size,
             }),
         }
     }
@@ -231,6 +232,26 @@ pub(crate) fn read_page(path: &Path, number: usize, page: &PdfPage<'_>) -> Resul
         image_coverage: image_coverage(page),
         objects: page.objects().len(),
     })
+}
+
+/// The font size of a text segment as the PDF sets it (PDFium's `FPDFText_GetFontSize`
+/// times the vertical scale of the character matrix): the median over its visible
+/// characters, `None` when PDFium reports none. The height of the segment's box is no
+/// measure of it: it follows ascenders, descenders and sub- and superscripts, so body
+/// lines of one size differ by a third and a heading can look no larger than its text.
+fn segment_font_size(segment: &PdfPageTextSegment<'_>) -> Option<f32> {
+    let chars = segment.chars().ok()?;
+    let mut sizes: Vec<f32> = chars
+        .iter()
+        .filter(|c| c.unicode_char().is_some_and(|c| !c.is_whitespace()))
+        .map(|c| c.scaled_font_size().value)
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .collect();
+    if sizes.is_empty() {
+        return None;
+    }
+    sizes.sort_by(f32::total_cmp);
+    Some(sizes[sizes.len() / 2])
 }
 
 /// Largest page raster rendered for OCR, in pixels (a 600 DPI A3 page is ~70 M); pages

@@ -19,7 +19,7 @@ mod syntax;
 
 pub use config::{ConfigChunker, ConfigFormat};
 pub use lines::LineChunker;
-pub use markdown::MarkdownChunker;
+pub use markdown::{MarkdownChunker, RstChunker};
 pub use notebook::NotebookChunker;
 pub use syntax::{spec_for, LanguageSpec, Role, SyntaxChunker, SPECS};
 
@@ -27,8 +27,9 @@ pub use syntax::{spec_for, LanguageSpec, Role, SyntaxChunker, SPECS};
 /// for the same file changes: the next full run then chunks every file again (contents
 /// that come out the same are still reused, not encoded). 4: syntax chunking in every
 /// language, with containers; 5: PDF words hyphenated at a line end joined (PDFium's
-/// U+0002 marker).
-pub const CHUNKER_VERSION: &str = "5";
+/// U+0002 marker); 6: reStructuredText by sections, PDF headings by the font size the
+/// PDF sets rather than the line box.
+pub const CHUNKER_VERSION: &str = "6";
 
 /// Python along its syntax tree: the syntax chunker with the Python spec.
 #[derive(Debug, Clone, Copy, Default)]

@@ -4,6 +4,7 @@
 //! uses; the ranking itself is [`search_index`].
 
 mod hit;
+mod prior;
 mod query;
 mod service;
 
@@ -16,6 +17,7 @@ use crate::manifest::Manifest;
 use crate::{IngestError, Result};
 
 pub use hit::Hit;
+pub use prior::{path_role, PathRole, Prior, CHANGELOG_PENALTY, TEST_PENALTY};
 pub use query::{
     IndexName, Query, SearchMode, DEFAULT_K, FULL_SCORES_RANGE, IVF_PROBE_RANGE, MAX_GLOB_CHARS,
     MAX_K, MAX_QUERY_CHARS,
@@ -99,7 +101,15 @@ pub fn search_index(
         }
     }
 
-    let ranked = fuse(query.mode, &semantic, &lexical, lexical_weight(&query.text));
+    let mut ranked = fuse(query.mode, &semantic, &lexical, lexical_weight(&query.text));
+    if query.mode == SearchMode::Hybrid {
+        let prior = Prior::for_query(&query.text);
+        for (key, score) in &mut ranked {
+            let chunks = manifest.chunks_of(name.as_str(), *key)?;
+            *score -= prior.penalty(chunks.iter().map(|c| c.path.as_path()));
+        }
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    }
     let sem_rank: HashMap<u64, usize> = rank_map(&semantic);
     let lex_rank: HashMap<u64, usize> = rank_map(&lexical);
     let mut hits = Vec::new();

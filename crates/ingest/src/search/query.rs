@@ -64,12 +64,15 @@ impl std::str::FromStr for IndexName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SearchMode {
-    /// ColBERT late interaction only (the default: best on `tests/eval/pypdf.toml`).
-    #[default]
+    /// ColBERT late interaction only.
     Semantic,
     /// BM25 over chunk text, symbols and paths only.
     Lexical,
-    /// Both: normalised scores combined, BM25 weighing 0.1 (see [`fuse`](super::fuse)).
+    /// Both: normalised scores combined, BM25 weighing 0.1 (see [`fuse`](super::fuse)),
+    /// tests and change logs lowered unless asked for. The default: it beats the other
+    /// modes and plain BM25 on nDCG@10 and MRR@10 on every labelled set measured
+    /// (`scripts/eval`).
+    #[default]
     Hybrid,
 }
 
