@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
-use plait_colbert::{BatchingEncoder, Encoder, OnnxEncoder, OnnxEncoderBuilder, OnnxRuntime};
+use plait_colbert::{Encoder, OnnxEncoder, OnnxEncoderBuilder, OnnxRuntime};
 
 use crate::assets::{Home, Lock};
 
@@ -71,18 +71,6 @@ pub fn search_service(
 }
 
 impl Encoders {
-    /// The same encoders with concurrent single queries gathered into shared runs (one
-    /// batcher when both indexes share a model).
-    pub fn batching(&self, wait: std::time::Duration, max: usize) -> Self {
-        let code: Arc<dyn Encoder> = Arc::new(BatchingEncoder::new(self.code.clone(), wait, max));
-        let docs: Arc<dyn Encoder> = if Arc::ptr_eq(&self.code, &self.docs) {
-            code.clone()
-        } else {
-            Arc::new(BatchingEncoder::new(self.docs.clone(), wait, max))
-        };
-        Self { code, docs }
-    }
-
     /// The search service of `root` searching with these encoders.
     pub fn search_service(&self, root: &Path) -> plait_ingest::SearchService {
         plait_ingest::SearchService::new(root, self.code.clone(), self.docs.clone())

@@ -19,7 +19,7 @@ pub mod index;
 mod onnx;
 pub mod testing;
 
-pub use batch::BatchingEncoder;
+pub use batch::{BatchingSearcher, QueryHits};
 pub use config::ModelConfig;
 pub use embeddings::{maxsim, TokenEmbeddings};
 pub use encoder::{approx_token_count, Encoder};
