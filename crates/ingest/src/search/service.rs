@@ -119,6 +119,25 @@ impl SearchService {
         out
     }
 
+    /// Opens a read-only manifest connection now (what the first search does), keeping it
+    /// for reuse: a caller can time it or fail early.
+    pub fn open_manifest(&self) -> Result<()> {
+        self.with_manifest(|_| Ok(()))
+    }
+
+    /// Opens the committed snapshot of each index named now (what the first search of
+    /// it does).
+    pub fn open_indexes(&self, names: &[IndexName]) -> Result<()> {
+        for &name in names {
+            let reader = self.reader(name);
+            reader.searcher().map_err(|source| IngestError::Index {
+                path: reader.dir().to_path_buf(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
     /// Searches one index: its hits best first. An index never built yet answers with no
     /// hits; a root without a manifest is [`IngestError::NoIndex`]; a bad query is
     /// [`IngestError::BadQuery`] (checked by [`Query::validate`] before anything runs).
