@@ -163,7 +163,7 @@ fn an_empty_assets_directory_fails_with_the_setup_command() {
 fn doctor_reports_a_runtime_that_cannot_load() {
     let tmp = tempfile::tempdir().unwrap();
     let home = linked_home(tmp.path());
-    let lib = home.join("lib/libonnxruntime.so.1.31.1");
+    let lib = home.join(assets::pinned("onnxruntime"));
     std::fs::remove_file(&lib).unwrap();
     std::fs::write(&lib, b"not a shared library").unwrap();
     let o = plait(&["doctor", "--json"], &home);
