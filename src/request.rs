@@ -91,8 +91,8 @@ impl TryFrom<serde_json::Map<String, serde_json::Value>> for AskBody {
             Some(v) => serde_json::from_value(v).map_err(|e| format!("max_tokens: {e}"))?,
             None => None,
         };
-        let search = serde_json::from_value(serde_json::Value::Object(fields))
-            .map_err(|e| e.to_string())?;
+        let search =
+            serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| e.to_string())?;
         Ok(Self { search, max_tokens })
     }
 }

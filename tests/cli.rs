@@ -63,7 +63,11 @@ fn readme_commands(readme: &str) -> Vec<String> {
         let Some(rest) = l.strip_prefix("plait ") else {
             continue;
         };
-        let cmd = rest.split_whitespace().next().unwrap_or_default().to_string();
+        let cmd = rest
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
         if !cmds.contains(&cmd) {
             cmds.push(cmd);
         }
@@ -76,13 +80,20 @@ fn help_and_readme_list_the_same_commands() {
     let o = plait(&["--help"], &assets::home());
     assert!(o.status.success());
     let mut help = help_commands(&stdout(&o));
-    assert!(help.len() >= 10, "no command list in --help:\n{}", stdout(&o));
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .unwrap();
+    assert!(
+        help.len() >= 10,
+        "no command list in --help:\n{}",
+        stdout(&o)
+    );
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let mut listed = readme_commands(&readme);
     help.sort();
     listed.sort();
-    assert_eq!(help, listed, "README's command block and `plait --help` differ");
+    assert_eq!(
+        help, listed,
+        "README's command block and `plait --help` differ"
+    );
 }
 
 #[test]

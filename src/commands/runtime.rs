@@ -72,7 +72,11 @@ impl Encoders {
         };
         let code = build(&code_dir)?;
         let same = std::fs::canonicalize(&code_dir).ok() == std::fs::canonicalize(&docs_dir).ok();
-        let docs = if same { code.clone() } else { build(&docs_dir)? };
+        let docs = if same {
+            code.clone()
+        } else {
+            build(&docs_dir)?
+        };
         Ok(Self {
             code,
             docs,

@@ -70,7 +70,11 @@ impl Stages {
         for (name, d) in &self.rows {
             eprintln!("timing {:<22} {:>8.1} ms", name, d.as_secs_f64() * 1e3);
         }
-        eprintln!("timing {:<22} {:>8.1} ms", "in main (total)", total.as_secs_f64() * 1e3);
+        eprintln!(
+            "timing {:<22} {:>8.1} ms",
+            "in main (total)",
+            total.as_secs_f64() * 1e3
+        );
     }
 }
 
@@ -129,8 +133,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let (indexes, query) = args.search.query(&args.query)?;
     let root = args.search.root();
     stages.lap("arguments");
-    let encoders =
-        runtime::Encoders::load_with(home, &args.search.models, cli_optimization()?)?;
+    let encoders = runtime::Encoders::load_with(home, &args.search.models, cli_optimization()?)?;
     stages.lap = Instant::now();
     stages.rows.extend(encoders.load_times.iter().copied());
     let service = encoders.search_service(&root);

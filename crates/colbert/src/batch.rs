@@ -165,7 +165,8 @@ impl BatchingSearcher {
             params: params.clone(),
             filter: filter.cloned(),
         };
-        self.gather.run(job, |jobs| run_batch(&*self.encoder, &jobs))
+        self.gather
+            .run(job, |jobs| run_batch(&*self.encoder, &jobs))
     }
 }
 

@@ -775,6 +775,9 @@ mod tests {
             plan.iter().any(|p| p.contains("idx=? AND key=?")),
             "{plan:?}"
         );
-        assert!(m.chunks_of("docs", 7).unwrap_or_else(|e| panic!("{e}")).is_empty());
+        assert!(m
+            .chunks_of("docs", 7)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_empty());
     }
 }

@@ -28,9 +28,11 @@ struct Pin {
 pub fn home() -> PathBuf {
     match std::env::var_os("PLAIT_HOME") {
         Some(p) => PathBuf::from(p),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| panic!("HOME is not set")))
-            .join(".cache")
-            .join("plait"),
+        None => {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| panic!("HOME is not set")))
+                .join(".cache")
+                .join("plait")
+        }
     }
 }
 

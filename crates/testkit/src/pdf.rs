@@ -1,7 +1,6 @@
 //! Test-only: tiny PDFs written on the fly (page-count and page-size edge cases that no
 //! fixture has).
 
-
 /// A minimal PDF with one empty page per `(width, height)` in points.
 pub fn tiny_pdf(pages: &[(f32, f32)]) -> Vec<u8> {
     let mut objects = vec![
