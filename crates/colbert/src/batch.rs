@@ -205,14 +205,7 @@ fn run_batch(encoder: &dyn Encoder, jobs: &[SearchJob]) -> Vec<Result<QueryHits>
             .filter(|&i| !done[i] && same_search(lead, &jobs[i]))
             .collect();
         let queries: Vec<TokenEmbeddings> = group.iter().map(|&i| vectors[i].clone()).collect();
-        let filter = lead.filter.as_deref();
-        let result = match queries.as_slice() {
-            [one] => lead
-                .index
-                .search(one, &lead.params, filter)
-                .map(|hits| vec![hits]),
-            _ => lead.index.search_batch(&queries, &lead.params, filter),
-        };
+        let result = search_group(lead, &queries);
         match result {
             Ok(hits) => {
                 for ((&i, q), h) in group.iter().zip(queries).zip(hits) {
@@ -234,6 +227,29 @@ fn run_batch(encoder: &dyn Encoder, jobs: &[SearchJob]) -> Vec<Result<QueryHits>
         .into_iter()
         .map(|a| a.unwrap_or_else(|| unreachable!("every job is in one group")))
         .collect()
+}
+
+/// Searches `queries` on `lead`'s index with its settings and filter: split into one part
+/// per core, each part one [`Index::search_batch`] (a shared centroid product), the parts
+/// side by side (the stages after the product are per query, and one thread running
+/// them all would leave the other cores idle).
+fn search_group(lead: &SearchJob, queries: &[TokenEmbeddings]) -> Result<Vec<Vec<SearchHit>>> {
+    use rayon::prelude::*;
+    let filter = lead.filter.as_deref();
+    if let [one] = queries {
+        return Ok(vec![lead.index.search(one, &lead.params, filter)?]);
+    }
+    let parts = rayon::current_num_threads().clamp(1, queries.len());
+    let per_part = queries.len().div_ceil(parts);
+    let answers: Vec<Result<Vec<Vec<SearchHit>>>> = queries
+        .par_chunks(per_part)
+        .map(|part| lead.index.search_batch(part, &lead.params, filter))
+        .collect();
+    let mut hits = Vec::with_capacity(queries.len());
+    for part in answers {
+        hits.extend(part?);
+    }
+    Ok(hits)
 }
 
 /// Whether two searches can share one batched index search.
