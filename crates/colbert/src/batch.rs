@@ -20,9 +20,10 @@ struct Queue<J, R> {
     pending: Vec<(J, Arc<Slot<R>>)>,
     /// Whether a caller is gathering the pending jobs into a batch now.
     gathering: bool,
-    /// Size of the last batch run: the company worth waiting for (a lone client
-    /// never waits).
+    /// Size of the last batch run.
     last_batch: usize,
+    /// Batches running now.
+    running: usize,
 }
 
 /// Gathers jobs from concurrent callers into batches run by one of them.
@@ -42,6 +43,7 @@ impl<J, R> Gather<J, R> {
                 pending: Vec::new(),
                 gathering: false,
                 last_batch: 1,
+                running: 0,
             }),
             arrived: Condvar::new(),
         }
@@ -59,7 +61,7 @@ impl<J, R> Gather<J, R> {
         });
         let mut queue = self.lock();
         queue.pending.push((job, slot.clone()));
-        if queue.pending.len() >= self.max_batch.min(queue.last_batch) {
+        if queue.pending.len() >= self.max_batch {
             self.arrived.notify_all();
         }
         loop {
@@ -72,10 +74,12 @@ impl<J, R> Gather<J, R> {
                 queue = self.arrived.wait(queue).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
-            // Gather: wait a moment for as much company as the last batch had, then run
-            // the oldest jobs as one batch.
+            // Gather: while callers are arriving together (a batch is running, or the
+            // last one had company) wait a moment for a full batch; a lone caller runs
+            // at once. Then run the oldest jobs as one batch.
             queue.gathering = true;
-            let want = self.max_batch.min(queue.last_batch);
+            let busy = queue.running > 0 || queue.last_batch > 1;
+            let want = if busy { self.max_batch } else { 1 };
             let deadline = Instant::now() + self.wait;
             while queue.pending.len() < want {
                 let now = Instant::now();
@@ -92,12 +96,14 @@ impl<J, R> Gather<J, R> {
             let batch: Vec<(J, Arc<Slot<R>>)> = queue.pending.drain(..take).collect();
             queue.gathering = false;
             queue.last_batch = take;
+            queue.running += 1;
             // Jobs left over can be gathered by their owners while this batch runs.
             self.arrived.notify_all();
             drop(queue);
             let (jobs, slots): (Vec<J>, Vec<Arc<Slot<R>>>) = batch.into_iter().unzip();
             let answers = run(jobs);
             queue = self.lock();
+            queue.running -= 1;
             for (slot, answer) in slots.into_iter().zip(answers) {
                 *slot.answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
             }
