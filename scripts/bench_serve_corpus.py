@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Deterministic docs corpus for scripts/bench-serve: 2,000 Markdown files of 5 sections
-(about 10k chunks), built from a fixed vocabulary so every run indexes the same text."""
+(about 10k chunks), built from a fixed vocabulary so every run indexes the same text.
+An optional second argument writes only the first N files (a prefix of the same corpus)."""
 import os, random, sys
 
 out = sys.argv[1]
+files = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
 rng = random.Random(7)
 topics = ["colour", "font", "page", "image", "compression", "encryption", "annotation",
           "form", "metadata", "layout", "transparency", "rendering", "printing", "text",
@@ -11,7 +13,7 @@ topics = ["colour", "font", "page", "image", "compression", "encryption", "annot
 words = ("the a of to in and for with by on is are be this that from which when each "
          "document file output device profile space value table entry object data "
          "process method model level default option setting result user system").split()
-for i in range(2000):
+for i in range(files):
     d = os.path.join(out, f"d{i // 100:02d}")
     os.makedirs(d, exist_ok=True)
     parts = [f"# Note {i}: {rng.choice(topics)} and {rng.choice(topics)}\n"]

@@ -19,12 +19,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use plait_colbert::SearchParams;
 use plait_ingest::{Hit, IndexName, IngestError, Query, SearchMode, SearchService};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::ask_worker::{AskWorker, Failure, Reply};
+pub use crate::request::{AskBody, SearchParamsBody, SearchRequest};
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -92,42 +92,6 @@ impl IntoResponse for ApiError {
         )
             .into_response()
     }
-}
-
-/// A search request.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SearchRequest {
-    /// The query text (1 to 2000 characters).
-    pub query: String,
-    /// Results wanted (default 10, at least 1; more than 100 are capped at 100).
-    #[serde(default)]
-    pub k: Option<usize>,
-    /// Only files whose path matches this glob (`*` and `?` also match `/`).
-    #[serde(default)]
-    pub path: Option<String>,
-    /// Only code in this language (e.g. `python`; an unknown one is refused).
-    #[serde(default)]
-    pub lang: Option<String>,
-    /// `hybrid` (default), `semantic` or `lexical`.
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub mode: Option<SearchMode>,
-    /// PLAID search settings; omitted ones keep their defaults.
-    #[serde(default)]
-    pub params: Option<SearchParamsBody>,
-}
-
-/// Overrides of the PLAID search settings.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SearchParamsBody {
-    /// Centroids probed per query token (1 to 64).
-    pub n_ivf_probe: Option<usize>,
-    /// Centroid pruning threshold (a cosine; omit for the default).
-    pub centroid_score_threshold: Option<f32>,
-    /// Candidates re-scored exactly (1 to 4096).
-    pub n_full_scores: Option<usize>,
 }
 
 /// One result: the serialised [`Hit`] (documentation mirror; a test checks the names).
@@ -441,7 +405,7 @@ async fn search(
     body: Body,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let request: SearchRequest = json_body(&headers, body, "search request").await?;
-    let query = query(request);
+    let query = request.into_query().map_err(ApiError::bad_request)?;
     query.validate().map_err(|e| api_error(&e))?;
     tokio::task::spawn_blocking(move || search_blocking(&state, &query))
         .await
@@ -490,34 +454,6 @@ pub(crate) async fn json_body<T: serde::de::DeserializeOwned>(
         .map_err(|e| ApiError::bad_request(format!("invalid {what}: {e}")))
 }
 
-/// A question (`POST /ask`): the search request's fields, `query` being the question,
-/// plus the answer length.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AskBody {
-    /// The question (1 to 2000 characters).
-    pub query: String,
-    /// Chunks retrieved before packing (default 10, at least 1; more than 100 capped).
-    #[serde(default)]
-    pub k: Option<usize>,
-    /// Only files whose path matches this glob.
-    #[serde(default)]
-    pub path: Option<String>,
-    /// Only code in this language.
-    #[serde(default)]
-    pub lang: Option<String>,
-    /// `hybrid` (default), `semantic` or `lexical`.
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub mode: Option<SearchMode>,
-    /// PLAID search settings; omitted ones keep their defaults.
-    #[serde(default)]
-    pub params: Option<SearchParamsBody>,
-    /// Answer length in tokens (1 to 2048; the role's default when omitted).
-    #[serde(default)]
-    pub max_tokens: Option<usize>,
-}
-
 #[utoipa::path(
     post,
     path = "/ask",
@@ -541,14 +477,7 @@ async fn ask(
 ) -> Result<Response, ApiError> {
     let b: AskBody = json_body(&headers, body, "ask request").await?;
     let max_tokens = b.max_tokens;
-    let query = query(SearchRequest {
-        query: b.query,
-        k: b.k,
-        path: b.path,
-        lang: b.lang,
-        mode: b.mode,
-        params: b.params,
-    });
+    let query = b.search.into_query().map_err(ApiError::bad_request)?;
     let request = plait_ask::AskRequest {
         query,
         indexes: vec![state.name],
@@ -588,27 +517,6 @@ async fn ask(
         Body::from_stream(lines),
     )
         .into_response())
-}
-
-/// The library's query for a request (validated by the service, the one rule).
-fn query(r: SearchRequest) -> Query {
-    let defaults = SearchParams::default();
-    let p = r.params.unwrap_or_default();
-    Query {
-        k: r.k.unwrap_or(plait_ingest::DEFAULT_K),
-        mode: r.mode.unwrap_or_default(),
-        path_glob: r.path,
-        language: r.lang,
-        params: SearchParams {
-            n_ivf_probe: p.n_ivf_probe.unwrap_or(defaults.n_ivf_probe),
-            centroid_score_threshold: p
-                .centroid_score_threshold
-                .or(defaults.centroid_score_threshold),
-            n_full_scores: p.n_full_scores.unwrap_or(defaults.n_full_scores),
-            ..defaults
-        },
-        ..Query::new(r.query)
-    }
 }
 
 /// A library error as an answer: a bad query or a file a client may not open is the

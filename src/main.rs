@@ -6,6 +6,7 @@ mod commands;
 mod http;
 mod listen;
 mod mcp;
+mod request;
 mod term;
 mod web;
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use plait_ask::StreamEvent;
-use plait_ingest::{IndexName, Query, SearchMode, SearchService};
+use plait_ingest::{IndexName, Query, SearchService};
 
 use crate::ask_worker::{AskWorker, Reply};
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -15,24 +15,8 @@ use rmcp::{tool, tool_handler, tool_router, ServerHandler};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// Arguments of `search_code` and `search_docs`.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct SearchArgs {
-    /// What to look for: words, a question, or an exact identifier.
-    pub query: String,
-    /// Number of results (default 10, at least 1, at most 100).
-    #[serde(default)]
-    pub k: Option<usize>,
-    /// Only files whose path matches this glob, e.g. `*/src/*.py`.
-    #[serde(default)]
-    pub path: Option<String>,
-    /// Only code in this language, e.g. `python` (code index only).
-    #[serde(default)]
-    pub lang: Option<String>,
-    /// `hybrid` (default), `semantic` or `lexical`.
-    #[serde(default)]
-    pub mode: Option<String>,
-}
+/// Arguments of `search_code` and `search_docs`: the HTTP search request's fields.
+pub type SearchArgs = crate::request::SearchRequest;
 
 /// Arguments of `ask`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -111,19 +95,9 @@ impl PlaitMcp {
 /// Runs one search and renders the answer as JSON text: `index`, `mode` and `results`
 /// (each the library's serialised hit, as over HTTP).
 fn search(service: &SearchService, name: IndexName, args: SearchArgs) -> Result<String, String> {
-    let mode: SearchMode = match &args.mode {
-        Some(m) => m.parse()?,
-        None => SearchMode::default(),
-    };
-    let query = Query {
-        k: args.k.unwrap_or(plait_ingest::DEFAULT_K),
-        path_glob: args.path,
-        language: args.lang,
-        mode,
-        ..Query::new(args.query)
-    };
+    let query = args.into_query()?;
     let hits = service.search(name, &query).map_err(|e| e.to_string())?;
-    Ok(serde_json::json!({ "index": name, "mode": mode, "results": hits }).to_string())
+    Ok(serde_json::json!({ "index": name, "mode": query.mode, "results": hits }).to_string())
 }
 
 fn status(service: &SearchService) -> Result<String, String> {

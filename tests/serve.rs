@@ -103,7 +103,7 @@ fn both_servers_answer_searches_and_every_bad_request_gets_a_json_400() {
         (br#"{"query": "   "}"#, "empty"),
         (br#"{"k": 3}"#, "missing field `query`"),
         (br#"{"query": "x", "k": 0}"#, "`k`"),
-        (br#"{"query": "x", "mode": "fuzzy"}"#, "unknown variant"),
+        (br#"{"query": "x", "mode": "fuzzy"}"#, "unknown search mode"),
         (
             br#"{"query": "x", "params": {"n_ivf_probe": 0}}"#,
             "n_ivf_probe",

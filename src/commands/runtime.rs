@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
-use plait_colbert::{BatchingEncoder, Encoder, OnnxEncoder, OnnxEncoderBuilder, OnnxRuntime};
+use plait_colbert::{Encoder, OnnxEncoder, OnnxEncoderBuilder, OnnxRuntime};
 
 use crate::assets::{Home, Lock};
 
@@ -33,13 +33,27 @@ pub struct ModelOpts {
 pub struct Encoders {
     pub code: Arc<dyn Encoder>,
     pub docs: Arc<dyn Encoder>,
+    /// Where loading went: ONNX Runtime, then per model the tokenizer and the session.
+    pub load_times: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Encoders {
-    /// Loads the configured encoders (each model once).
+    /// Loads the configured encoders (each model once), every graph optimisation on:
+    /// for commands that encode many texts.
     pub fn load(home: &Home, models: &ModelOpts) -> Result<Self> {
+        Self::load_with(home, models, plait_colbert::Optimization::All)
+    }
+
+    /// Loads the configured encoders with this graph optimisation level.
+    pub fn load_with(
+        home: &Home,
+        models: &ModelOpts,
+        optimization: plait_colbert::Optimization,
+    ) -> Result<Self> {
         let lock = Lock::embedded();
+        let started = std::time::Instant::now();
         let runtime = OnnxRuntime::load(&home.require(&lock, "onnxruntime")?)?;
+        let mut load_times = vec![("ONNX Runtime load", started.elapsed())];
         let default_dir = || home.require_dir_of(&lock, "encoder-model");
         let code_dir = match &models.code_model {
             Some(d) => d.clone(),
@@ -49,14 +63,25 @@ impl Encoders {
             Some(d) => d.clone(),
             None => default_dir()?,
         };
-        let code: Arc<dyn Encoder> = Arc::new(build_encoder(&runtime, &code_dir)?);
+        let mut build = |dir: &Path| -> Result<Arc<dyn Encoder>> {
+            let encoder = build_encoder(&runtime, dir, optimization)?;
+            let (tokenizer, session) = encoder.load_times();
+            load_times.push(("tokenizer and config", tokenizer));
+            load_times.push(("encoder session", session));
+            Ok(Arc::new(encoder))
+        };
+        let code = build(&code_dir)?;
         let same = std::fs::canonicalize(&code_dir).ok() == std::fs::canonicalize(&docs_dir).ok();
-        let docs: Arc<dyn Encoder> = if same {
+        let docs = if same {
             code.clone()
         } else {
-            Arc::new(build_encoder(&runtime, &docs_dir)?)
+            build(&docs_dir)?
         };
-        Ok(Self { code, docs })
+        Ok(Self {
+            code,
+            docs,
+            load_times,
+        })
     }
 }
 
@@ -71,18 +96,6 @@ pub fn search_service(
 }
 
 impl Encoders {
-    /// The same encoders with concurrent single queries gathered into shared runs (one
-    /// batcher when both indexes share a model).
-    pub fn batching(&self, wait: std::time::Duration, max: usize) -> Self {
-        let code: Arc<dyn Encoder> = Arc::new(BatchingEncoder::new(self.code.clone(), wait, max));
-        let docs: Arc<dyn Encoder> = if Arc::ptr_eq(&self.code, &self.docs) {
-            code.clone()
-        } else {
-            Arc::new(BatchingEncoder::new(self.docs.clone(), wait, max))
-        };
-        Self { code, docs }
-    }
-
     /// The search service of `root` searching with these encoders.
     pub fn search_service(&self, root: &Path) -> plait_ingest::SearchService {
         plait_ingest::SearchService::new(root, self.code.clone(), self.docs.clone())
@@ -94,11 +107,16 @@ impl Encoders {
 /// larger batches on a CPU.
 const ENCODE_BATCH: usize = 4;
 
-fn build_encoder(runtime: &OnnxRuntime, dir: &Path) -> Result<OnnxEncoder> {
+fn build_encoder(
+    runtime: &OnnxRuntime,
+    dir: &Path,
+    optimization: plait_colbert::Optimization,
+) -> Result<OnnxEncoder> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     OnnxEncoderBuilder::new(dir)
         .threads(threads)
         .batch_size(ENCODE_BATCH)
+        .optimization(optimization)
         .build(runtime)
         .with_context(|| format!("loading the encoder model in {}", dir.display()))
 }

@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use plait_ingest::search::best_lines;
@@ -23,6 +24,59 @@ pub struct Args {
     /// One JSON object per result line
     #[arg(long)]
     json: bool,
+    /// Print where the time went (model load, index open, search, output) to stderr
+    #[arg(long)]
+    timings: bool,
+}
+
+/// Graph optimisation of the encoder for one CLI search: all rewrites (as every other
+/// door, so the CLI's scores are the server's), or `PLAIT_ORT_OPTIMIZATION=basic` for a
+/// quicker load (`scripts/bench-search-cold` compares both; on a loaded 2-core machine
+/// the difference was within the noise, 584 against 626 ms of session creation).
+fn cli_optimization() -> Result<plait_colbert::Optimization> {
+    match std::env::var("PLAIT_ORT_OPTIMIZATION").as_deref() {
+        Err(_) | Ok("all") => Ok(plait_colbert::Optimization::All),
+        Ok("basic") => Ok(plait_colbert::Optimization::Basic),
+        Ok(other) => anyhow::bail!("PLAIT_ORT_OPTIMIZATION={other}: use all or basic"),
+    }
+}
+
+/// Stage times of one command, printed to stderr with `--timings`.
+struct Stages {
+    on: bool,
+    lap: Instant,
+    rows: Vec<(&'static str, Duration)>,
+}
+
+impl Stages {
+    fn new(on: bool) -> Self {
+        Self {
+            on,
+            lap: Instant::now(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, name: &'static str) {
+        self.rows.push((name, self.lap.elapsed()));
+        self.lap = Instant::now();
+    }
+
+    #[allow(clippy::print_stderr)]
+    fn print(&self) {
+        if !self.on {
+            return;
+        }
+        let total: Duration = self.rows.iter().map(|r| r.1).sum();
+        for (name, d) in &self.rows {
+            eprintln!("timing {:<22} {:>8.1} ms", name, d.as_secs_f64() * 1e3);
+        }
+        eprintln!(
+            "timing {:<22} {:>8.1} ms",
+            "in main (total)",
+            total.as_secs_f64() * 1e3
+        );
+    }
 }
 
 /// The flags of a search, shared by `plait search` and `plait ask`.
@@ -77,14 +131,30 @@ impl SearchFlags {
 }
 
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    let mut stages = Stages::new(args.timings);
     let (indexes, query) = args.search.query(&args.query)?;
     let root = args.search.root();
-    let service = runtime::search_service(home, &args.search.models, &root)?;
+    stages.lap("arguments");
+    let encoders = runtime::Encoders::load_with(home, &args.search.models, cli_optimization()?)?;
+    stages.lap = Instant::now();
+    stages.rows.extend(encoders.load_times.iter().copied());
+    let service = encoders.search_service(&root);
+    service.open_manifest()?;
+    stages.lap("manifest open");
+    service.open_indexes(&indexes)?;
+    stages.lap("index open (mmap)");
     let hits = service.search_all(&indexes, &query)?;
-    let text = &query.text;
+    stages.lap("search");
+    print_hits(args, &hits, &query.text)?;
+    stages.lap("print");
+    stages.print();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_hits(args: &Args, hits: &[plait_ingest::Hit], text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let color = std::io::stdout().is_terminal() && !args.json;
-    for h in &hits {
+    for h in hits {
         if args.json {
             writeln!(out, "{}", serde_json::to_string(h)?)?;
             continue;
@@ -119,5 +189,6 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    out.flush()?;
+    Ok(())
 }

@@ -99,8 +99,8 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let result = runtime.block_on(async {
         let service = Arc::new(
             encoders
-                .batching(QUERY_WAIT, QUERY_BATCH)
-                .search_service(&root),
+                .search_service(&root)
+                .batching(QUERY_WAIT, QUERY_BATCH),
         );
         let asker = Arc::new(crate::ask_worker::AskWorker::start(
             home.clone(),

@@ -15,8 +15,7 @@
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../../tests/support/assets.rs"]
-mod assets;
+use plait_testkit as assets;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -211,7 +210,7 @@ fn main() {
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
 
     let model_dir = assets::asset(MODEL);
-    let runtime = OnnxRuntime::load(&assets::asset("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let runtime = OnnxRuntime::load(&assets::onnxruntime()).unwrap();
     let encoder = OnnxEncoderBuilder::new(&model_dir)
         .threads(threads)
         .batch_size(batch)

@@ -1,91 +1,87 @@
-//! [`BatchingEncoder`]: concurrent single-query encodes gathered into one encoder run.
-//! The first caller of a batch waits a short moment for others, encodes every query
-//! that arrived in one run and hands each caller its own vectors; a second batch can
-//! gather while the first one runs.
+//! Micro-batching of concurrent queries: [`BatchingSearcher`] gathers single searches
+//! that arrive together (a short wait, a maximum batch), encodes their texts in one
+//! encoder run and searches each index once with [`Index::search_batch`] (one shared
+//! centroid product), then hands each caller its own answer. A second batch can gather
+//! while the first one runs.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::index::{Index, SearchHit, SearchParams};
 use crate::{ColbertError, Encoder, Result, TokenEmbeddings};
 
-/// One caller's query and where its answer goes.
-struct Job {
-    text: String,
-    slot: Arc<Slot>,
+/// Where one caller's answer goes.
+struct Slot<R> {
+    answer: Mutex<Option<R>>,
 }
 
-#[derive(Default)]
-struct Slot {
-    answer: Mutex<Option<Result<TokenEmbeddings>>>,
-}
-
-#[derive(Default)]
-struct Queue {
-    pending: Vec<Job>,
+struct Queue<J, R> {
+    pending: Vec<(J, Arc<Slot<R>>)>,
     /// Whether a caller is gathering the pending jobs into a batch now.
     gathering: bool,
+    /// Size of the last batch run.
+    last_batch: usize,
+    /// Batches running now.
+    running: usize,
 }
 
-/// Wraps an encoder so that single queries encoded at the same time from several
-/// threads run as one batch (documents and multi-query calls pass straight through).
-pub struct BatchingEncoder {
-    inner: Arc<dyn Encoder>,
+/// Gathers jobs from concurrent callers into batches run by one of them.
+struct Gather<J, R> {
     wait: Duration,
     max_batch: usize,
-    queue: Mutex<Queue>,
+    queue: Mutex<Queue<J, R>>,
     arrived: Condvar,
 }
 
-impl std::fmt::Debug for BatchingEncoder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BatchingEncoder")
-            .field("wait", &self.wait)
-            .field("max_batch", &self.max_batch)
-            .finish_non_exhaustive()
-    }
-}
-
-impl BatchingEncoder {
-    /// Gathers queries for at most `wait` after the first one arrives, and at most
-    /// `max_batch` (at least 1) per run.
-    pub fn new(inner: Arc<dyn Encoder>, wait: Duration, max_batch: usize) -> Self {
+impl<J, R> Gather<J, R> {
+    fn new(wait: Duration, max_batch: usize) -> Self {
         Self {
-            inner,
             wait,
             max_batch: max_batch.max(1),
-            queue: Mutex::new(Queue::default()),
+            queue: Mutex::new(Queue {
+                pending: Vec::new(),
+                gathering: false,
+                last_batch: 1,
+                running: 0,
+            }),
             arrived: Condvar::new(),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue<J, R>> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn encode_one(&self, text: &str) -> Result<TokenEmbeddings> {
-        let slot = Arc::new(Slot::default());
-        let mut queue = self.lock();
-        queue.pending.push(Job {
-            text: text.to_string(),
-            slot: slot.clone(),
+    /// Queues `job` and returns its answer. `run` answers a batch, one answer per job in
+    /// order; whichever caller gathers a batch runs it (for everyone in it).
+    fn run(&self, job: J, run: impl Fn(Vec<J>) -> Vec<R>) -> R {
+        let slot = Arc::new(Slot {
+            answer: Mutex::new(None),
         });
+        let mut queue = self.lock();
+        queue.pending.push((job, slot.clone()));
         if queue.pending.len() >= self.max_batch {
             self.arrived.notify_all();
         }
         loop {
-            if let Some(answer) = take_answer(&slot) {
+            if let Some(answer) = slot.answer.lock().unwrap_or_else(|e| e.into_inner()).take() {
                 return answer;
             }
-            let waiting = queue.pending.iter().any(|j| Arc::ptr_eq(&j.slot, &slot));
+            let waiting = queue.pending.iter().any(|j| Arc::ptr_eq(&j.1, &slot));
             if queue.gathering || !waiting {
                 // Another caller gathers (or runs our batch): wait for news.
                 queue = self.arrived.wait(queue).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
-            // Gather: wait a moment for company, then run the oldest jobs as one batch.
+            // Gather: while callers are arriving together (a batch is running, or the
+            // last one had company) wait a moment for a full batch; a lone caller runs
+            // at once. Then run the oldest jobs as one batch.
             queue.gathering = true;
+            let busy = queue.running > 0 || queue.last_batch > 1;
+            let want = if busy { self.max_batch } else { 1 };
             let deadline = Instant::now() + self.wait;
-            while queue.pending.len() < self.max_batch {
+            while queue.pending.len() < want {
                 let now = Instant::now();
                 if now >= deadline {
                     break;
@@ -97,32 +93,19 @@ impl BatchingEncoder {
                     .0;
             }
             let take = queue.pending.len().min(self.max_batch);
-            let batch: Vec<Job> = queue.pending.drain(..take).collect();
+            let batch: Vec<(J, Arc<Slot<R>>)> = queue.pending.drain(..take).collect();
             queue.gathering = false;
+            queue.last_batch = take;
+            queue.running += 1;
             // Jobs left over can be gathered by their owners while this batch runs.
             self.arrived.notify_all();
             drop(queue);
-            let texts: Vec<&str> = batch.iter().map(|j| j.text.as_str()).collect();
-            let result = self.inner.encode_queries(&texts);
+            let (jobs, slots): (Vec<J>, Vec<Arc<Slot<R>>>) = batch.into_iter().unzip();
+            let answers = run(jobs);
             queue = self.lock();
-            match result {
-                Ok(vectors) if vectors.len() == batch.len() => {
-                    for (job, v) in batch.into_iter().zip(vectors) {
-                        put_answer(&job.slot, Ok(v));
-                    }
-                }
-                other => {
-                    let reason = match other {
-                        Err(e) => e.to_string(),
-                        Ok(v) => format!("{} vectors for {} queries", v.len(), batch.len()),
-                    };
-                    for job in batch {
-                        let e = ColbertError::Batch {
-                            reason: reason.clone(),
-                        };
-                        put_answer(&job.slot, Err(e));
-                    }
-                }
+            queue.running -= 1;
+            for (slot, answer) in slots.into_iter().zip(answers) {
+                *slot.answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
             }
             // Answers are set under the queue lock, so no waiter misses this.
             self.arrived.notify_all();
@@ -130,42 +113,165 @@ impl BatchingEncoder {
     }
 }
 
-fn take_answer(slot: &Slot) -> Option<Result<TokenEmbeddings>> {
-    slot.answer.lock().unwrap_or_else(|e| e.into_inner()).take()
+/// One caller's search.
+struct SearchJob {
+    text: String,
+    index: Arc<Index>,
+    params: SearchParams,
+    filter: Option<Arc<HashSet<u64>>>,
 }
 
-fn put_answer(slot: &Slot, answer: Result<TokenEmbeddings>) {
-    *slot.answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
+/// What a search answers: the query's vectors (for further exact scoring) and its hits.
+pub type QueryHits = (TokenEmbeddings, Vec<SearchHit>);
+
+/// Searches with an encoder so that single searches running at the same time from
+/// several threads share one encoder run and one centroid product per index.
+pub struct BatchingSearcher {
+    encoder: Arc<dyn Encoder>,
+    gather: Gather<SearchJob, Result<QueryHits>>,
 }
 
-impl Encoder for BatchingEncoder {
-    fn dim(&self) -> usize {
-        self.inner.dim()
+impl std::fmt::Debug for BatchingSearcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchingSearcher")
+            .field("wait", &self.gather.wait)
+            .field("max_batch", &self.gather.max_batch)
+            .finish_non_exhaustive()
     }
+}
 
-    fn encode_queries(&self, queries: &[&str]) -> Result<Vec<TokenEmbeddings>> {
-        match queries {
-            [one] => Ok(vec![self.encode_one(one)?]),
-            _ => self.inner.encode_queries(queries),
+impl BatchingSearcher {
+    /// Gathers searches for at most `wait` after the first one arrives (only while
+    /// searches have been arriving together: a lone caller runs at once), and at most
+    /// `max_batch` (at least 1) per run.
+    pub fn new(encoder: Arc<dyn Encoder>, wait: Duration, max_batch: usize) -> Self {
+        Self {
+            encoder,
+            gather: Gather::new(wait, max_batch),
         }
     }
 
-    fn encode_documents(&self, documents: &[&str]) -> Result<Vec<TokenEmbeddings>> {
-        self.inner.encode_documents(documents)
+    /// The encoder queries are encoded with.
+    pub fn encoder(&self) -> &Arc<dyn Encoder> {
+        &self.encoder
     }
 
-    fn count_tokens(&self, text: &str) -> usize {
-        self.inner.count_tokens(text)
+    /// Encodes `text` as a query and searches `index` with it: exactly what
+    /// [`Index::search`] of the query's vectors returns, plus those vectors.
+    pub fn search(
+        &self,
+        index: &Arc<Index>,
+        text: &str,
+        params: &SearchParams,
+        filter: Option<&Arc<HashSet<u64>>>,
+    ) -> Result<QueryHits> {
+        let job = SearchJob {
+            text: text.to_string(),
+            index: index.clone(),
+            params: params.clone(),
+            filter: filter.cloned(),
+        };
+        self.gather
+            .run(job, |jobs| run_batch(&*self.encoder, &jobs))
     }
+}
 
-    fn model_name(&self) -> String {
-        self.inner.model_name()
+/// Encodes every job's text in one run, then searches each group of jobs sharing an
+/// index snapshot, settings and filter with one [`Index::search_batch`].
+fn run_batch(encoder: &dyn Encoder, jobs: &[SearchJob]) -> Vec<Result<QueryHits>> {
+    let failed = |e: &ColbertError, n: usize| -> Vec<Result<QueryHits>> {
+        (0..n)
+            .map(|_| {
+                Err(ColbertError::Batch {
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
+    };
+    let texts: Vec<&str> = jobs.iter().map(|j| j.text.as_str()).collect();
+    let vectors = match encoder.encode_queries(&texts) {
+        Ok(v) if v.len() == jobs.len() => v,
+        Ok(v) => {
+            let e = ColbertError::Batch {
+                reason: format!("{} vectors for {} queries", v.len(), jobs.len()),
+            };
+            return failed(&e, jobs.len());
+        }
+        Err(e) if jobs.len() == 1 => return vec![Err(e)],
+        Err(e) => return failed(&e, jobs.len()),
+    };
+    let mut answers: Vec<Option<Result<QueryHits>>> = (0..jobs.len()).map(|_| None).collect();
+    let mut done = vec![false; jobs.len()];
+    for first in 0..jobs.len() {
+        if done[first] {
+            continue;
+        }
+        let lead = &jobs[first];
+        let group: Vec<usize> = (first..jobs.len())
+            .filter(|&i| !done[i] && same_search(lead, &jobs[i]))
+            .collect();
+        let queries: Vec<TokenEmbeddings> = group.iter().map(|&i| vectors[i].clone()).collect();
+        let result = search_group(lead, &queries);
+        match result {
+            Ok(hits) => {
+                for ((&i, q), h) in group.iter().zip(queries).zip(hits) {
+                    answers[i] = Some(Ok((q, h)));
+                }
+            }
+            Err(e) if group.len() == 1 => answers[group[0]] = Some(Err(e)),
+            Err(e) => {
+                for (&i, err) in group.iter().zip(failed(&e, group.len())) {
+                    answers[i] = Some(err);
+                }
+            }
+        }
+        for &i in &group {
+            done[i] = true;
+        }
     }
+    answers
+        .into_iter()
+        .map(|a| a.unwrap_or_else(|| unreachable!("every job is in one group")))
+        .collect()
+}
+
+/// Searches `queries` on `lead`'s index with its settings and filter: split into one part
+/// per core, each part one [`Index::search_batch`] (a shared centroid product), the parts
+/// side by side (the stages after the product are per query, and one thread running
+/// them all would leave the other cores idle).
+fn search_group(lead: &SearchJob, queries: &[TokenEmbeddings]) -> Result<Vec<Vec<SearchHit>>> {
+    use rayon::prelude::*;
+    let filter = lead.filter.as_deref();
+    if let [one] = queries {
+        return Ok(vec![lead.index.search(one, &lead.params, filter)?]);
+    }
+    let parts = rayon::current_num_threads().clamp(1, queries.len());
+    let per_part = queries.len().div_ceil(parts);
+    let answers: Vec<Result<Vec<Vec<SearchHit>>>> = queries
+        .par_chunks(per_part)
+        .map(|part| lead.index.search_batch(part, &lead.params, filter))
+        .collect();
+    let mut hits = Vec::with_capacity(queries.len());
+    for part in answers {
+        hits.extend(part?);
+    }
+    Ok(hits)
+}
+
+/// Whether two searches can share one batched index search.
+fn same_search(a: &SearchJob, b: &SearchJob) -> bool {
+    let same_filter = match (&a.filter, &b.filter) {
+        (None, None) => true,
+        (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+        _ => false,
+    };
+    Arc::ptr_eq(&a.index, &b.index) && a.params == b.params && same_filter
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::{IndexConfig, IndexWriter};
     use crate::testing::HashEncoder;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -183,6 +289,8 @@ mod tests {
         fn encode_queries(&self, queries: &[&str]) -> Result<Vec<TokenEmbeddings>> {
             self.runs.fetch_add(1, Ordering::SeqCst);
             self.largest.fetch_max(queries.len(), Ordering::SeqCst);
+            // Slow enough that concurrent callers pile up behind a running batch.
+            std::thread::sleep(Duration::from_millis(5));
             self.inner.encode_queries(queries)
         }
         fn encode_documents(&self, documents: &[&str]) -> Result<Vec<TokenEmbeddings>> {
@@ -190,40 +298,96 @@ mod tests {
         }
     }
 
+    fn index(dir: &std::path::Path, encoder: &HashEncoder) -> Arc<Index> {
+        let texts: Vec<String> = (0..400)
+            .map(|i| format!("document {i} about topic {} and {}", i % 17, i % 5))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let docs = encoder.encode_documents(&refs).unwrap_or_default();
+        let keys: Vec<u64> = (0..docs.len() as u64).collect();
+        let doclens: Vec<usize> = docs.iter().map(TokenEmbeddings::len).collect();
+        let flat: Vec<f32> = docs.iter().flat_map(|d| d.as_slice().to_vec()).collect();
+        let rows = flat.len() / encoder.dim();
+        let vectors = ndarray::ArrayView2::from_shape((rows, encoder.dim()), &flat[..])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let writer = IndexWriter::open(dir).unwrap_or_else(|e| panic!("open: {e}"));
+        let documents = crate::index::Documents {
+            keys: &keys,
+            doclens: &doclens,
+            vectors,
+        };
+        Arc::new(
+            writer
+                .rebuild(documents, &IndexConfig::default())
+                .unwrap_or_else(|e| panic!("rebuild: {e}")),
+        )
+    }
+
     #[test]
-    fn concurrent_queries_share_runs_and_each_gets_its_own_answer() {
+    fn concurrent_searches_share_runs_and_each_gets_its_own_answer() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let direct = HashEncoder::new(32);
+        let index = index(tmp.path(), &direct);
         let counting = Arc::new(Counting {
-            inner: HashEncoder::new(8),
+            inner: HashEncoder::new(32),
             runs: AtomicUsize::new(0),
             largest: AtomicUsize::new(0),
         });
-        let batcher = Arc::new(BatchingEncoder::new(
+        let searcher = Arc::new(BatchingSearcher::new(
             counting.clone(),
             Duration::from_millis(50),
             4,
         ));
-        let texts: Vec<String> = (0..12).map(|i| format!("query number {i} words")).collect();
-        let handles: Vec<_> = texts
-            .iter()
-            .cloned()
-            .map(|t| {
-                let b = batcher.clone();
-                std::thread::spawn(move || (t.clone(), b.encode_queries(&[t.as_str()])))
-            })
-            .collect();
-        let direct = HashEncoder::new(8);
-        for h in handles {
-            let (text, got) = h.join().unwrap_or_else(|_| panic!("thread panicked"));
-            let got = got.unwrap_or_else(|e| panic!("{e}"));
-            let want = direct.encode_queries(&[text.as_str()]).unwrap_or_default();
-            assert_eq!(got[0].as_slice(), want[0].as_slice(), "{text}");
+        let params = SearchParams {
+            k: 5,
+            n_full_scores: 16,
+            ..SearchParams::default()
+        };
+        let texts: Vec<String> = (0..16).map(|i| format!("topic {i} document")).collect();
+        // Warm up: the first batches learn that callers arrive together.
+        let run_all = || {
+            let handles: Vec<_> = texts
+                .iter()
+                .cloned()
+                .map(|t| {
+                    let (s, i, p) = (searcher.clone(), index.clone(), params.clone());
+                    std::thread::spawn(move || (t.clone(), s.search(&i, &t, &p, None)))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| panic!("thread panicked")))
+                .collect::<Vec<_>>()
+        };
+        for (text, got) in run_all() {
+            let (q, hits) = got.unwrap_or_else(|e| panic!("{e}"));
+            let want_q = direct.encode_queries(&[text.as_str()]).unwrap_or_default();
+            assert_eq!(q.as_slice(), want_q[0].as_slice(), "{text}");
+            let alone = index
+                .search(&want_q[0], &params, None)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(hits, alone, "{text}");
+            assert!(!hits.is_empty());
         }
         let runs = counting.runs.load(Ordering::SeqCst);
-        assert!(runs < 12, "12 concurrent queries took {runs} runs");
+        assert!(runs < 16, "16 concurrent searches took {runs} encoder runs");
         assert!(counting.largest.load(Ordering::SeqCst) <= 4);
-        // A lone query waits at most the gathering time.
+    }
+
+    #[test]
+    fn a_lone_caller_does_not_wait_for_company() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let encoder = Arc::new(HashEncoder::new(32));
+        let index = index(tmp.path(), &encoder);
+        // A gathering time far above a search: a lone caller must not pay it.
+        let searcher = BatchingSearcher::new(encoder, Duration::from_secs(5), 8);
         let t = Instant::now();
-        batcher.encode_queries(&["alone"]).unwrap_or_default();
-        assert!(t.elapsed() < Duration::from_secs(2));
+        for _ in 0..3 {
+            let (_, hits) = searcher
+                .search(&index, "topic 3", &SearchParams::default(), None)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(!hits.is_empty());
+        }
+        assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
     }
 }

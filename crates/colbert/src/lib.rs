@@ -19,7 +19,7 @@ pub mod index;
 mod onnx;
 pub mod testing;
 
-pub use batch::BatchingEncoder;
+pub use batch::{BatchingSearcher, QueryHits};
 pub use config::ModelConfig;
 pub use embeddings::{maxsim, TokenEmbeddings};
 pub use encoder::{approx_token_count, Encoder};
@@ -29,7 +29,7 @@ pub use index::{
     IndexWriter, SearchHit, SearchParams, SearchStages, StreamedDocuments, VectorSource,
 };
 pub use onnx::{OnnxEncoder, OnnxEncoderBuilder};
-pub use plait_onnx::OnnxRuntime;
+pub use plait_onnx::{OnnxRuntime, Optimization};
 
 /// Result alias of this crate.
 pub type Result<T, E = ColbertError> = std::result::Result<T, E>;

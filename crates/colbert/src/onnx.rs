@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use ort::session::Session;
 use ort::value::Tensor;
@@ -13,6 +14,9 @@ const CONFIG_FILE: &str = "onnx_config.json";
 const TOKENIZER_FILE: &str = "tokenizer.json";
 /// Model files in order of preference: INT8 first, as it is ~3x faster on CPU.
 const MODEL_FILES: [&str; 2] = ["model_int8.onnx", "model.onnx"];
+/// Queries per inference call at most: they are short (the configured query length), so
+/// a server's whole micro-batch runs as one call whatever the document batch size.
+const QUERY_BATCH: usize = 32;
 
 /// Builder of an [`OnnxEncoder`] from a model directory.
 #[derive(Debug, Clone)]
@@ -20,6 +24,7 @@ pub struct OnnxEncoderBuilder {
     dir: PathBuf,
     threads: usize,
     batch_size: usize,
+    optimization: plait_onnx::Optimization,
 }
 
 impl OnnxEncoderBuilder {
@@ -30,7 +35,15 @@ impl OnnxEncoderBuilder {
             dir: dir.into(),
             threads: 1,
             batch_size: 32,
+            optimization: plait_onnx::Optimization::All,
         }
+    }
+
+    /// Graph optimisation at load (default all): `Basic` loads faster, for a process
+    /// that encodes a few queries and exits.
+    pub fn optimization(mut self, optimization: plait_onnx::Optimization) -> Self {
+        self.optimization = optimization;
+        self
     }
 
     /// Intra-op threads of the ONNX Runtime session (default 1).
@@ -48,6 +61,7 @@ impl OnnxEncoderBuilder {
     /// Loads tokenizer, config and model.
     pub fn build(self, runtime: &OnnxRuntime) -> Result<OnnxEncoder> {
         let dir = self.dir;
+        let started = Instant::now();
         let config = ModelConfig::from_file(&require(&dir, CONFIG_FILE)?)?;
         let tokenizer_path = require(&dir, TOKENIZER_FILE)?;
         let mut tokenizer =
@@ -71,11 +85,15 @@ impl OnnxEncoderBuilder {
                 dir: dir.clone(),
                 file: "model_int8.onnx or model.onnx",
             })?;
+        let tokenizer_time = started.elapsed();
+        let started = Instant::now();
         let session = plait_onnx::SessionOptions {
             threads: self.threads,
+            optimization: self.optimization,
             ..Default::default()
         }
         .build(runtime, &model_path)?;
+        let session_time = started.elapsed();
         let output_index = match &config.output_name {
             Some(name) => session
                 .outputs()
@@ -112,6 +130,7 @@ impl OnnxEncoderBuilder {
             document_prefix,
             skiplist,
             batch_size: self.batch_size,
+            load_times: (tokenizer_time, session_time),
         })
     }
 }
@@ -155,6 +174,7 @@ pub struct OnnxEncoder {
     document_prefix: Vec<u32>,
     skiplist: Vec<u32>,
     batch_size: usize,
+    load_times: (Duration, Duration),
 }
 
 impl std::fmt::Debug for OnnxEncoder {
@@ -188,6 +208,12 @@ impl OnnxEncoder {
     /// The ONNX file that was loaded.
     pub fn model_path(&self) -> &Path {
         &self.model_path
+    }
+
+    /// How long building took: reading the config and tokenizer, then creating the
+    /// ONNX Runtime session.
+    pub fn load_times(&self) -> (Duration, Duration) {
+        self.load_times
     }
 
     fn prepare(&self, text: &str, side: Side) -> Result<Prepared> {
@@ -238,7 +264,11 @@ impl OnnxEncoder {
         let mut order: Vec<usize> = (0..prepared.len()).collect();
         order.sort_by_key(|&i| prepared[i].ids.len());
         let mut out: Vec<Option<TokenEmbeddings>> = vec![None; prepared.len()];
-        for batch in order.chunks(self.batch_size) {
+        let size = match side {
+            Side::Query => self.batch_size.max(QUERY_BATCH),
+            Side::Document => self.batch_size,
+        };
+        for batch in order.chunks(size) {
             let items: Vec<&Prepared> = batch.iter().map(|&i| &prepared[i]).collect();
             let embs = self.run_batch(&items, side)?;
             for (&i, e) in batch.iter().zip(embs) {

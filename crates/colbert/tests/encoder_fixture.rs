@@ -4,8 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-#[path = "../../../tests/support/assets.rs"]
-mod assets;
+use plait_testkit as assets;
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +15,7 @@ const FIXTURE: &str = "models/encoder/test-colbert-proj96";
 const DEFAULT: &str = "models/encoder/minilm-l6-int8";
 
 fn build(dir: &Path) -> OnnxEncoder {
-    let rt = OnnxRuntime::load(&assets::asset("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let rt = OnnxRuntime::load(&assets::onnxruntime()).unwrap();
     OnnxEncoderBuilder::new(dir).threads(1).build(&rt).unwrap()
 }
 

@@ -145,7 +145,7 @@ fn a_reopened_index_gives_identical_results() {
     assert_eq!(built.num_documents(), 300);
     assert_eq!(reopened.num_documents(), 300);
     assert_eq!(
-        reopened.manifest().format_version,
+        reopened.meta().format_version,
         plait_colbert::index::FORMAT_VERSION
     );
     for d in 0..20 {
@@ -452,7 +452,7 @@ fn many_small_commits_are_merged_without_changing_any_document() {
         let index = w
             .add(c.subset(&(s..s + 5).collect::<Vec<_>>()).docs())
             .unwrap();
-        max_segments = max_segments.max(index.manifest().segments.len());
+        max_segments = max_segments.max(index.meta().segments.len());
     }
     assert!(max_segments <= 8, "segments grew to {max_segments}");
     let (index, _) = w
@@ -469,7 +469,7 @@ fn many_small_commits_are_merged_without_changing_any_document() {
     let hits_before = index.search(&q, &SearchParams::default(), None).unwrap();
 
     let compacted = w.compact().unwrap();
-    assert_eq!(compacted.manifest().segments.len(), 1);
+    assert_eq!(compacted.meta().segments.len(), 1);
     assert!(
         compacted.num_tokens() < tokens_before,
         "deleted documents' tokens are dropped"
@@ -506,7 +506,7 @@ fn a_small_index_grows_its_centroids_with_few_rebuilds() {
         index = w
             .add(c.subset(&(s..end).collect::<Vec<_>>()).docs())
             .unwrap();
-        codecs.insert(index.manifest().codec.clone());
+        codecs.insert(index.meta().codec.clone());
     }
     let k1 = index.codec().num_centroids();
     assert!(k1 >= 4 * k0, "centroids {k0} -> {k1}");
@@ -597,7 +597,7 @@ fn two_bit_indexes_work_too() {
         .unwrap()
         .rebuild(c.docs(), &cfg)
         .unwrap();
-    assert_eq!(index.manifest().nbits, 2);
+    assert_eq!(index.meta().nbits, 2);
     let hits = index
         .search(&c.query(3, 9), &SearchParams::default(), None)
         .unwrap();
@@ -629,13 +629,13 @@ fn old_files_are_collected_after_commits() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     let mut expected: HashSet<String> = ["CURRENT", "LOCK"].iter().map(|s| s.to_string()).collect();
-    expected.insert(format!("metadata-{:06}.json", index.manifest().generation));
-    expected.insert(index.manifest().codec.clone());
-    for s in &index.manifest().segments {
+    expected.insert(format!("metadata-{:06}.json", index.meta().generation));
+    expected.insert(index.meta().codec.clone());
+    for s in &index.meta().segments {
         expected.insert(s.dir.clone());
     }
     assert_eq!(names, expected);
-    let first = tmp.path().join(&index.manifest().segments[0].dir);
+    let first = tmp.path().join(&index.meta().segments[0].dir);
     let deleted_files = std::fs::read_dir(first)
         .unwrap()
         .filter(|e| {
@@ -660,7 +660,7 @@ fn an_unknown_format_version_is_refused_clearly() {
         .unwrap();
     let meta = tmp
         .path()
-        .join(format!("metadata-{:06}.json", index.manifest().generation));
+        .join(format!("metadata-{:06}.json", index.meta().generation));
     let text = std::fs::read_to_string(&meta)
         .unwrap()
         .replace("\"format_version\": 2", "\"format_version\": 999");
@@ -803,7 +803,7 @@ fn a_frozen_version_1_index_still_opens() {
     let expected: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
     let index = Index::open(&dir.join("index")).unwrap();
-    assert_eq!(index.manifest().format_version, 1);
+    assert_eq!(index.meta().format_version, 1);
     assert_eq!(
         index.num_documents() as u64,
         expected["num_documents"].as_u64().unwrap()

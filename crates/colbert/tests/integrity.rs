@@ -88,7 +88,7 @@ fn current_metadata(dir: &Path) -> std::path::PathBuf {
 
 fn first_segment_file(dir: &Path, file: &str) -> std::path::PathBuf {
     let index = Index::open(dir).unwrap();
-    dir.join(&index.manifest().segments[0].dir).join(file)
+    dir.join(&index.meta().segments[0].dir).join(file)
 }
 
 #[test]
@@ -96,7 +96,7 @@ fn every_committed_file_has_a_checksum_and_a_whole_index_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     build(tmp.path());
     let index = Index::open(tmp.path()).unwrap();
-    let m = index.manifest();
+    let m = index.meta();
     assert_eq!(m.format_version, 2);
     // 5 codec files, 6 per segment, and the deletion list.
     assert_eq!(
@@ -187,14 +187,14 @@ fn a_format_1_index_still_opens_searches_the_same_and_upgrades_on_commit() {
     )
     .unwrap();
     let index = Index::open(tmp.path()).unwrap();
-    assert_eq!(index.manifest().format_version, 1);
-    assert!(index.manifest().files.is_empty());
+    assert_eq!(index.meta().format_version, 1);
+    assert!(index.meta().files.is_empty());
     drop(index);
     assert_eq!(search(tmp.path()), before);
     assert_eq!(verify(tmp.path()).unwrap(), vec![]);
     IndexWriter::open(tmp.path()).unwrap().delete(&[5]).unwrap();
     let index = Index::open(tmp.path()).unwrap();
-    assert_eq!(index.manifest().format_version, 2);
-    assert!(!index.manifest().files.is_empty());
+    assert_eq!(index.meta().format_version, 2);
+    assert!(!index.meta().files.is_empty());
     assert_eq!(verify(tmp.path()).unwrap(), vec![]);
 }

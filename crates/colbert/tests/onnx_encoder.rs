@@ -2,13 +2,12 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-#[path = "../../../tests/support/assets.rs"]
-mod assets;
+use plait_testkit as assets;
 
 use plait_colbert::{maxsim, ColbertError, Encoder, OnnxEncoder, OnnxEncoderBuilder, OnnxRuntime};
 
 fn encoder() -> OnnxEncoder {
-    let rt = OnnxRuntime::load(&assets::asset("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let rt = OnnxRuntime::load(&assets::onnxruntime()).unwrap();
     OnnxEncoderBuilder::new(assets::asset("models/encoder/minilm-l6-int8"))
         .threads(1)
         .build(&rt)
@@ -85,7 +84,7 @@ fn documents_are_truncated_to_document_length() {
 
 #[test]
 fn a_missing_model_directory_is_a_clear_error() {
-    let rt = OnnxRuntime::load(&assets::asset("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let rt = OnnxRuntime::load(&assets::onnxruntime()).unwrap();
     let err = OnnxEncoderBuilder::new("/nonexistent/model")
         .build(&rt)
         .unwrap_err();

@@ -53,7 +53,7 @@ fn main() {
         !roots.is_empty(),
         "usage: cargo bench -p plait-ingest --bench chunking -- DIR..."
     );
-    let runtime = OnnxRuntime::load(&home().join("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let runtime = OnnxRuntime::load(&plait_testkit::onnxruntime()).unwrap();
     let encoder = OnnxEncoderBuilder::new(home().join("models/encoder/minilm-l6-int8"))
         .threads(1)
         .build(&runtime)

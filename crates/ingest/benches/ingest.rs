@@ -104,13 +104,13 @@ fn main() {
         .map(PathBuf::from)
         .expect("usage: cargo bench -p plait-ingest --bench ingest -- CORPUS_DIR");
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let runtime = OnnxRuntime::load(&asset("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let runtime = OnnxRuntime::load(&plait_testkit::onnxruntime()).unwrap();
     let encoder = OnnxEncoderBuilder::new(asset("models/encoder/minilm-l6-int8"))
         .threads(threads)
         .build(&runtime)
         .unwrap();
     // The same PDF path as `plait ingest`: text layer, OCR where it is missing.
-    let pdfium = plait_ocr::Pdfium::load(&asset("lib/libpdfium.so")).unwrap();
+    let pdfium = plait_ocr::Pdfium::load(&plait_testkit::pdfium()).unwrap();
     let engine = plait_ocr::OcrEngineBuilder::new(asset("models/ocr/ppocrv4-int8"))
         .threads(threads)
         .build(&runtime)

@@ -36,7 +36,7 @@ fn asset(rel: &str) -> PathBuf {
 
 fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let runtime = OnnxRuntime::load(&asset("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let runtime = OnnxRuntime::load(&plait_testkit::onnxruntime()).unwrap();
     let encoder = OnnxEncoderBuilder::new(asset("models/encoder/minilm-l6-int8"))
         .threads(threads)
         .build(&runtime)

@@ -52,6 +52,12 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_by_key ON chunks (idx, key);
 ";
 
+/// The chunk locations of one content key (`?1` the index, `?2` the key), in file order.
+const CHUNKS_OF_KEY: &str =
+    "SELECT path, start_line, end_line, page, symbol, kind, language, context, text, key,
+            container
+     FROM chunks WHERE idx = ?1 AND key = ?2 ORDER BY path, ordinal";
+
 /// The lexical index (SQLite FTS5) over chunk locations, kept in step by triggers so it
 /// commits in the same transaction as the chunks. It keeps its own copy of the terms (not
 /// contentless): only then does a delete take the row's tokens out of the statistics
@@ -402,14 +408,17 @@ impl Manifest {
     }
 
     fn chunks_where(&self, index: &str, key: Option<u64>) -> Result<Vec<ChunkRecord>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT path, start_line, end_line, page, symbol, kind, language, context, text, key,
-                        container
-                 FROM chunks WHERE idx = ?1 AND (?2 IS NULL OR key = ?2) ORDER BY path, ordinal",
-            )
-            .map_err(|e| self.err(e))?;
+        // Two statements, not `(?2 IS NULL OR key = ?2)`: with that, SQLite searches
+        // the index by `idx` alone and reads every chunk of the index for one key (0.7 ms
+        // at 2,000 chunks, per hit of every search) instead of seeking `(idx, key)`.
+        let sql = if key.is_some() {
+            CHUNKS_OF_KEY
+        } else {
+            "SELECT path, start_line, end_line, page, symbol, kind, language, context, text, key,
+                    container
+             FROM chunks WHERE idx = ?1 AND ?2 IS NULL ORDER BY path, ordinal"
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params![index, key.map(|k| k as i64)], |r| {
                 let start: Option<i64> = r.get(1)?;
@@ -748,5 +757,27 @@ mod tests {
             Some("\"get_page_range\" OR \"get page rang\" OR \"x\" OR \"near\"")
         );
         assert_eq!(fts_query("  ;:()  ___ "), None);
+    }
+
+    #[test]
+    fn the_chunks_of_one_key_are_found_through_the_key_index() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let m = Manifest::open(tmp.path()).unwrap_or_else(|e| panic!("{e}"));
+        let plan: Vec<String> = m
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {CHUNKS_OF_KEY}"))
+            .and_then(|mut st| {
+                st.query_map(params!["docs", 7], |r| r.get::<_, String>(3))?
+                    .collect()
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            plan.iter().any(|p| p.contains("idx=? AND key=?")),
+            "{plan:?}"
+        );
+        assert!(m
+            .chunks_of("docs", 7)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_empty());
     }
 }

@@ -122,8 +122,7 @@ fn markdown_chunks_match_the_golden_files() {
     check("markdown", &MarkdownChunker);
 }
 
-#[path = "../../../tests/support/assets.rs"]
-mod assets;
+use plait_testkit as assets;
 
 /// Real modules (pypdf's, from the quick-start sample): full coverage, every chunk
 /// within budget unless one line alone exceeds it, and definitions found.

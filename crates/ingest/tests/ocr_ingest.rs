@@ -3,8 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-#[path = "../../../tests/support/assets.rs"]
-mod assets;
+use plait_testkit as assets;
 
 use plait_colbert::testing::HashEncoder;
 use plait_colbert::OnnxRuntime;
@@ -14,12 +13,12 @@ use plait_ocr::{OcrEngineBuilder, Pdfium};
 
 #[test]
 fn a_scanned_pdf_and_a_png_of_it_are_read_by_ocr() {
-    let rt = OnnxRuntime::load(&assets::asset("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let rt = OnnxRuntime::load(&assets::onnxruntime()).unwrap();
     let engine = OcrEngineBuilder::new(assets::asset("models/ocr/ppocrv4-int8"))
         .threads(2)
         .build(&rt)
         .unwrap();
-    let pdfium = Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap();
+    let pdfium = Pdfium::load(&assets::pdfium()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let corpus = tmp.path().join("scans");
     std::fs::create_dir_all(&corpus).unwrap();
@@ -74,7 +73,7 @@ fn a_scanned_pdf_and_a_png_of_it_are_read_by_ocr() {
 
 #[test]
 fn pdf_chunks_carry_the_section_heading_over_them() {
-    let pdfium = Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap();
+    let pdfium = Pdfium::load(&assets::pdfium()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let corpus = tmp.path().join("papers");
     std::fs::create_dir_all(&corpus).unwrap();

@@ -25,8 +25,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-#[path = "../../../tests/support/assets.rs"]
-mod assets;
+use plait_testkit as assets;
 
 use std::path::Path;
 use std::process::Command;
@@ -61,7 +60,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let rt = plait_onnx::OnnxRuntime::load(&asset("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let rt = plait_onnx::OnnxRuntime::load(&assets::onnxruntime()).unwrap();
     // plait as the binary builds it (single-threaded workers reading a page's lines side
     // by side); the float baselines as they run best (two threads, batches of 6).
     let ours = OcrEngineBuilder::new(asset("models/ocr/ppocrv4-int8"))
@@ -81,7 +80,7 @@ fn main() {
         load("models/ocr/ppocrv4-folded"),
         load("models/ocr/ppocrv4"),
     ];
-    let pdfium = plait_ocr::Pdfium::load(&asset("lib/libpdfium.so")).unwrap();
+    let pdfium = plait_ocr::Pdfium::load(&assets::pdfium()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let pages = [
         (

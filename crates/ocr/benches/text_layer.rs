@@ -5,15 +5,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-#[path = "../../../tests/support/assets.rs"]
-mod assets;
+use plait_testkit as assets;
 
 use std::time::Instant;
 
 use assets::asset;
 
 fn main() {
-    let pdfium = plait_ocr::Pdfium::load(&asset("lib/libpdfium.so")).unwrap();
+    let pdfium = plait_ocr::Pdfium::load(&assets::pdfium()).unwrap();
     let path = asset("fixtures/ghostscript/GS9_Color_Management.pdf");
     let rounds = 10;
     // Warm-up (page cache, PDFium's font caches).

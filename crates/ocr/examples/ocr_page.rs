@@ -3,8 +3,9 @@
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let home = std::path::PathBuf::from(&a[1]);
-    let rt = plait_onnx::OnnxRuntime::load(&home.join("lib/libonnxruntime.so.1.31.1")).unwrap();
-    let pdf = plait_ocr::Pdfium::load(&home.join("lib/libpdfium.so")).unwrap();
+    let rt =
+        plait_onnx::OnnxRuntime::load(&home.join(plait_testkit::pinned("onnxruntime"))).unwrap();
+    let pdf = plait_ocr::Pdfium::load(&home.join(plait_testkit::pinned("pdfium"))).unwrap();
     let engine = plait_ocr::OcrEngineBuilder::new(
         home.join(a.get(6).map_or("models/ocr/ppocrv4-int8", String::as_str)),
     )

@@ -4,14 +4,13 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-#[path = "../../../tests/support/assets.rs"]
-mod assets;
+use plait_testkit as assets;
 
 use plait_ocr::{OcrEngine, OcrEngineBuilder, Pdfium, ReadOptions, ReadPage};
 use plait_onnx::OnnxRuntime;
 
 fn engine(page_workers: usize) -> OcrEngine {
-    let rt = OnnxRuntime::load(&assets::asset("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let rt = OnnxRuntime::load(&assets::onnxruntime()).unwrap();
     OcrEngineBuilder::new(assets::asset("models/ocr/ppocrv4-int8"))
         .threads(2)
         .parallel_pages(page_workers)
@@ -20,7 +19,7 @@ fn engine(page_workers: usize) -> OcrEngine {
 }
 
 fn read(engine: &OcrEngine, file: &str, options: &ReadOptions) -> Vec<ReadPage> {
-    let pdf = Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap();
+    let pdf = Pdfium::load(&assets::pdfium()).unwrap();
     let mut pages = Vec::new();
     pdf.read(engine, &assets::asset(file), options, |p| {
         pages.push(p.unwrap());

@@ -3,8 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-#[path = "../../../tests/support/assets.rs"]
-mod assets;
+use plait_testkit as assets;
 
 use plait_ocr::cer::{character_error_rate, Folding};
 use plait_ocr::{OcrEngine, OcrEngineBuilder, Pdfium};
@@ -17,7 +16,7 @@ fn engine() -> OcrEngine {
 }
 
 fn engine_on(dir: &str) -> OcrEngine {
-    let rt = OnnxRuntime::load(&assets::asset("lib/libonnxruntime.so.1.31.1")).unwrap();
+    let rt = OnnxRuntime::load(&assets::onnxruntime()).unwrap();
     OcrEngineBuilder::new(assets::asset(dir))
         .threads(2)
         .build(&rt)
@@ -36,7 +35,7 @@ pub fn cer(hyp: &str, reference: &str) -> f64 {
 
 #[test]
 fn linn_pdf_is_read_with_a_low_character_error_rate() {
-    let pdf = Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap();
+    let pdf = Pdfium::load(&assets::pdfium()).unwrap();
     let path = assets::asset("fixtures/ocrmypdf/linn.pdf");
     let page = pdf.render(&path, 1, 300.0, None).unwrap();
     assert_eq!((page.width, page.height), (2550, 3300));
@@ -58,7 +57,7 @@ fn linn_pdf_is_read_with_a_low_character_error_rate() {
 /// boxes, same text), and INT8 recognition changes at most a few characters of the page.
 #[test]
 fn the_derived_models_read_like_the_published_ones() {
-    let pdf = Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap();
+    let pdf = Pdfium::load(&assets::pdfium()).unwrap();
     let page = pdf
         .render(
             &assets::asset("fixtures/ocrmypdf/cardinal.pdf"),
@@ -98,7 +97,7 @@ fn the_derived_models_read_like_the_published_ones() {
 /// it reads almost as well as the level page (two columns included).
 #[test]
 fn a_skewed_scan_is_rectified_and_read_in_order() {
-    let pdf = Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap();
+    let pdf = Pdfium::load(&assets::pdfium()).unwrap();
     let page = pdf
         .render(&assets::asset("fixtures/ocrmypdf/skew.pdf"), 1, 300.0, None)
         .unwrap();
@@ -129,7 +128,7 @@ fn the_metric_itself_behaves() {
 
 #[test]
 fn an_upside_down_page_is_turned_line_by_line() {
-    let pdf = Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap();
+    let pdf = Pdfium::load(&assets::pdfium()).unwrap();
     let path = assets::asset("fixtures/ocrmypdf/linn.pdf");
     let page = pdf.render(&path, 1, 300.0, None).unwrap();
     let engine = engine();

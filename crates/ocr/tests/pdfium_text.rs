@@ -2,17 +2,15 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-#[path = "../../../tests/support/assets.rs"]
-mod assets;
-#[path = "../../../tests/support/pdf.rs"]
-mod pdf;
+use plait_testkit as assets;
+use plait_testkit::pdf;
 
 use pdf::tiny_pdf;
 
 use plait_ocr::{OcrError, Pdfium};
 
 fn pdfium() -> Pdfium {
-    Pdfium::load(&assets::asset("lib/libpdfium.so")).unwrap()
+    Pdfium::load(&assets::pdfium()).unwrap()
 }
 
 #[test]

@@ -31,13 +31,27 @@ pub enum OnnxError {
 /// Result alias of this crate.
 pub type Result<T, E = OnnxError> = std::result::Result<T, E>;
 
-/// How a session runs: threads and memory planning.
+/// How much ONNX Runtime rewrites a graph when it loads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Optimization {
+    /// Every rewrite (ORT_ENABLE_ALL): the fastest runs, the slowest load. For servers,
+    /// ingest and OCR, which run a model many times.
+    #[default]
+    All,
+    /// Constant folding and redundant-node removal only (ORT_ENABLE_BASIC): a quicker
+    /// load for a process that runs the model a few times (one CLI search).
+    Basic,
+}
+
+/// How a session runs: threads, memory planning and graph optimisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionOptions {
     /// Threads inside one operator (intra-op).
     pub threads: usize,
     /// Plan memory per input shape (off when every input has its own shape).
     pub memory_pattern: bool,
+    /// Graph rewrites at load.
+    pub optimization: Optimization,
 }
 
 impl Default for SessionOptions {
@@ -45,14 +59,15 @@ impl Default for SessionOptions {
         Self {
             threads: 1,
             memory_pattern: true,
+            optimization: Optimization::All,
         }
     }
 }
 
 impl SessionOptions {
-    /// A session for the model at `path`: every graph optimisation (ORT_ENABLE_ALL, as
-    /// Python's default; ort's `Level3` is only ORT_ENABLE_LAYOUT), `threads` intra-op
-    /// threads, one inter-op thread.
+    /// A session for the model at `path`: the graph optimisations of `optimization`
+    /// (`All` is ORT_ENABLE_ALL, as Python's default; ort's `Level3` is only
+    /// ORT_ENABLE_LAYOUT), `threads` intra-op threads, one inter-op thread.
     pub fn build(&self, runtime: &OnnxRuntime, path: &Path) -> Result<ort::session::Session> {
         use ort::session::builder::GraphOptimizationLevel;
         if !path.is_file() {
@@ -66,7 +81,10 @@ impl SessionOptions {
         };
         ort::session::Session::builder(runtime.environment())
             .map_err(err)?
-            .with_optimization_level(GraphOptimizationLevel::All)
+            .with_optimization_level(match self.optimization {
+                Optimization::All => GraphOptimizationLevel::All,
+                Optimization::Basic => GraphOptimizationLevel::Level1,
+            })
             .map_err(|e| err(e.into()))?
             .with_intra_threads(self.threads.max(1))
             .map_err(|e| err(e.into()))?

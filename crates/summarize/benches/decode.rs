@@ -13,8 +13,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-#[path = "../../../tests/support/assets.rs"]
-mod assets;
+use plait_testkit as assets;
 
 use plait_summarize::{
     DecodeConfig, DraftConfig, Generation, Llama, LoadedModel, LookupConfig, ModelConfig, Sampling,

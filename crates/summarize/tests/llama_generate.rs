@@ -5,8 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-#[path = "../../../tests/support/assets.rs"]
-mod assets;
+use plait_testkit as assets;
 
 use std::sync::Mutex;
 

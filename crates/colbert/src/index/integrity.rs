@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::manifest::Manifest;
+use super::meta::IndexMeta;
 use crate::{ColbertError, Result};
 
 /// Files of every codec directory.
@@ -73,7 +73,7 @@ fn sum_file(path: &Path) -> Result<FileSum> {
 }
 
 /// Paths (relative to the index directory) of every file `m` names.
-pub(crate) fn named_files(m: &Manifest) -> Vec<String> {
+pub(crate) fn named_files(m: &IndexMeta) -> Vec<String> {
     let mut out: Vec<String> = CODEC_FILES
         .iter()
         .map(|f| format!("{}/{f}", m.codec))
@@ -89,7 +89,7 @@ pub(crate) fn named_files(m: &Manifest) -> Vec<String> {
 
 /// Records the sum of every file `m` names: taken over from `previous` for files it
 /// already named (committed files never change), computed for new ones.
-pub(crate) fn fill_sums(dir: &Path, m: &mut Manifest, previous: Option<&Manifest>) -> Result<()> {
+pub(crate) fn fill_sums(dir: &Path, m: &mut IndexMeta, previous: Option<&IndexMeta>) -> Result<()> {
     let mut files = BTreeMap::new();
     for rel in named_files(m) {
         let sum = match previous.and_then(|p| p.files.get(&rel)) {
@@ -103,7 +103,7 @@ pub(crate) fn fill_sums(dir: &Path, m: &mut Manifest, previous: Option<&Manifest
 }
 
 /// The cheap check of opening: every recorded file exists with its recorded size.
-pub(crate) fn check_sizes(dir: &Path, m: &Manifest) -> Result<()> {
+pub(crate) fn check_sizes(dir: &Path, m: &IndexMeta) -> Result<()> {
     for (rel, sum) in &m.files {
         let path = dir.join(rel);
         let meta = std::fs::metadata(&path).map_err(super::storage::io_err(&path))?;
@@ -135,7 +135,7 @@ pub struct Damage {
 /// empty when the index is whole. An index written before checksums (format 1) gets
 /// the open check only.
 pub fn verify(dir: &Path) -> Result<Vec<Damage>> {
-    let m = match Manifest::load_current(dir) {
+    let m = match IndexMeta::load_current(dir) {
         Ok(m) => m,
         Err(ColbertError::NoIndex { .. }) => {
             return Err(ColbertError::NoIndex {

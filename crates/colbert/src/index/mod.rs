@@ -7,7 +7,7 @@ mod codec;
 mod decode;
 mod integrity;
 mod kmeans;
-mod manifest;
+mod meta;
 mod probe;
 mod reader;
 mod refine;
@@ -26,7 +26,7 @@ use ndarray::{Array1, Array2};
 pub use codec::ResidualCodec;
 pub use integrity::{verify, Damage, FileSum};
 pub use kmeans::{assign, kmeans, KMeansConfig};
-pub use manifest::{Manifest, SegmentMeta, FORMAT_VERSION};
+pub use meta::{IndexMeta, SegmentMeta, FORMAT_VERSION};
 pub use reader::{is_built, CommitInfo, IndexReader};
 pub use search::{SearchHit, SearchParams, SearchStages};
 pub use source::VectorSource;
@@ -49,7 +49,7 @@ const OPEN_ATTEMPTS: usize = 20;
 #[derive(Debug)]
 pub struct Index {
     dir: PathBuf,
-    manifest: Manifest,
+    manifest: IndexMeta,
     codec: ResidualCodec,
     segments: Vec<Segment>,
     /// Live key -> (segment, local document).
@@ -65,13 +65,13 @@ impl Index {
     pub fn open(dir: &Path) -> Result<Self> {
         let mut attempt = 0;
         loop {
-            let manifest = Manifest::load_current(dir)?;
+            let manifest = IndexMeta::load_current(dir)?;
             let generation = manifest.generation;
             match Self::open_manifest(dir, manifest) {
                 Ok(index) => return Ok(index),
                 Err(e) => {
                     attempt += 1;
-                    let moved_on = Manifest::load_current(dir)
+                    let moved_on = IndexMeta::load_current(dir)
                         .map(|m| m.generation != generation)
                         .unwrap_or(false);
                     if !moved_on || attempt >= OPEN_ATTEMPTS {
@@ -91,7 +91,7 @@ impl Index {
         }
     }
 
-    fn open_manifest(dir: &Path, manifest: Manifest) -> Result<Self> {
+    fn open_manifest(dir: &Path, manifest: IndexMeta) -> Result<Self> {
         integrity::check_sizes(dir, &manifest)?;
         let cdir = dir.join(&manifest.codec);
         let centroids: Array2<f32> = read_npy(&cdir.join("centroids.npy"))?;
@@ -101,7 +101,7 @@ impl Index {
         let threshold: Array1<f32> = read_npy(&cdir.join("cluster_threshold.npy"))?;
         if centroids.ncols() != manifest.dim || centroids.nrows() != manifest.num_centroids {
             return Err(crate::ColbertError::CorruptIndex {
-                path: dir.join(Manifest::file_name(manifest.generation)),
+                path: dir.join(IndexMeta::file_name(manifest.generation)),
                 reason: format!(
                     "it says dim {} and {} centroids, but centroids.npy holds {} x {}",
                     manifest.dim,
@@ -149,8 +149,14 @@ impl Index {
         &self.dir
     }
 
-    /// The committed manifest this snapshot was opened from.
-    pub fn manifest(&self) -> &Manifest {
+    /// The commit metadata (`metadata-N.json`) this snapshot was opened from.
+    pub fn meta(&self) -> &IndexMeta {
+        &self.manifest
+    }
+
+    /// The same as [`Index::meta`], under its former name (ingest's pipeline still
+    /// calls it).
+    pub fn manifest(&self) -> &IndexMeta {
         &self.manifest
     }
 

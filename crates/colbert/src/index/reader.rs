@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use super::manifest::CURRENT;
+use super::meta::CURRENT;
 use super::Index;
 use crate::{ColbertError, Result};
 

@@ -13,7 +13,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use super::codec::ResidualCodec;
 use super::kmeans::{kmeans, KMeansConfig};
-use super::manifest::{Manifest, SegmentMeta, CURRENT, FORMAT_VERSION};
+use super::meta::{IndexMeta, SegmentMeta, CURRENT, FORMAT_VERSION};
 use super::rng::SplitMix64;
 use super::segment::{write_compressed, write_deleted, write_segment};
 use super::source::{gather_rows, VectorSource};
@@ -224,7 +224,7 @@ impl IndexWriter {
                 ),
             });
         }
-        let previous = Manifest::load_current(&self.dir).ok();
+        let previous = IndexMeta::load_current(&self.dir).ok();
         let mut next_id = previous.as_ref().map_or(1, |m| m.next_id);
         let generation = previous.as_ref().map_or(1, |m| m.generation + 1);
         let tokens = docs.vectors.num_rows();
@@ -269,7 +269,7 @@ impl IndexWriter {
         next_id += 1;
         write_codec(&self.dir.join(&codec_dir), &codec)?;
         let segment = self.new_segment(&mut next_id, &codec, docs)?;
-        let manifest = Manifest {
+        let manifest = IndexMeta {
             format_version: FORMAT_VERSION,
             generation,
             dim,
@@ -532,9 +532,9 @@ impl IndexWriter {
         Ok((self.commit(&manifest)?, removed))
     }
 
-    fn commit(&self, manifest: &Manifest) -> Result<Index> {
+    fn commit(&self, manifest: &IndexMeta) -> Result<Index> {
         let mut manifest = manifest.clone();
-        let previous = Manifest::load_current(&self.dir).ok();
+        let previous = IndexMeta::load_current(&self.dir).ok();
         manifest.format_version = FORMAT_VERSION;
         super::integrity::fill_sums(&self.dir, &mut manifest, previous.as_ref())?;
         let manifest = &manifest;
@@ -545,8 +545,8 @@ impl IndexWriter {
 
     /// Removes files no longer named by `manifest`. Best effort: a failure here loses
     /// nothing, and open readers keep their mapped files (unlinked files stay readable).
-    fn collect_garbage(&self, manifest: &Manifest) {
-        let keep_meta = Manifest::file_name(manifest.generation);
+    fn collect_garbage(&self, manifest: &IndexMeta) {
+        let keep_meta = IndexMeta::file_name(manifest.generation);
         let mut keep_dirs: HashSet<&str> =
             manifest.segments.iter().map(|s| s.dir.as_str()).collect();
         keep_dirs.insert(manifest.codec.as_str());

@@ -10,8 +10,9 @@ mod service;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
-use plait_colbert::{Encoder, Index, SearchParams};
+use plait_colbert::{BatchingSearcher, Index, SearchParams};
 
 use crate::manifest::Manifest;
 use crate::{IngestError, Result};
@@ -42,18 +43,19 @@ pub const MAX_MATCHED_LINES: usize = 8;
 const FUSION_DEPTH: usize = 3;
 
 /// Searches index `name` of a root: `index` is its opened snapshot (`None` when it has
-/// never been built, e.g. no code ingested yet), `encoder` the model that built it (any
-/// other is refused with [`IngestError::ModelMismatch`]). The query is checked by
-/// [`Query::validate`] first ([`IngestError::BadQuery`]).
+/// never been built, e.g. no code ingested yet), `searcher` encodes and searches with the
+/// model that built it (any other is refused with [`IngestError::ModelMismatch`]),
+/// batching concurrent searches. The query is checked by [`Query::validate`] first
+/// ([`IngestError::BadQuery`]).
 pub fn search_index(
     manifest: &Manifest,
     name: IndexName,
-    index: Option<&Index>,
-    encoder: &dyn Encoder,
+    index: Option<&Arc<Index>>,
+    searcher: &BatchingSearcher,
     query: &Query,
 ) -> Result<Vec<Hit>> {
-    if let Some(built_with) = index.and_then(|i| i.manifest().model.clone()) {
-        let configured = encoder.model_name();
+    if let Some(built_with) = index.and_then(|i| i.meta().model.clone()) {
+        let configured = searcher.encoder().model_name();
         if built_with != configured {
             return Err(IngestError::ModelMismatch {
                 path: index.map_or_else(Default::default, |i| i.dir().to_path_buf()),
@@ -66,17 +68,17 @@ pub fn search_index(
     let k = query.limit();
     let glob = query.path_glob.as_deref();
     let language = query.language.as_deref().map(str::to_lowercase);
-    let filter: Option<HashSet<u64>> = if query.path_glob.is_some() || language.is_some() {
-        Some(
+    let filter: Option<Arc<HashSet<u64>>> = if query.path_glob.is_some() || language.is_some() {
+        Some(Arc::new(
             manifest
                 .keys_matching(name.as_str(), glob, language.as_deref())?
                 .into_iter()
                 .collect(),
-        )
+        ))
     } else {
         None
     };
-    if filter.as_ref().is_some_and(HashSet::is_empty) {
+    if filter.as_ref().is_some_and(|f| f.is_empty()) {
         return Ok(Vec::new());
     }
     let depth = match query.mode {
@@ -97,7 +99,7 @@ pub fn search_index(
     let mut semantic: Vec<(u64, f64)> = Vec::new();
     if query.mode != SearchMode::Lexical {
         if let Some(index) = index {
-            semantic = semantic_scores(index, encoder, query, depth, filter.as_ref(), &lexical)?;
+            semantic = semantic_scores(index, searcher, query, depth, filter.as_ref(), &lexical)?;
         }
     }
 
@@ -142,31 +144,28 @@ pub fn search_index(
 /// MaxSim of every content of the lexical list that PLAID did not return, so fusion
 /// weighs both signals for every candidate instead of treating a missing score as zero.
 fn semantic_scores(
-    index: &Index,
-    encoder: &dyn Encoder,
+    index: &Arc<Index>,
+    searcher: &BatchingSearcher,
     query: &Query,
     depth: usize,
-    filter: Option<&HashSet<u64>>,
+    filter: Option<&Arc<HashSet<u64>>>,
     lexical: &[(u64, f64)],
 ) -> Result<Vec<(u64, f64)>> {
     let index_err = |source| IngestError::Index {
         path: index.dir().to_path_buf(),
         source,
     };
-    let q = encoder
-        .encode_queries(&[query.text.as_str()])
-        .map_err(|source| IngestError::Encode {
-            path: index.dir().to_path_buf(),
-            source,
-        })?
-        .remove(0);
     let params = SearchParams {
         k: depth,
         ..query.params.clone()
     };
-    let mut semantic: Vec<(u64, f64)> = index
-        .search(&q, &params, filter)
-        .map_err(index_err)?
+    let (q, hits) = searcher
+        .search(index, &query.text, &params, filter)
+        .map_err(|source| IngestError::Encode {
+            path: index.dir().to_path_buf(),
+            source,
+        })?;
+    let mut semantic: Vec<(u64, f64)> = hits
         .into_iter()
         .map(|h| (h.key, f64::from(h.score)))
         .collect();

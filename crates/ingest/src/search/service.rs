@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, UNIX_EPOCH};
 
-use plait_colbert::{Encoder, IndexReader};
+use plait_colbert::{BatchingSearcher, Encoder, IndexReader};
 use serde::{Deserialize, Serialize};
 
 use super::{search_index, Hit, IndexName, Query};
@@ -39,8 +39,8 @@ pub struct IndexStatus {
 /// Searches the indexes of one index root.
 pub struct SearchService {
     root: PathBuf,
-    code: Arc<dyn Encoder>,
-    docs: Arc<dyn Encoder>,
+    /// Code and docs: encode and search (one searcher when both share an encoder).
+    searchers: [Arc<BatchingSearcher>; 2],
     readers: [IndexReader; 2],
     pool: Mutex<Vec<Manifest>>,
 }
@@ -75,11 +75,20 @@ impl SearchService {
     pub fn new(root: &Path, code: Arc<dyn Encoder>, docs: Arc<dyn Encoder>) -> Self {
         Self {
             root: root.to_path_buf(),
-            code,
-            docs,
+            searchers: searchers(code, docs, Duration::ZERO, 1),
             readers: IndexName::ALL.map(|n| IndexReader::new(&root.join(n.as_str()))),
             pool: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The same service with concurrent searches gathered into batches: the first
+    /// search waits at most `wait` for others (only while searches arrive together), at
+    /// most `max` run as one encoder run and one centroid product per index (a server's
+    /// clients share the work instead of queueing for the cores).
+    pub fn batching(mut self, wait: Duration, max: usize) -> Self {
+        let [code, docs] = self.searchers.map(|s| s.encoder().clone());
+        self.searchers = searchers(code, docs, wait, max);
+        self
     }
 
     /// The index root.
@@ -91,11 +100,8 @@ impl SearchService {
         &self.readers[name as usize]
     }
 
-    fn encoder(&self, name: IndexName) -> &dyn Encoder {
-        match name {
-            IndexName::Code => &*self.code,
-            IndexName::Docs => &*self.docs,
-        }
+    fn searcher(&self, name: IndexName) -> &BatchingSearcher {
+        &self.searchers[name as usize]
     }
 
     /// Runs `f` on a pooled read-only manifest connection.
@@ -113,6 +119,25 @@ impl SearchService {
         out
     }
 
+    /// Opens a read-only manifest connection now (what the first search does), keeping it
+    /// for reuse: a caller can time it or fail early.
+    pub fn open_manifest(&self) -> Result<()> {
+        self.with_manifest(|_| Ok(()))
+    }
+
+    /// Opens the committed snapshot of each index named now (what the first search of
+    /// it does).
+    pub fn open_indexes(&self, names: &[IndexName]) -> Result<()> {
+        for &name in names {
+            let reader = self.reader(name);
+            reader.searcher().map_err(|source| IngestError::Index {
+                path: reader.dir().to_path_buf(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
     /// Searches one index: its hits best first. An index never built yet answers with no
     /// hits; a root without a manifest is [`IngestError::NoIndex`]; a bad query is
     /// [`IngestError::BadQuery`] (checked by [`Query::validate`] before anything runs).
@@ -123,7 +148,7 @@ impl SearchService {
             path: reader.dir().to_path_buf(),
             source,
         })?;
-        self.with_manifest(|m| search_index(m, name, index.as_deref(), self.encoder(name), query))
+        self.with_manifest(|m| search_index(m, name, index.as_ref(), self.searcher(name), query))
     }
 
     /// Searches several indexes and merges their hits by score, best first, at most
@@ -160,7 +185,8 @@ impl SearchService {
             return Ok(None);
         };
         let q = self
-            .encoder(name)
+            .searcher(name)
+            .encoder()
             .encode_queries(&[text])
             .map_err(|source| IngestError::Encode {
                 path: reader.dir().to_path_buf(),
@@ -224,7 +250,24 @@ impl SearchService {
                 .and_then(|c| c.committed)
                 .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
                 .map(|d| d.as_secs()),
-            model: index.as_ref().and_then(|i| i.manifest().model.clone()),
+            model: index.as_ref().and_then(|i| i.meta().model.clone()),
         })
     }
+}
+
+/// The searchers of the code and docs indexes: one shared when both use one encoder.
+fn searchers(
+    code: Arc<dyn Encoder>,
+    docs: Arc<dyn Encoder>,
+    wait: Duration,
+    max: usize,
+) -> [Arc<BatchingSearcher>; 2] {
+    let shared = Arc::ptr_eq(&code, &docs);
+    let code = Arc::new(BatchingSearcher::new(code, wait, max));
+    let docs = if shared {
+        code.clone()
+    } else {
+        Arc::new(BatchingSearcher::new(docs, wait, max))
+    };
+    [code, docs]
 }

@@ -161,6 +161,7 @@ fn session(runtime: &OnnxRuntime, path: &Path, threads: usize) -> Result<Session
     let options = plait_onnx::SessionOptions {
         threads,
         memory_pattern: false,
+        ..Default::default()
     };
     options.build(runtime, path).map_err(|e| OcrError::Model {
         path: path.to_path_buf(),

@@ -23,9 +23,10 @@ const SUPPORTED_FORMAT_VERSIONS: [u32; 2] = [1, 2];
 /// Name of the file holding the name of the committed manifest.
 pub(crate) const CURRENT: &str = "CURRENT";
 
-/// One committed state of an index.
+/// One committed state of an index: the JSON commit `metadata-N.json` (not to be
+/// confused with ingest's SQLite `Manifest`, the catalogue of files and chunks).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
+pub struct IndexMeta {
     /// On-disk format version.
     pub format_version: u32,
     /// Commit counter, increasing.
@@ -73,7 +74,7 @@ pub struct SegmentMeta {
     pub deleted: Option<String>,
 }
 
-impl Manifest {
+impl IndexMeta {
     pub(crate) fn file_name(generation: u64) -> String {
         format!("metadata-{generation:06}.json")
     }
@@ -111,7 +112,7 @@ impl Manifest {
                 });
             }
         }
-        let m: Manifest =
+        let m: IndexMeta =
             serde_json::from_slice(&bytes).map_err(|e| ColbertError::CorruptIndex {
                 path: path.clone(),
                 reason: e.to_string(),
