@@ -200,13 +200,13 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
     let o = plait(&["ingest", sample_s, "--index-dir", idx_s, "--json"], &home);
     assert!(o.status.success(), "{}", stderr(&o));
     let first: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(first["files_added"], 7, "{first}");
+    assert_eq!(first["files_added"], 10, "{first}");
     assert!(first["chunks_encoded"].as_u64().unwrap() > 50, "{first}");
 
     let o = plait(&["ingest", sample_s, "--index-dir", idx_s, "--json"], &home);
     let second: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(second["chunks_encoded"], 0, "{second}");
-    assert_eq!(second["files_unchanged"], 7, "{second}");
+    assert_eq!(second["files_unchanged"], 10, "{second}");
 
     let o = plait(
         &[
@@ -275,6 +275,46 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
     );
     assert_eq!(hits[0]["page"], 1);
     assert!(hits[0]["text"].as_str().unwrap().contains("Sequence"));
+
+    // The sample's Rust and Go files: a method's symbol and its container, in the JSON
+    // and in the text output alike.
+    for (lang, query, container) in [
+        (
+            "rust",
+            "add a glob to the override builder",
+            "OverrideBuilder",
+        ),
+        ("go", "get the duration value of a flag by name", "FlagSet"),
+    ] {
+        let args = [
+            "search",
+            "code",
+            query,
+            "--index-dir",
+            idx_s,
+            "--lang",
+            lang,
+            "-k",
+            "3",
+        ];
+        let o = plait(&[&args[..], &["--json"]].concat(), &home);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let hits = json_lines(&o);
+        assert!(!hits.is_empty(), "{lang}");
+        assert!(hits.iter().all(|h| h["language"] == lang), "{hits:?}");
+        let method = hits
+            .iter()
+            .find(|h| h["container"] == container)
+            .unwrap_or_else(|| panic!("no {lang} hit in {container}: {hits:?}"));
+        let symbol = method["symbol"].as_str().unwrap();
+        assert!(symbol.starts_with(container), "{method}");
+        let o = plait(&args, &home);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains(&format!("{symbol} (in {container})")),
+            "{text}"
+        );
+    }
 
     // Filters: a path glob and a language keep only matching locations.
     let o = plait(

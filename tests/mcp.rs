@@ -127,7 +127,7 @@ fn an_agent_lists_the_tools_searches_and_reads_the_status() {
     let r = recv(5);
     let status: Value =
         serde_json::from_str(r["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
-    assert_eq!(status["code"]["files"], 4);
+    assert_eq!(status["code"]["files"], 7);
     assert!(status["docs"]["documents"].as_u64().unwrap() > 0);
 
     // Bad input is a tool error, an unknown tool a protocol error; the session goes on.

@@ -42,7 +42,7 @@ fn both_servers_answer_searches_and_every_bad_request_gets_a_json_400() {
     assert_eq!(s, 200);
     assert_eq!(st["index"], "code");
     assert!(st["documents"].as_u64().unwrap() > 50, "{st}");
-    assert_eq!(st["files"], 4);
+    assert_eq!(st["files"], 7);
     assert!(st["model"].as_str().unwrap().contains("MiniLM"));
     let (_, body) = http(&docs, "GET", "/status", b"", None);
     assert_eq!(json(&body)["index"], "docs");

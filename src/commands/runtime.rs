@@ -244,23 +244,15 @@ pub type PdfPages = (Vec<(usize, String)>, Option<String>);
 /// missing. Returns `(page number, text)` and the document title when the PDF has one.
 pub fn pdf_pages(reader: &PdfReader, file: &Path) -> Result<PdfPages> {
     let mut pages = Vec::new();
-    let mut failed = None;
     let options = plait_ocr::ReadOptions {
         dpi: OCR_DPI,
         ..Default::default()
     };
-    let summary = reader
-        .pdfium()
-        .read(reader.engine(), file, &options, |page| match page {
-            Ok(page) => pages.push((page.number(), page.text())),
-            Err(e) => {
-                failed.get_or_insert(e);
-            }
+    let summary =
+        plait_ingest::read_pages(&reader.pdfium(), reader.engine(), file, &options, |page| {
+            pages.extend(page.map(|p| (p.number(), p.text())))
         })
         .with_context(|| format!("reading {}", file.display()))?;
-    if let Some(e) = failed {
-        return Err(e).with_context(|| format!("reading {}", file.display()));
-    }
     Ok((pages, summary.title))
 }
 

@@ -1,10 +1,12 @@
-//! Ingest benchmark on a real codebase: end-to-end chunks/s against the bare encoder on
-//! the same chunks (side by side in one run), a no-change re-ingest, and a no-change
-//! re-ingest of 1,000 files.
+//! Ingest benchmark on a real corpus: chunking alone per language (files/s, share of
+//! chunks with a symbol), end-to-end chunks/s against the bare encoder on the same chunks
+//! (side by side in one run), a no-change re-ingest, and a no-change re-ingest of 1,000
+//! files.
 //!
-//! `scripts/bench-ingest` fetches the corpus (the pypdf 7.1.0 sdist) and runs this;
-//! by hand: `cargo bench -p plait-ingest --bench ingest -- CORPUS_DIR` with
-//! `PLAIT_HOME` pointing at the setup directory.
+//! `scripts/bench-ingest [pypdf|polyglot]` lays out the corpus (the pypdf 7.1.0 sdist, or
+//! a multi-language tree of registry sources) and runs this; by hand:
+//! `cargo bench -p plait-ingest --bench ingest -- CORPUS_DIR` with `PLAIT_HOME` pointing
+//! at the setup directory.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -14,6 +16,9 @@ use std::time::{Duration, Instant};
 
 use plait_colbert::{Encoder, OnnxEncoder, OnnxEncoderBuilder, OnnxRuntime, TokenEmbeddings};
 use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, IngestReport, Ingester};
+
+#[path = "support/lang_table.rs"]
+mod lang_table;
 
 /// Wraps the real encoder, recording every batch it is given and the time spent in it.
 struct Recording<'a> {
@@ -131,6 +136,7 @@ fn main() {
 
     // Warm-up: first session run and page cache.
     encoder.encode_documents(&["warm up the session"]).unwrap();
+    lang_table::print(std::slice::from_ref(&work), &encoder, false);
 
     let rec = Recording {
         inner: &encoder,

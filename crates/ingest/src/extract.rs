@@ -1,8 +1,12 @@
-//! Text out of PDFs and page images for ingest: the [`PdfText`] seam (PDFium's text
-//! layer, or [`OcrPdf`] with OCR where the text layer is missing), page by page with
-//! progress.
+//! The extraction stage of ingest: a file's content as the chunkers take it ([`extract`]:
+//! decoded text, a PDF's pages, an image's OCR text), through the [`PdfText`] seam
+//! (PDFium's text layer, or [`OcrPdf`] with OCR where the text layer is missing), page by
+//! page with progress. [`read_pages`] is the one rule for reading a whole PDF.
 
-use std::path::Path;
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use crate::{DocFormat, FileKind, IngestError, Result};
 
 /// One page's text and the headings found on it (in order).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -93,33 +97,101 @@ impl PdfText for OcrPdf<'_> {
             dpi: self.dpi,
             ..Default::default()
         };
-        let (mut out, mut failed) = (Vec::new(), None);
-        // Scanned pages are recognised side by side when the engine has page workers;
-        // pages arrive in order. The file fails on its first bad page.
-        self.pdfium.read(self.engine, path, &options, |page| {
+        let (mut out, mut seen) = (Vec::new(), 0);
+        read_pages(&self.pdfium, self.engine, path, &options, |page| {
             match page {
-                Ok(plait_ocr::ReadPage::Ocr { lines, .. }) => out.push(PageContent::from_lines(
+                Some(plait_ocr::ReadPage::Ocr { lines, .. }) => out.push(PageContent::from_lines(
                     lines
                         .iter()
                         .map(|l| (l.text.as_str(), l.bbox[3] - l.bbox[1])),
                 )),
-                Ok(plait_ocr::ReadPage::TextLayer(page)) => out.push(text_layer_page(&page)),
-                Err(e) => {
-                    failed.get_or_insert(e);
-                }
+                Some(plait_ocr::ReadPage::TextLayer(page)) => out.push(text_layer_page(&page)),
+                None => {}
             }
-            progress(out.len() + usize::from(failed.is_some()), total);
+            seen += 1;
+            progress(seen, total);
         })?;
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(out),
-        }
+        Ok(out)
     }
 
     fn image_text(&self, path: &Path) -> Result<Option<String>, plait_ocr::OcrError> {
         let image = plait_ocr::Raster::open(path, plait_ocr::MAX_RENDER_PIXELS)?;
         let lines = self.engine.recognize(&image)?;
         Ok(Some(plait_ocr::OcrLine::join(&lines)))
+    }
+}
+
+/// Reads every page of the PDF at `path` in page order (the text layer, OCR where it is
+/// missing; scanned pages side by side when the engine has page workers) and hands each
+/// to `each`, `None` for a page that failed. The file fails with its first bad page's
+/// error once every page was read. `plait ingest`, `plait summarize` and the web page's
+/// summaries all read PDFs by this one rule.
+pub fn read_pages(
+    pdfium: &plait_ocr::Pdfium,
+    engine: &plait_ocr::OcrEngine,
+    path: &Path,
+    options: &plait_ocr::ReadOptions,
+    mut each: impl FnMut(Option<plait_ocr::ReadPage>),
+) -> std::result::Result<plait_ocr::ReadSummary, plait_ocr::OcrError> {
+    let mut failed = None;
+    let summary = pdfium.read(engine, path, options, |page| match page {
+        Ok(page) => each(Some(page)),
+        Err(e) => {
+            failed.get_or_insert(e);
+            each(None);
+        }
+    })?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(summary),
+    }
+}
+
+/// A file's content as extraction hands it to the chunkers.
+#[derive(Debug)]
+pub(crate) enum Extracted<'a> {
+    /// Decoded text: code, Markdown, plain text.
+    Text(Cow<'a, str>),
+    /// A PDF's pages, in order.
+    Pages(Vec<PageContent>),
+    /// A page image's OCR text; `None` without an OCR engine or when it found nothing.
+    Image(Option<String>),
+}
+
+/// Extracts the content of the file at `path` (of kind `kind`, read as `bytes`): text
+/// decoded, a PDF's pages through `pdf` (`on_page(done, total)` as they are read), an
+/// image's text through `pdf`'s OCR.
+pub(crate) fn extract<'a>(
+    path: &Path,
+    kind: FileKind,
+    bytes: &'a [u8],
+    pdf: Option<&dyn PdfText>,
+    on_page: &dyn Fn(usize, usize),
+) -> Result<Extracted<'a>> {
+    let failed = |source| IngestError::Extract {
+        path: path.to_path_buf(),
+        source,
+    };
+    match kind {
+        FileKind::Doc(DocFormat::Pdf) => {
+            let Some(pdf) = pdf else {
+                return Err(failed(plait_ocr::OcrError::LibraryLoad {
+                    path: PathBuf::from("libpdfium.so"),
+                    reason: "no PDF reader configured".into(),
+                }));
+            };
+            pdf.pages_with_progress(path, on_page)
+                .map(Extracted::Pages)
+                .map_err(failed)
+        }
+        FileKind::Doc(DocFormat::Image) => match pdf {
+            Some(pdf) => pdf
+                .image_text(path)
+                .map(|t| Extracted::Image(t.filter(|t| !t.trim().is_empty())))
+                .map_err(failed),
+            None => Ok(Extracted::Image(None)),
+        },
+        _ => crate::text::decode_text(path, bytes).map(Extracted::Text),
     }
 }
 

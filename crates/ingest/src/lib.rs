@@ -33,7 +33,7 @@ pub use discover::{
     Skipped,
 };
 pub use error::IngestError;
-pub use extract::{OcrPdf, PageContent, PdfText};
+pub use extract::{read_pages, OcrPdf, PageContent, PdfText};
 pub use pipeline::{IngestConfig, IngestReport, Ingester, Progress, CODE, DOCS};
 pub use search::{
     Hit, IndexName, IndexStatus, Query, SearchMode, SearchService, DEFAULT_K, MAX_K,

@@ -154,12 +154,6 @@ impl Index {
         &self.manifest
     }
 
-    /// The same as [`Index::meta`], under its former name (ingest's pipeline still
-    /// calls it).
-    pub fn manifest(&self) -> &IndexMeta {
-        &self.manifest
-    }
-
     /// The residual codec (centroids and quantisers).
     pub fn codec(&self) -> &ResidualCodec {
         &self.codec

@@ -15,6 +15,7 @@ mod config;
 mod lines;
 mod markdown;
 mod notebook;
+pub(crate) mod pdf;
 mod syntax;
 
 pub use config::{ConfigChunker, ConfigFormat};

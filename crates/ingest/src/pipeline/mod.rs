@@ -1,5 +1,8 @@
-//! One ingest run: discover, extract, chunk, encode only new contents, commit the
-//! indexes and the manifest, and drop what disappeared.
+//! One ingest run, as a sync of the folders into the indexes in three stages: plan
+//! (`plan.rs`: discover, stat, hash, extract through `extract`, chunk, key every chunk),
+//! encode (only contents no index has, one index commit per batch, then the manifest's
+//! record of it), commit (the files, removals and orphans in one manifest transaction,
+//! then the orphans' deletion from the indexes).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,15 +11,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use ndarray::Array2;
 use plait_colbert::{Documents, Encoder, Index, IndexConfig, IndexWriter};
 
-use crate::chunk::{
-    chunk_bounded, code_chunker, Chunk, ChunkBudget, Chunker, LineChunker, MarkdownChunker,
-    RstChunker, TokenCounter, CHUNKER_VERSION,
-};
-use crate::extract::{page_ranges, PdfText};
-use crate::manifest::{ChunkRecord, FileRecord, Manifest};
-use crate::{
-    discover_within, DiscoverConfig, DocFormat, FileKind, IngestError, Language, Result, Skipped,
-};
+use crate::chunk::{ChunkBudget, CHUNKER_VERSION};
+use crate::extract::PdfText;
+use crate::manifest::{ChunkRecord, Manifest};
+use crate::{DiscoverConfig, IngestError, Language, Result};
+
+mod plan;
+
+use plan::{NewContent, Plan};
 
 /// Name of the code index directory (and manifest index name).
 pub const CODE: &str = "code";
@@ -104,22 +106,6 @@ impl std::fmt::Debug for Ingester<'_> {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
-}
-
-struct EncoderCounter<'a>(&'a dyn Encoder);
-
-impl TokenCounter for EncoderCounter<'_> {
-    fn count(&self, text: &str) -> usize {
-        self.0.count_tokens(text)
-    }
-}
-
-/// A chunk waiting for its key.
-struct Pending {
-    index: &'static str,
-    hash: String,
-    record: ChunkRecord,
-    embed: String,
 }
 
 /// The roots as absolute paths without symlinks, the form every stored path has.
@@ -327,6 +313,8 @@ impl<'a> Ingester<'a> {
         self.with_writers(|writers| self.sync_with(writers, roots, targets, orphans, progress))
     }
 
+    /// One sync: plan (what changed, chunked, keyed) → encode (new contents only, one
+    /// index commit per batch) → commit (the manifest's files, removals and orphans).
     fn sync_with(
         &self,
         writers: &Writers,
@@ -341,139 +329,34 @@ impl<'a> Ingester<'a> {
             self.check_model(name)?;
             self.reconcile(&mut manifest, &writers[name], name)?;
         }
-
         let roots = canonical_roots(roots)?;
-        // Files chunked by an older chunker are chunked again.
-        let rechunk = manifest.meta("chunker_version")?.as_deref() != Some(CHUNKER_VERSION)
-            && !manifest.files()?.is_empty();
-        // The index root may sit inside a watched folder: never ingest our own files.
-        let mut discover_config = self.config.discover.clone();
-        if let Ok(index_root) = std::fs::canonicalize(&self.config.index_root) {
-            discover_config.exclude.push(index_root);
+        let Some(plan) = self.plan(&mut manifest, &roots, targets, &mut report, progress)? else {
+            return Ok(report);
+        };
+        if !self.encode(
+            writers,
+            &mut manifest,
+            &plan.new_contents,
+            &mut report,
+            progress,
+        )? {
+            return Ok(report);
         }
-        let (found, skipped) = discover_within(&roots, targets, &discover_config);
-        report.skipped = skipped
-            .into_iter()
-            .map(|Skipped { path, reason }| (path, reason))
-            .collect();
+        report.files_removed = plan.removed.len();
+        self.commit(writers, &mut manifest, &plan, orphans)?;
+        Ok(report)
+    }
 
-        // Stat first, hash only when the stat changed; chunk only when the hash did.
-        let mut files: Vec<(PathBuf, FileRecord, FileKind, Vec<Pending>)> = Vec::new();
-        let mut touched: Vec<(PathBuf, u64, i64)> = Vec::new();
-        let total = found.len();
-        for (i, f) in found.iter().enumerate() {
-            progress(Progress::Files { done: i, total });
-            if self.cancelled() {
-                report.cancelled = true;
-                return Ok(report);
-            }
-            let old = manifest.file(&f.path)?;
-            if !rechunk
-                && old
-                    .as_ref()
-                    .is_some_and(|o| o.size == f.size && o.mtime_ns == f.mtime_ns)
-            {
-                report.files_unchanged += 1;
-                continue;
-            }
-            let bytes = match std::fs::read(&f.path) {
-                Ok(b) => b,
-                Err(e) => {
-                    report
-                        .errors
-                        .push((f.path.clone(), format!("cannot read: {e}")));
-                    continue;
-                }
-            };
-            let hash = hash_hex(&bytes);
-            if !rechunk && old.as_ref().is_some_and(|o| o.hash == hash) {
-                touched.push((f.path.clone(), f.size, f.mtime_ns));
-                report.files_unchanged += 1;
-                continue;
-            }
-            let mut blank_pages = Vec::new();
-            let mut long_line = None;
-            match self.chunk_file(
-                &f.path,
-                f.kind,
-                &bytes,
-                &mut blank_pages,
-                &mut long_line,
-                progress,
-            ) {
-                Ok(pending) => {
-                    if let Some((chars, cut_from)) = long_line {
-                        let part = match cut_from {
-                            Some(total) => format!(
-                                "; only its first {} of {total} characters are indexed",
-                                crate::chunk::LONG_LINE_FILE_CHARS
-                            ),
-                            None => String::new(),
-                        };
-                        report.warnings.push((
-                            f.path.clone(),
-                            format!(
-                                "a line of {chars} characters (minified or generated): chunked by size, not by syntax{part}"
-                            ),
-                        ));
-                    }
-                    if !blank_pages.is_empty() {
-                        report.warnings.push((
-                            f.path.clone(),
-                            format!(
-                                "page(s) {} have no readable text (no OCR engine configured, or OCR found none); they are not indexed",
-                                page_ranges(&blank_pages)
-                            ),
-                        ));
-                    }
-                    if old.is_some() {
-                        report.files_changed += 1;
-                    } else {
-                        report.files_added += 1;
-                    }
-                    let record = FileRecord {
-                        size: f.size,
-                        mtime_ns: f.mtime_ns,
-                        hash,
-                    };
-                    files.push((f.path.clone(), record, f.kind, pending));
-                }
-                Err(e) => report.errors.push((f.path.clone(), reason(&f.path, &e))),
-            }
-        }
-        progress(Progress::Files { done: total, total });
-
-        // Contents not yet in an index get fresh keys and are encoded.
-        let mut new_contents: HashMap<&'static str, Vec<(u64, String, String)>> = HashMap::new();
-        let mut assigned: HashMap<(&'static str, String), u64> = HashMap::new();
-        let mut next: HashMap<&'static str, u64> = HashMap::new();
-        for name in [CODE, DOCS] {
-            next.insert(name, manifest.next_key(name)?);
-        }
-        for (_, _, _, pending) in &mut files {
-            for p in pending.iter_mut() {
-                let id = (p.index, p.hash.clone());
-                if let Some(&k) = assigned.get(&id) {
-                    p.record.key = k;
-                    report.chunks_reused += 1;
-                } else if let Some(k) = manifest.content_key(p.index, &p.hash)? {
-                    p.record.key = k;
-                    assigned.insert(id, k);
-                    report.chunks_reused += 1;
-                } else {
-                    let slot = next.entry(p.index).or_insert(1);
-                    let k = *slot;
-                    *slot += 1;
-                    p.record.key = k;
-                    assigned.insert(id, k);
-                    new_contents.entry(p.index).or_default().push((
-                        k,
-                        p.hash.clone(),
-                        p.embed.clone(),
-                    ));
-                }
-            }
-        }
+    /// Encodes the new contents in batches: each batch is committed to its index, then
+    /// recorded in the manifest's contents. `false` when the run was cancelled.
+    fn encode(
+        &self,
+        writers: &Writers,
+        manifest: &mut Manifest,
+        new_contents: &HashMap<&'static str, Vec<NewContent>>,
+        report: &mut IngestReport,
+        progress: &dyn Fn(Progress),
+    ) -> Result<bool> {
         let to_encode: usize = new_contents.values().map(Vec::len).sum();
         let mut encoded = 0;
         for name in [CODE, DOCS] {
@@ -485,7 +368,7 @@ impl<'a> Ingester<'a> {
                     // Committed batches are in the manifest's contents; the files are
                     // not recorded, so the next run chunks them again and reuses those.
                     report.cancelled = true;
-                    return Ok(report);
+                    return Ok(false);
                 }
                 self.add_batch(&writers[name], name, batch)?;
                 // The index committed the batch; now the manifest records it.
@@ -503,32 +386,31 @@ impl<'a> Ingester<'a> {
                 });
             }
         }
+        Ok(true)
+    }
 
-        // Locations, removals and orphans in one manifest transaction, then deletes.
-        let known = manifest.files()?;
-        let found_paths: std::collections::HashSet<&Path> =
-            found.iter().map(|f| f.path.as_path()).collect();
-        let removed: Vec<PathBuf> = known
-            .into_iter()
-            .filter(|p| {
-                roots.iter().any(|r| p.starts_with(r))
-                    && targets.is_none_or(|ts| ts.iter().any(|t| p.starts_with(t)))
-                    && !found_paths.contains(p.as_path())
-            })
-            .collect();
-        report.files_removed = removed.len();
+    /// Records the planned files, touches and removals in one manifest transaction
+    /// (collecting orphaned contents when asked), then deletes the orphans from the
+    /// indexes.
+    fn commit(
+        &self,
+        writers: &Writers,
+        manifest: &mut Manifest,
+        plan: &Plan,
+        orphans: Orphans,
+    ) -> Result<()> {
         let orphans = manifest.transaction(|tx| {
-            for (path, record, kind, pending) in &files {
+            for (path, record, kind, pending) in &plan.files {
                 let chunks: Vec<ChunkRecord> = pending.iter().map(|p| p.record.clone()).collect();
                 tx.put_file(path, record, &format!("{kind:?}"), &chunks)?;
             }
-            for (path, size, mtime) in &touched {
+            for (path, size, mtime) in &plan.touched {
                 tx.touch_file(path, *size, *mtime)?;
             }
-            for path in &removed {
+            for path in &plan.removed {
                 tx.remove_file(path)?;
             }
-            if targets.is_none() {
+            if plan.full {
                 tx.set_meta("chunker_version", CHUNKER_VERSION)?;
             }
             let mut taken = HashMap::new();
@@ -539,8 +421,7 @@ impl<'a> Ingester<'a> {
             }
             Ok(taken)
         })?;
-        self.delete_orphans(writers, &orphans)?;
-        Ok(report)
+        self.delete_orphans(writers, &orphans)
     }
 
     /// Refuses an existing index built by another encoder than the configured one.
@@ -552,7 +433,7 @@ impl<'a> Ingester<'a> {
             Err(source) => return Err(IngestError::Index { path: dir, source }),
         };
         let configured = self.encoder(name).model_name();
-        match &index.manifest().model {
+        match &index.meta().model {
             Some(built_with) if *built_with != configured => Err(IngestError::ModelMismatch {
                 path: dir,
                 built_with: built_with.clone(),
@@ -637,186 +518,5 @@ impl<'a> Ingester<'a> {
         result
             .map(|_| ())
             .map_err(|source| IngestError::Index { path: dir, source })
-    }
-
-    /// Extracts and chunks one file into pending chunks.
-    fn chunk_file<'b>(
-        &self,
-        path: &Path,
-        kind: FileKind,
-        bytes: &'b [u8],
-        blank_pages: &mut Vec<usize>,
-        long_line: &mut Option<(usize, Option<usize>)>,
-        progress: &dyn Fn(Progress),
-    ) -> Result<Vec<Pending>> {
-        let text = |bytes: &'b [u8]| crate::text::decode_text(path, bytes);
-        let budget = &self.config.budget;
-        let mut bounded = |chunker: &dyn Chunker, text: &str, counter: &dyn TokenCounter| {
-            let b = chunk_bounded(chunker, text, counter, budget);
-            if let Some(chars) = b.long_line {
-                *long_line = Some((chars, b.cut_from));
-            }
-            b.chunks
-        };
-        match kind {
-            FileKind::Code(lang) => {
-                let source = text(bytes)?;
-                let counter = EncoderCounter(self.code);
-                let chunks = bounded(&*code_chunker(lang.name()), &source, &counter);
-                Ok(self.pending(path, CODE, Some(language_name(lang)), None, chunks))
-            }
-            FileKind::Doc(DocFormat::Pdf) => {
-                let Some(pdf) = self.pdf else {
-                    return Err(IngestError::Extract {
-                        path: path.to_path_buf(),
-                        source: plait_ocr::OcrError::LibraryLoad {
-                            path: PathBuf::from("libpdfium.so"),
-                            reason: "no PDF reader configured".into(),
-                        },
-                    });
-                };
-                let on_page = |done, total| progress(Progress::Pages { done, total });
-                let pages = pdf.pages_with_progress(path, &on_page).map_err(|source| {
-                    IngestError::Extract {
-                        path: path.to_path_buf(),
-                        source,
-                    }
-                })?;
-                let counter = EncoderCounter(self.docs);
-                let mut out = Vec::new();
-                // Running headers and footers (the same large line on several pages,
-                // page numbers aside) are not section headings.
-                let key = |h: &str| {
-                    h.chars()
-                        .filter(|c| !c.is_ascii_digit())
-                        .collect::<String>()
-                };
-                let mut seen_on: HashMap<String, usize> = HashMap::new();
-                for page in &pages {
-                    let mut keys: Vec<String> = page.headings.iter().map(|h| key(h)).collect();
-                    keys.sort();
-                    keys.dedup();
-                    for k in keys {
-                        *seen_on.entry(k).or_default() += 1;
-                    }
-                }
-                let running = |h: &str| seen_on.get(&key(h)).is_some_and(|&n| n >= 2);
-                // The heading in force: the last one seen, carried across pages.
-                let mut heading: Option<String> = None;
-                for (i, page) in pages.iter().enumerate() {
-                    if page.text.trim().is_empty() {
-                        // No text layer and no OCR text.
-                        blank_pages.push(i + 1);
-                        continue;
-                    }
-                    let heading_lines: Vec<(usize, &str)> = page
-                        .text
-                        .lines()
-                        .enumerate()
-                        .filter(|(_, l)| {
-                            page.headings.iter().any(|h| h == l.trim()) && !running(l.trim())
-                        })
-                        .map(|(n, l)| (n + 1, l.trim()))
-                        .collect();
-                    let mut chunks = bounded(&LineChunker, &page.text, &counter);
-                    for c in &mut chunks {
-                        // The heading over a chunk: the last one at or before its first
-                        // line, else the one it opens with, else the carried one.
-                        let before = heading_lines
-                            .iter()
-                            .rev()
-                            .find(|(n, _)| *n <= c.start_line)
-                            .or_else(|| {
-                                heading_lines
-                                    .iter()
-                                    .find(|(n, _)| (c.start_line..=c.end_line).contains(n))
-                            });
-                        if let Some((_, h)) = before {
-                            heading = Some((*h).to_string());
-                        }
-                        if let Some(h) = &heading {
-                            let h: String =
-                                h.chars().take(crate::chunk::MAX_CONTEXT_CHARS).collect();
-                            c.symbol = Some(h.clone());
-                            c.context = h;
-                        }
-                        if let Some((_, last)) =
-                            heading_lines.iter().rev().find(|(n, _)| *n <= c.end_line)
-                        {
-                            heading = Some((*last).to_string());
-                        }
-                    }
-                    out.extend(self.pending(path, DOCS, None, Some(i + 1), chunks));
-                }
-                Ok(out)
-            }
-            FileKind::Doc(DocFormat::Image) => {
-                let text = match self.pdf {
-                    Some(pdf) => pdf
-                        .image_text(path)
-                        .map_err(|source| IngestError::Extract {
-                            path: path.to_path_buf(),
-                            source,
-                        })?,
-                    None => None,
-                };
-                let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
-                    blank_pages.push(1);
-                    return Ok(Vec::new());
-                };
-                let counter = EncoderCounter(self.docs);
-                let chunks = bounded(&LineChunker, &text, &counter);
-                Ok(self.pending(path, DOCS, None, Some(1), chunks))
-            }
-            FileKind::Doc(format) => {
-                let source = text(bytes)?;
-                let counter = EncoderCounter(self.docs);
-                let chunks = match format {
-                    DocFormat::Markdown => bounded(&MarkdownChunker, &source, &counter),
-                    DocFormat::ReStructuredText => bounded(&RstChunker, &source, &counter),
-                    _ => bounded(&LineChunker, &source, &counter),
-                };
-                Ok(self.pending(path, DOCS, None, None, chunks))
-            }
-        }
-    }
-
-    fn pending(
-        &self,
-        path: &Path,
-        index: &'static str,
-        language: Option<String>,
-        page: Option<usize>,
-        chunks: Vec<Chunk>,
-    ) -> Vec<Pending> {
-        chunks
-            .into_iter()
-            .filter(|c| !c.text.trim().is_empty())
-            .map(|c| {
-                let embed = c.embedding_text();
-                Pending {
-                    index,
-                    hash: hash_hex(embed.as_bytes()),
-                    record: ChunkRecord {
-                        path: path.to_path_buf(),
-                        index: index.to_string(),
-                        key: 0,
-                        lines: if page.is_some() {
-                            None
-                        } else {
-                            Some((c.start_line, c.end_line))
-                        },
-                        page,
-                        symbol: c.symbol.clone(),
-                        container: c.container.clone(),
-                        kind: format!("{:?}", c.kind).to_lowercase(),
-                        language: language.clone(),
-                        context: c.context.clone(),
-                        text: c.text.clone(),
-                    },
-                    embed,
-                }
-            })
-            .collect()
     }
 }
