@@ -477,7 +477,10 @@ async fn ask(
 ) -> Result<Response, ApiError> {
     let b: AskBody = json_body(&headers, body, "ask request").await?;
     let max_tokens = b.max_tokens;
-    let query = b.search.into_query().map_err(ApiError::bad_request)?;
+    let query = b
+        .search
+        .into_query_ranked(plait_ask::RETRIEVAL_MODE)
+        .map_err(ApiError::bad_request)?;
     let request = plait_ask::AskRequest {
         query,
         indexes: vec![state.name],

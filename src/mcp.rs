@@ -64,6 +64,7 @@ impl PlaitMcp {
             query: Query {
                 path_glob: args.path,
                 language: args.lang,
+                mode: plait_ask::RETRIEVAL_MODE,
                 ..Query::new(args.question)
             },
             indexes,

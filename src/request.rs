@@ -49,9 +49,14 @@ impl SearchRequest {
     /// The library's query for this request (an unknown mode is refused here; the rest
     /// is checked by `Query::validate`).
     pub fn into_query(self) -> Result<Query, String> {
+        self.into_query_ranked(SearchMode::default())
+    }
+
+    /// As [`Self::into_query`], with `default_mode` when the request names no mode.
+    pub fn into_query_ranked(self, default_mode: SearchMode) -> Result<Query, String> {
         let mode: SearchMode = match &self.mode {
             Some(m) => m.parse()?,
-            None => SearchMode::default(),
+            None => default_mode,
         };
         let defaults = SearchParams::default();
         let p = self.params.unwrap_or_default();

@@ -69,7 +69,9 @@ pub fn require_index(root: &Path) -> Result<()> {
 }
 
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
-    let (indexes, query) = args.search.query(&args.question)?;
+    let (indexes, query) = args
+        .search
+        .query(&args.question, plait_ask::RETRIEVAL_MODE)?;
     let request = AskRequest {
         query,
         indexes,

@@ -87,9 +87,9 @@ pub struct SearchFlags {
     pub k: usize,
     /// Ranking: hybrid (ColBERT and BM25 scores fused, tests and change logs lowered),
     /// semantic (ColBERT) or lexical (BM25 over text, symbols and paths); `plait eval`
-    /// scores all three
-    #[arg(long, default_value_t = SearchMode::default(), value_parser = runtime::parse_mode)]
-    pub mode: SearchMode,
+    /// scores all three [default: hybrid for search, semantic for ask]
+    #[arg(long, value_parser = runtime::parse_mode)]
+    pub mode: Option<SearchMode>,
     /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]
     #[arg(long, value_name = "DIR")]
     pub index_dir: Option<PathBuf>,
@@ -107,7 +107,12 @@ impl SearchFlags {
     /// The indexes named by the first word (`code` or `docs`; both when it is neither)
     /// and the query of the remaining words, validated (a bad query is refused before
     /// any model loads).
-    pub fn query(&self, words: &[String]) -> Result<(Vec<IndexName>, Query)> {
+    /// `default_mode` ranks when `--mode` is not given.
+    pub fn query(
+        &self,
+        words: &[String],
+        default_mode: SearchMode,
+    ) -> Result<(Vec<IndexName>, Query)> {
         let first = words.first().map(|w| w.parse::<IndexName>());
         let (indexes, words): (Vec<IndexName>, &[String]) = match first {
             Some(Ok(name)) if words.len() > 1 => (vec![name], &words[1..]),
@@ -117,7 +122,7 @@ impl SearchFlags {
             k: self.k,
             path_glob: self.path.clone(),
             language: self.lang.clone(),
-            mode: self.mode,
+            mode: self.mode.unwrap_or(default_mode),
             ..Query::new(words.join(" "))
         };
         query.validate()?;
@@ -132,7 +137,7 @@ impl SearchFlags {
 
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let mut stages = Stages::new(args.timings);
-    let (indexes, query) = args.search.query(&args.query)?;
+    let (indexes, query) = args.search.query(&args.query, SearchMode::default())?;
     let root = args.search.root();
     stages.lap("arguments");
     let encoders = runtime::Encoders::load_with(home, &args.search.models, cli_optimization()?)?;

@@ -235,6 +235,8 @@ function runSearch(event) {
   if ($("lang").value.trim()) request.lang = $("lang").value.trim();
   const scope = $("scope").value;
   if (scope.startsWith("ask-")) {
+    // The first mode is the search default; answers then retrieve their own way.
+    if ($("mode").selectedIndex === 0) delete request.mode;
     runAsk(scope.slice(4), request, ++searchRun);
     return;
   }
