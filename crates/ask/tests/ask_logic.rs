@@ -19,6 +19,19 @@ fn corpus() -> FixedHits {
     ])
 }
 
+/// The answer of `g` to `question` over [`corpus`], with the default settings.
+fn answer(g: &mut ScriptedGenerator, question: &str) -> plait_ask::Answer {
+    ask(
+        &corpus(),
+        g,
+        &AskConfig::default(),
+        &AskRequest::new(question),
+        None,
+        &mut |_| {},
+    )
+    .unwrap()
+}
+
 fn gen(answer: &str) -> ScriptedGenerator {
     ScriptedGenerator {
         answer: answer.into(),
@@ -80,59 +93,26 @@ fn a_supported_answer_keeps_its_checked_citations_and_streams_sentences() {
 #[test]
 fn identifiers_no_source_holds_are_reported() {
     let mut g = gen("PageRange parses page ranges from strings such as 1:3 with to_slicing [1].");
-    let a = ask(
-        &corpus(),
-        &mut g,
-        &AskConfig::default(),
-        &AskRequest::new("How are page ranges parsed from strings?"),
-        None,
-        &mut |_| {},
-    )
-    .unwrap();
+    let a = answer(&mut g, "How are page ranges parsed from strings?");
     assert!(!a.declined, "{a:?}");
     assert_eq!(a.invented, ["to_slicing"], "PageRange is in source 1");
 }
 
 #[test]
 fn declines_when_the_sources_lack_the_question_or_the_model_says_so() {
-    let cfg = AskConfig::default();
     let mut g = gen("Mercury boils at 357 degrees [1].");
-    let a = ask(
-        &corpus(),
-        &mut g,
-        &cfg,
-        &AskRequest::new("What is the boiling point of mercury?"),
-        None,
-        &mut |_| {},
-    )
-    .unwrap();
+    let a = answer(&mut g, "What is the boiling point of mercury?");
     assert!(a.declined && a.answer == DECLINED);
     assert!(g.prompts.is_empty(), "declined before any generation");
     assert_eq!(a.sources.len(), 2, "the closest sources are shown");
 
     let mut g = gen("NOT FOUND. The sources talk about something else.");
-    let a = ask(
-        &corpus(),
-        &mut g,
-        &cfg,
-        &AskRequest::new("When did the siege of Vicksburg start?"),
-        None,
-        &mut |_| {},
-    )
-    .unwrap();
+    let a = answer(&mut g, "When did the siege of Vicksburg start?");
     assert!(a.declined);
     assert!(a.reason.unwrap_or_default().contains("model"));
 
     let mut g = gen("Quantum gluons confine colour charges strongly.");
-    let a = ask(
-        &corpus(),
-        &mut g,
-        &cfg,
-        &AskRequest::new("When did the siege of Vicksburg end?"),
-        None,
-        &mut |_| {},
-    )
-    .unwrap();
+    let a = answer(&mut g, "When did the siege of Vicksburg end?");
     assert!(a.declined, "nothing supported: declined, not invented");
 }
 

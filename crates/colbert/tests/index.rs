@@ -129,6 +129,14 @@ fn small_config() -> IndexConfig {
     }
 }
 
+/// A fresh index of `c` under `dir` with [`small_config`].
+fn built(dir: &Path, c: &Corpus) -> plait_colbert::Index {
+    IndexWriter::open(dir)
+        .unwrap()
+        .rebuild(c.docs(), &small_config())
+        .unwrap()
+}
+
 fn keys_of(hits: &[plait_colbert::SearchHit]) -> Vec<u64> {
     hits.iter().map(|h| h.key).collect()
 }
@@ -137,10 +145,7 @@ fn keys_of(hits: &[plait_colbert::SearchHit]) -> Vec<u64> {
 fn a_reopened_index_gives_identical_results() {
     let tmp = tempfile::tempdir().unwrap();
     let c = corpus(300, 1, |i| i as u64 * 10 + 7);
-    let built = IndexWriter::open(tmp.path())
-        .unwrap()
-        .rebuild(c.docs(), &small_config())
-        .unwrap();
+    let built = built(tmp.path(), &c);
     let reopened = Index::open(tmp.path()).unwrap();
     assert_eq!(built.num_documents(), 300);
     assert_eq!(reopened.num_documents(), 300);
@@ -161,10 +166,7 @@ fn a_reopened_index_gives_identical_results() {
 fn plaid_search_agrees_with_exhaustive_search() {
     let tmp = tempfile::tempdir().unwrap();
     let c = corpus(500, 2, |i| i as u64);
-    let index = IndexWriter::open(tmp.path())
-        .unwrap()
-        .rebuild(c.docs(), &small_config())
-        .unwrap();
+    let index = built(tmp.path(), &c);
     let mut overlap = 0;
     let mut source_found = 0;
     for d in 0..40 {
@@ -189,10 +191,7 @@ fn plaid_search_agrees_with_exhaustive_search() {
 fn the_refine_stage_keeps_plaid_close_to_exhaustive_search() {
     let tmp = tempfile::tempdir().unwrap();
     let c = corpus(500, 2, |i| i as u64);
-    let index = IndexWriter::open(tmp.path())
-        .unwrap()
-        .rebuild(c.docs(), &small_config())
-        .unwrap();
+    let index = built(tmp.path(), &c);
     // Only 16 of the 192 candidates reach the exact stage.
     let params = SearchParams {
         n_full_scores: 192,
@@ -296,10 +295,7 @@ fn a_streamed_build_equals_the_in_memory_build() {
 fn a_small_index_loses_nothing_to_probing_or_pruning() {
     let tmp = tempfile::tempdir().unwrap();
     let c = corpus(40, 9, |i| i as u64);
-    let index = IndexWriter::open(tmp.path())
-        .unwrap()
-        .rebuild(c.docs(), &small_config())
-        .unwrap();
+    let index = built(tmp.path(), &c);
     // Settings that would drop almost every candidate on a large index.
     let harsh = SearchParams {
         n_ivf_probe: 1,
@@ -319,10 +315,7 @@ fn a_small_index_loses_nothing_to_probing_or_pruning() {
 fn decompressed_vectors_stay_close_to_the_originals() {
     let tmp = tempfile::tempdir().unwrap();
     let c = corpus(100, 3, |i| i as u64);
-    let index = IndexWriter::open(tmp.path())
-        .unwrap()
-        .rebuild(c.docs(), &small_config())
-        .unwrap();
+    let index = built(tmp.path(), &c);
     let mut offset = 0;
     let mut sum = 0.0;
     for (i, &len) in c.doclens.iter().enumerate() {
@@ -536,10 +529,7 @@ fn a_small_index_grows_its_centroids_with_few_rebuilds() {
 fn a_filter_returns_only_members_and_misses_none_of_them() {
     let tmp = tempfile::tempdir().unwrap();
     let c = corpus(400, 5, |i| i as u64);
-    let index = IndexWriter::open(tmp.path())
-        .unwrap()
-        .rebuild(c.docs(), &small_config())
-        .unwrap();
+    let index = built(tmp.path(), &c);
     let subset: HashSet<u64> = (0..400).step_by(13).map(|i| i as u64).collect();
     for d in 0..10 {
         let q = c.query(d * 7, 300 + d as u64);
@@ -654,10 +644,7 @@ fn old_files_are_collected_after_commits() {
 fn an_unknown_format_version_is_refused_clearly() {
     let tmp = tempfile::tempdir().unwrap();
     let c = corpus(20, 9, |i| i as u64);
-    let index = IndexWriter::open(tmp.path())
-        .unwrap()
-        .rebuild(c.docs(), &small_config())
-        .unwrap();
+    let index = built(tmp.path(), &c);
     let meta = tmp
         .path()
         .join(format!("metadata-{:06}.json", index.meta().generation));
@@ -877,10 +864,7 @@ fn write_frozen_version_1_index() {
 fn a_batch_of_queries_gets_what_each_query_gets_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let c = corpus(600, 12, |i| i as u64 * 3 + 1);
-    let index = IndexWriter::open(tmp.path())
-        .unwrap()
-        .rebuild(c.docs(), &small_config())
-        .unwrap();
+    let index = built(tmp.path(), &c);
     let params = SearchParams {
         n_full_scores: 64,
         ..SearchParams::default()
