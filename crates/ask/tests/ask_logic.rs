@@ -29,7 +29,7 @@ fn answer(g: &mut ScriptedGenerator, question: &str) -> plait_ask::Answer {
         None,
         &mut |_| {},
     )
-    .unwrap()
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn gen(answer: &str) -> ScriptedGenerator {

@@ -130,7 +130,7 @@ fn small_config() -> IndexConfig {
 }
 
 /// A fresh index of `c` under `dir` with [`small_config`].
-fn built(dir: &Path, c: &Corpus) -> plait_colbert::Index {
+fn built(dir: &Path, c: &Corpus) -> Index {
     IndexWriter::open(dir)
         .unwrap()
         .rebuild(c.docs(), &small_config())
