@@ -472,15 +472,16 @@ pub static SCALA: LanguageSpec = LanguageSpec {
     ],
 };
 
-/// Lua: functions (`function M.f()`, `local function f()`).
+/// Lua: functions (`function M.f()`, `local function f()`, `M.f = function () end`) and
+/// module-level values (`local M = {}`).
 pub static LUA: LanguageSpec = LanguageSpec {
     name: "lua",
     grammar: || tree_sitter_lua::LANGUAGE.into(),
     definitions: &[("function_declaration", F)],
     wrappers: &[],
     transparent: &[],
-    value_declarations: &[],
-    value_kinds: &[],
+    value_declarations: &["variable_declaration", "assignment_statement"],
+    value_kinds: &["function_definition"],
     attached: &[],
     body_kinds: &[],
     separator: ".",

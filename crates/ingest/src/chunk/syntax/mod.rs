@@ -271,14 +271,22 @@ fn merge_small(chunks: Vec<(Chunk, usize, usize)>, budget: &ChunkBudget) -> Vec<
     for (c, t, ui) in chunks {
         if let Some((prev, pt, pui)) = out.last_mut() {
             let small = *pt < budget.min_tokens || t < budget.min_tokens;
-            if small
+            // Unnamed top-level statements (a file's package line, imports, includes,
+            // `<?php`) go with the definition after them, a class included: alone they
+            // would be a chunk no one searches for and no symbol names. The file's
+            // first chunk goes whenever the two fit.
+            let preamble = prev.kind == ChunkKind::Module
+                && prev.symbol.is_none()
+                && (small || prev.start_line == 1);
+            let neighbours = small && prev.kind != ChunkKind::Class && c.kind != ChunkKind::Class;
+            if (neighbours || preamble)
                 && *pui != ui
                 && prev.context == c.context
                 && *pt + t <= budget.max_tokens
-                && prev.kind != ChunkKind::Class
-                && c.kind != ChunkKind::Class
             {
                 prev.symbol = match (prev.symbol.take(), c.symbol) {
+                    // A name defined twice (`const X = ...; type X = ...`) is listed once.
+                    (Some(a), Some(b)) if a.split(", ").any(|n| n == b) => Some(a),
                     (Some(a), Some(b)) => Some(format!("{a}, {b}")),
                     (a, b) => a.or(b),
                 };
@@ -422,8 +430,61 @@ mod tests {
         assert_eq!(chunks[0].symbol.as_deref(), Some("Foo.prototype.bar"));
         assert_eq!(chunks[0].container.as_deref(), Some("Foo"));
         assert_eq!(chunks[0].kind, ChunkKind::Method);
-        // An assignment of something else is module code.
-        assert_eq!(chunks.last().unwrap().symbol, None);
+        // An assignment of something else names a value: a definition of its own.
+        let last = chunks.last().unwrap();
+        assert_eq!(last.symbol.as_deref(), Some("module.exports"));
+        assert_eq!(last.kind, ChunkKind::Definition);
+        // A call is module code.
+        let chunks = chunker.chunk(
+            "setup();
+run(1);
+",
+            &ApproxTokenCounter,
+            &budget,
+        );
+        assert_eq!((chunks.len(), chunks[0].symbol.as_deref()), (1, None));
+    }
+
+    #[test]
+    fn a_file_preamble_goes_with_the_class_after_it() {
+        let source = "package org.example;\n\nimport java.util.List;\nimport java.util.Map;\n\npublic class Foo {\n    int n;\n\n    void m() {\n        n++;\n    }\n}\n";
+        let chunker = SyntaxChunker::for_language("java").unwrap();
+        let budget = ChunkBudget {
+            max_tokens: 200,
+            min_tokens: 0,
+            max_chars: 2_000,
+        };
+        let chunks = chunker.chunk(source, &ApproxTokenCounter, &budget);
+        assert_eq!(chunks[0].start_line, 1);
+        assert_eq!(chunks[0].symbol.as_deref(), Some("Foo"));
+        assert_eq!(chunks[0].kind, ChunkKind::Class);
+        assert!(chunks.iter().all(|c| c.symbol.is_some()), "{chunks:#?}");
+        // Too big to join the class: the preamble stays a chunk of its own.
+        let small = ChunkBudget {
+            max_tokens: 14,
+            ..budget
+        };
+        let chunks = chunker.chunk(source, &ApproxTokenCounter, &small);
+        assert_eq!(
+            (chunks[0].start_line, chunks[0].symbol.as_deref()),
+            (1, None)
+        );
+    }
+
+    #[test]
+    fn lua_module_values_and_assigned_functions_are_named() {
+        let source =
+            "local M = {}\n\nM.greet = function (name)\n  return 'hi ' .. name\nend\n\nreturn M\n";
+        let chunker = SyntaxChunker::for_language("lua").unwrap();
+        let budget = ChunkBudget {
+            max_tokens: 200,
+            min_tokens: 0,
+            max_chars: 2_000,
+        };
+        let chunks = chunker.chunk(source, &ApproxTokenCounter, &budget);
+        let names: Vec<_> = chunks.iter().map(|c| c.symbol.as_deref()).collect();
+        assert_eq!(names, [Some("M"), Some("M.greet"), None], "{chunks:#?}");
+        assert_eq!(chunks[1].container.as_deref(), Some("M"));
     }
 
     #[test]

@@ -96,7 +96,13 @@ impl Walker<'_> {
         let mut cursor = def.walk();
         let found = def.named_children(&mut cursor).find(|c| {
             let k = c.kind();
-            k.ends_with("declarator") || k.ends_with("_spec") || k == "type_alias"
+            k.ends_with("declarator")
+                || k.ends_with("_spec")
+                || k == "type_alias"
+                // A list of assigned names (Lua's `variable_list`), or the declaration
+                // holding it: the first name.
+                || (k.ends_with("_list") && c.child_by_field_name("name").is_some())
+                || self.spec.value_declarations.contains(&k)
         });
         found.and_then(|c| self.name_node(c, depth + 1))
     }
@@ -183,20 +189,36 @@ impl Walker<'_> {
             return Some((def, role));
         }
         if self.spec.value_declarations.contains(&def.kind()) {
-            // `x = function () {}` holds its value itself; `const x = ...` in a
-            // declarator.
-            let value = def.child_by_field_name("right").or_else(|| {
-                let mut cursor = def.walk();
-                let declarator = def
-                    .named_children(&mut cursor)
-                    .find(|c| c.child_by_field_name("value").is_some());
-                declarator.and_then(|d| d.child_by_field_name("value"))
-            })?;
+            let value = self.declared_value(def)?;
             if self.spec.value_kinds.contains(&value.kind()) {
                 return Some((def, Role::Function));
             }
+            // Any other value names a constant (`export const DEFAULTS = {...}`,
+            // `module.exports = ...`, Lua's `local M = {}`), unless it is destructured.
+            let name = self.name_node(def, 0)?;
+            if !name.kind().contains("pattern") {
+                return Some((def, Role::Other));
+            }
         }
         None
+    }
+
+    /// The value a declaration assigns: `x = function () {}` holds it itself (`right`),
+    /// `const x = ...` in a declarator's `value`, Lua's `local x = ...` in an inner
+    /// declaration's list of values.
+    fn declared_value<'t>(&self, def: Node<'t>) -> Option<Node<'t>> {
+        if let Some(v) = def.child_by_field_name("right") {
+            return Some(v);
+        }
+        let mut cursor = def.walk();
+        let children: Vec<Node<'t>> = def.named_children(&mut cursor).collect();
+        if let Some(v) = children.iter().find_map(|c| c.child_by_field_name("value")) {
+            return Some(v);
+        }
+        children
+            .into_iter()
+            .find(|c| self.spec.value_declarations.contains(&c.kind()))
+            .and_then(|inner| self.declared_value(inner))
     }
 
     pub(super) fn block(&mut self, block: Node<'_>, scope: &Scope) {
