@@ -476,19 +476,9 @@ async fn ask(
     body: Body,
 ) -> Result<Response, ApiError> {
     let b: AskBody = json_body(&headers, body, "ask request").await?;
-    let max_tokens = b.max_tokens;
-    let query = b
-        .search
-        .into_query_ranked(plait_ask::RETRIEVAL_MODE)
+    let request = b
+        .into_request(vec![state.name])
         .map_err(ApiError::bad_request)?;
-    let request = plait_ask::AskRequest {
-        query,
-        indexes: vec![state.name],
-        max_tokens,
-    };
-    request
-        .validate()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let mut replies = state.asker.submit(request);
     // The first reply says whether the answer started (else: a JSON error answer).
     let first = match replies.recv().await {

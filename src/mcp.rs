@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use plait_ask::StreamEvent;
-use plait_ingest::{IndexName, Query, SearchService};
+use plait_ingest::{IndexName, SearchService};
 
 use crate::ask_worker::{AskWorker, Reply};
+use crate::request::{AskBody, SearchRequest};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
@@ -16,25 +17,57 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// Arguments of `search_code` and `search_docs`: the HTTP search request's fields.
-pub type SearchArgs = crate::request::SearchRequest;
+pub type SearchArgs = SearchRequest;
 
-/// Arguments of `ask`.
+/// Arguments of `ask`: the question, the index to ask (both when omitted) and the
+/// search request's options; they become an HTTP `/ask` body, turned into the library's
+/// request by the same code (`AskBody::into_request`).
 #[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AskArgs {
     /// The question, in words.
     pub question: String,
     /// `code` or `docs`; both when omitted.
     #[serde(default)]
     pub index: Option<String>,
+    /// Sources retrieved (default 10, at most 100).
+    #[serde(default)]
+    pub k: Option<usize>,
     /// Only files whose path matches this glob.
     #[serde(default)]
     pub path: Option<String>,
     /// Only code in this language, e.g. `python`.
     #[serde(default)]
     pub lang: Option<String>,
+    /// Retrieval mode: `hybrid`, `semantic` or `lexical` (the answerer's default when
+    /// omitted).
+    #[serde(default)]
+    pub mode: Option<String>,
     /// Answer length in tokens (1 to 2048; the role's default when omitted).
     #[serde(default)]
     pub max_tokens: Option<usize>,
+}
+
+impl AskArgs {
+    /// The library's question.
+    fn into_request(self) -> Result<plait_ask::AskRequest, String> {
+        let indexes = match &self.index {
+            Some(i) => vec![i.parse::<IndexName>()?],
+            None => IndexName::ALL.to_vec(),
+        };
+        let body = AskBody {
+            search: SearchRequest {
+                query: self.question,
+                k: self.k,
+                path: self.path,
+                lang: self.lang,
+                mode: self.mode,
+                params: None,
+            },
+            max_tokens: self.max_tokens,
+        };
+        body.into_request(indexes)
+    }
 }
 
 /// The MCP server: the search service of one index root.
@@ -56,21 +89,7 @@ impl PlaitMcp {
 
     /// Answers a question: the final answer object as JSON text.
     async fn run_ask(&self, args: AskArgs) -> Result<String, String> {
-        let indexes = match &args.index {
-            Some(i) => vec![i.parse::<IndexName>()?],
-            None => IndexName::ALL.to_vec(),
-        };
-        let request = plait_ask::AskRequest {
-            query: Query {
-                path_glob: args.path,
-                language: args.lang,
-                mode: plait_ask::RETRIEVAL_MODE,
-                ..Query::new(args.question)
-            },
-            indexes,
-            max_tokens: args.max_tokens,
-        };
-        request.validate().map_err(|e| e.to_string())?;
+        let request = args.into_request()?;
         let mut replies = self.asker.submit(request);
         while let Some(reply) = replies.recv().await {
             match reply {

@@ -1,10 +1,12 @@
 //! The fields of a search request as clients send them, written once for every door
 //! that takes JSON: `POST /search`, `POST /ask` (these fields plus the answer length) and
-//! the MCP tools `search_code` and `search_docs`. Each becomes the library's `Query`
-//! through [`SearchRequest::into_query`]; `Query::validate` is the one rule.
+//! the MCP tools `search_code`, `search_docs` and `ask`. Each becomes the library's
+//! `Query` through [`SearchRequest::into_query`] (a question through
+//! [`AskBody::into_request`]); `Query::validate` is the one rule.
 
+use plait_ask::AskRequest;
 use plait_colbert::SearchParams;
-use plait_ingest::{Query, SearchMode};
+use plait_ingest::{IndexName, Query, SearchMode};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -87,6 +89,22 @@ pub struct AskBody {
     pub search: SearchRequest,
     /// Answer length in tokens (1 to 2048; the role's default when omitted).
     pub max_tokens: Option<usize>,
+}
+
+impl AskBody {
+    /// The library's question for this request, put to `indexes`: retrieval in
+    /// [`plait_ask::RETRIEVAL_MODE`] unless the request names a mode, then checked by
+    /// `AskRequest::validate`. Every door that takes a question (`POST /ask`, MCP `ask`)
+    /// turns it into a request here.
+    pub fn into_request(self, indexes: Vec<IndexName>) -> Result<AskRequest, String> {
+        let request = AskRequest {
+            query: self.search.into_query_ranked(plait_ask::RETRIEVAL_MODE)?,
+            indexes,
+            max_tokens: self.max_tokens,
+        };
+        request.validate().map_err(|e| e.to_string())?;
+        Ok(request)
+    }
 }
 
 impl TryFrom<serde_json::Map<String, serde_json::Value>> for AskBody {
