@@ -76,10 +76,11 @@ pub fn serve(idx: &Path, extra: &[&str]) -> Server {
 }
 
 /// Sends one raw request (`head` is everything before the blank line, without it)
-/// and returns the status and the body.
+/// and returns the status and the body. A streamed answer may pause for minutes on a
+/// busy machine (a model reading its prompt), hence the long read timeout.
 pub fn raw(addr: &str, head: &str, body: &[u8]) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
     write!(
         s,
         "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
