@@ -39,6 +39,10 @@ pub struct Args {
     /// Chunks retrieved per query (reduced to distinct files before scoring)
     #[arg(short, long, default_value_t = RETRIEVE)]
     k: usize,
+    /// BM25's weight in the hybrid rows (0 to 1) instead of the one chosen by each
+    /// query's words: to study fusion
+    #[arg(long, value_name = "W")]
+    lexical_weight: Option<f64>,
     /// Also print each query's scores
     #[arg(long)]
     verbose: bool,
@@ -173,6 +177,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
                     let query = Query {
                         k: args.k,
                         mode,
+                        lexical_weight: args.lexical_weight,
                         ..Query::new(q.text.as_str())
                     };
                     let hits = service.search(index, &query)?;

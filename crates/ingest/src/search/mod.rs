@@ -103,7 +103,10 @@ pub fn search_index(
         }
     }
 
-    let mut ranked = fuse(query.mode, &semantic, &lexical, lexical_weight(&query.text));
+    let weight = query
+        .lexical_weight
+        .unwrap_or_else(|| lexical_weight(&query.text));
+    let mut ranked = fuse(query.mode, &semantic, &lexical, weight);
     if query.mode == SearchMode::Hybrid {
         let prior = Prior::for_query(&query.text);
         for (key, score) in &mut ranked {

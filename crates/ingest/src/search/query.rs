@@ -120,6 +120,10 @@ pub struct Query {
     pub mode: SearchMode,
     /// PLAID settings of the semantic stage (`k` is set from the request).
     pub params: SearchParams,
+    /// BM25's weight in hybrid fusion, 0 to 1; `None` (every door) chooses it by the
+    /// query's words (`search::lexical_weight`). `plait eval --lexical-weight` sets it
+    /// to study fusion.
+    pub lexical_weight: Option<f64>,
 }
 
 impl Query {
@@ -132,6 +136,7 @@ impl Query {
             language: None,
             mode: SearchMode::default(),
             params: SearchParams::default(),
+            lexical_weight: None,
         }
     }
 
@@ -167,6 +172,11 @@ impl Query {
                     "unknown language `{l}`; known: {}",
                     known.join(", ")
                 ));
+            }
+        }
+        if let Some(w) = self.lexical_weight {
+            if !(0.0..=1.0).contains(&w) {
+                return bad(format!("the lexical weight must be 0 to 1, not {w}"));
             }
         }
         if let Some(g) = &self.path_glob {
