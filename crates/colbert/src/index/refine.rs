@@ -337,10 +337,52 @@ mod avx2 {
         }
     }
 
-    /// Per token: its weights in `dim / 32` registers, then eight query rows at a
-    /// time, each a sum of `maddubs` (32 products into 16 pairs; four of them added in
-    /// 16 bits) widened by `madd`, the eight sums reduced together by two rounds of
-    /// `hadd`.
+    /// One query row against up to four registers of a token: the `maddubs` products
+    /// added in 16 bits (at most four, which cannot saturate), widened by `madd`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `row` points at `32 * N` readable bytes.
+    #[inline(always)]
+    unsafe fn row_dot<const N: usize>(tok: &[__m256i; 4], row: *const i8) -> __m256i {
+        let mut pairs = _mm256_setzero_si256();
+        for (k, &t) in tok.iter().enumerate().take(N) {
+            // SAFETY: k < N, so the load stays inside the row's 32 * N bytes.
+            let q = _mm256_loadu_si256(row.add(32 * k) as *const __m256i);
+            pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(t, q));
+        }
+        _mm256_madd_epi16(pairs, _mm256_set1_epi16(1))
+    }
+
+    /// One pass of `N` registers (dimensions from `32 * k0`) of the token at `base`
+    /// against the eight query rows from `g`, added to `acc`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `32 * (k0 + N)` bytes from `base` and the rows
+    /// `g..g + 8` of `q8` (`dim` bytes each) up to `32 * (k0 + N)` are readable.
+    #[inline(always)]
+    unsafe fn pass<const N: usize>(
+        base: *const u8,
+        q8: *const i8,
+        dim: usize,
+        g: usize,
+        k0: usize,
+        acc: &mut [__m256i; 8],
+    ) {
+        let mut tok = [_mm256_setzero_si256(); 4];
+        for (k, t) in tok.iter_mut().enumerate().take(N) {
+            // SAFETY: inside the token by the contract.
+            *t = _mm256_loadu_si256(base.add(32 * (k0 + k)) as *const __m256i);
+        }
+        for (r, a) in acc.iter_mut().enumerate() {
+            // SAFETY: row g + r from dimension 32 * k0, N registers: the contract.
+            let d = row_dot::<N>(&tok, q8.add((g + r) * dim + 32 * k0));
+            *a = _mm256_add_epi32(*a, d);
+        }
+    }
+
+    /// Per token: eight query rows at a time, the token's dimensions in passes of
+    /// four registers ([`pass`], unrolled), the eight sums reduced together by two
+    /// rounds of `hadd`.
     ///
     /// # Safety
     /// The CPU must support AVX2; `dim` is a multiple of 32, `padded` of 8,
@@ -348,33 +390,25 @@ mod avx2 {
     /// byte of `u` is at most 31 (so four `maddubs` results fit in 16 bits).
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn dots(u: &[u8], q8: &[i8], dim: usize, padded: usize, out: &mut [i32]) {
-        let ones = _mm256_set1_epi16(1);
         let regs = dim / 32;
-        let mut tok = [_mm256_setzero_si256(); 4];
+        let q = q8.as_ptr();
         for (t, o) in out.chunks_exact_mut(padded).enumerate() {
+            // SAFETY (every pass): token t holds dim bytes from t * dim, and the rows
+            // g..g + 8 <= padded of q8 hold dim bytes each.
             let base = u.as_ptr().add(t * dim);
             let mut g = 0;
             while g < padded {
                 let mut acc = [_mm256_setzero_si256(); 8];
-                // Dimensions in passes of four registers: their pairs add up in 16 bits.
                 let mut k0 = 0;
-                while k0 < regs {
-                    let kn = (regs - k0).min(4);
-                    for (k, r) in tok.iter_mut().enumerate().take(kn) {
-                        // SAFETY: t * dim + 32 (k0 + k) + 32 <= (t + 1) * dim <= u.len().
-                        *r = _mm256_loadu_si256(base.add(32 * (k0 + k)) as *const __m256i);
-                    }
-                    for (r, a) in acc.iter_mut().enumerate() {
-                        let row = q8.as_ptr().add((g + r) * dim + 32 * k0);
-                        let mut pairs = _mm256_setzero_si256();
-                        for (k, &tr) in tok.iter().enumerate().take(kn) {
-                            // SAFETY: (g + r) * dim + 32 (k0 + k) + 32 <= padded * dim.
-                            let q = _mm256_loadu_si256(row.add(32 * k) as *const __m256i);
-                            pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(tr, q));
-                        }
-                        *a = _mm256_add_epi32(*a, _mm256_madd_epi16(pairs, ones));
-                    }
-                    k0 += kn;
+                while k0 + 4 <= regs {
+                    pass::<4>(base, q, dim, g, k0, &mut acc);
+                    k0 += 4;
+                }
+                match regs - k0 {
+                    3 => pass::<3>(base, q, dim, g, k0, &mut acc),
+                    2 => pass::<2>(base, q, dim, g, k0, &mut acc),
+                    1 => pass::<1>(base, q, dim, g, k0, &mut acc),
+                    _ => {}
                 }
                 let h01 = _mm256_hadd_epi32(acc[0], acc[1]);
                 let h23 = _mm256_hadd_epi32(acc[2], acc[3]);
