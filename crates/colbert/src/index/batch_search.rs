@@ -1,16 +1,17 @@
-//! Batched PLAID search: many queries share one centroid-scoring matrix product (the
-//! server's micro-batches), then each runs the remaining stages on its own.
+//! Batched PLAID search: many queries share one centroid-scoring pass (the server's
+//! micro-batches), then each runs the remaining stages on its own.
 
 use std::collections::HashSet;
 use std::time::Instant;
 
+use super::cscore::CentroidScorer;
 use super::probe::QueryCentroids;
 use super::search::{SearchHit, SearchParams, SearchStages};
 use super::Index;
 use crate::{Result, TokenEmbeddings};
 
 thread_local! {
-    static BATCH: std::cell::RefCell<(Vec<f32>, Vec<f32>, QueryCentroids)> =
+    static BATCH: std::cell::RefCell<(Vec<f32>, Vec<f32>, QueryCentroids, CentroidScorer)> =
         std::cell::RefCell::new(Default::default());
 }
 
@@ -51,7 +52,7 @@ impl Index {
         let total: usize = live.iter().map(|q| q.len()).sum();
         BATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
-            let (stacked, scores, qc) = &mut *guard;
+            let (stacked, scores, qc, scorer) = &mut *guard;
             let mut t = Instant::now();
             stacked.clear();
             for q in &live {
@@ -60,11 +61,14 @@ impl Index {
             if scores.len() < k * total {
                 scores.resize(k * total, 0.0);
             }
-            let qm = ndarray::ArrayView2::from_shape((total, dim), &stacked[..])
-                .unwrap_or_else(|_| unreachable!("the stack is total x dim"));
-            let mut out = ndarray::ArrayViewMut2::from_shape((k, total), &mut scores[..k * total])
-                .unwrap_or_else(|_| unreachable!("the buffer holds k x total values"));
-            ndarray::linalg::general_mat_mul(1.0, &self.codec.centroids(), &qm.t(), 0.0, &mut out);
+            // The same kernel as a query alone, so every score is the same bits.
+            scorer.score(
+                self.codec.centroid_slice(),
+                dim,
+                stacked,
+                total,
+                &mut scores[..k * total],
+            );
             stages.centroid_scores += t.elapsed();
             let mut results = Vec::with_capacity(queries.len());
             let mut off = 0;
