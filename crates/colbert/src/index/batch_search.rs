@@ -16,7 +16,7 @@ thread_local! {
 }
 
 impl Index {
-    /// [`Index::search`] of every query, with one centroid-scoring product for all of
+    /// [`Index::search`] of every query, with one centroid-scoring pass for all of
     /// them. Results are those of searching each query alone, in query order.
     pub fn search_batch(
         &self,
@@ -28,7 +28,7 @@ impl Index {
     }
 
     /// [`Index::search_batch`] that adds the time of each stage to `stages` (the shared
-    /// product is counted under centroid scores).
+    /// pass is counted under centroid scores).
     pub fn search_batch_staged(
         &self,
         queries: &[TokenEmbeddings],

@@ -108,7 +108,7 @@ struct Candidate {
 pub struct SearchStages {
     /// Searches summed.
     pub searches: usize,
-    /// Query-centroid scores (one matrix product).
+    /// Query-centroid scores (`cscore.rs`).
     pub centroid_scores: Duration,
     /// Probe selection, centroid pruning and the quantised interaction table.
     pub probe: Duration,
