@@ -198,7 +198,7 @@ fn prefetch(bytes: &[u8]) {
         // SAFETY: a prefetch reads nothing architecturally; the address is in `bytes`.
         unsafe {
             std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                line.as_ptr() as *const i8,
+                line.as_ptr() as *const i8
             )
         };
     }
