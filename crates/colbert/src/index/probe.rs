@@ -49,28 +49,6 @@ impl QueryCentroids {
         );
     }
 
-    /// Stage 1 for one query of a batch: its columns `off..off + nq` of the
-    /// centroid-major scores of all `total` query tokens of the batch.
-    pub(crate) fn take_columns(
-        &mut self,
-        all: &[f32],
-        k: usize,
-        total: usize,
-        off: usize,
-        nq: usize,
-    ) {
-        self.nq = nq;
-        if self.scores.len() < k * nq {
-            self.scores.resize(k * nq, 0.0);
-        }
-        for (out, row) in self.scores[..k * nq]
-            .chunks_exact_mut(nq)
-            .zip(all.chunks_exact(total))
-        {
-            out.copy_from_slice(&row[off..off + nq]);
-        }
-    }
-
     /// Stage 2: the top `probe` centroids of every query token, and the quantised
     /// interaction table with centroids whose best score is below `threshold` pruned.
     pub(crate) fn probe_and_prune(&mut self, k: usize, probe: usize, threshold: Option<f32>) {
