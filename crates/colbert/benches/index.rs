@@ -208,6 +208,8 @@ struct Run {
     p50: f64,
     p95: f64,
     recall: f64,
+    /// Process CPU time over wall time while the queries ran.
+    cpu_per_wall: f64,
 }
 
 fn run_queries(
@@ -222,17 +224,30 @@ fn run_queries(
     }
     let mut times = Vec::with_capacity(queries.len());
     let mut hits = Vec::with_capacity(queries.len());
+    let (cpu_before, wall) = (cpu_ticks(), Instant::now());
     for q in queries {
         let t = Instant::now();
         hits.push(f(index, q));
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
+    let cpu_per_wall = (cpu_ticks() - cpu_before) as f64 / 100.0 / wall.elapsed().as_secs_f64();
     times.sort_by(f64::total_cmp);
     Run {
         p50: percentile(&times, 0.5),
         p95: percentile(&times, 0.95),
         recall: recall_at_10(&hits, gt),
+        cpu_per_wall,
     }
+}
+
+/// User plus system CPU time of this process, in clock ticks (1/100 s).
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
 }
 
 fn main() {
@@ -313,6 +328,11 @@ fn main() {
     println!(
         "search (1 thread, {params:?}):\n  plaid       p50 {:.2} ms  p95 {:.2} ms  recall@10 {:.3}",
         plaid.p50, plaid.p95, plaid.recall
+    );
+    // As the next-plaid bench prints it: below 1, the machine's load took the core away.
+    println!(
+        "  (process CPU time / wall time over the search loop: {:.2}, i.e. one busy thread)",
+        plaid.cpu_per_wall
     );
     print_stages(&index, &qs, &params);
     print_batched(&index, &qs, &params);

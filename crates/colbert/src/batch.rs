@@ -1,7 +1,7 @@
 //! Micro-batching of concurrent queries: [`BatchingSearcher`] gathers single searches
 //! that arrive together (a short wait, a maximum batch), encodes their texts in one
-//! encoder run and searches each index once with [`Index::search_batch`] (one shared
-//! centroid product), then hands each caller its own answer. A second batch can gather
+//! encoder run and searches each index once with [`Index::search_batch`], then hands
+//! each caller its own answer. A second batch can gather
 //! while the first one runs.
 
 use std::collections::HashSet;
@@ -236,9 +236,9 @@ fn run_batch(encoder: &dyn Encoder, jobs: &[SearchJob]) -> Vec<Result<QueryHits>
 }
 
 /// Searches `queries` on `lead`'s index with its settings and filter: split into one part
-/// per core, each part one [`Index::search_batch`] (a shared centroid product), the parts
-/// side by side (the stages after the product are per query, and one thread running
-/// them all would leave the other cores idle).
+/// per core, each part one [`Index::search_batch`], the parts side by side (the
+/// searches are per query, and one thread running them all would leave the other cores
+/// idle).
 fn search_group(lead: &SearchJob, queries: &[TokenEmbeddings]) -> Result<Vec<Vec<SearchHit>>> {
     use rayon::prelude::*;
     let filter = lead.filter.as_deref();

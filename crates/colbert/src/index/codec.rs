@@ -93,6 +93,12 @@ impl ResidualCodec {
         cluster_threshold: f32,
         nbits: u8,
     ) -> Self {
+        // Row-major, so that search can read the centroids as one slice.
+        let centroids = if centroids.is_standard_layout() {
+            centroids
+        } else {
+            centroids.as_standard_layout().into_owned()
+        };
         let lut = build_lut(weights.view(), nbits);
         let refine = RefineTable::new(
             weights.as_standard_layout().as_slice().unwrap_or(&[]),
@@ -134,6 +140,13 @@ impl ResidualCodec {
     /// The centroid matrix (`num_centroids × dim`, unit rows).
     pub fn centroids(&self) -> ArrayView2<'_, f32> {
         self.centroids.view()
+    }
+
+    /// The centroid matrix as one row-major slice.
+    pub(crate) fn centroid_slice(&self) -> &[f32] {
+        self.centroids
+            .as_slice()
+            .unwrap_or_else(|| unreachable!("from_parts stores the centroids row-major"))
     }
 
     /// The refine stage's table of quantised weights.

@@ -4,6 +4,7 @@
 
 mod batch_search;
 mod codec;
+mod cscore;
 mod decode;
 mod integrity;
 mod kmeans;

@@ -2,6 +2,7 @@
 //! centroid-interaction table (pruned, quantised to `u8`) that approximate scoring reads.
 
 use super::codec::ResidualCodec;
+use super::cscore::CentroidScorer;
 
 /// Lanes of one step of the `u8` approximate scorer; the table's row stride is a
 /// multiple of it (padding lanes hold 0, which neither `max` nor the sum notices).
@@ -25,13 +26,13 @@ pub(crate) struct QueryCentroids {
     /// Probed centroids, ascending.
     pub(crate) probed: Vec<u32>,
     top: Vec<(f32, u32)>,
+    scorer: CentroidScorer,
     /// Per query token, the score of the last entry of its top list.
     last: Vec<f32>,
 }
 
 impl QueryCentroids {
-    /// Stage 1: `scores` from one matrix product of the centroids and the query
-    /// (`nq × dim`, row-major).
+    /// Stage 1: `scores` of the centroids and the query (`nq × dim`, row-major).
     pub(crate) fn score(&mut self, codec: &ResidualCodec, query: &[f32], nq: usize) {
         let k = codec.num_centroids();
         let dim = codec.dim();
@@ -39,33 +40,13 @@ impl QueryCentroids {
         if self.scores.len() < k * nq {
             self.scores.resize(k * nq, 0.0);
         }
-        let q = ndarray::ArrayView2::from_shape((nq, dim), query)
-            .unwrap_or_else(|_| unreachable!("the query is nq x dim"));
-        let mut out = ndarray::ArrayViewMut2::from_shape((k, nq), &mut self.scores[..k * nq])
-            .unwrap_or_else(|_| unreachable!("the buffer holds k x nq values"));
-        ndarray::linalg::general_mat_mul(1.0, &codec.centroids(), &q.t(), 0.0, &mut out);
-    }
-
-    /// Stage 1 for one query of a batch: its columns `off..off + nq` of the
-    /// centroid-major scores of all `total` query tokens of the batch.
-    pub(crate) fn take_columns(
-        &mut self,
-        all: &[f32],
-        k: usize,
-        total: usize,
-        off: usize,
-        nq: usize,
-    ) {
-        self.nq = nq;
-        if self.scores.len() < k * nq {
-            self.scores.resize(k * nq, 0.0);
-        }
-        for (out, row) in self.scores[..k * nq]
-            .chunks_exact_mut(nq)
-            .zip(all.chunks_exact(total))
-        {
-            out.copy_from_slice(&row[off..off + nq]);
-        }
+        self.scorer.score(
+            codec.centroid_slice(),
+            dim,
+            query,
+            nq,
+            &mut self.scores[..k * nq],
+        );
     }
 
     /// Stage 2: the top `probe` centroids of every query token, and the quantised

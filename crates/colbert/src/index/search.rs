@@ -108,7 +108,7 @@ struct Candidate {
 pub struct SearchStages {
     /// Searches summed.
     pub searches: usize,
-    /// Query-centroid scores (one matrix product).
+    /// Query-centroid scores (`cscore.rs`).
     pub centroid_scores: Duration,
     /// Probe selection, centroid pruning and the quantised interaction table.
     pub probe: Duration,
@@ -188,6 +188,22 @@ fn max_scaled_rows(rows: &[f32], scales: &[f32], best: &mut [f32]) {
             }
         }
     }
+}
+
+/// Asks the CPU to start loading `bytes` into cache (no effect elsewhere).
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in bytes.chunks(64) {
+        #[allow(unsafe_code)]
+        // SAFETY: a prefetch reads nothing architecturally; the address is in `bytes`.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                line.as_ptr() as *const i8
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
 }
 
 /// Approximate score (quantisation steps) of local document `d` of `seg`.
@@ -301,7 +317,18 @@ impl Index {
         REFINE.with(|cell| {
             let mut rq = cell.borrow_mut();
             rq.prepare(table, query.as_slice(), nq, query.dim());
-            for c in candidates {
+            let residuals_of = |c: &Candidate| {
+                let seg = &self.segments[c.seg];
+                let (a, b) = (seg.doc_offsets[c.doc], seg.doc_offsets[c.doc + 1]);
+                &seg.residuals()[a * plen..b * plen]
+            };
+            for i in 0..candidates.len() {
+                // The next candidate's residuals are elsewhere in the segment: start
+                // loading them while this one is scored.
+                if let Some(next) = candidates.get(i + 1) {
+                    prefetch(residuals_of(next));
+                }
+                let c = &mut candidates[i];
                 let seg = &self.segments[c.seg];
                 let (a, b) = (seg.doc_offsets[c.doc], seg.doc_offsets[c.doc + 1]);
                 let packed = &seg.residuals()[a * plen..b * plen];
