@@ -45,8 +45,7 @@ pub struct LoadOptions {
     /// Keep the optimised graphs in the assets directory (`OPTIMISED_GRAPHS`) and load
     /// them from there: the same graph, without the rewrites at every start.
     pub cache: bool,
-    /// The process encodes a few texts and exits (one CLI search): no weight repacking
-    /// at load and no spinning threads.
+    /// The process encodes a few texts and exits (one CLI search): no spinning threads.
     pub one_shot: bool,
 }
 
@@ -142,7 +141,6 @@ fn build_encoder(
         threads,
         optimization: options.optimization,
         cache: options.cache.then(|| home.root().join(OPTIMISED_GRAPHS)),
-        prepacking: !options.one_shot,
         spinning: !options.one_shot,
         ..Default::default()
     };

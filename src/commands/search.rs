@@ -30,11 +30,11 @@ pub struct Args {
 }
 
 /// How one CLI search loads the encoder: all rewrites (as every other door, so the
-/// CLI's scores are the server's) from the cache of optimised graphs, without weight
-/// repacking or spinning threads. `scripts/bench-search-cold` compares other settings
+/// CLI's scores are the server's) from the cache of optimised graphs, without spinning
+/// threads. `scripts/bench-search-cold` compares other settings
 /// through `PLAIT_ORT_OPTIMIZATION=all|basic`, `PLAIT_ORT_CACHE=on|off` and
 /// `PLAIT_ORT_ONE_SHOT=on|off`
-/// (off: repacking and spinning as a server).
+/// (off: spinning threads, as a server).
 fn cli_load_options() -> Result<runtime::LoadOptions> {
     let optimization = match std::env::var("PLAIT_ORT_OPTIMIZATION").as_deref() {
         Err(_) | Ok("all") => plait_colbert::Optimization::All,

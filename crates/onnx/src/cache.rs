@@ -1,7 +1,8 @@
 //! The cache of optimised graphs: a model's graph after ONNX Runtime's rewrites, saved
-//! once (the graph as ONNX, its weights in a side file that later loads map instead of
-//! copying) and loaded afterwards with graph optimisation off, which skips both the
-//! rewrites and the copies of the folded weights at every load.
+//! once (the graph as ONNX; its weights, and the same weights already repacked for the
+//! matrix kernels, in a side file that later loads map instead of copying) and loaded
+//! afterwards with graph optimisation off, which skips the rewrites, the repacking and
+//! the copies of the folded weights at every load.
 //!
 //! An entry is a directory named by the model file (canonical path, size, modification
 //! time), the optimisation level, the ONNX Runtime build and the CPU features the
@@ -45,7 +46,7 @@ impl Entry {
             .map_or(0, |d| d.as_nanos());
         let path_hash = blake3::hash(canonical.as_os_str().as_encoded_bytes());
         let mut key = blake3::Hasher::new();
-        key.update(b"plait optimised graph v1\0");
+        key.update(b"plait optimised graph v2\0");
         key.update(ort::info().as_bytes());
         key.update(&meta.len().to_le_bytes());
         key.update(&mtime.to_le_bytes());
@@ -106,9 +107,11 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// The session settings (key, value) that save the optimised graph and its weights.
-    pub(crate) fn config(&self) -> [(&'static str, &'static str); 2] {
+    /// The session settings (key, value) that save the optimised graph, its weights and
+    /// their repacked form.
+    pub(crate) fn config(&self) -> [(&'static str, &'static str); 3] {
         [
+            ("session.save_external_prepacked_constant_initializers", "1"),
             (
                 "session.optimized_model_external_initializers_file_name",
                 WEIGHTS,

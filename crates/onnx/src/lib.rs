@@ -56,14 +56,10 @@ pub struct SessionOptions {
     pub optimization: Optimization,
     /// Directory of optimised graphs: when set, the graph after `optimization` is saved
     /// there once per model, ONNX Runtime build and CPU, and later loads read it with
-    /// graph optimisation off (same graph, same outputs; no rewrites at load, and the
-    /// weights are mapped rather than copied). Written atomically, safe to share between
-    /// processes. `None` optimises at every load.
+    /// graph optimisation off (same graph, same outputs; no rewrites or weight repacking
+    /// at load, and the weights are mapped rather than copied). Written atomically, safe
+    /// to share between processes. `None` optimises at every load.
     pub cache: Option<PathBuf>,
-    /// Repack weights at load into the layout the matrix kernels prefer: quicker runs,
-    /// slower load and more memory. Off pays for a process that runs a model once or
-    /// twice (one CLI search).
-    pub prepacking: bool,
     /// Let idle intra-op threads spin waiting for work: lower latency between
     /// operators, CPU burnt while idle. Off for a process that runs a model once.
     pub spinning: bool,
@@ -76,7 +72,6 @@ impl Default for SessionOptions {
             memory_pattern: true,
             optimization: Optimization::All,
             cache: None,
-            prepacking: true,
             spinning: true,
         }
     }
@@ -158,9 +153,6 @@ impl SessionOptions {
             .map_err(|e| err(e.into()))?
             .with_memory_pattern(self.memory_pattern)
             .map_err(|e| err(e.into()))?;
-        if !self.prepacking {
-            builder = builder.with_prepacking(false).map_err(|e| err(e.into()))?;
-        }
         if !self.spinning {
             builder = builder
                 .with_intra_op_spinning(false)
