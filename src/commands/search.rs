@@ -168,6 +168,11 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     print_hits(args, &hits, &query.text)?;
     stages.lap("print");
     stages.print();
+    // The process exits next: the encoders' session and tokenizer (tens of MB in many
+    // allocations) are left to the OS rather than freed one by one. The service (its
+    // SQLite connection) closes as usual.
+    drop(service);
+    std::mem::forget(encoders);
     Ok(ExitCode::SUCCESS)
 }
 
