@@ -45,8 +45,10 @@ pub struct LoadOptions {
     /// Keep the optimised graphs in the assets directory (`OPTIMISED_GRAPHS`) and load
     /// them from there: the same graph, without the rewrites at every start.
     pub cache: bool,
-    /// The process encodes a few texts and exits (one CLI search): no spinning threads.
-    pub one_shot: bool,
+    /// Idle intra-op threads spin waiting for work. Off for a CLI search (it runs the
+    /// model once) and for the server (its threads share the cores with concurrent
+    /// requests: `scripts/bench-serve --baseline` compares).
+    pub spinning: bool,
 }
 
 impl Default for LoadOptions {
@@ -55,7 +57,7 @@ impl Default for LoadOptions {
         Self {
             optimization: plait_colbert::Optimization::All,
             cache: true,
-            one_shot: false,
+            spinning: true,
         }
     }
 }
@@ -141,7 +143,7 @@ fn build_encoder(
         threads,
         optimization: options.optimization,
         cache: options.cache.then(|| home.root().join(OPTIMISED_GRAPHS)),
-        spinning: !options.one_shot,
+        spinning: options.spinning,
         ..Default::default()
     };
     OnnxEncoderBuilder::new(dir)

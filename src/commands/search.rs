@@ -33,8 +33,7 @@ pub struct Args {
 /// CLI's scores are the server's) from the cache of optimised graphs, without spinning
 /// threads. `scripts/bench-search-cold` compares other settings
 /// through `PLAIT_ORT_OPTIMIZATION=all|basic`, `PLAIT_ORT_CACHE=on|off` and
-/// `PLAIT_ORT_ONE_SHOT=on|off`
-/// (off: spinning threads, as a server).
+/// `PLAIT_ORT_SPIN=on|off`.
 fn cli_load_options() -> Result<runtime::LoadOptions> {
     let optimization = match std::env::var("PLAIT_ORT_OPTIMIZATION").as_deref() {
         Err(_) | Ok("all") => plait_colbert::Optimization::All,
@@ -52,7 +51,7 @@ fn cli_load_options() -> Result<runtime::LoadOptions> {
     Ok(runtime::LoadOptions {
         optimization,
         cache: switch("PLAIT_ORT_CACHE", true)?,
-        one_shot: switch("PLAIT_ORT_ONE_SHOT", true)?,
+        spinning: switch("PLAIT_ORT_SPIN", false)?,
     })
 }
 
