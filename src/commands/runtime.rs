@@ -37,19 +37,44 @@ pub struct Encoders {
     pub load_times: Vec<(&'static str, std::time::Duration)>,
 }
 
+/// How a command loads its encoders.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    /// Graph optimisation level.
+    pub optimization: plait_colbert::Optimization,
+    /// Keep the optimised graphs in the assets directory (`OPTIMISED_GRAPHS`) and load
+    /// them from there: the same graph, without the rewrites at every start.
+    pub cache: bool,
+    /// Idle intra-op threads spin waiting for work. Off for a CLI search (it runs the
+    /// model once) and for the server (its threads share the cores with concurrent
+    /// requests: `scripts/bench-serve --baseline` compares).
+    pub spinning: bool,
+}
+
+impl Default for LoadOptions {
+    /// Every optimisation, cached; for commands that encode many texts.
+    fn default() -> Self {
+        Self {
+            optimization: plait_colbert::Optimization::All,
+            cache: true,
+            spinning: true,
+        }
+    }
+}
+
+/// The folder of the assets directory holding the encoders' optimised graphs (made by
+/// the first load of each model, safe to delete).
+pub const OPTIMISED_GRAPHS: &str = "cache/optimised-graphs";
+
 impl Encoders {
     /// Loads the configured encoders (each model once), every graph optimisation on:
     /// for commands that encode many texts.
     pub fn load(home: &Home, models: &ModelOpts) -> Result<Self> {
-        Self::load_with(home, models, plait_colbert::Optimization::All)
+        Self::load_with(home, models, LoadOptions::default())
     }
 
-    /// Loads the configured encoders with this graph optimisation level.
-    pub fn load_with(
-        home: &Home,
-        models: &ModelOpts,
-        optimization: plait_colbert::Optimization,
-    ) -> Result<Self> {
+    /// Loads the configured encoders with these options.
+    pub fn load_with(home: &Home, models: &ModelOpts, options: LoadOptions) -> Result<Self> {
         let lock = Lock::embedded();
         let started = std::time::Instant::now();
         let runtime = OnnxRuntime::load(&home.require(&lock, "onnxruntime")?)?;
@@ -64,7 +89,7 @@ impl Encoders {
             None => default_dir()?,
         };
         let mut build = |dir: &Path| -> Result<Arc<dyn Encoder>> {
-            let encoder = build_encoder(&runtime, dir, optimization)?;
+            let encoder = build_encoder(&runtime, dir, home, options)?;
             let (tokenizer, session) = encoder.load_times();
             load_times.push(("tokenizer and config", tokenizer));
             load_times.push(("encoder session", session));
@@ -110,13 +135,20 @@ const ENCODE_BATCH: usize = 4;
 fn build_encoder(
     runtime: &OnnxRuntime,
     dir: &Path,
-    optimization: plait_colbert::Optimization,
+    home: &Home,
+    options: LoadOptions,
 ) -> Result<OnnxEncoder> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let session = plait_colbert::SessionOptions {
+        threads,
+        optimization: options.optimization,
+        cache: options.cache.then(|| home.root().join(OPTIMISED_GRAPHS)),
+        spinning: options.spinning,
+        ..Default::default()
+    };
     OnnxEncoderBuilder::new(dir)
-        .threads(threads)
+        .session_options(session)
         .batch_size(ENCODE_BATCH)
-        .optimization(optimization)
         .build(runtime)
         .with_context(|| format!("loading the encoder model in {}", dir.display()))
 }

@@ -29,16 +29,30 @@ pub struct Args {
     timings: bool,
 }
 
-/// Graph optimisation of the encoder for one CLI search: all rewrites (as every other
-/// door, so the CLI's scores are the server's), or `PLAIT_ORT_OPTIMIZATION=basic` for a
-/// quicker load (`scripts/bench-search-cold` compares both; on a loaded 2-core machine
-/// the difference was within the noise, 584 against 626 ms of session creation).
-fn cli_optimization() -> Result<plait_colbert::Optimization> {
-    match std::env::var("PLAIT_ORT_OPTIMIZATION").as_deref() {
-        Err(_) | Ok("all") => Ok(plait_colbert::Optimization::All),
-        Ok("basic") => Ok(plait_colbert::Optimization::Basic),
+/// How one CLI search loads the encoder: all rewrites (as every other door, so the
+/// CLI's scores are the server's) from the cache of optimised graphs, without spinning
+/// threads. `scripts/bench-search-cold` compares other settings
+/// through `PLAIT_ORT_OPTIMIZATION=all|basic`, `PLAIT_ORT_CACHE=on|off` and
+/// `PLAIT_ORT_SPIN=on|off`.
+fn cli_load_options() -> Result<runtime::LoadOptions> {
+    let optimization = match std::env::var("PLAIT_ORT_OPTIMIZATION").as_deref() {
+        Err(_) | Ok("all") => plait_colbert::Optimization::All,
+        Ok("basic") => plait_colbert::Optimization::Basic,
         Ok(other) => anyhow::bail!("PLAIT_ORT_OPTIMIZATION={other}: use all or basic"),
-    }
+    };
+    let switch = |name: &str, default: bool| -> Result<bool> {
+        match std::env::var(name).as_deref() {
+            Err(_) => Ok(default),
+            Ok("on") => Ok(true),
+            Ok("off") => Ok(false),
+            Ok(other) => anyhow::bail!("{name}={other}: use on or off"),
+        }
+    };
+    Ok(runtime::LoadOptions {
+        optimization,
+        cache: switch("PLAIT_ORT_CACHE", true)?,
+        spinning: switch("PLAIT_ORT_SPIN", false)?,
+    })
 }
 
 /// Stage times of one command, printed to stderr with `--timings`.
@@ -140,7 +154,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let (indexes, query) = args.search.query(&args.query, SearchMode::default())?;
     let root = args.search.root();
     stages.lap("arguments");
-    let encoders = runtime::Encoders::load_with(home, &args.search.models, cli_optimization()?)?;
+    let encoders = runtime::Encoders::load_with(home, &args.search.models, cli_load_options()?)?;
     stages.lap = Instant::now();
     stages.rows.extend(encoders.load_times.iter().copied());
     let service = encoders.search_service(&root);
@@ -153,6 +167,11 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     print_hits(args, &hits, &query.text)?;
     stages.lap("print");
     stages.print();
+    // The process exits next: the encoders' session and tokenizer (tens of MB in many
+    // allocations) are left to the OS rather than freed one by one. The service (its
+    // SQLite connection) closes as usual.
+    drop(service);
+    std::mem::forget(encoders);
     Ok(ExitCode::SUCCESS)
 }
 

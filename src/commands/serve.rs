@@ -70,7 +70,14 @@ pub struct Args {
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let token = checked_token(args)?;
     let root = prepared_root(args)?;
-    let encoders = runtime::Encoders::load(home, &args.models)?;
+    let encoders = runtime::Encoders::load_with(
+        home,
+        &args.models,
+        runtime::LoadOptions {
+            spinning: false,
+            ..Default::default()
+        },
+    )?;
     let stop = Arc::new(AtomicBool::new(false));
     let reader = Arc::new(runtime::PdfReader::load(home)?);
     let watch_state = Arc::new(Mutex::new(WatchState {

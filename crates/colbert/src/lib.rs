@@ -29,7 +29,7 @@ pub use index::{
     IndexWriter, SearchHit, SearchParams, SearchStages, StreamedDocuments, VectorSource,
 };
 pub use onnx::{OnnxEncoder, OnnxEncoderBuilder};
-pub use plait_onnx::{OnnxRuntime, Optimization};
+pub use plait_onnx::{OnnxRuntime, Optimization, SessionOptions};
 
 /// Result alias of this crate.
 pub type Result<T, E = ColbertError> = std::result::Result<T, E>;

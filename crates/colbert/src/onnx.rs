@@ -22,9 +22,8 @@ const QUERY_BATCH: usize = 32;
 #[derive(Debug, Clone)]
 pub struct OnnxEncoderBuilder {
     dir: PathBuf,
-    threads: usize,
     batch_size: usize,
-    optimization: plait_onnx::Optimization,
+    session: plait_onnx::SessionOptions,
 }
 
 impl OnnxEncoderBuilder {
@@ -33,22 +32,29 @@ impl OnnxEncoderBuilder {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),
-            threads: 1,
             batch_size: 32,
-            optimization: plait_onnx::Optimization::All,
+            session: plait_onnx::SessionOptions::default(),
         }
     }
 
     /// Graph optimisation at load (default all): `Basic` loads faster, for a process
     /// that encodes a few queries and exits.
     pub fn optimization(mut self, optimization: plait_onnx::Optimization) -> Self {
-        self.optimization = optimization;
+        self.session.optimization = optimization;
         self
     }
 
     /// Intra-op threads of the ONNX Runtime session (default 1).
     pub fn threads(mut self, threads: usize) -> Self {
-        self.threads = threads.max(1);
+        self.session.threads = threads.max(1);
+        self
+    }
+
+    /// Every setting of the ONNX Runtime session at once (threads, optimisation, the
+    /// cache of optimised graphs, prepacking, spinning); the default is
+    /// [`plait_onnx::SessionOptions::default`].
+    pub fn session_options(mut self, session: plait_onnx::SessionOptions) -> Self {
+        self.session = session;
         self
     }
 
@@ -87,12 +93,7 @@ impl OnnxEncoderBuilder {
             })?;
         let tokenizer_time = started.elapsed();
         let started = Instant::now();
-        let session = plait_onnx::SessionOptions {
-            threads: self.threads,
-            optimization: self.optimization,
-            ..Default::default()
-        }
-        .build(runtime, &model_path)?;
+        let session = self.session.build(runtime, &model_path)?;
         let session_time = started.elapsed();
         let output_index = match &config.output_name {
             Some(name) => session

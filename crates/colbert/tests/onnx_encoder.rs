@@ -94,3 +94,56 @@ fn a_missing_model_directory_is_a_clear_error() {
     );
     assert!(err.to_string().contains("/nonexistent/model"));
 }
+
+fn cached_encoder(cache: &std::path::Path) -> OnnxEncoder {
+    let rt = OnnxRuntime::load(&assets::onnxruntime()).unwrap();
+    OnnxEncoderBuilder::new(assets::asset("models/encoder/minilm-l6-int8"))
+        .session_options(plait_colbert::SessionOptions {
+            cache: Some(cache.to_path_buf()),
+            spinning: false,
+            ..Default::default()
+        })
+        .build(&rt)
+        .unwrap()
+}
+
+/// The entries of a cache of optimised graphs and whether each holds a graph file.
+fn cache_entries(cache: &std::path::Path) -> Vec<(String, bool)> {
+    let mut entries: Vec<(String, bool)> = std::fs::read_dir(cache)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, e.path().join("model.onnx").is_file())
+        })
+        .collect();
+    entries.sort();
+    entries
+}
+
+#[test]
+fn the_cache_of_optimised_graphs_gives_the_same_vectors() {
+    let texts = [
+        "how are fonts embedded in a PDF",
+        "The recipe needs two eggs, flour and a pinch of salt.",
+    ];
+    let reference = encoder();
+    let want_q = reference.encode_queries(&texts).unwrap();
+    let want_d = reference.encode_documents(&texts).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("graphs");
+    // The first load writes one entry, the second reads it; a broken entry is dropped
+    // and written again.
+    for round in ["writes", "reads", "repairs"] {
+        let enc = cached_encoder(&cache);
+        let entries = cache_entries(&cache);
+        assert_eq!(entries.len(), 1, "{round}: {entries:?}");
+        assert!(entries[0].1, "{round}: {entries:?}");
+        assert_eq!(enc.encode_queries(&texts).unwrap(), want_q, "{round}");
+        assert_eq!(enc.encode_documents(&texts).unwrap(), want_d, "{round}");
+        if round == "reads" {
+            let graph = cache.join(&entries[0].0).join("model.onnx");
+            std::fs::write(graph, b"not a model").unwrap();
+        }
+    }
+}

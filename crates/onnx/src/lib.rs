@@ -1,12 +1,14 @@
 //! The process-wide ONNX Runtime handle ([`OnnxRuntime`], loaded once from an explicit
 //! path) and the one way plait builds a session ([`SessionOptions::build`]), shared by
-//! the encoder (`colbert`) and OCR (`ocr`). The library never reads environment
-//! variables.
+//! the encoder (`colbert`) and OCR (`ocr`), with an optional cache of optimised graphs
+//! (`cache`). The library never reads environment variables.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 pub use ort;
+
+mod cache;
 
 /// What can go wrong loading the runtime or a model.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,15 @@ pub struct SessionOptions {
     pub memory_pattern: bool,
     /// Graph rewrites at load.
     pub optimization: Optimization,
+    /// Directory of optimised graphs: when set, the graph after `optimization` is saved
+    /// there once per model, ONNX Runtime build and CPU, and later loads read it with
+    /// graph optimisation off (same graph, same outputs; no rewrites or weight repacking
+    /// at load, and the weights are mapped rather than copied). Written atomically, safe
+    /// to share between processes. `None` optimises at every load.
+    pub cache: Option<PathBuf>,
+    /// Let idle intra-op threads spin waiting for work: lower latency between
+    /// operators, CPU burnt while idle. Off for a process that runs a model once.
+    pub spinning: bool,
 }
 
 impl Default for SessionOptions {
@@ -60,40 +71,104 @@ impl Default for SessionOptions {
             threads: 1,
             memory_pattern: true,
             optimization: Optimization::All,
+            cache: None,
+            spinning: true,
         }
     }
+}
+
+/// What one session commit does with the graph.
+enum Load<'a> {
+    /// Optimise at load, as configured.
+    Optimise,
+    /// Optimise and save the result into a cache entry.
+    Save(&'a cache::Pending),
+    /// The file is an already optimised graph: no rewrites.
+    Saved,
 }
 
 impl SessionOptions {
     /// A session for the model at `path`: the graph optimisations of `optimization`
     /// (`All` is ORT_ENABLE_ALL, as Python's default; ort's `Level3` is only
-    /// ORT_ENABLE_LAYOUT), `threads` intra-op threads, one inter-op thread.
+    /// ORT_ENABLE_LAYOUT), `threads` intra-op threads, one inter-op thread; through the
+    /// cache of optimised graphs when `cache` is set (a cache that cannot be read or
+    /// written is skipped).
     pub fn build(&self, runtime: &OnnxRuntime, path: &Path) -> Result<ort::session::Session> {
-        use ort::session::builder::GraphOptimizationLevel;
         if !path.is_file() {
             return Err(OnnxError::MissingModel {
                 path: path.to_path_buf(),
             });
         }
+        let entry = self
+            .cache
+            .as_deref()
+            .and_then(|dir| cache::Entry::locate(dir, path, self.optimization));
+        let Some(entry) = entry else {
+            return self.commit(runtime, path, Load::Optimise);
+        };
+        if let Some(graph) = entry.graph() {
+            match self.commit(runtime, &graph, Load::Saved) {
+                Ok(session) => return Ok(session),
+                Err(_) => entry.discard(),
+            }
+        }
+        let Some(pending) = entry.begin() else {
+            return self.commit(runtime, path, Load::Optimise);
+        };
+        match self.commit(runtime, path, Load::Save(&pending)) {
+            Ok(session) => {
+                pending.commit();
+                Ok(session)
+            }
+            Err(_) => {
+                pending.abandon();
+                self.commit(runtime, path, Load::Optimise)
+            }
+        }
+    }
+
+    fn commit(
+        &self,
+        runtime: &OnnxRuntime,
+        path: &Path,
+        load: Load<'_>,
+    ) -> Result<ort::session::Session> {
+        use ort::session::builder::GraphOptimizationLevel;
         let err = |source: ort::Error| OnnxError::Session {
             path: path.to_path_buf(),
             source,
         };
-        ort::session::Session::builder(runtime.environment())
+        let level = match (&load, self.optimization) {
+            (Load::Saved, _) => GraphOptimizationLevel::Disable,
+            (_, Optimization::All) => GraphOptimizationLevel::All,
+            (_, Optimization::Basic) => GraphOptimizationLevel::Level1,
+        };
+        let mut builder = ort::session::Session::builder(runtime.environment())
             .map_err(err)?
-            .with_optimization_level(match self.optimization {
-                Optimization::All => GraphOptimizationLevel::All,
-                Optimization::Basic => GraphOptimizationLevel::Level1,
-            })
+            .with_optimization_level(level)
             .map_err(|e| err(e.into()))?
             .with_intra_threads(self.threads.max(1))
             .map_err(|e| err(e.into()))?
             .with_inter_threads(1)
             .map_err(|e| err(e.into()))?
             .with_memory_pattern(self.memory_pattern)
-            .map_err(|e| err(e.into()))?
-            .commit_from_file(path)
-            .map_err(err)
+            .map_err(|e| err(e.into()))?;
+        if !self.spinning {
+            builder = builder
+                .with_intra_op_spinning(false)
+                .map_err(|e| err(e.into()))?;
+        }
+        if let Load::Save(pending) = &load {
+            builder = builder
+                .with_optimized_model_path(pending.graph_path())
+                .map_err(|e| err(e.into()))?;
+            for (key, value) in pending.config() {
+                builder = builder
+                    .with_config_entry(key, value)
+                    .map_err(|e| err(e.into()))?;
+            }
+        }
+        builder.commit_from_file(path).map_err(err)
     }
 }
 
