@@ -313,6 +313,13 @@ mod tests {
     use super::*;
     use crate::chunk::ApproxTokenCounter;
 
+    /// A budget that fits every test source whole and merges nothing by size.
+    const ROOMY: ChunkBudget = ChunkBudget {
+        max_tokens: 200,
+        min_tokens: 0,
+        max_chars: 2_000,
+    };
+
     /// One small definition per language: the grammar loads (its ABI suits the
     /// tree-sitter in use) and the spec finds the definition, its name and container.
     #[test]
@@ -385,11 +392,7 @@ mod tests {
             ("lua", "function A:run()\n  return 1\nend\n", "A:run"),
         ];
         assert_eq!(cases.len(), SPECS.len());
-        let budget = ChunkBudget {
-            max_tokens: 200,
-            min_tokens: 0,
-            max_chars: 2_000,
-        };
+        let budget = ROOMY;
         for &(lang, source, symbol) in cases {
             let chunker = SyntaxChunker::for_language(lang).unwrap();
             let mut parser = Parser::new();
@@ -421,11 +424,7 @@ mod tests {
         let source =
             "Foo.prototype.bar = function (x) {\n  return x;\n};\n\nmodule.exports = Foo;\n";
         let chunker = SyntaxChunker::for_language("javascript").unwrap();
-        let budget = ChunkBudget {
-            max_tokens: 200,
-            min_tokens: 0,
-            max_chars: 2_000,
-        };
+        let budget = ROOMY;
         let chunks = chunker.chunk(source, &ApproxTokenCounter, &budget);
         assert_eq!(chunks[0].symbol.as_deref(), Some("Foo.prototype.bar"));
         assert_eq!(chunks[0].container.as_deref(), Some("Foo"));
@@ -449,11 +448,7 @@ run(1);
     fn a_file_preamble_goes_with_the_class_after_it() {
         let source = "package org.example;\n\nimport java.util.List;\nimport java.util.Map;\n\npublic class Foo {\n    int n;\n\n    void m() {\n        n++;\n    }\n}\n";
         let chunker = SyntaxChunker::for_language("java").unwrap();
-        let budget = ChunkBudget {
-            max_tokens: 200,
-            min_tokens: 0,
-            max_chars: 2_000,
-        };
+        let budget = ROOMY;
         let chunks = chunker.chunk(source, &ApproxTokenCounter, &budget);
         assert_eq!(chunks[0].start_line, 1);
         assert_eq!(chunks[0].symbol.as_deref(), Some("Foo"));
@@ -476,11 +471,7 @@ run(1);
         let source =
             "local M = {}\n\nM.greet = function (name)\n  return 'hi ' .. name\nend\n\nreturn M\n";
         let chunker = SyntaxChunker::for_language("lua").unwrap();
-        let budget = ChunkBudget {
-            max_tokens: 200,
-            min_tokens: 0,
-            max_chars: 2_000,
-        };
+        let budget = ROOMY;
         let chunks = chunker.chunk(source, &ApproxTokenCounter, &budget);
         let names: Vec<_> = chunks.iter().map(|c| c.symbol.as_deref()).collect();
         assert_eq!(names, [Some("M"), Some("M.greet"), None], "{chunks:#?}");
@@ -492,11 +483,7 @@ run(1);
         let source =
             "fn ok() {}\n\nfn broken( {\n    let x = ;\n}\n\npub fn after() -> u8 {\n    1\n}\n";
         let chunker = SyntaxChunker::for_language("rust").unwrap();
-        let budget = ChunkBudget {
-            max_tokens: 200,
-            min_tokens: 0,
-            max_chars: 2_000,
-        };
+        let budget = ROOMY;
         let chunks = chunker.chunk(source, &ApproxTokenCounter, &budget);
         let joined: String = chunks.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(joined, source);
