@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use ndarray::{Array2, Axis};
 use plait_colbert::{
-    ColbertError, Documents, Index, IndexConfig, IndexWriter, SearchParams, StreamedDocuments,
-    TokenEmbeddings, VectorSource,
+    ColbertError, Documents, Index, IndexConfig, IndexWriter, SearchParams, SearchStages,
+    StreamedDocuments, TokenEmbeddings, VectorSource,
 };
 
 const DIM: usize = 32;
@@ -211,6 +211,57 @@ fn the_refine_stage_keeps_plaid_close_to_exhaustive_search() {
     }
     let recall = sum / 40.0;
     assert!(recall >= 0.9, "recall@10 against exhaustive: {recall}");
+}
+
+#[test]
+fn the_refine_stage_extends_only_while_a_step_reaches_the_best() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = corpus(500, 2, |i| i as u64);
+    let index = built(tmp.path(), &c);
+    let adaptive = SearchParams {
+        n_full_scores: 32,
+        refine_step: 16,
+        max_full_scores: 96,
+        n_exact: 16,
+        ..SearchParams::default()
+    };
+    let fixed = SearchParams {
+        refine_step: 0,
+        ..adaptive.clone()
+    };
+    let (mut extended, mut stopped, mut sum) = (0, 0, 0.0);
+    for d in 0..40 {
+        let q = c.query(d, 700 + d as u64);
+        let mut st = SearchStages::default();
+        let hits = index.search_staged(&q, &adaptive, None, &mut st).unwrap();
+        let refined = st.refined;
+        // The first 32, then whole steps of 16 (or every candidate), never beyond 96.
+        assert!(
+            (32..=96).contains(&refined)
+                && ((refined - 32) % 16 == 0 || refined == st.approx_scored),
+            "query {d}: {refined} refined of {} candidates",
+            st.approx_scored
+        );
+        extended += usize::from(refined > 32);
+        stopped += usize::from(refined < 96.min(st.approx_scored));
+        let mut st = SearchStages::default();
+        index.search_staged(&q, &fixed, None, &mut st).unwrap();
+        assert_eq!(
+            st.refined,
+            32.min(st.approx_scored),
+            "query {d}, no extension"
+        );
+        let exact = keys_of(&index.search_exhaustive(&q, 10, None).unwrap());
+        let got: HashSet<u64> = keys_of(&hits).into_iter().collect();
+        sum += exact.iter().filter(|k| got.contains(k)).count() as f64 / 10.0;
+    }
+    assert!(extended > 0, "no query needed more than the first 32");
+    assert!(stopped > 0, "no query stopped before the maximum");
+    assert!(
+        sum / 40.0 >= 0.9,
+        "recall@10 against exhaustive: {}",
+        sum / 40.0
+    );
 }
 
 /// Rows in memory served through the streaming interface, recording the largest read.

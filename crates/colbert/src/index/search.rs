@@ -23,28 +23,40 @@ pub struct SearchParams {
     /// Centroids whose best query-token score is below this are ignored when
     /// approximating document scores (`None`: no pruning).
     pub centroid_score_threshold: Option<f32>,
-    /// Candidates given the refine stage's residual-aware approximate score.
+    /// Candidates given the refine stage's residual-aware approximate score, best by
+    /// centroid interaction first.
     pub n_full_scores: usize,
+    /// Then more, `refine_step` at a time while each step still places a candidate
+    /// among the best `n_exact` refined so far, up to this many in all (at most
+    /// `n_full_scores`, or `refine_step` 0: no extension).
+    pub max_full_scores: usize,
+    /// Candidates refined per extension step (see `max_full_scores`).
+    pub refine_step: usize,
     /// The best of those by refined score, re-scored exactly on decompressed vectors
     /// (at least `k`; `n_full_scores` or more skips the refine stage).
     pub n_exact: usize,
 }
 
 /// Defaults tuned on the shared synthetic benchmark (`cargo bench --workspace --bench
-/// index -- --sweep` and `-- --refine-sweep`, 10k documents, 1M vectors): the fastest
-/// setting at recall@10 ≥ 0.95 against exact MaxSim (0.951; 256 or 384 candidates gain
-/// at most 0.001, 128 give 0.945; thresholds 0.2 to 0.45 all rank worse, with the `u8`
-/// table too). Pruning centroids below 0.27 not only saves time, it ranks the
-/// candidates better than full centroid interaction does (noise from weak centroids).
-/// The refine stage ranks the 192 well enough that exact MaxSim of its best 16 loses
-/// nothing there (recall@10 0.951 for every `n_exact` from 16 to 192).
+/// index -- --sweep` and `-- --refine-sweep`, 10k documents, 1M vectors), then checked
+/// at 10x (100k documents, `scripts/bench-compare --scale10`). Pruning centroids below
+/// 0.27 not only saves time, it ranks the candidates better than full centroid
+/// interaction does (noise from weak centroids; 0.2 to 0.45 all rank worse). A fixed
+/// 192 refined candidates gave top-10 overlap with exhaustive MaxSim over the same
+/// compressed vectors of 0.994 at 1x but 0.967 at 10x, where many more documents score
+/// alike; refining 128, then 64 more at a time while a step still reaches the best 16,
+/// gives 0.994 at 1x (205 refined on average) and 0.992 at 10x (238), recall@10 at the
+/// codec's ceiling at both. The refine stage ranks well enough that exact MaxSim of its
+/// best 16 loses nothing (the same recall for every `n_exact` from 16 to 192).
 impl Default for SearchParams {
     fn default() -> Self {
         Self {
             k: 10,
             n_ivf_probe: 2,
             centroid_score_threshold: Some(0.27),
-            n_full_scores: 192,
+            n_full_scores: 128,
+            max_full_scores: 448,
+            refine_step: 64,
             n_exact: 16,
         }
     }
@@ -283,6 +295,11 @@ impl Index {
         stages: &mut SearchStages,
     ) -> Vec<SearchHit> {
         let n_full = params.n_full_scores.max(params.k);
+        let n_max = if params.refine_step == 0 {
+            n_full
+        } else {
+            params.max_full_scores.max(n_full)
+        };
         let mut t = Instant::now();
         qc.probe_and_prune(
             self.codec.num_centroids(),
@@ -293,19 +310,65 @@ impl Index {
         let candidates = self.candidates(qc, n_full, filter);
         stages.candidates += lap(&mut t);
         stages.approx_scored += candidates.len();
-        let mut candidates = best_candidates(candidates, n_full);
-        // Storage order: the later stages read each segment's residuals front to back.
-        candidates.sort_unstable_by_key(|c| (c.seg, c.doc));
-        stages.select += lap(&mut t);
+        let mut candidates = best_candidates(candidates, n_max);
         let n_exact = params.n_exact.max(params.k);
         if candidates.len() > n_exact {
-            stages.refined += candidates.len();
-            self.refine(query, qc, &mut candidates);
+            if candidates.len() > n_full {
+                // Best by centroid interaction first: extension steps take the next ones.
+                candidates.sort_unstable_by(|a, b| b.score.total_cmp(&a.score));
+            }
+            stages.select += lap(&mut t);
+            let refined = self.refine_adaptive(query, qc, &mut candidates, n_full, n_exact, params);
+            stages.refined += refined;
+            candidates.truncate(refined);
             candidates = best_candidates(candidates, n_exact);
             candidates.sort_unstable_by_key(|c| (c.seg, c.doc));
             stages.refine += lap(&mut t);
+        } else {
+            candidates.sort_unstable_by_key(|c| (c.seg, c.doc));
+            stages.select += lap(&mut t);
         }
         self.rerank(self.query_matrix(query), candidates, params.k, stages)
+    }
+
+    /// Refines the first `n_full` candidates (ordered best first by centroid
+    /// interaction), then `params.refine_step` more at a time while a step places one of
+    /// its candidates above the `n_exact`-th best refined score so far. Returns how many
+    /// were refined (the first ones of `candidates`, their scores now refined).
+    fn refine_adaptive(
+        &self,
+        query: &TokenEmbeddings,
+        qc: &QueryCentroids,
+        candidates: &mut [Candidate],
+        n_full: usize,
+        n_exact: usize,
+        params: &SearchParams,
+    ) -> usize {
+        let mut done = n_full.min(candidates.len());
+        self.refine_block(query, qc, &mut candidates[..done]);
+        let step = params.refine_step;
+        let mut bar: Vec<f32> = Vec::new();
+        while step > 0 && done > 0 && done < candidates.len() {
+            // The n_exact-th best refined score so far.
+            bar.clear();
+            bar.extend(candidates[..done].iter().map(|c| c.score));
+            let nth = n_exact.min(bar.len()) - 1;
+            let (_, &mut cut, _) = bar.select_nth_unstable_by(nth, |a, b| b.total_cmp(a));
+            let end = (done + step).min(candidates.len());
+            self.refine_block(query, qc, &mut candidates[done..end]);
+            let placed = candidates[done..end].iter().any(|c| c.score > cut);
+            done = end;
+            if !placed {
+                break;
+            }
+        }
+        done
+    }
+
+    /// [`Self::refine`] in storage order: each segment's residuals read front to back.
+    fn refine_block(&self, query: &TokenEmbeddings, qc: &QueryCentroids, block: &mut [Candidate]) {
+        block.sort_unstable_by_key(|c| (c.seg, c.doc));
+        self.refine(query, qc, block);
     }
 
     /// The refine stage: each candidate's residual-aware approximate score.
