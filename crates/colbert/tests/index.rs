@@ -926,7 +926,7 @@ fn a_batch_of_queries_gets_what_each_query_gets_alone() {
     let short = queries[3].as_slice()[..5 * DIM].to_vec();
     queries[3] = TokenEmbeddings::new(DIM, short);
     queries.insert(4, TokenEmbeddings::new(DIM, Vec::new()));
-    let mut stages = plait_colbert::SearchStages::default();
+    let mut stages = SearchStages::default();
     let batch = index
         .search_batch_staged(&queries, &params, None, &mut stages)
         .unwrap();
