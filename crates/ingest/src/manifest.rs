@@ -177,6 +177,11 @@ impl Manifest {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&path, flags).map_err(|e| db_err(&path, e))?;
+        // Pages read in place from a shared mapping rather than copied by a read call
+        // into each pooled connection's own small cache (which concurrent searches
+        // thrashed). Neither setting writes anything.
+        conn.execute_batch(READ_PRAGMAS)
+            .map_err(|e| db_err(&path, e))?;
         let m = Self { conn, path };
         let version = m.format_version()?;
         match version {
@@ -402,6 +407,22 @@ impl Manifest {
         self.chunks_where(index, Some(key))
     }
 
+    /// The paths where index document `key` sits (what [`Self::chunks_of`] gives without
+    /// reading the texts).
+    pub fn paths_of(&self, index: &str, key: u64) -> Result<Vec<PathBuf>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT path FROM chunks WHERE idx = ?1 AND key = ?2")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![index, key as i64], |r| {
+                Ok(PathBuf::from(r.get::<_, String>(0)?))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
     /// Every chunk location of an index, by path and order.
     pub fn all_chunks(&self, index: &str) -> Result<Vec<ChunkRecord>> {
         self.chunks_where(index, None)
@@ -473,32 +494,45 @@ impl Manifest {
         let Some(fts_query) = fts_query(query) else {
             return Ok(Vec::new());
         };
-        // bm25() only works in the full-text query itself, so rank there and keep the
-        // best location of each content here.
+        // Full-text search ranks inside FTS5 (`ORDER BY rank` with the weights set for
+        // this query) and hands over only the best `fetch` rows to join with their
+        // chunks; rows of the other index and further locations of a content already
+        // taken are skipped here, and when that leaves fewer than `limit` the search
+        // runs again deeper. (Joining and sorting every match was most of a search's
+        // lexical time.)
         let sql = format!(
-            "SELECT c.key, f.s FROM
-               (SELECT rowid AS id, bm25(chunk_terms, {BM25_WEIGHTS}) AS s
-                FROM chunk_terms WHERE chunk_terms MATCH ?1) f
+            "SELECT c.key, c.idx, f.s FROM
+               (SELECT rowid AS id, rank AS s FROM chunk_terms
+                WHERE chunk_terms MATCH ?1 AND rank MATCH 'bm25({BM25_WEIGHTS})'
+                ORDER BY rank LIMIT ?2) f
              JOIN chunks c ON c.rowid = f.id
-             WHERE c.idx = ?2 ORDER BY f.s"
+             ORDER BY f.s"
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let mut rows = stmt
-            .query(params![fts_query, index])
-            .map_err(|e| self.err(e))?;
-        let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let key = r.get::<_, i64>(0).map_err(|e| self.err(e))? as u64;
-            let s: f64 = r.get(1).map_err(|e| self.err(e))?;
-            if seen.insert(key) {
-                out.push((key, -s));
-                if out.len() >= limit {
-                    break;
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let mut fetch = (limit * 4).max(64);
+        loop {
+            let mut rows = stmt
+                .query(params![fts_query, fetch as i64])
+                .map_err(|e| self.err(e))?;
+            let (mut seen, mut out, mut read) =
+                (std::collections::HashSet::new(), Vec::new(), 0usize);
+            while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+                read += 1;
+                let key = r.get::<_, i64>(0).map_err(|e| self.err(e))? as u64;
+                let idx: String = r.get(1).map_err(|e| self.err(e))?;
+                let s: f64 = r.get(2).map_err(|e| self.err(e))?;
+                if idx == index && seen.insert(key) {
+                    out.push((key, -s));
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
                 }
             }
+            if read < fetch {
+                return Ok(out);
+            }
+            fetch *= 4;
         }
-        Ok(out)
     }
 
     /// A named value of the manifest's `meta` table.
@@ -724,6 +758,11 @@ fn db_err(path: &Path, e: rusqlite::Error) -> IngestError {
 /// The FTS5 query for a user's words: each word (a run of letters, digits and `_`) is
 /// quoted, so no user input is read as FTS syntax; words joined by `_` become phrases
 /// (the tokenizer splits identifiers there), and the words are OR-ed for BM25 to rank.
+/// Settings of a read-only connection: the database file memory-mapped (up to 1 GiB;
+/// file-backed pages the kernel can drop) and an 8 MiB page cache for what the mapping
+/// does not cover (pages still in the write-ahead log).
+const READ_PRAGMAS: &str = "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-8192;";
+
 fn fts_query(query: &str) -> Option<String> {
     let terms: Vec<String> = crate::lexical::query_terms(query)
         .into_iter()

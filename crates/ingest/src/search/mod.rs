@@ -9,7 +9,7 @@ mod query;
 mod service;
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use plait_colbert::{BatchingSearcher, Index, SearchParams};
@@ -113,8 +113,8 @@ pub fn search_index(
     if query.mode == SearchMode::Hybrid {
         let prior = Prior::for_query(&query.text);
         for (key, score) in &mut ranked {
-            let chunks = manifest.chunks_of(name.as_str(), *key)?;
-            *score -= prior.penalty(chunks.iter().map(|c| c.path.as_path()));
+            let paths = manifest.paths_of(name.as_str(), *key)?;
+            *score -= prior.penalty(paths.iter().map(PathBuf::as_path));
         }
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     }
