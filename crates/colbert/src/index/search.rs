@@ -27,8 +27,8 @@ pub struct SearchParams {
     /// centroid interaction first.
     pub n_full_scores: usize,
     /// Then more, `refine_step` at a time while each step still places a candidate
-    /// among the best `n_exact` refined so far, up to this many in all (at most
-    /// `n_full_scores`, or `refine_step` 0: no extension).
+    /// among the best `n_exact` refined so far, up to this many in all (never fewer
+    /// than `n_full_scores`; `refine_step` 0: no extension).
     pub max_full_scores: usize,
     /// Candidates refined per extension step (see `max_full_scores`).
     pub refine_step: usize,
