@@ -340,6 +340,7 @@ fn main() {
         plaid.cpu_per_wall
     );
     print_stages(&index, &qs, &params);
+    print_assignment(&index, &tokens);
     print_batched(&index, &qs, &params);
     if n_exh > 0 {
         // Exhaustive results are cached beside the index (removed when it is rebuilt):
@@ -493,6 +494,65 @@ fn print_stages(index: &plait_colbert::Index, queries: &[TokenEmbeddings], param
         ms(st.exact),
         st.exact_scored as f64 / n,
         ms(st.total()),
+    );
+}
+
+/// The build's assignment of tokens to centroids (k-means iterations and compression):
+/// exact against every centroid next to grouped, on a sample of the corpus.
+fn print_assignment(index: &plait_colbert::Index, tokens: &NpyRows) {
+    let centroids = index.codec().centroids();
+    let rows = tokens.rows.min(65_536);
+    let mut sample = Array2::<f32>::zeros((rows, tokens.dim));
+    // An evenly spread sample: one run of 64 rows from each of rows/64 places.
+    for (i, mut run) in sample
+        .axis_chunks_iter_mut(ndarray::Axis(0), 64)
+        .enumerate()
+    {
+        let first = (i * 64 * (tokens.rows / rows)).min(tokens.rows - run.nrows());
+        tokens
+            .read_rows(first, run.as_slice_mut().unwrap())
+            .unwrap();
+    }
+    let t = Instant::now();
+    let exact = plait_colbert::index::assign_exact(sample.view(), centroids);
+    let exact_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let groups = plait_colbert::index::CentroidGroups::new(centroids);
+    let group_s = t.elapsed().as_secs_f64();
+    let probed: Vec<String> = [8, 16, 32]
+        .iter()
+        .map(|&p| {
+            let t = Instant::now();
+            let g = groups.assign_probed(sample.view(), p);
+            let s = t.elapsed().as_secs_f64();
+            let same = exact.iter().zip(&g).filter(|(a, b)| a == b).count();
+            let gap = |r: usize, e: u32, g: u32| {
+                let row = sample.row(r);
+                row.dot(&centroids.row(e as usize)) - row.dot(&centroids.row(g as usize))
+            };
+            let within = |d: f32| {
+                (0..rows).filter(|&r| gap(r, exact[r], g[r]) <= d).count() as f64 * 100.0
+                    / rows as f64
+            };
+            format!(
+                "{p} probes {:.0} ms ({:.1}x faster), same centroid {:.2}% (score within 0.01 of the best {:.2}%, 0.02 {:.2}%, 0.05 {:.2}%)",
+                s * 1e3,
+                exact_s / s,
+                same as f64 * 100.0 / rows as f64,
+                within(0.01),
+                within(0.02),
+                within(0.05)
+            )
+        })
+        .collect();
+    println!(
+        "assignment of {rows} sampled tokens to {} centroids ({} threads): exact {:.0} ms; {} groups (built in {:.0} ms): {} (compression goes through groups from 99% the same)",
+        centroids.nrows(),
+        rayon::current_num_threads(),
+        exact_s * 1e3,
+        groups.len(),
+        group_s * 1e3,
+        probed.join("; "),
     );
 }
 

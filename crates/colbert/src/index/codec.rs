@@ -7,10 +7,14 @@
 //! The cost is `dim × 2^nbits` floats of codec state, nothing per token.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rayon::prelude::*;
 
+use super::assign::CalibratedAssigner;
 use super::decode::decode_4bit;
-use super::kmeans::assign;
 use super::refine::RefineTable;
+
+/// Tokens per parallel task when packing residuals.
+const PACK_BLOCK: usize = 1024;
 
 /// Lloyd-Max refinement rounds of the per-dimension quantisers.
 const LLOYD_ROUNDS: usize = 10;
@@ -37,6 +41,8 @@ pub struct ResidualCodec {
     lut: Vec<f32>,
     /// The quantised weights the refine stage reads.
     refine: RefineTable,
+    /// How compression assigns tokens to centroids (decided on first use).
+    assigner: CalibratedAssigner,
 }
 
 impl ResidualCodec {
@@ -53,7 +59,7 @@ impl ResidualCodec {
             "dim * nbits must fill whole bytes"
         );
         assert!(sample.nrows() > 0, "codec training needs a sample");
-        let labels = assign(sample, centroids.view());
+        let labels = CalibratedAssigner::default().assign(sample, centroids.view());
         let mut residuals = sample.to_owned();
         let mut distances = Vec::with_capacity(sample.nrows());
         for (mut r, &l) in residuals.outer_iter_mut().zip(&labels) {
@@ -114,6 +120,7 @@ impl ResidualCodec {
             cluster_threshold,
             lut,
             refine,
+            assigner: CalibratedAssigner::default(),
         }
     }
 
@@ -196,7 +203,7 @@ impl ResidualCodec {
     /// centroid.
     pub fn outliers(&self, vectors: ArrayView2<'_, f32>, factor: f32) -> Vec<usize> {
         let limit = factor * self.cluster_threshold;
-        let codes = assign(vectors, self.centroids.view());
+        let codes = self.assigner.assign(vectors, self.centroids.view());
         vectors
             .outer_iter()
             .zip(&codes)
@@ -215,24 +222,27 @@ impl ResidualCodec {
 
     /// Compresses `vectors` (rows): their centroid ids and packed residuals.
     pub fn compress(&self, vectors: ArrayView2<'_, f32>) -> (Vec<u32>, Vec<u8>) {
-        let codes = assign(vectors, self.centroids.view());
+        let codes = self.assigner.assign(vectors, self.centroids.view());
         let plen = self.packed_len();
         let mut packed = vec![0u8; vectors.nrows() * plen];
-        let mut residual = vec![0f32; self.dim()];
-        for ((v, &c), out) in vectors
-            .outer_iter()
-            .zip(&codes)
-            .zip(packed.chunks_exact_mut(plen))
-        {
-            for ((r, &x), &m) in residual
-                .iter_mut()
-                .zip(v.iter())
-                .zip(self.centroids.row(c as usize).iter())
-            {
-                *r = x - m;
-            }
-            self.pack_residual(&residual, out);
-        }
+        packed
+            .par_chunks_mut(plen * PACK_BLOCK)
+            .enumerate()
+            .for_each(|(b, block)| {
+                let mut residual = vec![0f32; self.dim()];
+                for (i, out) in block.chunks_exact_mut(plen).enumerate() {
+                    let row = b * PACK_BLOCK + i;
+                    let centroid = self.centroids.row(codes[row] as usize);
+                    for ((r, &x), &m) in residual
+                        .iter_mut()
+                        .zip(vectors.row(row).iter())
+                        .zip(centroid.iter())
+                    {
+                        *r = x - m;
+                    }
+                    self.pack_residual(&residual, out);
+                }
+            });
         (codes, packed)
     }
 

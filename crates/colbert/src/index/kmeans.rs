@@ -1,12 +1,9 @@
-//! Spherical k-means: the PLAID centroids, and assigning vectors to them.
+//! Spherical k-means: the PLAID centroids.
 
 use ndarray::{Array2, ArrayView2, Axis};
-use rayon::prelude::*;
 
+use super::assign::assign;
 use super::rng::SplitMix64;
-
-/// Rows per matrix product when assigning; keeps the score block in cache-friendly size.
-const ASSIGN_BLOCK: usize = 2048;
 
 /// k-means settings.
 #[derive(Debug, Clone)]
@@ -19,29 +16,6 @@ pub struct KMeansConfig {
     pub max_points_per_centroid: usize,
     /// Seed of sampling and initialisation.
     pub seed: u64,
-}
-
-/// Index of the best-scoring centroid (highest dot product) for every row of `data`.
-pub fn assign(data: ArrayView2<'_, f32>, centroids: ArrayView2<'_, f32>) -> Vec<u32> {
-    let mut out = vec![0u32; data.nrows()];
-    data.axis_chunks_iter(Axis(0), ASSIGN_BLOCK)
-        .into_par_iter()
-        .zip(out.par_chunks_mut(ASSIGN_BLOCK))
-        .for_each(|(block, out)| {
-            let scores = block.dot(&centroids.t());
-            for (row, o) in scores.outer_iter().zip(out.iter_mut()) {
-                let mut best = 0usize;
-                let mut best_score = f32::NEG_INFINITY;
-                for (c, &s) in row.iter().enumerate() {
-                    if s > best_score {
-                        best_score = s;
-                        best = c;
-                    }
-                }
-                *o = best as u32;
-            }
-        });
-    out
 }
 
 fn normalise_rows(m: &mut Array2<f32>) {

@@ -2,6 +2,7 @@
 //! segments, an inverted file from centroids to documents, and staged late-interaction
 //! search.
 
+mod assign;
 mod batch_search;
 mod codec;
 mod cscore;
@@ -24,9 +25,10 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2};
 
+pub use assign::{assign, assign_exact, CentroidGroups};
 pub use codec::ResidualCodec;
 pub use integrity::{verify, Damage, FileSum};
-pub use kmeans::{assign, kmeans, KMeansConfig};
+pub use kmeans::{kmeans, KMeansConfig};
 pub use meta::{IndexMeta, SegmentMeta, FORMAT_VERSION};
 pub use reader::{is_built, CommitInfo, IndexReader};
 pub use search::{SearchHit, SearchParams, SearchStages};
