@@ -29,6 +29,8 @@ pub(crate) struct QueryCentroids {
     scorer: CentroidScorer,
     /// Per query token, the score of the last entry of its top list.
     last: Vec<f32>,
+    /// Per centroid, its best score over the query tokens.
+    row_max: Vec<f32>,
 }
 
 impl QueryCentroids {
@@ -63,9 +65,12 @@ impl QueryCentroids {
         self.last.clear();
         self.last.resize(nq, f32::NEG_INFINITY);
         let mut hi = 0f32;
+        self.row_max.clear();
+        self.row_max.reserve(k);
         for (c, row) in scores.chunks_exact(nq).enumerate() {
             let (beats, row_max) = beats_any(row, &self.last);
             hi = hi.max(row_max);
+            self.row_max.push(row_max);
             if !beats {
                 continue;
             }
@@ -99,6 +104,7 @@ impl QueryCentroids {
         self.scale = if hi > 0.0 { hi / 255.0 } else { 1.0 };
         quantise(
             scores,
+            &self.row_max,
             &mut self.table[..k * stride],
             nq,
             stride,
@@ -120,11 +126,23 @@ fn beats_any(row: &[f32], last: &[f32]) -> (bool, f32) {
     (beats, best)
 }
 
-/// Writes the quantised rows of `table` from `scores` (see [`QueryCentroids::table`]).
+/// Writes the quantised rows of `table` from `scores` (see [`QueryCentroids::table`]);
+/// `row_max[c]` is centroid `c`'s best score.
 #[multiversion::multiversion(targets("x86_64+avx2+fma"))]
-fn quantise(scores: &[f32], table: &mut [u8], nq: usize, stride: usize, inv: f32, t: f32) {
-    for (row, out) in scores.chunks_exact(nq).zip(table.chunks_exact_mut(stride)) {
-        let best = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+fn quantise(
+    scores: &[f32],
+    row_max: &[f32],
+    table: &mut [u8],
+    nq: usize,
+    stride: usize,
+    inv: f32,
+    t: f32,
+) {
+    for ((row, out), &best) in scores
+        .chunks_exact(nq)
+        .zip(table.chunks_exact_mut(stride))
+        .zip(row_max)
+    {
         if best >= t {
             for (o, &s) in out.iter_mut().zip(row) {
                 // Saturating cast; + 0.5 rounds to nearest.

@@ -147,7 +147,7 @@ impl<'g> Chooser<'g> {
         } else {
             logits
         };
-        let margin = if self.record_margins {
+        let mut margin = if self.record_margins {
             top2_margin(row)
         } else {
             0.0
@@ -167,7 +167,21 @@ impl<'g> Chooser<'g> {
             self.scratch.extend_from_slice(logits);
         }
         let token = match self.sampling {
-            Sampling::Greedy => grounded_argmax(g, &tail, &mut self.scratch, token),
+            Sampling::Greedy => {
+                let chosen = grounded_argmax(g, &tail, &mut self.scratch, token);
+                if self.record_margins {
+                    // The choice was among the allowed tokens: its margin is to the next
+                    // allowed one, not to the refused best.
+                    let best = self.scratch[chosen];
+                    let next = grounded_argmax(g, &tail, &mut self.scratch, chosen);
+                    margin = if next == chosen {
+                        f32::INFINITY
+                    } else {
+                        best - self.scratch[next]
+                    };
+                }
+                chosen
+            }
             Sampling::Temperature { .. } => {
                 let mut refused = token;
                 loop {

@@ -66,7 +66,8 @@ pub struct DecodeConfig {
     /// Stop when the output ends with the same run of tokens three times in a row (a
     /// greedy loop that would otherwise fill `max_tokens`).
     pub stop_on_loop: bool,
-    /// Record the gap between the two best logits of every emitted token.
+    /// Record the gap between the two best logits of every emitted token (under
+    /// grounding, between the chosen token and the next token grounding allows).
     pub record_margins: bool,
     /// Tokens never chosen as the first generated token (to start differently from an
     /// answer that was refused).
