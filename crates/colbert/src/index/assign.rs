@@ -11,7 +11,7 @@
 
 use std::sync::OnceLock;
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 
 use super::kmeans::{kmeans, KMeansConfig};
@@ -172,16 +172,7 @@ impl CentroidGroups {
                 }
             }
         }
-        let mut owned = Vec::new();
         for ((o, start), x) in out.iter_mut().zip(best).zip(block.outer_iter()) {
-            let x = match x.as_slice() {
-                Some(x) => x,
-                None => {
-                    owned.clear();
-                    owned.extend(x.iter().copied());
-                    &owned[..]
-                }
-            };
             *o = self.climb(x, start);
         }
     }
@@ -189,14 +180,13 @@ impl CentroidGroups {
     /// From `start`, moves to a better neighbouring centroid while one exists (at most
     /// [`MAX_CLIMBS`] moves): a close second found through the groups usually has the
     /// best centroid among its neighbours.
-    fn climb(&self, x: &[f32], start: (f32, u32)) -> u32 {
+    fn climb(&self, x: ArrayView1<'_, f32>, start: (f32, u32)) -> u32 {
         let m = self.neighbours.len() / self.centroids.nrows().max(1);
         let mut best = start;
         for _ in 0..MAX_CLIMBS {
             let from = best.1 as usize;
             for &n in &self.neighbours[from * m..(from + 1) * m] {
-                let row = self.centroids.row(n as usize);
-                let s = dot(x, row.as_slice().unwrap_or(&[]));
+                let s = self.centroids.row(n as usize).dot(&x);
                 if s > best.0 {
                     best = (s, n);
                 }
@@ -207,24 +197,6 @@ impl CentroidGroups {
         }
         best.1
     }
-}
-
-/// `a · b`, in eight lanes the compiler can keep in one register.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ac
-        .remainder()
-        .iter()
-        .zip(bc.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ac.zip(bc) {
-        for l in 0..8 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 /// For every centroid, the `m` others with the highest dot product, flat (`k × m`).
@@ -365,8 +337,9 @@ mod tests {
         m
     }
 
-    #[test]
-    fn grouped_assignment_agrees_with_exact_on_clustered_data() {
+    /// Clustered data and 2,048 k-means centroids of it: several per topic, so groups of
+    /// centroids follow the topics.
+    fn structured() -> (Array2<f32>, Array2<f32>) {
         let data = clustered(40_000, 32, 300, 7);
         let centroids = kmeans(
             data.view(),
@@ -377,6 +350,12 @@ mod tests {
                 seed: 1,
             },
         );
+        (data, centroids)
+    }
+
+    #[test]
+    fn grouped_assignment_agrees_with_exact_on_clustered_data() {
+        let (data, centroids) = structured();
         let exact = assign_exact(data.view(), centroids.view());
         let groups = CentroidGroups::new(centroids.view());
         let grouped = groups.assign_probed(data.view(), 8);
@@ -412,16 +391,7 @@ mod tests {
     #[test]
     fn calibration_groups_structured_centroids_and_not_scattered_ones() {
         // Structured: several centroids per topic, so groups follow the topics.
-        let data = clustered(40_000, 32, 300, 7);
-        let centroids = kmeans(
-            data.view(),
-            &KMeansConfig {
-                k: 2048,
-                iterations: 4,
-                max_points_per_centroid: 16,
-                seed: 1,
-            },
-        );
+        let (data, centroids) = structured();
         let assigner = CalibratedAssigner::default();
         // A batch too small to measure on is assigned exactly and decides nothing.
         let few = data.slice(ndarray::s![..100, ..]);

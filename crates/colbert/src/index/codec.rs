@@ -59,7 +59,8 @@ impl ResidualCodec {
             "dim * nbits must fill whole bytes"
         );
         assert!(sample.nrows() > 0, "codec training needs a sample");
-        let labels = CalibratedAssigner::default().assign(sample, centroids.view());
+        let assigner = CalibratedAssigner::default();
+        let labels = assigner.assign(sample, centroids.view());
         let mut residuals = sample.to_owned();
         let mut distances = Vec::with_capacity(sample.nrows());
         for (mut r, &l) in residuals.outer_iter_mut().zip(&labels) {
@@ -80,14 +81,18 @@ impl ResidualCodec {
         }
         distances.sort_unstable_by(f32::total_cmp);
         let q = ((distances.len() - 1) as f64 * CLUSTER_THRESHOLD_QUANTILE) as usize;
-        Self::from_parts(
-            centroids,
-            cutoffs,
-            weights,
-            avg_residual,
-            distances[q],
-            nbits,
-        )
+        // The same centroids: compression keeps what training's calibration decided.
+        Self {
+            assigner,
+            ..Self::from_parts(
+                centroids,
+                cutoffs,
+                weights,
+                avg_residual,
+                distances[q],
+                nbits,
+            )
+        }
     }
 
     /// Rebuilds a codec from its stored arrays.
