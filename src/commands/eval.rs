@@ -142,7 +142,9 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let set =
         EvalSet::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.set.display()))?;
     let (encoders, root, corpus) = ingest_corpus(home, args, &set.corpus)?;
-    let service = encoders.search_service(&root);
+    // Many searches: the full-text index is read into memory once, before any is timed.
+    let service = encoders.search_service(&root).resident_lexical();
+    service.load_lexical();
     let mut out = std::io::stdout().lock();
     let mut results = serde_json::Map::new();
     if !args.json {

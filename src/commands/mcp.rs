@@ -28,7 +28,7 @@ pub struct Args {
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let root = runtime::index_root(args.index_dir.clone());
     let service = runtime::search_service(home, &args.models, &root)?;
-    let service = std::sync::Arc::new(service);
+    let service = std::sync::Arc::new(service.resident_lexical());
     let asker = crate::ask_worker::AskWorker::start(
         home.clone(),
         args.roles.clone(),

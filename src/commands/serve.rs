@@ -107,7 +107,8 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         let service = Arc::new(
             encoders
                 .search_service(&root)
-                .batching(QUERY_WAIT, QUERY_BATCH),
+                .batching(QUERY_WAIT, QUERY_BATCH)
+                .resident_lexical(),
         );
         let asker = Arc::new(crate::ask_worker::AskWorker::start(
             home.clone(),

@@ -93,8 +93,12 @@ DROP TRIGGER IF EXISTS chunks_fts_update;
 DROP TABLE IF EXISTS chunks_fts;
 ";
 
-/// BM25 column weights: symbol, path, text (context and text together).
-const BM25_WEIGHTS: &str = "4.0, 2.0, 1.0";
+/// The FTS5 rank function with the lexical column weights
+/// ([`crate::lexical::COLUMN_WEIGHTS`]: symbol, path, text).
+fn bm25_rank() -> String {
+    let w = crate::lexical::COLUMN_WEIGHTS.map(|w| format!("{w:.1}"));
+    format!("bm25({})", w.join(", "))
+}
 
 /// A file as last ingested.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -503,10 +507,11 @@ impl Manifest {
         let sql = format!(
             "SELECT c.key, c.idx, f.s FROM
                (SELECT rowid AS id, rank AS s FROM chunk_terms
-                WHERE chunk_terms MATCH ?1 AND rank MATCH 'bm25({BM25_WEIGHTS})'
-                ORDER BY rank LIMIT ?2) f
+                WHERE chunk_terms MATCH ?1 AND rank MATCH '{}'
+                ORDER BY rank, rowid LIMIT ?2) f
              JOIN chunks c ON c.rowid = f.id
-             ORDER BY f.s"
+             ORDER BY f.s, f.id",
+            bm25_rank()
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let mut fetch = (limit * 4).max(64);
@@ -532,6 +537,26 @@ impl Manifest {
                 return Ok(out);
             }
             fetch *= 4;
+        }
+    }
+
+    /// SQLite's `PRAGMA data_version` of this connection: it changes when another
+    /// connection commits to the manifest.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// The full-text index in memory, read in one transaction and tagged with
+    /// [`Self::data_version`] as read before it; `Ok(None)` when it holds more than
+    /// [`crate::lexical::MAX_INSTANCES`] tokens (search it through FTS5).
+    pub fn resident_terms(&self) -> Result<Option<crate::lexical::ResidentTerms>> {
+        let version = self.data_version()?;
+        match crate::lexical::ResidentTerms::load(&self.conn, version) {
+            Ok(t) => Ok(Some(t)),
+            Err(crate::lexical::LoadError::TooLarge(_)) => Ok(None),
+            Err(crate::lexical::LoadError::Sql(e)) => Err(self.err(e)),
         }
     }
 

@@ -1,8 +1,10 @@
 //! Lexical search: the terms of the manifest's full-text index ([`terms`]) and a plain
 //! BM25 baseline over whole chunks ([`baseline`]) that `plait eval` prints beside the
-//! modes.
+//! modes; [`ResidentTerms`] holds the full-text index in memory for long-lived searchers.
 
 pub mod baseline;
+mod resident;
 mod terms;
 
+pub use resident::{LoadError, ResidentTerms, COLUMN_WEIGHTS, MAX_INSTANCES};
 pub use terms::{index_terms, query_terms};

@@ -6,6 +6,7 @@
 mod hit;
 mod prior;
 mod query;
+mod resident;
 mod service;
 
 use std::collections::{HashMap, HashSet};
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 use plait_colbert::{BatchingSearcher, Index, SearchParams};
 
+use crate::lexical::ResidentTerms;
 use crate::manifest::Manifest;
 use crate::{IngestError, Result};
 
@@ -49,9 +51,11 @@ const FUSION_DEPTH: usize = 3;
 /// never been built, e.g. no code ingested yet), `searcher` encodes and searches with the
 /// model that built it (any other is refused with [`IngestError::ModelMismatch`]),
 /// batching concurrent searches. The query is checked by [`Query::validate`] first
-/// ([`IngestError::BadQuery`]).
+/// ([`IngestError::BadQuery`]). Lexical ranking reads `resident` terms when given (they
+/// must be those of `manifest`'s current version) and FTS5 otherwise; both rank alike.
 pub fn search_index(
     manifest: &Manifest,
+    resident: Option<&ResidentTerms>,
     name: IndexName,
     index: Option<&Arc<Index>>,
     searcher: &BatchingSearcher,
@@ -93,7 +97,11 @@ pub fn search_index(
     if query.mode != SearchMode::Semantic {
         // Read deeper when filtering, since the filter applies after ranking.
         let limit = if filter.is_some() { depth * 8 } else { depth };
-        lexical = manifest.lexical(name.as_str(), &query.text, limit)?;
+        let terms = crate::lexical::query_terms(&query.text);
+        lexical = match resident.and_then(|r| r.search(name.as_str(), &terms, limit)) {
+            Some(found) => found,
+            None => manifest.lexical(name.as_str(), &query.text, limit)?,
+        };
         if let Some(f) = &filter {
             lexical.retain(|(key, _)| f.contains(key));
         }

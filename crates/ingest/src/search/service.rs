@@ -10,6 +10,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use plait_colbert::{BatchingSearcher, Encoder, IndexReader};
 use serde::{Deserialize, Serialize};
 
+use super::resident::ResidentLexical;
 use super::{search_index, Hit, IndexName, Query};
 use crate::manifest::Manifest;
 use crate::{IngestError, Result};
@@ -43,6 +44,8 @@ pub struct SearchService {
     searchers: [Arc<BatchingSearcher>; 2],
     readers: [IndexReader; 2],
     pool: Mutex<Vec<Manifest>>,
+    /// The full-text index in memory, for a long-lived service ([`Self::resident_lexical`]).
+    resident: Option<ResidentLexical>,
 }
 
 impl std::fmt::Debug for SearchService {
@@ -78,6 +81,24 @@ impl SearchService {
             searchers: searchers(code, docs, Duration::ZERO, 1),
             readers: IndexName::ALL.map(|n| IndexReader::new(&root.join(n.as_str()))),
             pool: Mutex::new(Vec::new()),
+            resident: None,
+        }
+    }
+
+    /// The same service keeping the manifest's full-text index in memory (read in the
+    /// background after each commit; FTS5 answers until it is read, with the same
+    /// ranking): for servers and evaluations, which search many times. A one-off search
+    /// is faster without, as it skips reading the whole index.
+    pub fn resident_lexical(mut self) -> Self {
+        self.resident = Some(ResidentLexical::new(&self.root));
+        self
+    }
+
+    /// Reads the in-memory full-text index now (when [`Self::resident_lexical`]), so the
+    /// next searches use it: what a caller timing its searches does first.
+    pub fn load_lexical(&self) {
+        if let Some(r) = &self.resident {
+            r.load_now();
         }
     }
 
@@ -148,7 +169,17 @@ impl SearchService {
             path: reader.dir().to_path_buf(),
             source,
         })?;
-        self.with_manifest(|m| search_index(m, name, index.as_ref(), self.searcher(name), query))
+        let terms = self.resident.as_ref().and_then(ResidentLexical::fresh);
+        self.with_manifest(|m| {
+            search_index(
+                m,
+                terms.as_deref(),
+                name,
+                index.as_ref(),
+                self.searcher(name),
+                query,
+            )
+        })
     }
 
     /// Searches several indexes and merges their hits by score, best first, at most
