@@ -9,6 +9,7 @@
 //! lies outside its probed groups gets the best one inside them, a close second, whose
 //! residual the codec still quantises.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
@@ -233,9 +234,14 @@ fn nearest_neighbours(centroids: ArrayView2<'_, f32>, m: usize) -> Vec<u32> {
 }
 
 /// How a codec assigns the tokens it compresses: decided once, on the first batch large
-/// enough to measure, and kept with the centroids.
+/// enough to measure once enough rows were assigned in all (an index writer keeps one
+/// across the batches it adds), and kept with the centroids.
 #[derive(Debug, Default)]
-pub struct CalibratedAssigner(OnceLock<Assigner>);
+pub struct CalibratedAssigner {
+    decided: OnceLock<Assigner>,
+    /// Rows assigned exactly before deciding.
+    seen: AtomicUsize,
+}
 
 /// The method [`CalibratedAssigner`] settled on.
 #[derive(Debug)]
@@ -256,8 +262,8 @@ impl Clone for CalibratedAssigner {
 
 impl CalibratedAssigner {
     /// The best centroid of every row of `data`: through groups when, on a sample of
-    /// the first batch of at least [`CALIBRATION_ROWS`] rows (and
-    /// [`CALIBRATE_FROM_ROWS_PER_CENTROID`] per centroid), they found the exact best
+    /// the first batch of at least [`CALIBRATION_ROWS`] rows once this assigner has been
+    /// given [`CALIBRATE_FROM_ROWS_PER_CENTROID`] rows per centroid in all, they found the exact best
     /// centroid for at least [`MIN_AGREEMENT`] of it with one of the [`GROUP_PROBES`]
     /// settings (the fewest that does); exactly otherwise (centroids with no group structure, such as
     /// directions spread evenly over the sphere).
@@ -265,16 +271,20 @@ impl CalibratedAssigner {
         if centroids.nrows() < GROUPED_FROM {
             return assign_exact(data, centroids);
         }
-        let assigner = match self.0.get() {
+        let assigner = match self.decided.get() {
             Some(a) => a,
-            // Building groups costs about `k` rows' exact assignment: not worth it for
-            // fewer than a few times that.
-            None if data.nrows()
-                < CALIBRATION_ROWS.max(CALIBRATE_FROM_ROWS_PER_CENTROID * centroids.nrows()) =>
-            {
-                return assign_exact(data, centroids)
+            // Building groups costs about `k` rows' exact assignment: not worth it until
+            // a few times that many rows come to this assigner.
+            None => {
+                let seen = self.seen.fetch_add(data.nrows(), Ordering::Relaxed) + data.nrows();
+                if data.nrows() < CALIBRATION_ROWS
+                    || seen < CALIBRATE_FROM_ROWS_PER_CENTROID * centroids.nrows()
+                {
+                    return assign_exact(data, centroids);
+                }
+                self.decided
+                    .get_or_init(|| Assigner::calibrate(data, centroids))
             }
-            None => self.0.get_or_init(|| Assigner::calibrate(data, centroids)),
         };
         match assigner {
             Assigner::Exact => assign_exact(data, centroids),
@@ -285,7 +295,9 @@ impl CalibratedAssigner {
     /// Whether assignment goes through groups (`None` while undecided).
     #[cfg(test)]
     pub(crate) fn grouped(&self) -> Option<bool> {
-        self.0.get().map(|a| matches!(a, Assigner::Grouped { .. }))
+        self.decided
+            .get()
+            .map(|a| matches!(a, Assigner::Grouped { .. }))
     }
 }
 
@@ -412,6 +424,23 @@ mod tests {
         let labels = assigner.assign(data.view(), centroids.view());
         assert_eq!(assigner.grouped(), Some(false));
         assert_eq!(labels, assign_exact(data.view(), centroids.view()));
+    }
+
+    #[test]
+    fn batches_too_small_alone_calibrate_once_enough_rows_came() {
+        // 2,048 centroids want 8,192 rows before groups are built; an index writer adds
+        // batches of 5,000 (each above the 4,096-row sample): the first is assigned
+        // exactly, the second decides.
+        let (data, centroids) = structured();
+        let assigner = CalibratedAssigner::default();
+        let first = data.slice(ndarray::s![..5_000, ..]);
+        assert_eq!(
+            assigner.assign(first, centroids.view()),
+            assign_exact(first, centroids.view())
+        );
+        assert_eq!(assigner.grouped(), None);
+        assigner.assign(data.slice(ndarray::s![5_000..10_000, ..]), centroids.view());
+        assert_eq!(assigner.grouped(), Some(true));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! sample, so each dimension's quantiser fits that dimension's residual distribution.
 //! The cost is `dim × 2^nbits` floats of codec state, nothing per token.
 
+use std::sync::Arc;
+
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 
@@ -41,8 +43,9 @@ pub struct ResidualCodec {
     lut: Vec<f32>,
     /// The quantised weights the refine stage reads.
     refine: RefineTable,
-    /// How compression assigns tokens to centroids (decided on first use).
-    assigner: CalibratedAssigner,
+    /// How compression assigns tokens to centroids (decided on first use; shared by
+    /// clones, which hold the same centroids).
+    assigner: Arc<CalibratedAssigner>,
 }
 
 impl ResidualCodec {
@@ -59,7 +62,7 @@ impl ResidualCodec {
             "dim * nbits must fill whole bytes"
         );
         assert!(sample.nrows() > 0, "codec training needs a sample");
-        let assigner = CalibratedAssigner::default();
+        let assigner = Arc::new(CalibratedAssigner::default());
         let labels = assigner.assign(sample, centroids.view());
         let mut residuals = sample.to_owned();
         let mut distances = Vec::with_capacity(sample.nrows());
@@ -125,8 +128,25 @@ impl ResidualCodec {
             cluster_threshold,
             lut,
             refine,
-            assigner: CalibratedAssigner::default(),
+            assigner: Arc::new(CalibratedAssigner::default()),
         }
+    }
+
+    /// The same codec assigning through `assigner` (one kept by an index writer across
+    /// the batches it adds with these centroids, so it calibrates once).
+    pub(crate) fn with_assigner(mut self, assigner: Arc<CalibratedAssigner>) -> Self {
+        self.assigner = assigner;
+        self
+    }
+
+    /// How this codec assigns tokens to centroids.
+    pub(crate) fn assigner(&self) -> &Arc<CalibratedAssigner> {
+        &self.assigner
+    }
+
+    /// The best centroid of every row of `vectors` (the codes compression stores).
+    pub fn assign(&self, vectors: ArrayView2<'_, f32>) -> Vec<u32> {
+        self.assigner.assign(vectors, self.centroids.view())
     }
 
     /// Bits per dimension of a residual.
@@ -207,11 +227,20 @@ impl ResidualCodec {
     /// Rows of `vectors` farther than `factor × cluster_threshold` from their nearest
     /// centroid.
     pub fn outliers(&self, vectors: ArrayView2<'_, f32>, factor: f32) -> Vec<usize> {
+        self.outliers_of(vectors, &self.assign(vectors), factor)
+    }
+
+    /// [`Self::outliers`] of rows already assigned (`codes` from [`Self::assign`]).
+    pub fn outliers_of(
+        &self,
+        vectors: ArrayView2<'_, f32>,
+        codes: &[u32],
+        factor: f32,
+    ) -> Vec<usize> {
         let limit = factor * self.cluster_threshold;
-        let codes = self.assigner.assign(vectors, self.centroids.view());
         vectors
             .outer_iter()
-            .zip(&codes)
+            .zip(codes)
             .enumerate()
             .filter(|(_, (v, &c))| {
                 let d2: f32 = v
@@ -227,7 +256,14 @@ impl ResidualCodec {
 
     /// Compresses `vectors` (rows): their centroid ids and packed residuals.
     pub fn compress(&self, vectors: ArrayView2<'_, f32>) -> (Vec<u32>, Vec<u8>) {
-        let codes = self.assigner.assign(vectors, self.centroids.view());
+        let codes = self.assign(vectors);
+        let packed = self.pack(vectors, &codes);
+        (codes, packed)
+    }
+
+    /// The packed residuals of `vectors` against their centroids `codes` (from
+    /// [`Self::assign`]).
+    pub fn pack(&self, vectors: ArrayView2<'_, f32>, codes: &[u32]) -> Vec<u8> {
         let plen = self.packed_len();
         let mut packed = vec![0u8; vectors.nrows() * plen];
         packed
@@ -248,7 +284,7 @@ impl ResidualCodec {
                     self.pack_residual(&residual, out);
                 }
             });
-        (codes, packed)
+        packed
     }
 
     fn pack_residual(&self, residual: &[f32], out: &mut [u8]) {

@@ -38,21 +38,32 @@ pub(crate) struct Segment {
     deleted: Vec<u64>,
 }
 
-/// Writes a new segment directory for the given documents.
+/// Writes a new segment directory for the given documents (`assigned`: their centroids,
+/// when already known; one per row of `vectors`).
 pub(crate) fn write_segment(
     dir: &Path,
     codec: &ResidualCodec,
     keys: &[u64],
     doclens: &[usize],
     vectors: &dyn VectorSource,
+    assigned: Option<&[u32]>,
 ) -> Result<()> {
     // Compressed chunk by chunk: only one chunk of the vectors is in memory.
     let mut codes = Vec::with_capacity(vectors.num_rows());
     let mut packed = Vec::with_capacity(vectors.num_rows() * codec.packed_len());
-    for_each_chunk(vectors, 0..vectors.num_rows(), |_, chunk| {
-        let (c, p) = codec.compress(chunk);
-        codes.extend_from_slice(&c);
-        packed.extend_from_slice(&p);
+    for_each_chunk(vectors, 0..vectors.num_rows(), |start, chunk| {
+        match assigned {
+            Some(all) => {
+                let c = &all[start..start + chunk.nrows()];
+                packed.extend_from_slice(&codec.pack(chunk, c));
+                codes.extend_from_slice(c);
+            }
+            None => {
+                let (c, p) = codec.compress(chunk);
+                codes.extend_from_slice(&c);
+                packed.extend_from_slice(&p);
+            }
+        }
         Ok(())
     })?;
     write_compressed(

@@ -8,9 +8,11 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
+use super::assign::CalibratedAssigner;
 use super::codec::ResidualCodec;
 use super::kmeans::{kmeans, KMeansConfig};
 use super::meta::{IndexMeta, SegmentMeta, CURRENT, FORMAT_VERSION};
@@ -174,6 +176,9 @@ impl StreamedDocuments<'_> {
 pub struct IndexWriter {
     dir: PathBuf,
     _lock: File,
+    /// The assigner of the codec written last (its directory name): batches added with
+    /// the same centroids share its calibration instead of each measuring again.
+    assigner: Mutex<Option<(String, Arc<CalibratedAssigner>)>>,
 }
 
 impl IndexWriter {
@@ -188,6 +193,7 @@ impl IndexWriter {
         Ok(Self {
             dir: dir.to_path_buf(),
             _lock: lock,
+            assigner: Mutex::new(None),
         })
     }
 
@@ -268,7 +274,8 @@ impl IndexWriter {
         let codec_dir = format!("codec-{next_id:06}");
         next_id += 1;
         write_codec(&self.dir.join(&codec_dir), &codec)?;
-        let segment = self.new_segment(&mut next_id, &codec, docs)?;
+        let codec = self.keep_assigner(&codec_dir, codec);
+        let segment = self.new_segment(&mut next_id, &codec, docs, None)?;
         let manifest = IndexMeta {
             format_version: FORMAT_VERSION,
             generation,
@@ -299,18 +306,26 @@ impl IndexWriter {
         }
         let mut manifest = index.manifest.clone();
         manifest.generation += 1;
-        let codec = match self.grown_codec(&index, docs.vectors) {
+        // One assignment serves the outlier check and compression (unless new centroids
+        // are added for the outliers, which the tokens are then assigned to again).
+        let codec = self.keep_assigner(&manifest.codec, index.codec.clone());
+        let codes = codec.assign(docs.vectors);
+        let outliers = codec.outliers_of(docs.vectors, &codes, OUTLIER_FACTOR);
+        let (codec, codes) = match self.grown_codec(&index, docs.vectors, &outliers) {
             Some(grown) => {
                 let codec_dir = format!("codec-{:06}", manifest.next_id);
                 manifest.next_id += 1;
                 write_codec(&self.dir.join(&codec_dir), &grown)?;
-                manifest.codec = codec_dir;
                 manifest.num_centroids = grown.num_centroids();
-                grown
+                let grown = self.keep_assigner(&codec_dir, grown);
+                manifest.codec = codec_dir;
+                let codes = grown.assign(docs.vectors);
+                (grown, codes)
             }
-            None => index.codec.clone(),
+            None => (codec, codes),
         };
-        let segment = self.new_segment(&mut manifest.next_id, &codec, docs.streamed())?;
+        let segment =
+            self.new_segment(&mut manifest.next_id, &codec, docs.streamed(), Some(&codes))?;
         manifest.segments.push(segment);
         drop(index);
         let index = self.commit(&manifest)?;
@@ -320,12 +335,27 @@ impl IndexWriter {
         Ok(index)
     }
 
-    /// Writes `docs` as a new segment named from `next_id` (advanced).
+    /// `codec` assigning through the assigner kept for `codec_dir` (which becomes the
+    /// kept one, `codec`'s own when it is another directory's).
+    fn keep_assigner(&self, codec_dir: &str, codec: ResidualCodec) -> ResidualCodec {
+        let mut kept = self.assigner.lock().unwrap_or_else(|e| e.into_inner());
+        match kept.as_ref() {
+            Some((dir, assigner)) if dir == codec_dir => codec.with_assigner(assigner.clone()),
+            _ => {
+                *kept = Some((codec_dir.to_string(), codec.assigner().clone()));
+                codec
+            }
+        }
+    }
+
+    /// Writes `docs` as a new segment named from `next_id` (advanced); `codes` are their
+    /// centroids when already assigned.
     fn new_segment(
         &self,
         next_id: &mut u64,
         codec: &ResidualCodec,
         docs: StreamedDocuments<'_>,
+        codes: Option<&[u32]>,
     ) -> Result<SegmentMeta> {
         let dir = format!("seg-{:06}", *next_id);
         *next_id += 1;
@@ -335,6 +365,7 @@ impl IndexWriter {
             docs.keys,
             docs.doclens,
             docs.vectors,
+            codes,
         )?;
         Ok(SegmentMeta {
             dir,
@@ -472,9 +503,13 @@ impl IndexWriter {
     /// The codec with new centroids for `vectors` when too many of them lie far from
     /// every existing centroid (documents on new topics); `None` when the existing
     /// centroids cover them.
-    fn grown_codec(&self, index: &Index, vectors: ArrayView2<'_, f32>) -> Option<ResidualCodec> {
+    fn grown_codec(
+        &self,
+        index: &Index,
+        vectors: ArrayView2<'_, f32>,
+        outliers: &[usize],
+    ) -> Option<ResidualCodec> {
         let n = vectors.nrows();
-        let outliers = index.codec.outliers(vectors, OUTLIER_FACTOR);
         if outliers.len() < MIN_OUTLIERS || (outliers.len() as f64) < MIN_OUTLIER_SHARE * n as f64 {
             return None;
         }
@@ -484,7 +519,7 @@ impl IndexWriter {
             .len()
             .div_ceil(per_centroid)
             .clamp(1, outliers.len());
-        let sample = vectors.select(Axis(0), &outliers);
+        let sample = vectors.select(Axis(0), outliers);
         let extra = kmeans(
             sample.view(),
             &KMeansConfig {

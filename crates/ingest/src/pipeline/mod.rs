@@ -348,7 +348,9 @@ impl<'a> Ingester<'a> {
     }
 
     /// Encodes the new contents in batches: each batch is committed to its index, then
-    /// recorded in the manifest's contents. `false` when the run was cancelled.
+    /// recorded in the manifest's contents. A batch's index commit (assignment,
+    /// compression, files synced) runs on its own thread while the next batch is
+    /// encoded. `false` when the run was cancelled.
     fn encode(
         &self,
         writers: &Writers,
@@ -359,31 +361,65 @@ impl<'a> Ingester<'a> {
     ) -> Result<bool> {
         let to_encode: usize = new_contents.values().map(Vec::len).sum();
         let mut encoded = 0;
+        // The manifest records a batch only after its index commit succeeded.
+        let mut record = |manifest: &mut Manifest, name: &str, batch: &[NewContent]| {
+            manifest.transaction(|tx| {
+                for (k, h, _) in batch {
+                    tx.add_content(name, *k, h)?;
+                }
+                Ok(())
+            })?;
+            encoded += batch.len();
+            report.chunks_encoded += batch.len();
+            progress(Progress::Encoded {
+                done: encoded,
+                total: to_encode,
+            });
+            Ok::<_, IngestError>(())
+        };
         for name in [CODE, DOCS] {
             let Some(contents) = new_contents.get(name) else {
                 continue;
             };
-            for batch in contents.chunks(ENCODE_BATCH) {
-                if self.cancelled() {
-                    // Committed batches are in the manifest's contents; the files are
-                    // not recorded, so the next run chunks them again and reuses those.
-                    report.cancelled = true;
-                    return Ok(false);
-                }
-                self.add_batch(&writers[name], name, batch)?;
-                // The index committed the batch; now the manifest records it.
-                manifest.transaction(|tx| {
-                    for (k, h, _) in batch {
-                        tx.add_content(name, *k, h)?;
+            let writer = &writers[name];
+            let finished = std::thread::scope(|scope| -> Result<bool> {
+                let mut pending: Option<(
+                    &[NewContent],
+                    std::thread::ScopedJoinHandle<'_, Result<()>>,
+                )> = None;
+                let mut join = |pending: &mut Option<(
+                    &[NewContent],
+                    std::thread::ScopedJoinHandle<'_, Result<()>>,
+                )>,
+                                manifest: &mut Manifest|
+                 -> Result<()> {
+                    if let Some((batch, handle)) = pending.take() {
+                        handle
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                        record(manifest, name, batch)?;
                     }
                     Ok(())
-                })?;
-                encoded += batch.len();
-                report.chunks_encoded += batch.len();
-                progress(Progress::Encoded {
-                    done: encoded,
-                    total: to_encode,
-                });
+                };
+                for batch in contents.chunks(ENCODE_BATCH) {
+                    if self.cancelled() {
+                        // Committed batches are in the manifest's contents; the files are
+                        // not recorded, so the next run chunks them again and reuses those.
+                        join(&mut pending, manifest)?;
+                        return Ok(false);
+                    }
+                    let vectors = self.encode_batch(name, batch);
+                    join(&mut pending, manifest)?;
+                    let vectors = vectors?;
+                    let handle = scope.spawn(move || self.index_batch(writer, name, vectors));
+                    pending = Some((batch, handle));
+                }
+                join(&mut pending, manifest)?;
+                Ok(true)
+            })?;
+            if !finished {
+                report.cancelled = true;
+                return Ok(false);
             }
         }
         Ok(true)
@@ -469,19 +505,14 @@ impl<'a> Ingester<'a> {
         Ok(())
     }
 
-    fn add_batch(
-        &self,
-        writer: &IndexWriter,
-        name: &str,
-        batch: &[(u64, String, String)],
-    ) -> Result<()> {
-        let dir = self.index_dir(name);
+    /// Encodes one batch of contents: their keys, token counts and vectors.
+    fn encode_batch(&self, name: &str, batch: &[NewContent]) -> Result<EncodedBatch> {
         let encoder = self.encoder(name);
         let texts: Vec<&str> = batch.iter().map(|(_, _, t)| t.as_str()).collect();
         let embs = encoder
             .encode_documents(&texts)
             .map_err(|source| IngestError::Encode {
-                path: dir.clone(),
+                path: self.index_dir(name),
                 source,
             })?;
         let dim = encoder.dim();
@@ -495,22 +526,32 @@ impl<'a> Ingester<'a> {
             doclens.push(e.len());
             flat.extend_from_slice(e.as_slice());
         }
-        if keys.is_empty() {
-            return Ok(());
-        }
-        let rows = flat.len() / dim;
+        let rows = flat.len() / dim.max(1);
         let vectors = Array2::from_shape_vec((rows, dim), flat)
             .unwrap_or_else(|_| unreachable!("rows x dim values were collected"));
+        Ok(EncodedBatch {
+            keys,
+            doclens,
+            vectors,
+        })
+    }
+
+    /// Commits one encoded batch to index `name`.
+    fn index_batch(&self, writer: &IndexWriter, name: &str, batch: EncodedBatch) -> Result<()> {
+        if batch.keys.is_empty() {
+            return Ok(());
+        }
+        let dir = self.index_dir(name);
         let docs = Documents {
-            keys: &keys,
-            doclens: &doclens,
-            vectors: vectors.view(),
+            keys: &batch.keys,
+            doclens: &batch.doclens,
+            vectors: batch.vectors.view(),
         };
         let result = if plait_colbert::is_built(&dir) {
             writer.add(docs)
         } else {
             let config = IndexConfig {
-                model: Some(encoder.model_name()),
+                model: Some(self.encoder(name).model_name()),
                 ..self.config.index.clone()
             };
             writer.rebuild(docs, &config)
@@ -519,4 +560,11 @@ impl<'a> Ingester<'a> {
             .map(|_| ())
             .map_err(|source| IngestError::Index { path: dir, source })
     }
+}
+
+/// One batch's vectors, between encoding and its index commit.
+struct EncodedBatch {
+    keys: Vec<u64>,
+    doclens: Vec<usize>,
+    vectors: Array2<f32>,
 }
