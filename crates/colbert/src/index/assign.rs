@@ -10,7 +10,7 @@
 //! residual the codec still quantises.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
@@ -45,6 +45,34 @@ const MIN_AGREEMENT: f64 = 0.99;
 /// centroid as exact assignment for at least [`MIN_AGREEMENT`] of it; exactly otherwise.
 pub fn assign(data: ArrayView2<'_, f32>, centroids: ArrayView2<'_, f32>) -> Vec<u32> {
     CalibratedAssigner::default().assign(data, centroids)
+}
+
+/// `codes` (each row's best among the first `from` centroids) updated to a centroid
+/// from `from` on wherever one scores higher: exact assignment to the appended centroids.
+pub fn extend_codes(
+    data: ArrayView2<'_, f32>,
+    centroids: ArrayView2<'_, f32>,
+    mut codes: Vec<u32>,
+    from: usize,
+) -> Vec<u32> {
+    if from >= centroids.nrows() {
+        return codes;
+    }
+    let extra = centroids.slice(ndarray::s![from.., ..]);
+    data.axis_chunks_iter(Axis(0), ASSIGN_BLOCK)
+        .into_par_iter()
+        .zip(codes.par_chunks_mut(ASSIGN_BLOCK))
+        .for_each(|(block, codes)| {
+            let scores = block.dot(&extra.t());
+            for ((row, scores), code) in block.outer_iter().zip(scores.outer_iter()).zip(codes) {
+                let current = row.dot(&centroids.row(*code as usize));
+                let (best, score) = argmax(scores.iter().copied());
+                if score > current {
+                    *code = (from + best) as u32;
+                }
+            }
+        });
+    codes
 }
 
 /// Index of the best-scoring centroid for every row of `data`, against every centroid.
@@ -241,6 +269,10 @@ pub struct CalibratedAssigner {
     decided: OnceLock<Assigner>,
     /// Rows assigned exactly before deciding.
     seen: AtomicUsize,
+    /// For centroids grown from others (new ones appended for outliers): the first
+    /// `.1` centroids are assigned through the original codec's assigner, the rest
+    /// scored exactly.
+    base: Option<(Arc<CalibratedAssigner>, usize)>,
 }
 
 /// The method [`CalibratedAssigner`] settled on.
@@ -268,6 +300,11 @@ impl CalibratedAssigner {
     /// settings (the fewest that does); exactly otherwise (centroids with no group structure, such as
     /// directions spread evenly over the sphere).
     pub fn assign(&self, data: ArrayView2<'_, f32>, centroids: ArrayView2<'_, f32>) -> Vec<u32> {
+        if let Some((base, k)) = &self.base {
+            let k = (*k).min(centroids.nrows());
+            let codes = base.assign(data, centroids.slice(ndarray::s![..k, ..]));
+            return extend_codes(data, centroids, codes, k);
+        }
         if centroids.nrows() < GROUPED_FROM {
             return assign_exact(data, centroids);
         }
@@ -289,6 +326,20 @@ impl CalibratedAssigner {
         match assigner {
             Assigner::Exact => assign_exact(data, centroids),
             Assigner::Grouped { groups, probes } => groups.assign_probed(data, *probes),
+        }
+    }
+
+    /// The assigner of centroids that extend those `base` assigns (its first `base_k`,
+    /// in order): those go through `base` (what it decided, or will), the added ones are
+    /// scored exactly. Growing a codec again keeps the original base.
+    pub fn extending(base: &Arc<CalibratedAssigner>, base_k: usize) -> Self {
+        let base = match &base.base {
+            Some((b, k)) => (b.clone(), (*k).min(base_k)),
+            None => (base.clone(), base_k),
+        };
+        Self {
+            base: Some(base),
+            ..Self::default()
         }
     }
 
@@ -441,6 +492,31 @@ mod tests {
         assert_eq!(assigner.grouped(), None);
         assigner.assign(data.slice(ndarray::s![5_000..10_000, ..]), centroids.view());
         assert_eq!(assigner.grouped(), Some(true));
+    }
+
+    #[test]
+    fn appended_centroids_are_assigned_exactly_through_the_original_assigner() {
+        let data = clustered(6_000, 16, 40, 11);
+        let all = kmeans(
+            data.view(),
+            &KMeansConfig {
+                k: 96,
+                iterations: 4,
+                max_points_per_centroid: 64,
+                seed: 2,
+            },
+        );
+        let base = Arc::new(CalibratedAssigner::default());
+        // Grown twice: 64 centroids, then 16 more, then 16 more; the second growth keeps
+        // the first base.
+        let once = Arc::new(CalibratedAssigner::extending(&base, 64));
+        let twice = CalibratedAssigner::extending(&once, 80);
+        assert!(matches!(&twice.base, Some((b, 64)) if Arc::ptr_eq(b, &base)));
+        let exact = assign_exact(data.view(), all.view());
+        assert_eq!(twice.assign(data.view(), all.view()), exact);
+        let first = assign_exact(data.view(), all.slice(ndarray::s![..64, ..]));
+        assert_ne!(first, exact, "the appended centroids must win some rows");
+        assert_eq!(extend_codes(data.view(), all.view(), first, 64), exact);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
-use super::assign::CalibratedAssigner;
+use super::assign::{extend_codes, CalibratedAssigner};
 use super::codec::ResidualCodec;
 use super::kmeans::{kmeans, KMeansConfig};
 use super::meta::{IndexMeta, SegmentMeta, CURRENT, FORMAT_VERSION};
@@ -306,8 +306,8 @@ impl IndexWriter {
         }
         let mut manifest = index.manifest.clone();
         manifest.generation += 1;
-        // One assignment serves the outlier check and compression (unless new centroids
-        // are added for the outliers, which the tokens are then assigned to again).
+        // One assignment serves the outlier check and compression; centroids added for
+        // the outliers are appended, so only they are scored for every token then.
         let codec = self.keep_assigner(&manifest.codec, index.codec.clone());
         let codes = codec.assign(docs.vectors);
         let outliers = codec.outliers_of(docs.vectors, &codes, OUTLIER_FACTOR);
@@ -317,9 +317,11 @@ impl IndexWriter {
                 manifest.next_id += 1;
                 write_codec(&self.dir.join(&codec_dir), &grown)?;
                 manifest.num_centroids = grown.num_centroids();
-                let grown = self.keep_assigner(&codec_dir, grown);
+                let base_k = codec.num_centroids();
+                let extended = Arc::new(CalibratedAssigner::extending(codec.assigner(), base_k));
+                let grown = self.keep_assigner(&codec_dir, grown.with_assigner(extended));
                 manifest.codec = codec_dir;
-                let codes = grown.assign(docs.vectors);
+                let codes = extend_codes(docs.vectors, grown.centroids(), codes, base_k);
                 (grown, codes)
             }
             None => (codec, codes),
