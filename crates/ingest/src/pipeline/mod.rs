@@ -383,24 +383,17 @@ impl<'a> Ingester<'a> {
             };
             let writer = &writers[name];
             let finished = std::thread::scope(|scope| -> Result<bool> {
-                let mut pending: Option<(
-                    &[NewContent],
-                    std::thread::ScopedJoinHandle<'_, Result<()>>,
-                )> = None;
-                let mut join = |pending: &mut Option<(
-                    &[NewContent],
-                    std::thread::ScopedJoinHandle<'_, Result<()>>,
-                )>,
-                                manifest: &mut Manifest|
-                 -> Result<()> {
-                    if let Some((batch, handle)) = pending.take() {
-                        handle
-                            .join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-                        record(manifest, name, batch)?;
-                    }
-                    Ok(())
-                };
+                let mut pending: PendingCommit<'_, '_> = None;
+                let mut join =
+                    |pending: &mut PendingCommit<'_, '_>, manifest: &mut Manifest| -> Result<()> {
+                        if let Some((batch, handle)) = pending.take() {
+                            handle
+                                .join()
+                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                            record(manifest, name, batch)?;
+                        }
+                        Ok(())
+                    };
                 for batch in contents.chunks(ENCODE_BATCH) {
                     if self.cancelled() {
                         // Committed batches are in the manifest's contents; the files are
@@ -561,6 +554,12 @@ impl<'a> Ingester<'a> {
             .map_err(|source| IngestError::Index { path: dir, source })
     }
 }
+
+/// A batch whose index commit runs on a scoped thread, with that thread.
+type PendingCommit<'s, 'b> = Option<(
+    &'b [NewContent],
+    std::thread::ScopedJoinHandle<'s, Result<()>>,
+)>;
 
 /// One batch's vectors, between encoding and its index commit.
 struct EncodedBatch {
