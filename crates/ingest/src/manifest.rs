@@ -555,7 +555,7 @@ impl Manifest {
         let version = self.data_version()?;
         match crate::lexical::ResidentTerms::load(&self.conn, version) {
             Ok(t) => Ok(Some(t)),
-            Err(crate::lexical::LoadError::TooLarge(_)) => Ok(None),
+            Err(crate::lexical::LoadError::TooLarge) => Ok(None),
             Err(crate::lexical::LoadError::Sql(e)) => Err(self.err(e)),
         }
     }

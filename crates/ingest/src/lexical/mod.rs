@@ -6,5 +6,6 @@ pub mod baseline;
 mod resident;
 mod terms;
 
-pub use resident::{LoadError, ResidentTerms, COLUMN_WEIGHTS, MAX_INSTANCES};
+pub(crate) use resident::LoadError;
+pub use resident::{ResidentTerms, COLUMN_WEIGHTS, MAX_INSTANCES};
 pub use terms::{index_terms, query_terms};

@@ -57,13 +57,13 @@ pub struct ResidentTerms {
     positions: Vec<u32>,
 }
 
-/// Why the terms could not be loaded.
+/// Why the terms could not be loaded (the manifest turns it into its own error).
 #[derive(Debug)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     /// The database failed.
     Sql(rusqlite::Error),
     /// More than [`MAX_INSTANCES`] token instances.
-    TooLarge(u64),
+    TooLarge,
 }
 
 impl From<rusqlite::Error> for LoadError {
@@ -76,7 +76,7 @@ impl ResidentTerms {
     /// Loads the terms of `conn`'s manifest in one read transaction, tagged `version`
     /// (read by the caller before, so a commit in between only makes the tag older than
     /// the data, never newer).
-    pub fn load(conn: &Connection, version: i64) -> Result<Self, LoadError> {
+    pub(crate) fn load(conn: &Connection, version: i64) -> Result<Self, LoadError> {
         conn.execute_batch(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.plait_instances
                  USING fts5vocab(main, chunk_terms, instance);
@@ -104,41 +104,54 @@ impl ResidentTerms {
             starts: Vec::new(),
             positions: Vec::new(),
         };
+        let dense = me.read_rows(conn)?;
+        me.read_postings(conn, &dense)?;
+        Ok(me)
+    }
+
+    /// Reads every chunk row (its index and key); returns the dense number of each row id.
+    fn read_rows(&mut self, conn: &Connection) -> Result<HashMap<i64, u32>, LoadError> {
         let mut dense: HashMap<i64, u32> = HashMap::new();
         let mut stmt = conn.prepare("SELECT rowid, idx, key FROM chunks ORDER BY rowid")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let rowid: i64 = r.get(0)?;
             let idx = r.get_ref(1)?.as_str().unwrap_or_default();
-            let slot = match me.index_names.iter().position(|n| n == idx) {
+            let slot = match self.index_names.iter().position(|n| n == idx) {
                 Some(i) => i,
                 None => {
-                    me.index_names.push(idx.to_string());
-                    me.index_names.len() - 1
+                    self.index_names.push(idx.to_string());
+                    self.index_names.len() - 1
                 }
             };
-            dense.insert(rowid, me.rowids.len() as u32);
-            me.rowids.push(rowid);
-            me.indexes.push(slot as u8);
-            me.keys.push(r.get::<_, i64>(2)? as u64);
-            me.lengths.push(0);
+            dense.insert(rowid, self.rowids.len() as u32);
+            self.rowids.push(rowid);
+            self.indexes.push(slot as u8);
+            self.keys.push(r.get::<_, i64>(2)? as u64);
+            self.lengths.push(0);
         }
-        drop(rows);
-        drop(stmt);
+        Ok(dense)
+    }
 
+    /// Reads every token instance into the postings, sized first from the term totals.
+    fn read_postings(
+        &mut self,
+        conn: &Connection,
+        dense: &HashMap<i64, u32>,
+    ) -> Result<(), LoadError> {
         let (postings, instances): (i64, i64) = conn.query_row(
             "SELECT coalesce(sum(doc), 0), coalesce(sum(cnt), 0) FROM temp.plait_terms",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         if instances as u64 > MAX_INSTANCES {
-            return Err(LoadError::TooLarge(instances as u64));
+            return Err(LoadError::TooLarge);
         }
         let (postings, instances) = (postings as usize, instances as usize);
-        me.rows.reserve_exact(postings);
-        me.weighted.reserve_exact(postings);
-        me.starts.reserve_exact(postings + 1);
-        me.positions.reserve_exact(instances);
+        self.rows.reserve_exact(postings);
+        self.weighted.reserve_exact(postings);
+        self.starts.reserve_exact(postings + 1);
+        self.positions.reserve_exact(instances);
         let mut stmt = conn.prepare("SELECT term, doc, col, offset FROM temp.plait_instances")?;
         let mut rows = stmt.query([])?;
         let mut term = String::new();
@@ -147,43 +160,40 @@ impl ResidentTerms {
         while let Some(r) = rows.next()? {
             let t = r.get_ref(0)?.as_str().unwrap_or_default();
             if t != term {
-                if (term_start as usize) < me.rows.len() {
-                    me.terms
-                        .insert(term.as_str().into(), (term_start, me.rows.len() as u32));
+                if (term_start as usize) < self.rows.len() {
+                    self.terms
+                        .insert(term.as_str().into(), (term_start, self.rows.len() as u32));
                 }
                 term.clear();
                 term.push_str(t);
-                term_start = me.rows.len() as u32;
+                term_start = self.rows.len() as u32;
                 last_row = u32::MAX;
             }
             let rowid: i64 = r.get(1)?;
             let Some(&row) = dense.get(&rowid) else {
                 continue;
             };
-            if me.positions.len() as u64 >= MAX_INSTANCES {
-                return Err(LoadError::TooLarge(me.positions.len() as u64));
-            }
             let col_name = r.get_ref(2)?.as_str().unwrap_or_default();
             let col = COLUMNS.iter().position(|c| *c == col_name).unwrap_or(2);
             let offset: i64 = r.get(3)?;
             if row != last_row {
-                me.rows.push(row);
-                me.weighted.push(0.0);
-                me.starts.push(me.positions.len() as u32);
+                self.rows.push(row);
+                self.weighted.push(0.0);
+                self.starts.push(self.positions.len() as u32);
                 last_row = row;
             }
-            *me.weighted.last_mut().expect("pushed") += COLUMN_WEIGHTS[col] as f32;
-            me.positions
+            *self.weighted.last_mut().expect("pushed") += COLUMN_WEIGHTS[col] as f32;
+            self.positions
                 .push(((col as u32) << COLUMN_SHIFT) | (offset as u32 & ((1 << COLUMN_SHIFT) - 1)));
-            me.lengths[row as usize] += 1;
-            me.total_tokens += 1;
+            self.lengths[row as usize] += 1;
+            self.total_tokens += 1;
         }
-        if (term_start as usize) < me.rows.len() {
-            me.terms
-                .insert(term.into(), (term_start, me.rows.len() as u32));
+        if (term_start as usize) < self.rows.len() {
+            self.terms
+                .insert(term.into(), (term_start, self.rows.len() as u32));
         }
-        me.starts.push(me.positions.len() as u32);
-        Ok(me)
+        self.starts.push(self.positions.len() as u32);
+        Ok(())
     }
 
     /// The manifest version these terms were read at.
