@@ -285,13 +285,6 @@ enum Assigner {
     },
 }
 
-impl Clone for CalibratedAssigner {
-    /// A clone starts undecided: its centroids may change before it is used.
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
-
 impl CalibratedAssigner {
     /// The best centroid of every row of `data`: through groups when, on a sample of
     /// the first batch of at least [`CALIBRATION_ROWS`] rows once this assigner has been

@@ -225,12 +225,7 @@ impl ResidualCodec {
     }
 
     /// Rows of `vectors` farther than `factor × cluster_threshold` from their nearest
-    /// centroid.
-    pub fn outliers(&self, vectors: ArrayView2<'_, f32>, factor: f32) -> Vec<usize> {
-        self.outliers_of(vectors, &self.assign(vectors), factor)
-    }
-
-    /// [`Self::outliers`] of rows already assigned (`codes` from [`Self::assign`]).
+    /// centroid (`codes`, from [`Self::assign`]).
     pub fn outliers_of(
         &self,
         vectors: ArrayView2<'_, f32>,
