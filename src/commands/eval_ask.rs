@@ -108,6 +108,12 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
     )?;
     writeln!(
         out,
+        "asked again after declining relevant sources: {}/{}",
+        r.retried,
+        scores.len()
+    )?;
+    writeln!(
+        out,
         "answers with an identifier no source holds: {}/{}",
         r.answers_with_invented,
         scores.len()

@@ -113,6 +113,12 @@ pub struct QuestionScore {
     pub cited: Vec<String>,
     /// Identifier-like words of the answer no source or the question holds.
     pub invented: Vec<String>,
+    /// Share of the question's distinctive words the closest sources hold.
+    pub relevance: f64,
+    /// Generations made (2: asked again after a decline, see `AskConfig::retry_relevance`).
+    pub attempts: usize,
+    /// Why it declined.
+    pub reason: Option<String>,
 }
 
 /// Scores one answer.
@@ -140,6 +146,9 @@ pub fn score(q: &AskQuestion, a: &Answer) -> QuestionScore {
         answer: a.answer.clone(),
         cited: a.sources.iter().map(Source::place).collect(),
         invented: a.invented.clone(),
+        relevance: a.relevance,
+        attempts: a.timings.attempts,
+        reason: a.reason.clone(),
     }
 }
 
@@ -159,6 +168,8 @@ pub struct AskReport {
     pub declined_right_share: f64,
     /// Answers holding an identifier-like word no source or the question holds.
     pub answers_with_invented: usize,
+    /// Questions asked a second time after the model declined relevant sources.
+    pub retried: usize,
     /// Median time to first token over the answers generated.
     pub median_ttft_ms: Option<f64>,
     /// Generated tokens over decoding seconds, all answers together.
@@ -198,6 +209,7 @@ pub fn report(scores: &[QuestionScore]) -> AskReport {
             answerable.len(),
         ),
         wrongly_declined: answerable.iter().filter(|s| s.declined).count(),
+        retried: scores.iter().filter(|s| s.attempts > 1).count(),
         unanswerable,
         declined_right,
         declined_right_share: share(declined_right, unanswerable),

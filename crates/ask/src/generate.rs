@@ -40,11 +40,14 @@ pub trait Generator {
     /// Length of a rendered prompt in tokens.
     fn count_tokens(&self, text: &str) -> usize;
     /// Generates a continuation of `prompt`, calling `on_piece` with each piece of text
-    /// as it is chosen; stops at the next token once `cancel` is raised.
+    /// as it is chosen; stops at the next token once `cancel` is raised. The answer does
+    /// not begin with the first token of any of `avoid_start` (a second attempt after
+    /// the model declined).
     fn generate(
         &mut self,
         prompt: &str,
         max_tokens: usize,
+        avoid_start: &[&str],
         cancel: &AtomicBool,
         on_piece: &mut dyn FnMut(&str),
     ) -> Result<Generation>;
@@ -96,16 +99,24 @@ impl Generator for RoleGenerator<'_> {
         &mut self,
         prompt: &str,
         max_tokens: usize,
+        avoid_start: &[&str],
         cancel: &AtomicBool,
         on_piece: &mut dyn FnMut(&str),
     ) -> Result<Generation> {
         // The decoding loop reads a shared flag; mirror the caller's into it per token.
         let flag = Arc::new(AtomicBool::new(false));
+        let model = self.session.runner().model();
+        let mut ban_first: Vec<i32> = avoid_start
+            .iter()
+            .filter_map(|t| model.tokenize(t).first().copied())
+            .collect();
+        ban_first.sort_unstable();
+        ban_first.dedup();
         let options = GenerateOptions {
             max_tokens: Some(max_tokens),
             grounding: Some(Arc::new(SourceWords::new([prompt]))),
             cancel: Some(flag.clone()),
-            ..GenerateOptions::default()
+            ban_first,
         };
         Ok(self.session.generate(prompt, &options, |piece| {
             on_piece(piece);

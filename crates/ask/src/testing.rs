@@ -45,11 +45,15 @@ impl Retriever for FixedHits {
 }
 
 /// A generator that "writes" a fixed answer word by word and records its prompts;
-/// tokens are counted as words.
+/// tokens are counted as words. A call told to avoid the answer's first word (a second
+/// attempt) writes `retry_answer` instead, when there is one.
 #[derive(Debug, Default)]
 pub struct ScriptedGenerator {
     pub answer: String,
+    pub retry_answer: Option<String>,
     pub prompts: Vec<String>,
+    /// What each call was told not to start with.
+    pub avoided: Vec<Vec<String>>,
     pub context: usize,
 }
 
@@ -78,12 +82,21 @@ impl Generator for ScriptedGenerator {
         &mut self,
         prompt: &str,
         max_tokens: usize,
+        avoid_start: &[&str],
         cancel: &AtomicBool,
         on_piece: &mut dyn FnMut(&str),
     ) -> Result<Generation> {
         self.prompts.push(prompt.to_string());
+        self.avoided
+            .push(avoid_start.iter().map(|s| s.to_string()).collect());
+        let first = |s: &str| s.split_whitespace().next().unwrap_or("").to_string();
+        let banned = avoid_start.iter().any(|a| first(a) == first(&self.answer));
+        let text = match (&self.retry_answer, banned) {
+            (Some(retry), true) => retry.clone(),
+            _ => self.answer.clone(),
+        };
         let mut out = Generation::default();
-        for (i, piece) in self.answer.split_inclusive(' ').enumerate() {
+        for (i, piece) in text.split_inclusive(' ').enumerate() {
             if i >= max_tokens || cancel.load(Ordering::Relaxed) {
                 out.cancelled = cancel.load(Ordering::Relaxed);
                 break;

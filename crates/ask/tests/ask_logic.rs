@@ -117,6 +117,66 @@ fn declines_when_the_sources_lack_the_question_or_the_model_says_so() {
 }
 
 #[test]
+fn a_decline_over_relevant_sources_is_asked_again_and_its_words_never_stream() {
+    let mut g = ScriptedGenerator {
+        answer: "NOT FOUND".into(),
+        retry_answer: Some("The siege of Vicksburg ended with the surrender on July 4 [2].".into()),
+        ..ScriptedGenerator::default()
+    };
+    let mut tokens = String::new();
+    let a = ask(
+        &corpus(),
+        &mut g,
+        &AskConfig::default(),
+        &AskRequest::new("How did the siege of Vicksburg end?"),
+        None,
+        &mut |e| {
+            if let AskEvent::Token(t) = e {
+                tokens.push_str(t);
+            }
+        },
+    )
+    .unwrap();
+    assert!(!a.declined, "{a:?}");
+    assert_eq!(a.timings.attempts, 2);
+    assert_eq!(g.prompts.len(), 2);
+    assert_eq!(
+        g.prompts[0], g.prompts[1],
+        "the same prompt, its cache reused"
+    );
+    assert!(g.avoided[0].is_empty());
+    assert!(g.avoided[1].iter().any(|s| s == "NOT FOUND"));
+    assert!(
+        !tokens.contains("NOT"),
+        "the decline was held back: {tokens:?}"
+    );
+    assert!(tokens.starts_with("The siege"), "{tokens:?}");
+
+    // A second attempt is checked like any answer: unsupported, still declined.
+    let mut g = ScriptedGenerator {
+        answer: "NOT FOUND".into(),
+        retry_answer: Some("Quantum gluons confine colour charges strongly [1].".into()),
+        ..ScriptedGenerator::default()
+    };
+    let a = answer(&mut g, "How did the siege of Vicksburg end?");
+    assert!(a.declined && a.timings.attempts == 2, "{a:?}");
+
+    // Below the retry relevance the model's decline stands after one attempt.
+    let config = AskConfig {
+        retry_relevance: 1.1,
+        ..AskConfig::default()
+    };
+    let mut g = ScriptedGenerator {
+        answer: "NOT FOUND".into(),
+        retry_answer: Some("The siege of Vicksburg ended on July 4 [2].".into()),
+        ..ScriptedGenerator::default()
+    };
+    let request = AskRequest::new("How did the siege of Vicksburg end?");
+    let a = ask(&corpus(), &mut g, &config, &request, None, &mut |_| {}).unwrap();
+    assert!(a.declined && g.prompts.len() == 1, "{a:?}");
+}
+
+#[test]
 fn bad_requests_are_refused_before_anything_runs_and_cancel_stops() {
     let mut g = gen("x");
     let empty = ask(
