@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::check::{CheckedSentence, CitationChecker};
 use crate::decline::relevance;
 use crate::pack::{pack, Budget};
-use crate::prompt::{says_not_found, Prompt, NOT_FOUND};
+use crate::prompt::{may_say_not_found, says_not_found, Prompt, NOT_FOUND};
 use crate::{AskError, Generator, Result, Retriever, Source};
 
 /// Longest answer a request may ask for, in tokens.
@@ -348,7 +348,7 @@ impl Turn<'_> {
                 let shown = match held.as_mut() {
                     Some(h) => {
                         h.push_str(piece);
-                        (!may_be_not_found(h)).then(|| held.take()).flatten()
+                        (!may_say_not_found(h)).then(|| held.take()).flatten()
                     }
                     None => Some(piece.to_string()),
                 };
@@ -385,15 +385,6 @@ impl Turn<'_> {
             dropped: std::mem::take(&mut state.dropped),
         })
     }
-}
-
-/// Whether `text` (the answer so far) may still be, or is, the model's NOT FOUND.
-fn may_be_not_found(text: &str) -> bool {
-    let t = text
-        .trim_start()
-        .trim_start_matches('"')
-        .to_ascii_uppercase();
-    NOT_FOUND.starts_with(&t) || t.starts_with(NOT_FOUND)
 }
 
 /// The streamed text cut into sentences and checked as each completes.

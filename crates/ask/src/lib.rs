@@ -36,7 +36,7 @@ pub use error::AskError;
 pub const RETRIEVAL_MODE: plait_ingest::SearchMode = plait_ingest::SearchMode::Semantic;
 pub use generate::{Generator, Limits, Retriever, RoleGenerator};
 pub use pack::{pack, Budget};
-pub use prompt::{says_not_found, Prompt, INSTRUCTIONS, NOT_FOUND};
+pub use prompt::{may_say_not_found, says_not_found, Prompt, INSTRUCTIONS, NOT_FOUND};
 pub use source::Source;
 pub use stream::StreamEvent;
 

@@ -43,10 +43,40 @@ impl Prompt {
     }
 }
 
-/// Whether an answer's text is the model declining.
+/// Whether an answer's text is the model declining (after any leading citations,
+/// quotes or emphasis: small models write `[1] NOT FOUND` or `` `NOT FOUND` ``).
 pub fn says_not_found(answer: &str) -> bool {
-    let t = answer.trim_start().to_ascii_uppercase();
-    t.starts_with(NOT_FOUND) || t.starts_with(&format!("\"{NOT_FOUND}"))
+    head(answer).is_some_and(|t| t.to_ascii_uppercase().starts_with(NOT_FOUND))
+}
+
+/// Whether `answer` (a streamed answer so far) may still become, or already is, the
+/// model's decline: its head is empty, a beginning of [`NOT_FOUND`] or starts with it.
+pub fn may_say_not_found(answer: &str) -> bool {
+    match head(answer) {
+        None => true,
+        Some(t) => {
+            let t = t.to_ascii_uppercase();
+            NOT_FOUND.starts_with(&t) || t.starts_with(NOT_FOUND)
+        }
+    }
+}
+
+/// `text` without leading white space, citations (`[1]`, `[2][3]`), quotes, backticks
+/// and asterisks; `None` while an unfinished citation (`[1`) is all there is.
+fn head(text: &str) -> Option<&str> {
+    let mut t = text;
+    loop {
+        t = t.trim_start_matches(|c: char| c.is_whitespace() || "\"'`*".contains(c));
+        let Some(rest) = t.strip_prefix('[') else {
+            return Some(t);
+        };
+        let digits = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+        match digits.strip_prefix(']') {
+            Some(after) => t = after,
+            None if digits.is_empty() => return None,
+            None => return Some(t),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -62,5 +92,19 @@ mod tests {
         assert!(says_not_found(" NOT FOUND."));
         assert!(says_not_found("not found"));
         assert!(!says_not_found("The page range is found in [1]."));
+        assert!(says_not_found("[1] NOT FOUND"));
+        assert!(says_not_found("`NOT FOUND`"));
+        assert!(says_not_found("\"NOT FOUND.\""));
+        assert!(!says_not_found("[1] The range is 1:3."));
+    }
+
+    #[test]
+    fn a_streamed_decline_is_recognised_before_it_is_complete() {
+        for partial in ["", " ", "[", "[1", "[1] ", "[1] NO", "`NOT F", "NOT FOUND. More"] {
+            assert!(may_say_not_found(partial), "{partial:?}");
+        }
+        for partial in ["The", "[1] The", "NOTE", "[x]", "Not here"] {
+            assert!(!may_say_not_found(partial), "{partial:?}");
+        }
     }
 }
