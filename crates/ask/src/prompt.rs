@@ -100,7 +100,16 @@ mod tests {
 
     #[test]
     fn a_streamed_decline_is_recognised_before_it_is_complete() {
-        for partial in ["", " ", "[", "[1", "[1] ", "[1] NO", "`NOT F", "NOT FOUND. More"] {
+        for partial in [
+            "",
+            " ",
+            "[",
+            "[1",
+            "[1] ",
+            "[1] NO",
+            "`NOT F",
+            "NOT FOUND. More",
+        ] {
             assert!(may_say_not_found(partial), "{partial:?}");
         }
         for partial in ["The", "[1] The", "NOTE", "[x]", "Not here"] {

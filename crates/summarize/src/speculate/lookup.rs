@@ -59,6 +59,24 @@ const EXPLORE_RATE: f64 = 0.8;
 /// Tokens before a match compared to choose among its occurrences.
 const MAX_AGREEMENT: usize = 32;
 
+/// Acceptance is learned per bucket of a match's context: the tokens in a row, the
+/// n-gram and the agreeing tokens before it, that equal the end of the history. Short
+/// contexts (2 to 4 tokens) are common coincidences in a long prompt; 16 or more mean
+/// the output is copying a passage, whose continuation is nearly always accepted. One
+/// rate for both would keep a copy from being drafted by the many coincidences.
+const BUCKETS: usize = 8;
+
+/// The statistics bucket of a match with `context` tokens of agreeing context: sizes up
+/// to 4 alone, then 5-7, 8-15 and 16 or more.
+fn bucket(context: usize) -> usize {
+    match context {
+        0..=4 => context,
+        5..=7 => 5,
+        8..=15 => 6,
+        _ => 7,
+    }
+}
+
 /// Estimates older than this many updates fade (exponential decay per update).
 const DECAY: f64 = 0.92;
 /// Highest per-token acceptance assumed (keeps the expected length finite).
@@ -112,7 +130,7 @@ struct Shadow {
     /// History length when proposed: the draft would follow `history[..at]`.
     at: usize,
     tokens: Vec<LlamaToken>,
-    ngram: usize,
+    bucket: usize,
 }
 
 /// The prompt-lookup drafter. It drafts only when the expected number of tokens per
@@ -125,8 +143,8 @@ pub(crate) struct PromptLookup {
     /// Mean seconds of a target evaluation, by batch size (index = size).
     cost: BatchCosts,
     shadow: Option<Shadow>,
-    /// n-gram size of the draft being verified.
-    pending_ngram: usize,
+    /// Context bucket of the draft being verified.
+    pending_bucket: usize,
 }
 
 impl PromptLookup {
@@ -156,11 +174,11 @@ impl PromptLookup {
                     accepted: 0.0,
                     rejected: 0.0
                 };
-                config.ngram_max + 1
+                BUCKETS
             ],
             cost: BatchCosts::new(config.n_draft_max + 1),
             shadow: None,
-            pending_ngram: 0,
+            pending_bucket: 0,
             config,
         }
     }
@@ -197,21 +215,30 @@ impl PromptLookup {
             .count();
         let mismatch = matched < sh.tokens.len() && matched < realised.len();
         if mismatch || matched == sh.tokens.len() {
-            self.stats[sh.ngram].update(matched, mismatch);
+            self.stats[sh.bucket].update(matched, mismatch);
             self.shadow = None;
         }
     }
 }
 
+/// A match of the history's end earlier in the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Match {
+    /// The tokens that followed the earlier occurrence (the draft).
+    pub(crate) tokens: Vec<LlamaToken>,
+    /// Tokens in a row before the continuation equal to the history's end (the n-gram
+    /// plus the agreeing tokens before it, at most `n + MAX_AGREEMENT`).
+    pub(crate) context: usize,
+}
+
 /// The continuation (at most `max` tokens) after the most recent earlier occurrence of the
-/// last n tokens of `history`, trying n from `ngram_max` down to `ngram_min`; with the n
-/// that matched.
-pub(crate) fn lookup_with_size(
+/// last n tokens of `history`, trying n from `ngram_max` down to `ngram_min`.
+pub(crate) fn lookup_match(
     history: &[LlamaToken],
     ngram_min: usize,
     ngram_max: usize,
     max: usize,
-) -> Option<(Vec<LlamaToken>, usize)> {
+) -> Option<Match> {
     if max == 0 {
         return None;
     }
@@ -238,16 +265,19 @@ pub(crate) fn lookup_with_size(
                 }
             }
         }
-        if let Some((start, _)) = best {
+        if let Some((start, agree)) = best {
             let from = start + n;
             let to = (from + max).min(len);
-            return Some((history[from..to].to_vec(), n));
+            return Some(Match {
+                tokens: history[from..to].to_vec(),
+                context: n + agree,
+            });
         }
     }
     None
 }
 
-/// [`lookup_with_size`] without the size.
+/// The tokens of [`lookup_match`].
 #[cfg(test)]
 pub(crate) fn lookup(
     history: &[LlamaToken],
@@ -255,8 +285,8 @@ pub(crate) fn lookup(
     ngram_max: usize,
     max: usize,
 ) -> Vec<LlamaToken> {
-    lookup_with_size(history, ngram_min, ngram_max, max)
-        .map(|(t, _)| t)
+    lookup_match(history, ngram_min, ngram_max, max)
+        .map(|m| m.tokens)
         .unwrap_or_default()
 }
 
@@ -264,11 +294,14 @@ impl Drafter for PromptLookup {
     fn propose(&mut self, history: &[LlamaToken], max: usize) -> Result<Vec<LlamaToken>> {
         self.settle_shadow(history);
         let limit = max.min(self.config.n_draft_max);
-        let Some((cand, n)) =
-            lookup_with_size(history, self.config.ngram_min, self.config.ngram_max, limit)
+        let Some(Match {
+            tokens: cand,
+            context,
+        }) = lookup_match(history, self.config.ngram_min, self.config.ngram_max, limit)
         else {
             return Ok(Vec::new());
         };
+        let b = bucket(context);
         if self.config.adaptive && self.cost.needs_single() {
             return Ok(Vec::new()); // one plain step, to learn what drafting is weighed against
         }
@@ -276,10 +309,10 @@ impl Drafter for PromptLookup {
             if cand.len() < self.config.n_draft_min {
                 return Ok(Vec::new());
             }
-            self.pending_ngram = n;
+            self.pending_bucket = b;
             return Ok(cand);
         }
-        let rate = self.stats[n].rate();
+        let rate = self.stats[b].rate();
         let mut k = self.best_length(cand.len(), rate);
         if k == 0 && self.cost.unknown() && rate >= EXPLORE_RATE && cand.len() >= EXPLORE_LEN {
             k = EXPLORE_LEN; // once: measure what a batch costs
@@ -289,19 +322,18 @@ impl Drafter for PromptLookup {
                 self.shadow = Some(Shadow {
                     at: history.len(),
                     tokens: cand,
-                    ngram: n,
+                    bucket: b,
                 });
             }
             return Ok(Vec::new());
         }
         self.shadow = None;
-        self.pending_ngram = n;
+        self.pending_bucket = b;
         Ok(cand[..k].to_vec())
     }
 
     fn feedback(&mut self, drafted: usize, accepted: usize) {
-        let n = self.pending_ngram;
-        if let Some(s) = self.stats.get_mut(n) {
+        if let Some(s) = self.stats.get_mut(self.pending_bucket) {
             s.update(accepted, accepted < drafted);
         }
     }
@@ -332,6 +364,36 @@ mod tests {
         let h = toks(&[1, 2, 3, 4, 5, 9, 1, 2, 3]);
         assert_eq!(lookup(&h, 2, 3, 8), toks(&[4, 5, 9, 1, 2, 3]));
         assert_eq!(lookup(&h, 2, 3, 2), toks(&[4, 5]));
+    }
+
+    #[test]
+    fn a_match_reports_its_agreeing_context_and_copies_learn_apart_from_coincidences() {
+        // History ends "1 5 6"; the match at the start agrees on "1" before "5 6".
+        let h = toks(&[1, 5, 6, 9, 2, 5, 6, 8, 1, 5, 6]);
+        let m = lookup_match(&h, 2, 2, 1).unwrap();
+        assert_eq!((m.tokens, m.context), (toks(&[9]), 3));
+        assert_eq!(
+            [
+                bucket(2),
+                bucket(4),
+                bucket(5),
+                bucket(8),
+                bucket(16),
+                bucket(36)
+            ],
+            [2, 4, 5, 6, 7, 7]
+        );
+        // Coincidences (short contexts) rejected many times do not lower the rate of
+        // long copies, and long copies accepted do not raise the coincidences'.
+        let mut p = PromptLookup::new(LookupConfig::default());
+        for _ in 0..20 {
+            p.pending_bucket = bucket(2);
+            p.feedback(4, 0);
+            p.pending_bucket = bucket(20);
+            p.feedback(8, 8);
+        }
+        assert!(p.stats[bucket(2)].rate() < 0.2);
+        assert!(p.stats[bucket(20)].rate() > 0.9);
     }
 
     #[test]
@@ -390,7 +452,7 @@ mod tests {
         assert_eq!(p.cost.relative(9), 9.0, "nothing known yet");
         p.observe_cost(1, 0.008);
         p.observe_cost(9, 0.038);
-        p.pending_ngram = 4;
+        p.pending_bucket = 4;
         p.feedback(8, 8);
         memory.keep(p.learned().unwrap());
         let q = PromptLookup::resume(LookupConfig::default(), memory.take());
@@ -410,7 +472,7 @@ mod tests {
         p.settle_shadow(&h2);
         assert!(p.stats[3].rate() > before);
         for _ in 0..20 {
-            p.pending_ngram = 3;
+            p.pending_bucket = 3;
             p.feedback(8, 8);
         }
         assert!(p.stats[3].rate() > 0.9);
