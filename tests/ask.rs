@@ -283,6 +283,26 @@ fn post_ask_streams_events_and_survives_a_client_that_goes_away() {
         assert!(kinds.contains(&"token"), "{kinds:?}");
     }
 
+    // The same question again starts from the kept session: its whole prompt is cached
+    // (one token is evaluated again for the logits), so only decoding remains.
+    let (status, body) = server::http(
+        &s.code,
+        "POST",
+        "/ask",
+        ask("What are the dimensions of A4 paper in PaperSize?").as_bytes(),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let again = events(&body).last().unwrap().clone();
+    let prompt = again["timings"]["prompt_tokens"].as_u64().unwrap();
+    let reused = again["timings"]["reused_prompt_tokens"].as_u64().unwrap();
+    assert_eq!(
+        prompt,
+        last["timings"]["prompt_tokens"].as_u64().unwrap(),
+        "{again}"
+    );
+    assert!(prompt > 0 && reused + 1 >= prompt, "{again}");
+
     // A client that reads the first bytes and goes away mid-answer.
     let mut c = TcpStream::connect(&s.code).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(120))).unwrap();

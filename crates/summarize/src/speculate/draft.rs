@@ -109,6 +109,8 @@ pub fn check_vocab_compatible(target: &LoadedModel, draft: &LoadedModel) -> Resu
     Ok(())
 }
 
+/// Highest chance a drafted token is accepted that the draft's probabilities can give.
+const MAX_CHANCE: f64 = 0.99;
 /// Most target steps the draft model rests after a draft that did not pay.
 const MAX_REST: usize = 8;
 /// Bounds of the calibration of the draft's probabilities against real acceptance.
@@ -172,17 +174,7 @@ impl<'d> DraftModel<'d> {
     /// expected gain (in plain steps) must beat one draft step plus the growth of the
     /// verification batch, both relative to a plain step.
     fn pays(&self, k: usize, chance: f64) -> bool {
-        if !self.config.adaptive {
-            return true;
-        }
-        let (Some(plain), Some(step)) = (self.target.single(), self.step) else {
-            return true; // nothing measured yet: draft (p_min decides) to learn the costs
-        };
-        if self.target.unknown() {
-            return true;
-        }
-        let growth = self.target.relative(k + 2) - self.target.relative(k + 1);
-        chance > step / plain + growth
+        !self.config.adaptive || pays_at(&self.target, self.step, k, chance)
     }
 
     /// Rests for the next rest's length and doubles it (up to [`MAX_REST`]).
@@ -230,6 +222,20 @@ impl<'d> DraftModel<'d> {
     }
 }
 
+/// Whether draft token number `k + 1`, accepted with chance `chance`, pays at the
+/// target's measured batch costs and the draft's measured `step` (seconds of one draft
+/// token); true while either is unmeasured (drafting is how they are learned).
+fn pays_at(target: &BatchCosts, step: Option<f64>, k: usize, chance: f64) -> bool {
+    let (Some(plain), Some(step)) = (target.single(), step) else {
+        return true;
+    };
+    if target.unknown() {
+        return true;
+    }
+    let growth = target.relative(k + 2) - target.relative(k + 1);
+    chance > step / plain + growth
+}
+
 /// The most likely token of a logit row and its probability.
 fn best(logits: &[f32]) -> (LlamaToken, f32) {
     let (mut arg, mut top) = (0usize, f32::NEG_INFINITY);
@@ -260,6 +266,15 @@ impl Drafter for DraftModel<'_> {
             self.rest -= 1;
             return Ok(Vec::new());
         }
+        // Catching the draft's cache up is a batch of every token since the last draft,
+        // as dear as drafting them: first check that even a token the draft is sure of
+        // could pay at the measured costs. Where verification batches cost nearly as
+        // much per token as plain steps (llama.cpp's CPU kernels on 2 cores), none can,
+        // and the draft model then rests without running at all.
+        if !self.pays(0, MAX_CHANCE) {
+            self.start_rest();
+            return Ok(Vec::new());
+        }
         let mut row = self.sync(history)?;
         let mut draft = Vec::new();
         let n_max = max.min(self.config.n_max);
@@ -270,7 +285,7 @@ impl Drafter for DraftModel<'_> {
             if p < self.config.p_min {
                 break;
             }
-            let next = chance * (f64::from(p) * self.calibration).min(0.99);
+            let next = chance * (f64::from(p) * self.calibration).min(MAX_CHANCE);
             if !self.pays(draft.len(), next) {
                 break;
             }
@@ -313,5 +328,35 @@ impl Drafter for DraftModel<'_> {
 
     fn observe_cost(&mut self, batch: usize, seconds: f64) {
         self.target.observe(batch, seconds);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sure_token_pays_only_where_verification_batches_are_cheap() {
+        let mut target = BatchCosts::new(9);
+        assert!(
+            pays_at(&target, None, 0, 0.5),
+            "nothing measured: draft to learn"
+        );
+        // Measured on a 2-core AVX2 build (Qwen2.5-Coder 1.5B target, 0.5B draft): a
+        // batch of 9 costs 7.1 plain steps, a draft token 0.45 of one.
+        target.observe(1, 0.036);
+        target.observe(9, 0.258);
+        let step = Some(0.016);
+        assert!(
+            !pays_at(&target, step, 0, MAX_CHANCE),
+            "no token can pay here"
+        );
+        // Where a batch of 9 costs 1.5 plain steps (memory-bound decoding), a likely
+        // first token pays and an unlikely one does not.
+        let mut cheap = BatchCosts::new(9);
+        cheap.observe(1, 0.036);
+        cheap.observe(9, 0.054);
+        assert!(pays_at(&cheap, step, 0, 0.9));
+        assert!(!pays_at(&cheap, step, 0, 0.4));
     }
 }
