@@ -25,6 +25,14 @@ impl LoadedModel {
             .collect()
     }
 
+    /// The ids of every end-of-generation token (end of turn, end of text).
+    pub(crate) fn end_tokens(&self) -> Vec<i32> {
+        let vocab = self.model.vocab();
+        (0..self.model.n_vocab())
+            .filter(|&id| vocab.is_eog(LlamaToken(id)))
+            .collect()
+    }
+
     /// The text of every token id (lossy where a token is part of a UTF-8 sequence;
     /// special tokens as empty text), computed once per loaded model.
     pub(crate) fn pieces(&self) -> &[String] {

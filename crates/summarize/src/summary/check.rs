@@ -49,7 +49,12 @@ pub struct SourceIndex {
     sections: Vec<(usize, usize, HashSet<String>)>,
     words: SourceWords,
     key_terms: Vec<String>,
+    /// The document's sentences of [`HINT_WORDS`] words, for [`SourceIndex::mention`].
+    sentences: Vec<String>,
 }
+
+/// Words (inclusive) a sentence quoted by [`SourceIndex::mention`] may have.
+const HINT_WORDS: (usize, usize) = (6, 30);
 
 /// The verdict on one sentence.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -100,7 +105,23 @@ impl SourceIndex {
         let sets: Vec<HashSet<String>> = sections.iter().map(|s| content_stems(&s.text)).collect();
         let words = SourceWords::new(sections.iter().map(|s| s.text.as_str()));
         let key_terms = key_terms(sections, KEY_TERMS);
+        let mut sentences = Vec::new();
+        for s in sections {
+            let mut splitter = crate::SentenceSplitter::default();
+            let mut parts = splitter.push(&s.text);
+            parts.extend(splitter.finish());
+            sentences.extend(
+                parts
+                    .into_iter()
+                    .map(|(t, _)| t.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .filter(|t| {
+                        let n = t.split(' ').count();
+                        (HINT_WORDS.0..=HINT_WORDS.1).contains(&n)
+                    }),
+            );
+        }
         Self {
+            sentences,
             sections: sections
                 .iter()
                 .zip(sets)
@@ -129,6 +150,25 @@ impl SourceIndex {
             .filter(|t| !said.contains(&stem(t)))
             .cloned()
             .collect()
+    }
+
+    /// A sentence of the document that mentions `term` (by stem), for a model asked to
+    /// cover it: the one sharing most content words with the document's other key terms
+    /// (a sentence about the document, not a passing use), shorter first on ties.
+    pub fn mention(&self, term: &str) -> Option<&str> {
+        let target = stem(&term.to_lowercase());
+        let keys: HashSet<String> = self.key_terms.iter().map(|t| stem(t)).collect();
+        self.sentences
+            .iter()
+            .filter_map(|s| {
+                let stems = content_stems(s);
+                stems.contains(&target).then(|| {
+                    let shared = stems.iter().filter(|w| keys.contains(*w)).count();
+                    (shared, std::cmp::Reverse(s.len()), s)
+                })
+            })
+            .max()
+            .map(|(_, _, s)| s.as_str())
     }
 
     /// Identifier-like words of `text` the document lacks.
@@ -403,6 +443,28 @@ mod tests {
         assert_eq!(
             index.widen(own, &cite(2, 2).unwrap(), Unit::Page),
             cite(2, 2).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_missing_term_is_shown_in_the_sentence_that_speaks_most_of_the_document() {
+        let index = SourceIndex::new(&doc());
+        // "separations" is on page 3 only; its sentence also holds other key terms.
+        let m = index.mention("separation").unwrap();
+        assert!(m.starts_with("Spot colours and separations"), "{m}");
+        // Among the sentences with "rendering", the one with page 2's key terms.
+        let m = index.mention("Rendering").unwrap();
+        assert!(m.contains("gamut"), "{m}");
+        assert_eq!(index.mention("banana"), None);
+        // Sentences shorter than six words are not quoted.
+        let short = SourceIndex::new(&[Section {
+            first: 1,
+            last: 1,
+            text: "Profiles matter. Profiles matter a lot in print.".into(),
+        }]);
+        assert_eq!(
+            short.mention("profiles"),
+            Some("Profiles matter a lot in print.")
         );
     }
 

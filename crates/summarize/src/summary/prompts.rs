@@ -56,10 +56,20 @@ pub(crate) fn one_pass(title: Option<&str>, key_terms: &[String], text: &str) ->
     )
 }
 
-/// Added to the final prompt when the summary so far leaves out key terms.
-pub(crate) fn missing_terms(terms: &[String]) -> String {
-    format!(
+/// Added to the final prompt when the summary so far leaves out key terms: the terms,
+/// and for some of them a sentence of the text that mentions them (`mentions`), so a
+/// small model states what the document says about them instead of what such words
+/// usually go with.
+pub(crate) fn missing_terms(terms: &[String], mentions: &[&str]) -> String {
+    let mut out = format!(
         "\n\nThe summary so far leaves out these key terms of the document: {}. Continue it with sentences stating what the text says about them, skipping any it does not explain.",
         terms.join(", ")
-    )
+    );
+    if !mentions.is_empty() {
+        out.push_str(" The text mentions them in passages such as:");
+        for m in mentions {
+            out.push_str(&format!("\n- \"{m}\""));
+        }
+    }
+    out
 }

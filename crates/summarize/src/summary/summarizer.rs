@@ -324,7 +324,13 @@ impl Summarizer<'_> {
                 break;
             }
             request = if narrow {
-                prompts::missing_terms(&missing)
+                let mut mentions: Vec<&str> = Vec::new();
+                for m in missing.iter().filter_map(|t| job.index.mention(t)) {
+                    if mentions.len() < MENTIONS && !mentions.contains(&m) {
+                        mentions.push(m);
+                    }
+                }
+                prompts::missing_terms(&missing, &mentions)
             } else {
                 String::new()
             };
@@ -340,6 +346,12 @@ impl Summarizer<'_> {
                         .copied()
                 })
                 .collect();
+            if narrow {
+                // Asked for the missing terms, a model that found its summary complete
+                // would end at once: the round must at least try (its sentences are
+                // checked like any other).
+                ban_first.extend(self.summarizer.model().end_tokens());
+            }
             ban_first.sort_unstable();
             ban_first.dedup();
         }
@@ -371,8 +383,11 @@ const ENOUGH_SENTENCES: usize = 5;
 const COVERAGE_GOAL: f64 = 0.6;
 /// No round asking for missing key terms once the summary has this many sentences.
 const MAX_SENTENCES: usize = 10;
-/// Prompt tokens kept free for the request naming missing key terms.
-const MISSING_TERMS_RESERVE: usize = 96;
+/// Sentences of the text quoted in the request for missing key terms.
+const MENTIONS: usize = 3;
+/// Prompt tokens kept free for the request naming missing key terms (with its
+/// [`MENTIONS`] sentences of at most 30 words).
+const MISSING_TERMS_RESERVE: usize = 96 + 160;
 /// Most generations of the final pass.
 const FINAL_ROUNDS: usize = 3;
 
