@@ -249,6 +249,7 @@ fn post_ask_streams_events_and_survives_a_client_that_goes_away() {
     let (idx, roles) = setup(tmp.path());
     let s = server::serve(&idx, &["--roles", roles.to_str().unwrap()]);
     let ask = |q: &str| json!({"query": q, "max_tokens": 24}).to_string();
+    let post = |addr: &str, q: &str| server::http(addr, "POST", "/ask", ask(q).as_bytes(), None);
 
     let (status, body) = server::http(&s.code, "POST", "/ask", ask("   ").as_bytes(), None);
     assert_eq!(status, 400, "{body}");
@@ -265,13 +266,7 @@ fn post_ask_streams_events_and_survives_a_client_that_goes_away() {
     );
     assert_eq!(status, 400, "{body}");
 
-    let (status, body) = server::http(
-        &s.code,
-        "POST",
-        "/ask",
-        ask("What are the dimensions of A4 paper in PaperSize?").as_bytes(),
-        None,
-    );
+    let (status, body) = post(&s.code, "What are the dimensions of A4 paper in PaperSize?");
     assert_eq!(status, 200, "{body}");
     let ev = events(&body);
     let kinds: Vec<&str> = ev.iter().map(|e| e["event"].as_str().unwrap()).collect();
@@ -285,13 +280,7 @@ fn post_ask_streams_events_and_survives_a_client_that_goes_away() {
 
     // The same question again starts from the kept session: its whole prompt is cached
     // (one token is evaluated again for the logits), so only decoding remains.
-    let (status, body) = server::http(
-        &s.code,
-        "POST",
-        "/ask",
-        ask("What are the dimensions of A4 paper in PaperSize?").as_bytes(),
-        None,
-    );
+    let (status, body) = post(&s.code, "What are the dimensions of A4 paper in PaperSize?");
     assert_eq!(status, 200, "{body}");
     let again = events(&body).last().unwrap().clone();
     let prompt = again["timings"]["prompt_tokens"].as_u64().unwrap();
@@ -322,12 +311,9 @@ fn post_ask_streams_events_and_survives_a_client_that_goes_away() {
     // The server stays healthy and answers the next question.
     let (status, _) = server::http(&s.code, "GET", "/health", b"", None);
     assert_eq!(status, 200);
-    let (status, body) = server::http(
+    let (status, body) = post(
         &s.docs,
-        "POST",
-        "/ask",
-        ask("How do I install pypdf with AES encryption support?").as_bytes(),
-        None,
+        "How do I install pypdf with AES encryption support?",
     );
     assert_eq!(status, 200, "{body}");
     check_answer(events(&body).last().unwrap());

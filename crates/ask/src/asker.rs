@@ -233,16 +233,16 @@ pub fn ask(
         start,
     };
     let mut out = turn.run(generator, &[], &mut answer, on_event)?;
-    if out.not_found && answer.relevance >= config.retry_relevance && !out.cancelled {
+    answer.timings.attempts = 1;
+    if out.not_found && answer.relevance >= config.retry_relevance && !out.generation.cancelled {
         let said = out.generation.text.clone();
         let avoid = [NOT_FOUND, "Not found", "\"NOT FOUND", said.trim_start()];
         let first = out.generation;
         out = turn.run(generator, &avoid, &mut answer, on_event)?;
         out.generation.prompt_seconds += first.prompt_seconds;
         out.generation.decode_seconds += first.decode_seconds;
-        answer.timings.attempts = 1;
+        answer.timings.attempts = 2;
     }
-    answer.timings.attempts += 1;
     let (generation, not_found) = (out.generation, out.not_found);
     answer.dropped = out.dropped;
     answer.cancelled = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
@@ -319,7 +319,6 @@ struct Turn<'a> {
 struct TurnOutput {
     generation: plait_summarize::Generation,
     not_found: bool,
-    cancelled: bool,
     dropped: Vec<CheckedSentence>,
 }
 
@@ -379,7 +378,6 @@ impl Turn<'_> {
             answer.sentences.push(s);
         }
         Ok(TurnOutput {
-            cancelled: generation.cancelled,
             generation,
             not_found: state.not_found,
             dropped: std::mem::take(&mut state.dropped),
