@@ -236,6 +236,31 @@ fn pays_at(target: &BatchCosts, step: Option<f64>, k: usize, chance: f64) -> boo
     chance > step / plain + growth
 }
 
+/// Whether a draft of up to `n_max` tokens, each accepted with [`MAX_CHANCE`], could
+/// save more plain steps than it costs: catching the draft's cache up by `behind` tokens
+/// (one batch, scaled like the target's batches), one draft step per token and the
+/// larger verification batch. True while costs are unmeasured.
+fn could_pay(target: &BatchCosts, step: Option<f64>, behind: usize, n_max: usize) -> bool {
+    let (Some(plain), Some(step)) = (target.single(), step) else {
+        return true;
+    };
+    if target.unknown() {
+        return true;
+    }
+    let step = step / plain;
+    let catch_up = if behind == 0 {
+        0.0
+    } else {
+        step * target.relative(behind)
+    };
+    let (mut chance, mut saved) = (1.0, 0.0);
+    (1..=n_max).any(|n| {
+        chance *= MAX_CHANCE;
+        saved += chance;
+        saved > catch_up + n as f64 * step + target.relative(n + 1) - 1.0
+    })
+}
+
 /// The most likely token of a logit row and its probability.
 fn best(logits: &[f32]) -> (LlamaToken, f32) {
     let (mut arg, mut top) = (0usize, f32::NEG_INFINITY);
@@ -266,12 +291,15 @@ impl Drafter for DraftModel<'_> {
             self.rest -= 1;
             return Ok(Vec::new());
         }
-        // Catching the draft's cache up is a batch of every token since the last draft,
-        // as dear as drafting them: first check that even a token the draft is sure of
-        // could pay at the measured costs. Where verification batches cost nearly as
-        // much per token as plain steps (llama.cpp's CPU kernels on 2 cores), none can,
-        // and the draft model then rests without running at all.
-        if !self.pays(0, MAX_CHANCE) {
+        // Catching the draft's cache up is a batch of every token since the last draft:
+        // first check that a draft the model is sure of could pay for it and for its own
+        // verification at the measured costs. Where batches cost nearly as much per token
+        // as plain steps (llama.cpp's CPU kernels on 2 cores), none can, and the draft
+        // model then rests without running at all.
+        let behind = history.len().saturating_sub(self.cached.len());
+        if self.config.adaptive
+            && !could_pay(&self.target, self.step, behind, max.min(self.config.n_max))
+        {
             self.start_rest();
             return Ok(Vec::new());
         }
@@ -351,6 +379,11 @@ mod tests {
             !pays_at(&target, step, 0, MAX_CHANCE),
             "no token can pay here"
         );
+        // A draft step of a ninth of a plain step makes a sure 8-token draft pay barely,
+        // but not once the cache must catch up on 8 tokens first.
+        let quick = Some(0.004);
+        assert!(could_pay(&target, quick, 1, 8));
+        assert!(!could_pay(&target, quick, 8, 8));
         // Where a batch of 9 costs 1.5 plain steps (memory-bound decoding), a likely
         // first token pays and an unlikely one does not.
         let mut cheap = BatchCosts::new(9);
@@ -358,5 +391,9 @@ mod tests {
         cheap.observe(9, 0.054);
         assert!(pays_at(&cheap, step, 0, 0.9));
         assert!(!pays_at(&cheap, step, 0, 0.4));
+        assert!(
+            could_pay(&cheap, step, 8, 8),
+            "cheap batches pay for catching up"
+        );
     }
 }
