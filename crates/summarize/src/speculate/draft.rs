@@ -226,14 +226,17 @@ impl<'d> DraftModel<'d> {
 /// target's measured batch costs and the draft's measured `step` (seconds of one draft
 /// token); true while either is unmeasured (drafting is how they are learned).
 fn pays_at(target: &BatchCosts, step: Option<f64>, k: usize, chance: f64) -> bool {
-    let (Some(plain), Some(step)) = (target.single(), step) else {
+    let Some(step) = relative_step(target, step) else {
         return true;
     };
-    if target.unknown() {
-        return true;
-    }
     let growth = target.relative(k + 2) - target.relative(k + 1);
-    chance > step / plain + growth
+    chance > step + growth
+}
+
+/// A draft step in plain target steps, once both and a larger target batch are measured.
+fn relative_step(target: &BatchCosts, step: Option<f64>) -> Option<f64> {
+    let (plain, step) = (target.single()?, step?);
+    (!target.unknown()).then_some(step / plain)
 }
 
 /// Whether a draft of up to `n_max` tokens, each accepted with [`MAX_CHANCE`], could
@@ -241,13 +244,9 @@ fn pays_at(target: &BatchCosts, step: Option<f64>, k: usize, chance: f64) -> boo
 /// (one batch, scaled like the target's batches), one draft step per token and the
 /// larger verification batch. True while costs are unmeasured.
 fn could_pay(target: &BatchCosts, step: Option<f64>, behind: usize, n_max: usize) -> bool {
-    let (Some(plain), Some(step)) = (target.single(), step) else {
+    let Some(step) = relative_step(target, step) else {
         return true;
     };
-    if target.unknown() {
-        return true;
-    }
-    let step = step / plain;
     let catch_up = if behind == 0 {
         0.0
     } else {
