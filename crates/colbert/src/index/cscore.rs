@@ -3,10 +3,11 @@
 //! A general matrix product repacks the whole centroid matrix on every call, which on
 //! one thread cost as much as the product itself. Here the query is transposed once
 //! (`dim × nq`, padded to whole registers, small enough for L1) and the centroids are
-//! read in place, two at a time, each dimension's pair of broadcast values multiplied
-//! into the query registers with FMA (an AVX2 kernel when the CPU has it). Every score
-//! is the same sequence of operations over dimensions `0..dim` whatever the number of
-//! query tokens, so a batch of queries gets exactly the scores each query gets alone.
+//! read in place, a few at a time, each dimension's broadcast values multiplied into the
+//! query registers with FMA (an AVX-512 kernel, else an AVX2 one, when the CPU has it).
+//! Every score is the same sequence of operations over dimensions `0..dim` whatever the
+//! kernel and the number of query tokens, so a batch of queries gets exactly the scores
+//! each query gets alone, on any of these CPUs.
 
 /// Query tokens per register.
 const LANES: usize = 8;
@@ -29,7 +30,12 @@ impl CentroidScorer {
         out: &mut [f32],
     ) {
         let k = centroids.len() / dim.max(1);
-        let stride = nq.div_ceil(LANES) * LANES;
+        #[cfg(target_arch = "x86_64")]
+        let wide = std::arch::is_x86_feature_detected!("avx512f");
+        #[cfg(not(target_arch = "x86_64"))]
+        let wide = false;
+        let lanes = if wide { avx512::LANES } else { LANES };
+        let stride = nq.div_ceil(lanes) * lanes;
         self.qt.clear();
         self.qt.resize(dim * stride, 0.0);
         for (i, row) in query.chunks_exact(dim).take(nq).enumerate() {
@@ -40,6 +46,15 @@ impl CentroidScorer {
         let out = &mut out[..k * nq];
         #[cfg(target_arch = "x86_64")]
         {
+            if wide {
+                #[allow(unsafe_code)]
+                // SAFETY: AVX-512F was detected above; `qt` is `dim × stride` with
+                // `stride` a multiple of 16, `centroids` `k × dim`, `out` `k × nq`.
+                unsafe {
+                    avx512::scores(centroids, dim, &self.qt, stride, nq, out)
+                };
+                return;
+            }
             if std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma")
             {
@@ -216,6 +231,101 @@ mod avx2 {
                 }
                 col += regs * LANES;
             }
+        }
+    }
+}
+
+/// The AVX-512 kernel: sixteen query tokens per register, four centroids at a time.
+/// Every score is the AVX2 kernel's sequence of fused multiply-adds, so the results are
+/// the same to the bit.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// Query tokens per register.
+    pub(super) const LANES: usize = 16;
+    /// Centroids per step.
+    const CENTROIDS: usize = 4;
+
+    /// Up to `R` registers of query tokens (columns `col..`) against the `C`
+    /// centroids from `c`, written to `out` (only the `nq` real columns).
+    ///
+    /// # Safety
+    /// AVX-512F; centroids `c..c + C` exist, columns `col..col + 16 R` are inside
+    /// `stride`, `qt` is `dim × stride` and `out` holds the `C` rows.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn block<const C: usize, const R: usize>(
+        centroids: &[f32],
+        dim: usize,
+        qt: &[f32],
+        stride: usize,
+        nq: usize,
+        c: usize,
+        col: usize,
+        out: &mut [f32],
+    ) {
+        let mut acc = [[_mm512_setzero_ps(); R]; C];
+        let base = centroids.as_ptr().add(c * dim);
+        for j in 0..dim {
+            let q = qt.as_ptr().add(j * stride + col);
+            let mut v = [_mm512_setzero_ps(); R];
+            for (r, v) in v.iter_mut().enumerate() {
+                *v = _mm512_loadu_ps(q.add(LANES * r));
+            }
+            for (n, acc) in acc.iter_mut().enumerate() {
+                let x = _mm512_set1_ps(*base.add(n * dim + j));
+                for (a, &v) in acc.iter_mut().zip(&v) {
+                    *a = _mm512_fmadd_ps(x, v, *a);
+                }
+            }
+        }
+        let n = (nq - col).min(R * LANES);
+        for (i, acc) in acc.iter().enumerate() {
+            let mut lanes = [0f32; 2 * LANES];
+            for (r, &a) in acc.iter().enumerate() {
+                _mm512_storeu_ps(lanes.as_mut_ptr().add(LANES * r), a);
+            }
+            let row = (c + i) * nq + col;
+            out[row..row + n].copy_from_slice(&lanes[..n]);
+        }
+    }
+
+    /// The scores of every centroid, in column chunks of two registers.
+    ///
+    /// # Safety
+    /// AVX-512F; `qt` is `dim × stride` with `stride >= nq` a multiple of 16,
+    /// `centroids` a whole number of `dim` rows and `out` one row of `nq` per centroid.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn scores(
+        centroids: &[f32],
+        dim: usize,
+        qt: &[f32],
+        stride: usize,
+        nq: usize,
+        out: &mut [f32],
+    ) {
+        let k = centroids.len() / dim;
+        let mut c = 0;
+        while c < k {
+            let left = k - c;
+            let mut col = 0;
+            while col < stride {
+                let regs = ((stride - col) / LANES).min(2);
+                match (left.min(CENTROIDS), regs) {
+                    (4, 2) => block::<4, 2>(centroids, dim, qt, stride, nq, c, col, out),
+                    (4, _) => block::<4, 1>(centroids, dim, qt, stride, nq, c, col, out),
+                    (3, 2) => block::<3, 2>(centroids, dim, qt, stride, nq, c, col, out),
+                    (3, _) => block::<3, 1>(centroids, dim, qt, stride, nq, c, col, out),
+                    (2, 2) => block::<2, 2>(centroids, dim, qt, stride, nq, c, col, out),
+                    (2, _) => block::<2, 1>(centroids, dim, qt, stride, nq, c, col, out),
+                    (_, 2) => block::<1, 2>(centroids, dim, qt, stride, nq, c, col, out),
+                    _ => block::<1, 1>(centroids, dim, qt, stride, nq, c, col, out),
+                }
+                col += regs * LANES;
+            }
+            c += left.min(CENTROIDS);
         }
     }
 }

@@ -13,6 +13,7 @@ mod meta;
 mod probe;
 mod reader;
 mod refine;
+mod refine_vnni;
 mod rng;
 mod search;
 mod segment;

@@ -19,6 +19,8 @@
 //! byte's second, and so on (what shifting and masking a register gives); the query
 //! is permuted to match. Otherwise dimensions stay in their natural order.
 
+use super::refine_vnni;
+
 /// Largest magnitude of a quantised shape value; the stored byte is `w + OFFSET`, at
 /// most 31, so four `maddubs` results add up in 16 bits without saturating
 /// (4 · 2 · 31 · 127 < 2^15).
@@ -175,6 +177,8 @@ pub(crate) struct RefineQuery {
     dim: usize,
     /// `padded × dim` quantised query, zero padding rows.
     q8: Vec<i8>,
+    /// `q8` in the VNNI kernel's layout when the CPU has it, else empty.
+    qt: Vec<i8>,
     /// Per token, `OFFSET · Σ q8`: removes the weights' offset from a dot product.
     offsets: Vec<i32>,
     /// Per token, the score of one unit of the integer dot product.
@@ -219,6 +223,10 @@ impl RefineQuery {
             self.offsets.push(OFFSET * sum);
             self.scales.push(s);
         }
+        self.qt.clear();
+        if dim.is_multiple_of(4) && refine_vnni::available() {
+            refine_vnni::transpose(&self.q8, dim, &mut self.qt);
+        }
     }
 
     /// Approximate MaxSim of one document: per query token the best over its tokens of
@@ -245,7 +253,14 @@ impl RefineQuery {
             table.expand(p, out);
         }
         self.dots.resize(n * padded, 0);
-        dots(&self.expanded, &self.q8, dim, padded, &mut self.dots);
+        dots_with(
+            &self.expanded,
+            &self.q8,
+            &self.qt,
+            dim,
+            padded,
+            &mut self.dots,
+        );
         self.best.clear();
         self.best.resize(nq, f32::NEG_INFINITY);
         for (c, row) in codes.zip(self.dots.chunks_exact(padded)) {
@@ -266,6 +281,23 @@ fn combine(cs: &[f32], dot: &[i32], off: &[i32], scale: &[f32], best: &mut [f32]
     // A plain max (no conditional store), so the loop is one `vmaxps` per lane group.
     for ((((b, &c), &d), &o), &s) in best.iter_mut().zip(cs).zip(dot).zip(off).zip(scale) {
         *b = b.max(c + (d - o) as f32 * s);
+    }
+}
+
+/// [`dots`], through the VNNI kernel when `qt` holds `q8` in its layout
+/// ([`refine_vnni::transpose`], made only where the CPU has it).
+pub(crate) fn dots_with(
+    u: &[u8],
+    q8: &[i8],
+    qt: &[i8],
+    dim: usize,
+    padded: usize,
+    out: &mut [i32],
+) {
+    if qt.is_empty() {
+        dots(u, q8, dim, padded, out);
+    } else {
+        refine_vnni::dots(u, qt, dim, padded, out);
     }
 }
 
