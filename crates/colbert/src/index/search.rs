@@ -218,6 +218,29 @@ fn prefetch(bytes: &[u8]) {
     let _ = bytes;
 }
 
+/// Documents of an inverted list ahead of the one being scored whose codes are
+/// prefetched.
+const PREFETCH_AHEAD: usize = 4;
+
+/// [`prefetch`] of local document `d`'s centroid codes.
+fn prefetch_codes(seg: &Segment, d: usize) {
+    let (a, b) = (seg.doc_offsets[d], seg.doc_offsets[d + 1]);
+    match seg.codes() {
+        CodesRef::U16(cs) => prefetch(as_bytes(&cs[a..b])),
+        CodesRef::U32(cs) => prefetch(as_bytes(&cs[a..b])),
+    }
+}
+
+/// The bytes of a slice of plain integers.
+fn as_bytes<T: Copy>(s: &[T]) -> &[u8] {
+    #[allow(unsafe_code)]
+    // SAFETY: `T` is a plain integer type here (u16 or u32): every byte is initialised
+    // and any alignment suits `u8`; the length covers exactly the slice.
+    unsafe {
+        std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), std::mem::size_of_val(s))
+    }
+}
+
 /// Approximate score (quantisation steps) of local document `d` of `seg`.
 fn doc_approx(seg: &Segment, d: usize, qc: &QueryCentroids) -> f32 {
     let (a, b) = (seg.doc_offsets[d], seg.doc_offsets[d + 1]);
@@ -466,7 +489,13 @@ impl Index {
                 }
                 let first = candidates.len();
                 for &c in &qc.probed {
-                    for &d in seg.ivf_list(ivf, c as usize) {
+                    let list = seg.ivf_list(ivf, c as usize);
+                    for (j, &d) in list.iter().enumerate() {
+                        // The lists' documents lie anywhere in the codes: start loading
+                        // a later one's while this one is scored.
+                        if let Some(&ahead) = list.get(j + PREFETCH_AHEAD) {
+                            prefetch_codes(seg, ahead as usize);
+                        }
                         let d = d as usize;
                         let (w, bit) = (d / 64, 1u64 << (d % 64));
                         if seen[w] & bit != 0 {
