@@ -237,7 +237,7 @@ fn as_bytes<T: Copy>(s: &[T]) -> &[u8] {
     // SAFETY: `T` is a plain integer type here (u16 or u32): every byte is initialised
     // and any alignment suits `u8`; the length covers exactly the slice.
     unsafe {
-        std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), std::mem::size_of_val(s))
+        std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), size_of_val(s))
     }
 }
 
