@@ -1,8 +1,7 @@
 //! Micro-batching of concurrent queries: [`BatchingSearcher`] gathers single searches
-//! that arrive together (a short wait, a maximum batch), encodes their texts in one
-//! encoder run and searches each index once with [`Index::search_batch`], then hands
-//! each caller its own answer. A second batch can gather
-//! while the first one runs.
+//! that arrive together (a short wait, a maximum batch) and encodes their texts in one
+//! encoder run; each caller then searches with its own query vectors on its own thread.
+//! A second batch can gather while the first one runs.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Condvar, Mutex};
@@ -113,22 +112,14 @@ impl<J, R> Gather<J, R> {
     }
 }
 
-/// One caller's search.
-struct SearchJob {
-    text: String,
-    index: Arc<Index>,
-    params: SearchParams,
-    filter: Option<Arc<HashSet<u64>>>,
-}
-
 /// What a search answers: the query's vectors (for further exact scoring) and its hits.
 pub type QueryHits = (TokenEmbeddings, Vec<SearchHit>);
 
 /// Searches with an encoder so that single searches running at the same time from
-/// several threads share one encoder run and one centroid product per index.
+/// several threads share one encoder run.
 pub struct BatchingSearcher {
     encoder: Arc<dyn Encoder>,
-    gather: Gather<SearchJob, Result<QueryHits>>,
+    gather: Gather<String, Result<TokenEmbeddings>>,
 }
 
 impl std::fmt::Debug for BatchingSearcher {
@@ -156,8 +147,14 @@ impl BatchingSearcher {
         &self.encoder
     }
 
-    /// Encodes `text` as a query and searches `index` with it: exactly what
-    /// [`Index::search`] of the query's vectors returns, plus those vectors.
+    /// Encodes `text` as a query (in one encoder run with the queries of other callers
+    /// arriving at the same time) and searches `index` with it on the caller's thread:
+    /// exactly what [`Index::search`] of the query's vectors returns, plus those vectors.
+    ///
+    /// The searches of a batch are not run by the caller that gathered it: PLAID's
+    /// stages are per query ([`Index::search_batch`] measured no faster than one query
+    /// at a time), so each caller searching on its own thread keeps every core busy
+    /// without handing the work to another pool.
     pub fn search(
         &self,
         index: &Arc<Index>,
@@ -165,107 +162,32 @@ impl BatchingSearcher {
         params: &SearchParams,
         filter: Option<&Arc<HashSet<u64>>>,
     ) -> Result<QueryHits> {
-        let job = SearchJob {
-            text: text.to_string(),
-            index: index.clone(),
-            params: params.clone(),
-            filter: filter.cloned(),
-        };
-        self.gather
-            .run(job, |jobs| run_batch(&*self.encoder, &jobs))
+        let query = self
+            .gather
+            .run(text.to_string(), |texts| encode_batch(&*self.encoder, &texts))?;
+        let hits = index.search(&query, params, filter.map(|f| &**f))?;
+        Ok((query, hits))
     }
 }
 
-/// Encodes every job's text in one run, then searches each group of jobs sharing an
-/// index snapshot, settings and filter with one [`Index::search_batch`].
-fn run_batch(encoder: &dyn Encoder, jobs: &[SearchJob]) -> Vec<Result<QueryHits>> {
-    let failed = |e: &ColbertError, n: usize| -> Vec<Result<QueryHits>> {
-        (0..n)
+/// Every text's query vectors from one encoder run; a failed run fails each of them.
+fn encode_batch(encoder: &dyn Encoder, texts: &[String]) -> Vec<Result<TokenEmbeddings>> {
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let failed = |reason: String| -> Vec<Result<TokenEmbeddings>> {
+        (0..texts.len())
             .map(|_| {
                 Err(ColbertError::Batch {
-                    reason: e.to_string(),
+                    reason: reason.clone(),
                 })
             })
             .collect()
     };
-    let texts: Vec<&str> = jobs.iter().map(|j| j.text.as_str()).collect();
-    let vectors = match encoder.encode_queries(&texts) {
-        Ok(v) if v.len() == jobs.len() => v,
-        Ok(v) => {
-            let e = ColbertError::Batch {
-                reason: format!("{} vectors for {} queries", v.len(), jobs.len()),
-            };
-            return failed(&e, jobs.len());
-        }
-        Err(e) if jobs.len() == 1 => return vec![Err(e)],
-        Err(e) => return failed(&e, jobs.len()),
-    };
-    let mut answers: Vec<Option<Result<QueryHits>>> = (0..jobs.len()).map(|_| None).collect();
-    let mut done = vec![false; jobs.len()];
-    for first in 0..jobs.len() {
-        if done[first] {
-            continue;
-        }
-        let lead = &jobs[first];
-        let group: Vec<usize> = (first..jobs.len())
-            .filter(|&i| !done[i] && same_search(lead, &jobs[i]))
-            .collect();
-        let queries: Vec<TokenEmbeddings> = group.iter().map(|&i| vectors[i].clone()).collect();
-        let result = search_group(lead, &queries);
-        match result {
-            Ok(hits) => {
-                for ((&i, q), h) in group.iter().zip(queries).zip(hits) {
-                    answers[i] = Some(Ok((q, h)));
-                }
-            }
-            Err(e) if group.len() == 1 => answers[group[0]] = Some(Err(e)),
-            Err(e) => {
-                for (&i, err) in group.iter().zip(failed(&e, group.len())) {
-                    answers[i] = Some(err);
-                }
-            }
-        }
-        for &i in &group {
-            done[i] = true;
-        }
+    match encoder.encode_queries(&refs) {
+        Ok(v) if v.len() == texts.len() => v.into_iter().map(Ok).collect(),
+        Ok(v) => failed(format!("{} vectors for {} queries", v.len(), texts.len())),
+        Err(e) if texts.len() == 1 => vec![Err(e)],
+        Err(e) => failed(e.to_string()),
     }
-    answers
-        .into_iter()
-        .map(|a| a.unwrap_or_else(|| unreachable!("every job is in one group")))
-        .collect()
-}
-
-/// Searches `queries` on `lead`'s index with its settings and filter: split into one part
-/// per core, each part one [`Index::search_batch`], the parts side by side (the
-/// searches are per query, and one thread running them all would leave the other cores
-/// idle).
-fn search_group(lead: &SearchJob, queries: &[TokenEmbeddings]) -> Result<Vec<Vec<SearchHit>>> {
-    use rayon::prelude::*;
-    let filter = lead.filter.as_deref();
-    if let [one] = queries {
-        return Ok(vec![lead.index.search(one, &lead.params, filter)?]);
-    }
-    let parts = rayon::current_num_threads().clamp(1, queries.len());
-    let per_part = queries.len().div_ceil(parts);
-    let answers: Vec<Result<Vec<Vec<SearchHit>>>> = queries
-        .par_chunks(per_part)
-        .map(|part| lead.index.search_batch(part, &lead.params, filter))
-        .collect();
-    let mut hits = Vec::with_capacity(queries.len());
-    for part in answers {
-        hits.extend(part?);
-    }
-    Ok(hits)
-}
-
-/// Whether two searches can share one batched index search.
-fn same_search(a: &SearchJob, b: &SearchJob) -> bool {
-    let same_filter = match (&a.filter, &b.filter) {
-        (None, None) => true,
-        (Some(x), Some(y)) => Arc::ptr_eq(x, y),
-        _ => false,
-    };
-    Arc::ptr_eq(&a.index, &b.index) && a.params == b.params && same_filter
 }
 
 #[cfg(test)]

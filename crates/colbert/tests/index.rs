@@ -590,6 +590,19 @@ fn a_filter_returns_only_members_and_misses_none_of_them() {
         assert!(hits.iter().all(|h| subset.contains(&h.key)));
         let exact = index.search_exhaustive(&q, 10, Some(&subset)).unwrap();
         assert_eq!(keys_of(&hits), keys_of(&exact), "query {d}");
+        // A filtered exhaustive search (members looked up, not a pass over the index)
+        // scores exactly as the unfiltered one does, unknown keys ignored.
+        let all = index.search_exhaustive(&q, 400, None).unwrap();
+        let mut with_unknown = subset.clone();
+        with_unknown.insert(10_000);
+        let members = index.search_exhaustive(&q, 400, Some(&with_unknown)).unwrap();
+        let want: Vec<(u64, u32)> = all
+            .iter()
+            .filter(|h| subset.contains(&h.key))
+            .map(|h| (h.key, h.score.to_bits()))
+            .collect();
+        let got: Vec<(u64, u32)> = members.iter().map(|h| (h.key, h.score.to_bits())).collect();
+        assert_eq!(got, want, "query {d}");
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use ndarray::{Array2, ArrayView2};
 
 use super::codec::ResidualCodec;
+use super::cscore::CentroidScorer;
 use super::probe::{approx_score, QueryCentroids};
 use super::refine::RefineQuery;
 use super::segment::{CodesRef, Segment};
@@ -86,6 +87,7 @@ struct Scratch {
     block: Vec<f32>,
     sims: Vec<f32>,
     inv_norms: Vec<f32>,
+    scorer: CentroidScorer,
 }
 
 thread_local! {
@@ -555,15 +557,33 @@ impl Index {
         self.check_query(query)?;
         let q = self.query_matrix(query);
         let mut candidates = Vec::new();
-        for (si, seg) in self.segments.iter().enumerate() {
-            let keys = seg.keys();
-            for (d, key) in keys.iter().enumerate() {
-                if !seg.is_deleted(d) && filter.is_none_or(|f| f.contains(key)) {
-                    candidates.push(Candidate {
-                        seg: si,
-                        doc: d,
+        match filter {
+            // A subset smaller than the index: its members' places, not a pass over
+            // every document (hybrid search scores a few lexical hits this way).
+            Some(f) if f.len() < self.locations.len() => {
+                candidates.extend(f.iter().filter_map(|key| {
+                    let &(si, d) = self.locations.get(key)?;
+                    Some(Candidate {
+                        seg: si as usize,
+                        doc: d as usize,
                         score: 0.0,
-                    });
+                    })
+                }));
+                // Storage order, as the pass below gives, for the same results.
+                candidates.sort_unstable_by_key(|c| (c.seg, c.doc));
+            }
+            _ => {
+                for (si, seg) in self.segments.iter().enumerate() {
+                    let keys = seg.keys();
+                    for (d, key) in keys.iter().enumerate() {
+                        if !seg.is_deleted(d) && filter.is_none_or(|f| f.contains(key)) {
+                            candidates.push(Candidate {
+                                seg: si,
+                                doc: d,
+                                score: 0.0,
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -587,13 +607,16 @@ impl Index {
         let dim = self.codec.dim();
         let plen = self.codec.packed_len();
         let nq = q.nrows();
-        let qt = q.t();
+        let query = q
+            .as_slice()
+            .unwrap_or_else(|| unreachable!("query matrices are row-major views of a Vec"));
         SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
             let Scratch {
                 block,
                 sims,
                 inv_norms,
+                scorer,
             } = &mut *scratch;
             let mut start = 0;
             while start < candidates.len() {
@@ -627,15 +650,12 @@ impl Index {
                     end += 1;
                 }
                 stages.decompress += lap(&mut t);
-                let docs = ArrayView2::from_shape((rows, dim), &block[..rows * dim])
-                    .unwrap_or_else(|_| unreachable!("the block holds rows x dim values"));
                 if sims.len() < rows * nq {
                     sims.resize(rows * nq, 0.0);
                 }
-                let mut out =
-                    ndarray::ArrayViewMut2::from_shape((rows, nq), &mut sims[..rows * nq])
-                        .unwrap_or_else(|_| unreachable!("the buffer holds rows x nq values"));
-                ndarray::linalg::general_mat_mul(1.0, &docs, &qt, 0.0, &mut out);
+                // The centroid kernel, the block's tokens in the centroids' place: the
+                // same operations on every CPU, and no repacking per block.
+                scorer.score(&block[..rows * dim], dim, query, nq, &mut sims[..rows * nq]);
                 let mut row = 0;
                 let mut best = vec![f32::NEG_INFINITY; nq];
                 for c in &mut candidates[start..end] {

@@ -104,8 +104,8 @@ impl SearchService {
 
     /// The same service with concurrent searches gathered into batches: the first
     /// search waits at most `wait` for others (only while searches arrive together), at
-    /// most `max` run as one encoder run and one centroid product per index (a server's
-    /// clients share the work instead of queueing for the cores).
+    /// most `max` are encoded in one encoder run (a server's clients share that work
+    /// instead of queueing for the cores), then each searches on its own thread.
     pub fn batching(mut self, wait: Duration, max: usize) -> Self {
         let [code, docs] = self.searchers.map(|s| s.encoder().clone());
         self.searchers = searchers(code, docs, wait, max);
