@@ -162,9 +162,9 @@ impl BatchingSearcher {
         params: &SearchParams,
         filter: Option<&Arc<HashSet<u64>>>,
     ) -> Result<QueryHits> {
-        let query = self
-            .gather
-            .run(text.to_string(), |texts| encode_batch(&*self.encoder, &texts))?;
+        let query = self.gather.run(text.to_string(), |texts| {
+            encode_batch(&*self.encoder, &texts)
+        })?;
         let hits = index.search(&query, params, filter.map(|f| &**f))?;
         Ok((query, hits))
     }

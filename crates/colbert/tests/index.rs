@@ -595,7 +595,9 @@ fn a_filter_returns_only_members_and_misses_none_of_them() {
         let all = index.search_exhaustive(&q, 400, None).unwrap();
         let mut with_unknown = subset.clone();
         with_unknown.insert(10_000);
-        let members = index.search_exhaustive(&q, 400, Some(&with_unknown)).unwrap();
+        let members = index
+            .search_exhaustive(&q, 400, Some(&with_unknown))
+            .unwrap();
         let want: Vec<(u64, u32)> = all
             .iter()
             .filter(|h| subset.contains(&h.key))
