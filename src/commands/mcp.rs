@@ -26,6 +26,7 @@ pub struct Args {
 
 #[allow(clippy::print_stderr)]
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    runtime::limit_malloc_arenas();
     let root = runtime::index_root(args.index_dir.clone());
     let service = runtime::search_service(home, &args.models, &root)?;
     let service = std::sync::Arc::new(service.resident_lexical());

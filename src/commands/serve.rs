@@ -68,6 +68,7 @@ pub struct Args {
 
 #[allow(clippy::print_stderr)]
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    runtime::limit_malloc_arenas();
     let token = checked_token(args)?;
     let root = prepared_root(args)?;
     let encoders = runtime::Encoders::load_with(

@@ -47,6 +47,7 @@ impl WatchOpts {
 }
 
 pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
+    runtime::limit_malloc_arenas();
     let config = args.opts.config()?;
     let encoders = runtime::Encoders::load(home, &args.opts.models)?;
     let reader = runtime::PdfReader::load(home)?;
