@@ -1,8 +1,9 @@
-//! A prior on where an answer lives, applied in hybrid fusion: tests and change logs
-//! repeat the words of the code and the docs they are about (a test calls the function
-//! by name and asserts what it does; a change log names every feature once), so both
-//! signals rank them beside, and often above, the thing itself. Unless the query asks
-//! for them, they give up a fixed share of the fused score.
+//! A prior on where an answer lives, applied in hybrid fusion and to lexical ranking:
+//! tests and change logs repeat the words of the code and the docs they are about (a
+//! test calls the function by name and asserts what it does; a change log names every
+//! feature once), so both signals rank them beside, and often above, the thing itself.
+//! Unless the query asks for them, they give up a fixed share of the score (fused, or
+//! BM25 over its best).
 
 use std::path::{Component, Path};
 
