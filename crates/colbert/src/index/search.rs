@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 
 use super::codec::ResidualCodec;
 use super::cscore::CentroidScorer;
@@ -254,11 +254,6 @@ fn doc_approx(seg: &Segment, d: usize, qc: &QueryCentroids) -> f32 {
 }
 
 impl Index {
-    fn query_matrix<'q>(&self, query: &'q TokenEmbeddings) -> ArrayView2<'q, f32> {
-        ArrayView2::from_shape((query.len(), query.dim()), query.as_slice())
-            .unwrap_or_else(|_| unreachable!("TokenEmbeddings is always rows x dim"))
-    }
-
     pub(crate) fn check_query(&self, query: &TokenEmbeddings) -> Result<()> {
         if query.dim() != self.manifest.dim {
             return Err(crate::ColbertError::DocumentDims {
@@ -293,13 +288,12 @@ impl Index {
             return Ok(Vec::new());
         }
         stages.searches += 1;
-        let q = self.query_matrix(query);
         let n_full = params.n_full_scores.max(params.k);
         if self.num_documents() <= n_full {
             // No more documents than the exact stage would score anyway: score them all,
             // so a small index never misses a document to probing or pruning.
             let candidates = self.live_candidates(filter);
-            return Ok(self.rerank(q, candidates, params.k, stages));
+            return Ok(self.rerank(query, candidates, params.k, stages));
         }
         let mut t = Instant::now();
         QUERY_CENTROIDS.with(|cell| {
@@ -353,7 +347,7 @@ impl Index {
             candidates.sort_unstable_by_key(|c| (c.seg, c.doc));
             stages.select += lap(&mut t);
         }
-        self.rerank(self.query_matrix(query), candidates, params.k, stages)
+        self.rerank(query, candidates, params.k, stages)
     }
 
     /// Refines the first `n_full` candidates (ordered best first by centroid
@@ -555,7 +549,6 @@ impl Index {
         filter: Option<&HashSet<u64>>,
     ) -> Result<Vec<SearchHit>> {
         self.check_query(query)?;
-        let q = self.query_matrix(query);
         let mut candidates = Vec::new();
         match filter {
             // A subset smaller than the index: its members' places, not a pass over
@@ -587,7 +580,7 @@ impl Index {
                 }
             }
         }
-        Ok(self.rerank(q, candidates, k, &mut SearchStages::default()))
+        Ok(self.rerank(query, candidates, k, &mut SearchStages::default()))
     }
 
     /// Exact MaxSim of the candidates on decompressed vectors; the best `k`.
@@ -597,7 +590,7 @@ impl Index {
     /// document.
     fn rerank(
         &self,
-        q: ArrayView2<'_, f32>,
+        query: &TokenEmbeddings,
         mut candidates: Vec<Candidate>,
         k: usize,
         stages: &mut SearchStages,
@@ -606,10 +599,8 @@ impl Index {
         let mut t = Instant::now();
         let dim = self.codec.dim();
         let plen = self.codec.packed_len();
-        let nq = q.nrows();
-        let query = q
-            .as_slice()
-            .unwrap_or_else(|| unreachable!("query matrices are row-major views of a Vec"));
+        let nq = query.len();
+        let query = query.as_slice();
         SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
             let Scratch {
