@@ -51,10 +51,72 @@ pub struct SourceIndex {
     key_terms: Vec<String>,
     /// The document's sentences of [`HINT_WORDS`] words, for [`SourceIndex::mention`].
     sentences: Vec<String>,
+    /// Words with an inner capital that occur more than once: names, not OCR debris.
+    names: HashSet<String>,
 }
 
 /// Words (inclusive) a sentence quoted by [`SourceIndex::mention`] may have.
 const HINT_WORDS: (usize, usize) = (6, 30);
+
+/// `text` with its lines joined into paragraphs, so sentences broken over the lines of a
+/// scan or a narrow column read whole: a line break stays after a line that ends a
+/// sentence or a heading (`.`, `!`, `?`, `:`), before a bulleted item and at a blank
+/// line; elsewhere it becomes a space. Bullet marks are dropped.
+fn reflow(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let line = line.trim();
+        let item = line.trim_start_matches(['·', '•', '●', '▪', '-', '*', '–']);
+        let bulleted = item.len() < line.len();
+        let line = item.trim_start();
+        if line.is_empty() {
+            if !out.ends_with('\n') && !out.is_empty() {
+                out.push('\n');
+            }
+            continue;
+        }
+        if bulleted && !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        } else if !out.is_empty() && !out.ends_with('\n') {
+            out.push(' ');
+        }
+        out.push_str(line);
+        if line.ends_with(['.', '!', '?', ':']) {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Missing key terms a sentence must state to be quoted ([`SourceIndex::quotable`]).
+const QUOTE_MIN_TERMS: usize = 2;
+
+/// Whether `sentence` reads as clean prose worth quoting: it starts with a capital
+/// letter, ends a sentence, and every word is a plain word or number (no OCR debris such
+/// as `conceivaSibieyTent`, `mwCannister` or stray symbols); a word with an inner
+/// capital passes when it is one of the document's `names` (`LinnSequencer`).
+fn clean_prose(sentence: &str, names: &HashSet<String>) -> bool {
+    let s = sentence.trim();
+    if !s.chars().next().is_some_and(char::is_uppercase) || !s.ends_with(['.', '!', '?']) {
+        return false;
+    }
+    s.split_whitespace().all(|word| {
+        let w =
+            word.trim_matches(|c: char| ",.;:!?()\"'\u{2018}\u{2019}\u{201c}\u{201d}".contains(c));
+        let letters = w.trim_end_matches("'s");
+        w.is_empty()
+            || w.chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '%' | '-'))
+            || (letters
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+                && (names.contains(letters)
+                    || !letters
+                        .chars()
+                        .zip(letters.chars().skip(1))
+                        .any(|(a, b)| a.is_lowercase() && b.is_uppercase())))
+    })
+}
 
 /// The verdict on one sentence.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -108,7 +170,7 @@ impl SourceIndex {
         let mut sentences = Vec::new();
         for s in sections {
             let mut splitter = crate::SentenceSplitter::default();
-            let mut parts = splitter.push(&s.text);
+            let mut parts = splitter.push(&reflow(&s.text));
             parts.extend(splitter.finish());
             sentences.extend(
                 parts
@@ -120,8 +182,25 @@ impl SourceIndex {
                     }),
             );
         }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for s in sections {
+            for w in s.text.split(|c: char| !c.is_alphabetic()) {
+                if w.chars()
+                    .zip(w.chars().skip(1))
+                    .any(|(a, b)| a.is_lowercase() && b.is_uppercase())
+                {
+                    *seen.entry(w).or_default() += 1;
+                }
+            }
+        }
+        let names = seen
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(w, _)| w.to_string())
+            .collect();
         Self {
             sentences,
+            names,
             sections: sections
                 .iter()
                 .zip(sets)
@@ -169,6 +248,34 @@ impl SourceIndex {
             })
             .max()
             .map(|(_, _, s)| s.as_str())
+    }
+
+    /// Sentences of the document that state at least [`QUOTE_MIN_TERMS`] of the
+    /// `missing` key terms, best first (most missing terms, then most key terms, then
+    /// shortest), clean prose only ([`clean_prose`]): what a summary quotes when the
+    /// model's rounds leave those terms out.
+    pub fn quotable(&self, missing: &[String]) -> Vec<&str> {
+        let want: HashSet<String> = missing.iter().map(|t| stem(&t.to_lowercase())).collect();
+        let keys: HashSet<String> = self.key_terms.iter().map(|t| stem(t)).collect();
+        let mut found: Vec<(usize, usize, std::cmp::Reverse<usize>, &str)> = self
+            .sentences
+            .iter()
+            .filter(|s| clean_prose(s, &self.names))
+            .filter_map(|s| {
+                let stems = content_stems(s);
+                let new = stems.iter().filter(|w| want.contains(*w)).count();
+                let shared = stems.iter().filter(|w| keys.contains(*w)).count();
+                (new >= QUOTE_MIN_TERMS).then_some((
+                    new,
+                    shared,
+                    std::cmp::Reverse(s.len()),
+                    s.as_str(),
+                ))
+            })
+            .collect();
+        found.sort_by(|a, b| b.cmp(a));
+        found.dedup_by(|a, b| a.3 == b.3);
+        found.into_iter().map(|f| f.3).collect()
     }
 
     /// Identifier-like words of `text` the document lacks.
@@ -465,6 +572,90 @@ mod tests {
         assert_eq!(
             short.mention("profiles"),
             Some("Profiles matter a lot in print.")
+        );
+    }
+
+    #[test]
+    fn the_quoted_sentence_states_most_missing_terms_in_clean_prose() {
+        let index = SourceIndex::new(&[
+            Section {
+                first: 1,
+                last: 1,
+                text: "The mortar shells flew over the hill into the city at night. \
+                       Shells fell near the camp on the hill every night. \
+                       The boys in camp watched the shells fall from the hill."
+                    .into(),
+            },
+            Section {
+                first: 2,
+                last: 2,
+                text: "At night the camp on the hill was quiet again. \
+                       mwCannister shot fell on the hill near the camp at night. \
+                       The hill camp saw shells at night and shells at dawn."
+                    .into(),
+            },
+        ]);
+        let terms = index.key_terms().to_vec();
+        for t in ["hill", "camp", "night", "shells"] {
+            assert!(terms.iter().any(|k| k == t), "{t} not in {terms:?}");
+        }
+        let missing: Vec<String> = vec!["camp".into(), "night".into()];
+        let quotes = index.quotable(&missing);
+        // Both missing terms, then the most key terms: OCR debris never qualifies.
+        assert!(quotes.len() >= 3, "{quotes:?}");
+        assert!(
+            quotes.iter().all(|q| !q.contains("mwCannister")),
+            "{quotes:?}"
+        );
+        let first = content_stems(quotes[0]);
+        assert!(
+            first.contains(&stem("camp")) && first.contains(&stem("night")),
+            "{quotes:?}"
+        );
+        // One missing term is not enough to quote a sentence for it.
+        assert!(index.quotable(&["boys".to_string()]).is_empty());
+        let none = HashSet::new();
+        assert!(clean_prose(
+            "The balls are made of cast iron, 2.5 inches wide.",
+            &none
+        ));
+        assert!(!clean_prose(
+            "Found bent in every conceivaSibieyTent shape.",
+            &none
+        ));
+        assert!(!clean_prose(
+            "are found bent and flattened in every shape.",
+            &none
+        ));
+        assert!(!clean_prose(
+            "The heads are movable, and the edge? of the tin",
+            &none
+        ));
+        let names: HashSet<String> = ["LinnSequencer".to_string()].into();
+        assert!(clean_prose("The LinnSequencer records songs.", &names));
+    }
+
+    #[test]
+    fn lines_of_a_scan_are_read_as_whole_sentences() {
+        let text = "Recording a Sequence\nTo record a sequence, simply press RECORD and PLAY,\nthen play your keyboard.\n\u{b7} Exclusive ERASE function.\n\u{25cf} Optional remote\ncontrol.\n\nThe end:\nthat is all.";
+        assert_eq!(
+            reflow(text),
+            "Recording a Sequence To record a sequence, simply press RECORD and PLAY, then play your keyboard.\nExclusive ERASE function.\nOptional remote control.\nThe end:\nthat is all.\n"
+        );
+        // Names that recur are not OCR debris.
+        let index = SourceIndex::new(&[Section {
+            first: 1,
+            last: 1,
+            text: "The LinnSequencer stores songs and notes on disk.\nThe LinnSequencer plays\nsongs with notes in sync.".into(),
+        }]);
+        let mut quotes = index.quotable(&["songs".to_string(), "notes".to_string()]);
+        quotes.sort_unstable();
+        assert_eq!(
+            quotes,
+            vec![
+                "The LinnSequencer plays songs with notes in sync.",
+                "The LinnSequencer stores songs and notes on disk."
+            ]
         );
     }
 

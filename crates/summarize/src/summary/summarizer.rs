@@ -355,6 +355,7 @@ impl Summarizer<'_> {
             ban_first.sort_unstable();
             ban_first.dedup();
         }
+        out.quote_missing(MAX_QUOTES, on_event);
         phases.push(stats);
         let scored: Vec<_> = out
             .sentences
@@ -391,6 +392,9 @@ const MISSING_TERMS_RESERVE: usize = 96 + 160;
 /// Most generations of the final pass.
 const FINAL_ROUNDS: usize = 3;
 
+/// Sentences of the document quoted when the model's rounds leave key terms out.
+const MAX_QUOTES: usize = 2;
+
 /// The final text as it is written: sentences kept (cited) and dropped.
 struct FinalText<'a> {
     grounder: Grounder,
@@ -402,6 +406,44 @@ struct FinalText<'a> {
 }
 
 impl FinalText<'_> {
+    /// Quotes up to `max` sentences of the document that state key terms the summary
+    /// still leaves out, while its coverage is under [`COVERAGE_GOAL`]: the document's
+    /// own words, so they are supported and invent nothing (each still goes through the
+    /// checks, e.g. against repeating a sentence already written).
+    fn quote_missing(&mut self, max: usize, on_event: &mut impl FnMut(SummaryEvent<'_>)) {
+        let index = self.index;
+        let total = index.key_terms().len();
+        let mut tried: Vec<&str> = Vec::new();
+        let mut quoted = 0;
+        while quoted < max && self.sentences.len() < MAX_SENTENCES && tried.len() < 2 * max {
+            let kept: Vec<&str> = self.sentences.iter().map(|s| s.text.as_str()).collect();
+            let missing = index.missing_terms(&kept);
+            if (total - missing.len()) as f64 >= COVERAGE_GOAL * total as f64 {
+                break;
+            }
+            let Some(quote) = index
+                .quotable(&missing)
+                .into_iter()
+                .find(|q| !tried.contains(q))
+            else {
+                break;
+            };
+            tried.push(quote);
+            let before = self.sentences.len();
+            if !self.text.is_empty() && !self.text.ends_with(char::is_whitespace) {
+                self.text.push(' ');
+                on_event(SummaryEvent::Text(" "));
+            }
+            let body = quote.trim_end_matches('.');
+            self.emit(
+                format!("The document says: \"{body}\"."),
+                " ".into(),
+                on_event,
+            );
+            quoted += usize::from(self.sentences.len() > before);
+        }
+    }
+
     /// Checks one sentence; shows it (cited) when it passes, else records why not.
     fn emit(&mut self, sentence: String, ws: String, on_event: &mut impl FnMut(SummaryEvent<'_>)) {
         let sentence = strip_model_citations(&sentence);
