@@ -440,6 +440,11 @@ fn the_default_roles_summarize_a_real_pdf_without_inventing_and_every_sentence_i
     }
     assert_eq!(s["faithfulness"]["unsupported"], 0);
     assert_eq!(s["faithfulness"]["repeated"], 0);
+    // The diary's own words cover what the model's history leaves out: key terms the
+    // rounds miss are quoted from the text.
+    let coverage = s["faithfulness"]["coverage"].as_f64().unwrap();
+    assert!(coverage >= 0.6, "coverage {coverage}: {text}");
+    assert!(text.contains("The document says: \""), "{text}");
 }
 
 #[test]
