@@ -957,3 +957,42 @@ fn a_batch_of_queries_gets_what_each_query_gets_alone() {
     queries.push(TokenEmbeddings::new(DIM / 2, vec![0.5; DIM]));
     assert!(index.search_batch(&queries, &params, None).is_err());
 }
+
+#[test]
+fn pooled_similarity_is_the_cosine_of_the_mean_vectors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = corpus(60, 9, |i| 1_000 + i as u64);
+    let index = built(tmp.path(), &c);
+    // A query made of the first document's first three token vectors.
+    let q = TokenEmbeddings::new(
+        DIM,
+        c.vectors
+            .slice(ndarray::s![0..3, ..])
+            .iter()
+            .copied()
+            .collect(),
+    );
+    let unit_mean = |rows: &Array2<f32>| {
+        let m = rows.mean_axis(ndarray::Axis(0)).unwrap();
+        let n = m.dot(&m).sqrt();
+        m / n
+    };
+    let qm = unit_mean(&c.vectors.slice(ndarray::s![0..3, ..]).to_owned());
+    let keys: Vec<u64> = c.keys.iter().copied().take(20).chain([7]).collect();
+    let got = index.pooled_similarity(&q, &keys);
+    assert_eq!(got.len(), keys.len());
+    assert_eq!(got[20], None, "an unknown key has no similarity");
+    for (key, sim) in keys.iter().zip(&got).take(20) {
+        let want = qm.dot(&unit_mean(&index.document(*key).unwrap()));
+        let sim = sim.unwrap();
+        assert!((sim - want).abs() < 1e-4, "key {key}: {sim} vs {want}");
+    }
+    // The document the query was cut from is the most similar one.
+    let best = got[..20]
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.unwrap().total_cmp(&b.1.unwrap()))
+        .unwrap()
+        .0;
+    assert_eq!(best, 0, "{got:?}");
+}

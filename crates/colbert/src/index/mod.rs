@@ -10,6 +10,7 @@ mod decode;
 mod integrity;
 mod kmeans;
 mod meta;
+mod pooled;
 mod probe;
 mod reader;
 mod refine;
