@@ -973,7 +973,7 @@ fn pooled_similarity_is_the_cosine_of_the_mean_vectors() {
             .collect(),
     );
     let unit_mean = |rows: &Array2<f32>| {
-        let m = rows.mean_axis(ndarray::Axis(0)).unwrap();
+        let m = rows.mean_axis(Axis(0)).unwrap();
         let n = m.dot(&m).sqrt();
         m / n
     };

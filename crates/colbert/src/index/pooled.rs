@@ -5,7 +5,7 @@
 
 use crate::embeddings::TokenEmbeddings;
 
-use super::{search, Index};
+use super::Index;
 
 impl Index {
     /// For each of `keys`, the cosine between the mean of `query`'s token vectors and the
@@ -13,15 +13,40 @@ impl Index {
     pub fn pooled_similarity(&self, query: &TokenEmbeddings, keys: &[u64]) -> Vec<Option<f32>> {
         let dim = query.dim();
         let q = unit_mean(query.as_slice(), dim);
+        let plen = self.codec.packed_len();
+        let mut vector = vec![0f32; dim];
+        let mut sum = vec![0f32; dim];
         keys.iter()
             .map(|key| {
                 let &(s, d) = self.locations.get(key)?;
-                let doc =
-                    search::decompress_doc(&self.codec, &self.segments[s as usize], d as usize);
-                let v = unit_mean(doc.as_slice()?, dim);
-                Some(q.iter().zip(&v).map(|(a, b)| a * b).sum())
+                let seg = &self.segments[s as usize];
+                let (a, b) = (seg.doc_offsets[d as usize], seg.doc_offsets[d as usize + 1]);
+                let residuals = seg.residuals();
+                sum.iter_mut().for_each(|x| *x = 0.0);
+                for t in a..b {
+                    // Each stored vector at unit length, as MaxSim sees it.
+                    let norm = self.codec.decompress_raw_into(
+                        seg.code(t),
+                        &residuals[t * plen..(t + 1) * plen],
+                        &mut vector,
+                    );
+                    if norm > 0.0 {
+                        add_scaled(&mut sum, &vector, 1.0 / norm);
+                    }
+                }
+                let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
+                let dot: f32 = q.iter().zip(&sum).map(|(a, b)| a * b).sum();
+                Some(if norm > 0.0 { dot / norm } else { 0.0 })
             })
             .collect()
+    }
+}
+
+/// `sum += x * scale`.
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
+fn add_scaled(sum: &mut [f32], x: &[f32], scale: f32) {
+    for (s, v) in sum.iter_mut().zip(x) {
+        *s += v * scale;
     }
 }
 

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use plait_colbert::{BatchingSearcher, Index, SearchParams};
+use plait_colbert::{BatchingSearcher, Index, SearchParams, TokenEmbeddings};
 
 use crate::lexical::ResidentTerms;
 use crate::manifest::Manifest;
@@ -44,6 +44,15 @@ const LEXICAL_WEIGHT: f64 = 0.3;
 /// gain +0.001 to +0.046; pypdf +0.020, urllib3 -0.004); alone it scores 0.825, below
 /// MaxSim's 0.857.
 const POOLED_WEIGHT: f64 = 0.2;
+
+/// Candidates scored by pooled similarity, as a multiple of `k` (at least
+/// [`MIN_POOLED`]): the best of MaxSim and BM25 fused, which a fifth of the weight can
+/// reorder. Scoring only these (instead of all `3k` + `3k`) measured the same or better
+/// on the sets (mean nDCG@10 0.890 against 0.889) at a third of the cost.
+const POOLED_DEPTH: usize = 2;
+
+/// Fewest candidates scored by pooled similarity.
+const MIN_POOLED: usize = 20;
 
 /// Weight of BM25 when the query names an identifier (`get_page_range`,
 /// `PageRangeError`, `pdf.reader`, `open()`): whoever types one wants the code that
@@ -119,18 +128,35 @@ pub fn search_index(
         }
         lexical.truncate(depth);
     }
+    let weight = query
+        .lexical_weight
+        .unwrap_or_else(|| lexical_weight(&query.text));
     let mut semantic: Vec<(u64, f64)> = Vec::new();
     let mut pooled: Vec<(u64, f64)> = Vec::new();
     if query.mode != SearchMode::Lexical {
         if let Some(index) = index {
-            (semantic, pooled) =
+            let vectors;
+            (semantic, vectors) =
                 semantic_scores(index, searcher, query, depth, filter.as_ref(), &lexical)?;
+            if query.mode == SearchMode::Hybrid {
+                // The pooled similarity of the candidates fusion could put first: it
+                // reorders the best of MaxSim and BM25, and costs a pass over each
+                // candidate's vectors.
+                let first = fuse(query.mode, &semantic, &lexical, &[], weight);
+                let keys: Vec<u64> = first
+                    .iter()
+                    .take((k * POOLED_DEPTH).max(MIN_POOLED))
+                    .map(|f| f.0)
+                    .collect();
+                pooled = index
+                    .pooled_similarity(&vectors, &keys)
+                    .into_iter()
+                    .zip(keys)
+                    .filter_map(|(sim, key)| Some((key, f64::from(sim?))))
+                    .collect();
+            }
         }
     }
-
-    let weight = query
-        .lexical_weight
-        .unwrap_or_else(|| lexical_weight(&query.text));
     let mut ranked = fuse(query.mode, &semantic, &lexical, &pooled, weight);
     if query.mode == SearchMode::Lexical {
         // BM25 over its best, the scale the prior's penalties are set on (and the
@@ -179,7 +205,7 @@ pub fn search_index(
 /// The semantic list: the `depth` best contents by PLAID search, then (hybrid) the exact
 /// MaxSim of every content of the lexical list that PLAID did not return, so fusion
 /// weighs both signals for every candidate instead of treating a missing score as zero;
-/// and (hybrid) the pooled similarity of every candidate.
+/// and the query's vectors.
 fn semantic_scores(
     index: &Arc<Index>,
     searcher: &BatchingSearcher,
@@ -187,7 +213,7 @@ fn semantic_scores(
     depth: usize,
     filter: Option<&Arc<HashSet<u64>>>,
     lexical: &[(u64, f64)],
-) -> Result<(Vec<(u64, f64)>, Vec<(u64, f64)>)> {
+) -> Result<(Scored, TokenEmbeddings)> {
     let index_err = |source| IngestError::Index {
         path: index.dir().to_path_buf(),
         source,
@@ -219,17 +245,12 @@ fn semantic_scores(
                 .map_err(index_err)?;
             semantic.extend(extra.into_iter().map(|h| (h.key, f64::from(h.score))));
         }
-        let keys: Vec<u64> = semantic.iter().map(|s| s.0).collect();
-        let pooled = index
-            .pooled_similarity(&q, &keys)
-            .into_iter()
-            .zip(keys)
-            .filter_map(|(sim, key)| Some((key, f64::from(sim?))))
-            .collect();
-        return Ok((semantic, pooled));
     }
-    Ok((semantic, Vec::new()))
+    Ok((semantic, q))
 }
+
+/// Content keys with a score, best first.
+type Scored = Vec<(u64, f64)>;
 
 fn rank_map(list: &[(u64, f64)]) -> HashMap<u64, usize> {
     list.iter()
