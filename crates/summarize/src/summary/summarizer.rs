@@ -446,7 +446,7 @@ impl FinalText<'_> {
 
     /// Checks one sentence; shows it (cited) when it passes, else records why not.
     fn emit(&mut self, sentence: String, ws: String, on_event: &mut impl FnMut(SummaryEvent<'_>)) {
-        let sentence = strip_model_citations(&sentence);
+        let sentence = about_the_document(&strip_model_citations(&sentence));
         let trimmed = sentence.trim();
         if trimmed.is_empty() {
             return;
@@ -611,6 +611,29 @@ fn complete(g: &Generation, max_tokens: usize) -> String {
     }
 }
 
+/// A final sentence that opens by naming what the model read (`The excerpt describes`,
+/// `This note covers`: the map phase's words) opens with `The document` instead: the
+/// reader of a summary sees neither excerpts nor notes. (Plural openings keep their
+/// verb's number, so they are left alone.)
+fn about_the_document(sentence: &str) -> String {
+    let lead = sentence.len() - sentence.trim_start().len();
+    let body = &sentence[lead..];
+    for opening in [
+        "The excerpt",
+        "This excerpt",
+        "The note",
+        "This note",
+        "The passage",
+        "This passage",
+    ] {
+        let rest = body.get(opening.len()..).unwrap_or("");
+        if body.starts_with(opening) && rest.starts_with(' ') {
+            return format!("{}The document{rest}", &sentence[..lead]);
+        }
+    }
+    sentence.to_string()
+}
+
 /// A model's note with its own citations removed and white space tidied.
 fn clean(text: &str) -> String {
     squeeze(&strip_model_citations(text))
@@ -618,7 +641,28 @@ fn clean(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{group_by_budget, is_heading};
+    use super::{about_the_document, group_by_budget, is_heading};
+
+    #[test]
+    fn a_sentence_about_the_excerpt_speaks_of_the_document() {
+        assert_eq!(
+            about_the_document(" The excerpt provides an overview of profiles."),
+            " The document provides an overview of profiles."
+        );
+        assert_eq!(
+            about_the_document("This note covers three devices."),
+            "The document covers three devices."
+        );
+        // Only as the opening words, only whole words, only singular.
+        for s in [
+            "The excerpts' author is named.",
+            "It quotes the excerpt.",
+            "The notebook.",
+            "These notes cover three devices.",
+        ] {
+            assert_eq!(about_the_document(s), s);
+        }
+    }
 
     #[test]
     fn groups_fill_up_to_the_budget_and_keep_their_minimum() {
