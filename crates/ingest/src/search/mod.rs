@@ -47,8 +47,10 @@ const POOLED_WEIGHT: f64 = 0.2;
 
 /// Candidates scored by pooled similarity, as a multiple of `k` (at least
 /// [`MIN_POOLED`]): the best of MaxSim and BM25 fused, which a fifth of the weight can
-/// reorder. Scoring only these (instead of all `3k` + `3k`) measured the same or better
-/// on the sets (mean nDCG@10 0.890 against 0.889) at a third of the cost.
+/// reorder. Scoring only these instead of every candidate (up to `3k` + `3k`) measured
+/// the same or better on the sets (`scripts/eval all`: mean nDCG@10 0.891 against 0.889,
+/// manuals' pages 0.773 against 0.768) at a third of the cost (`scripts/bench-serve`, 8
+/// clients: 6.3 ms of CPU per search against 7.4).
 const POOLED_DEPTH: usize = 2;
 
 /// Fewest candidates scored by pooled similarity.
