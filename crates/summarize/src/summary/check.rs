@@ -462,6 +462,38 @@ pub fn near_duplicate(a: &str, b: &str) -> bool {
     shared as f64 / small.len() as f64 >= DUPLICATE_OVERLAP
 }
 
+/// `text` without web addresses and e-mail addresses (`https://pypdf.readthedocs.io`,
+/// `[docs](https://...)`, `www.example.org`, `user@example.org`): the words inside them
+/// (`https`, `github`, `html`) are not what a document is about.
+fn without_links(text: &str) -> String {
+    let is_link = |token: &str| {
+        let t = token.to_ascii_lowercase();
+        t.contains("://")
+            || t.trim_start_matches(['(', '<', '[']).starts_with("www.")
+            || (t.contains('@') && t.contains('.'))
+            || [".com/", ".org/", ".io/", ".net/"]
+                .iter()
+                .any(|d| t.contains(d))
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let mut first = true;
+        for token in line.split_whitespace() {
+            if !first {
+                out.push(' ');
+            }
+            first = false;
+            if !is_link(token) {
+                out.push_str(token);
+            }
+        }
+        if line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// The `n` key terms of a document (each as its most frequent spelling): content words
 /// of at least 4 letters, grouped by [`stem`], ranked
 /// by the number of sections they occur in (then by frequency), kept when they occur in
@@ -471,7 +503,7 @@ pub fn key_terms(sections: &[Section], n: usize) -> Vec<String> {
     let mut tf: HashMap<String, usize> = HashMap::new();
     let mut surface: HashMap<String, HashMap<String, usize>> = HashMap::new();
     for s in sections {
-        let kept: Vec<String> = terms(&s.text)
+        let kept: Vec<String> = terms(&without_links(&s.text))
             .into_iter()
             .filter(|w| {
                 w.chars().count() >= 4 && w.chars().all(char::is_alphabetic) && !is_common(w)
@@ -656,6 +688,32 @@ mod tests {
                 "The LinnSequencer plays songs with notes in sync.",
                 "The LinnSequencer stores songs and notes on disk."
             ]
+        );
+    }
+
+    #[test]
+    fn words_of_web_addresses_are_not_key_terms() {
+        let page = |n: usize| {
+            Section {
+            first: n,
+            last: n,
+            text: format!(
+                "The reader parses pages and streams. See https://pypdf.readthedocs.io/en/stable/index.html \
+                 or [the docs](https://github.com/py-pdf/pypdf) and write to dev@pypdf.org.\n\
+                 Pages hold streams; the reader decodes streams. www.github.com/pypdf {n}"
+            ),
+        }
+        };
+        let terms = key_terms(&[page(1), page(2), page(3)], 10);
+        for t in ["reader", "streams", "decodes"] {
+            assert!(terms.iter().any(|k| k == t), "{t} not in {terms:?}");
+        }
+        for t in ["https", "github", "readthedocs", "html", "stable", "pypdf"] {
+            assert!(!terms.iter().any(|k| k == t), "{t} in {terms:?}");
+        }
+        assert_eq!(
+            without_links("see <https://x.org/a> and (www.y.com)\nnext line"),
+            "see  and \nnext line"
         );
     }
 

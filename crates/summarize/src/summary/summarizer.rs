@@ -446,7 +446,7 @@ impl FinalText<'_> {
 
     /// Checks one sentence; shows it (cited) when it passes, else records why not.
     fn emit(&mut self, sentence: String, ws: String, on_event: &mut impl FnMut(SummaryEvent<'_>)) {
-        let sentence = about_the_document(&strip_model_citations(&sentence));
+        let sentence = plain(&about_the_document(&strip_model_citations(&sentence)));
         let trimmed = sentence.trim();
         if trimmed.is_empty() {
             return;
@@ -634,6 +634,19 @@ fn about_the_document(sentence: &str) -> String {
     sentence.to_string()
 }
 
+/// A final sentence without the Markdown a model adds to plain prose: bold markers
+/// (`**pypdf** is`) and a list item's leading mark (`- `, `* `, `• `). White space
+/// before it is kept.
+fn plain(sentence: &str) -> String {
+    let lead = sentence.len() - sentence.trim_start().len();
+    let body = sentence[lead..]
+        .strip_prefix("- ")
+        .or_else(|| sentence[lead..].strip_prefix("* "))
+        .or_else(|| sentence[lead..].strip_prefix("• "))
+        .unwrap_or(&sentence[lead..]);
+    format!("{}{}", &sentence[..lead], body.replace("**", ""))
+}
+
 /// A model's note with its own citations removed and white space tidied.
 fn clean(text: &str) -> String {
     squeeze(&strip_model_citations(text))
@@ -641,7 +654,19 @@ fn clean(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{about_the_document, group_by_budget, is_heading};
+    use super::{about_the_document, group_by_budget, is_heading, plain};
+
+    #[test]
+    fn markdown_marks_leave_a_final_sentence() {
+        assert_eq!(
+            plain("\n- **Installation**: install it with pip."),
+            "\nInstallation: install it with pip."
+        );
+        assert_eq!(plain("**pypdf** is a library."), "pypdf is a library.");
+        assert_eq!(plain("* Item one."), "Item one.");
+        // Other text is left as it is, `*` inside a sentence too.
+        assert_eq!(plain("Run a * b - c."), "Run a * b - c.");
+    }
 
     #[test]
     fn a_sentence_about_the_excerpt_speaks_of_the_document() {
