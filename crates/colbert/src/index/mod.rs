@@ -70,14 +70,19 @@ impl Index {
     pub fn open(dir: &Path) -> Result<Self> {
         let mut attempt = 0;
         loop {
-            let manifest = IndexMeta::load_current(dir)?;
-            let generation = manifest.generation;
-            match Self::open_manifest(dir, manifest) {
+            // The manifest `CURRENT` names can itself be gone by the time it is read: a
+            // writer committed again and removed it. Then CURRENT has moved on too.
+            let mut generation = None;
+            let opened = IndexMeta::load_current(dir).and_then(|manifest| {
+                generation = Some(manifest.generation);
+                Self::open_manifest(dir, manifest)
+            });
+            match opened {
                 Ok(index) => return Ok(index),
                 Err(e) => {
                     attempt += 1;
                     let moved_on = IndexMeta::load_current(dir)
-                        .map(|m| m.generation != generation)
+                        .map(|m| Some(m.generation) != generation)
                         .unwrap_or(false);
                     if !moved_on || attempt >= OPEN_ATTEMPTS {
                         return Err(e);

@@ -141,21 +141,9 @@ pub fn search_index(
             (semantic, vectors) =
                 semantic_scores(index, searcher, query, depth, filter.as_ref(), &lexical)?;
             if query.mode == SearchMode::Hybrid {
-                // The pooled similarity of the candidates fusion could put first: it
-                // reorders the best of MaxSim and BM25, and costs a pass over each
-                // candidate's vectors.
                 let first = fuse(query.mode, &semantic, &lexical, &[], weight);
-                let keys: Vec<u64> = first
-                    .iter()
-                    .take((k * POOLED_DEPTH).max(MIN_POOLED))
-                    .map(|f| f.0)
-                    .collect();
-                pooled = index
-                    .pooled_similarity(&vectors, &keys)
-                    .into_iter()
-                    .zip(keys)
-                    .filter_map(|(sim, key)| Some((key, f64::from(sim?))))
-                    .collect();
+                let depth = (k * POOLED_DEPTH).max(MIN_POOLED);
+                pooled = pooled_scores(index, &vectors, &first[..first.len().min(depth)]);
             }
         }
     }
@@ -253,6 +241,18 @@ fn semantic_scores(
 
 /// Content keys with a score, best first.
 type Scored = Vec<(u64, f64)>;
+
+/// The pooled similarity of the `candidates` fusion could put first: it reorders the best
+/// of MaxSim and BM25, and costs a pass over each candidate's vectors.
+fn pooled_scores(index: &Index, query: &TokenEmbeddings, candidates: &[(u64, f64)]) -> Scored {
+    let keys: Vec<u64> = candidates.iter().map(|c| c.0).collect();
+    index
+        .pooled_similarity(query, &keys)
+        .into_iter()
+        .zip(keys)
+        .filter_map(|(sim, key)| Some((key, f64::from(sim?))))
+        .collect()
+}
 
 fn rank_map(list: &[(u64, f64)]) -> HashMap<u64, usize> {
     list.iter()

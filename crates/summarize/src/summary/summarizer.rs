@@ -430,10 +430,7 @@ impl FinalText<'_> {
             };
             tried.push(quote);
             let before = self.sentences.len();
-            if !self.text.is_empty() && !self.text.ends_with(char::is_whitespace) {
-                self.text.push(' ');
-                on_event(SummaryEvent::Text(" "));
-            }
+            // (Every sentence shown so far ends with its white space.)
             let body = quote.trim_end_matches('.');
             self.emit(
                 format!("The document says: \"{body}\"."),
