@@ -17,7 +17,7 @@ use crate::assets::Home;
 use crate::commands::runtime;
 
 /// Chunks retrieved per query before reducing them to distinct files.
-const RETRIEVE: usize = 50;
+const RETRIEVE: usize = plait_ingest::RANKED_K;
 
 /// Depth of the `--fidelity` comparison.
 const FIDELITY_K: usize = 10;
@@ -33,8 +33,9 @@ pub struct Args {
     /// Index root for the corpus [default: ./indexes]
     #[arg(long, value_name = "DIR")]
     index_dir: Option<PathBuf>,
-    /// Modes to score, comma-separated
-    #[arg(long, value_delimiter = ',', default_value = "semantic,lexical,hybrid", value_parser = runtime::parse_mode)]
+    /// Modes to score, comma-separated [default: semantic,lexical,hybrid; with --ask:
+    /// the mode `plait ask` retrieves with]
+    #[arg(long, value_delimiter = ',', value_parser = runtime::parse_mode)]
     modes: Vec<SearchMode>,
     /// Chunks retrieved per query (reduced to distinct files before scoring)
     #[arg(short, long, default_value_t = RETRIEVE)]
@@ -54,7 +55,7 @@ pub struct Args {
     #[arg(long)]
     fidelity: bool,
     /// SET is an ask set (tests/eval/ask.toml): answer each question with `plait ask`
-    /// (the first mode of --modes) and score answers, citations, declines, time to
+    /// (retrieving with the first mode of --modes) and score answers, citations, declines, time to
     /// first token and tokens/s
     #[arg(long)]
     pub ask: bool,
@@ -85,8 +86,24 @@ impl Args {
     pub fn json(&self) -> bool {
         self.json
     }
-    pub fn first_mode(&self) -> SearchMode {
-        self.modes.first().copied().unwrap_or_default()
+    /// The mode answers retrieve with: the first of --modes, else `plait ask`'s own.
+    pub fn ask_mode(&self) -> SearchMode {
+        self.modes
+            .first()
+            .copied()
+            .unwrap_or(plait_ask::RETRIEVAL_MODE)
+    }
+    /// The modes scored: --modes, else semantic, lexical and hybrid.
+    fn modes(&self) -> Vec<SearchMode> {
+        if self.modes.is_empty() {
+            vec![
+                SearchMode::Semantic,
+                SearchMode::Lexical,
+                SearchMode::Hybrid,
+            ]
+        } else {
+            self.modes.clone()
+        }
     }
 }
 
@@ -165,7 +182,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         }
     }
     let mut rows: Vec<Option<SearchMode>> = vec![None];
-    rows.extend(args.modes.iter().copied().map(Some));
+    rows.extend(args.modes().into_iter().map(Some));
     for row in rows {
         let label = row.map_or_else(|| "bm25".to_string(), |m| m.to_string());
         let mut per_query: Vec<Scores> = Vec::new();

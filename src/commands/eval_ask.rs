@@ -34,21 +34,27 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
     let mut scores = Vec::new();
     let mut cold_then_warm = Vec::new();
     let mut prefix_only = Vec::new();
-    for (i, q) in set.questions.iter().enumerate() {
+    // Prefix reuse is measured on the first questions that reach the model (a question
+    // declined before generation leaves nothing in the cache).
+    let mut generated = 0usize;
+    for q in &set.questions {
         let r = request(&q.text, q.index.as_ref())?;
         let answer = plait_ask::ask(&service, &mut generator, &config, &r, None, &mut |_| {})?;
         let s = score(q, &answer);
-        if i == 0 {
-            // The same question again: its whole prompt is in the cache.
-            let again = plait_ask::ask(&service, &mut generator, &config, &r, None, &mut |_| {})?;
-            cold_then_warm = vec![answer.timings.clone(), again.timings];
-        }
-        if i == 1 {
-            // The second question reused the instructions kept from the first; the same
-            // question in a fresh session shows what that saved.
-            let mut fresh = RoleGenerator::new(runner.session()?);
-            let cold = plait_ask::ask(&service, &mut fresh, &config, &r, None, &mut |_| {})?;
-            prefix_only = vec![cold.timings, answer.timings.clone()];
+        if answer.timings.prompt_tokens > 0 {
+            generated += 1;
+            if generated == 1 {
+                // The same question again: its whole prompt is in the cache.
+                let again =
+                    plait_ask::ask(&service, &mut generator, &config, &r, None, &mut |_| {})?;
+                cold_then_warm = vec![answer.timings.clone(), again.timings];
+            } else if generated == 2 {
+                // This question reused the instructions kept from an earlier one; the
+                // same question in a fresh session shows what that saved.
+                let mut fresh = RoleGenerator::new(runner.session()?);
+                let cold = plait_ask::ask(&service, &mut fresh, &config, &r, None, &mut |_| {})?;
+                prefix_only = vec![cold.timings, answer.timings.clone()];
+            }
         }
         if !args.json() {
             writeln!(
@@ -127,7 +133,7 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
     if let [cold, warm] = prefix_only.as_slice() {
         writeln!(
             out,
-            "instructions reused (second question): time to first token {:.2} s in a fresh session, {:.2} s after the first question ({} of {} prompt tokens reused)",
+            "instructions reused (second question answered by the model): time to first token {:.2} s in a fresh session, {:.2} s after an earlier question ({} of {} prompt tokens reused)",
             cold.ttft_ms.unwrap_or(0.0) / 1e3,
             warm.ttft_ms.unwrap_or(0.0) / 1e3,
             warm.reused_prompt_tokens,
@@ -137,7 +143,7 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
     if let [cold, warm] = cold_then_warm.as_slice() {
         writeln!(
             out,
-            "prefix reuse (first question twice): time to first token {:.2} s cold ({} of {} prompt tokens reused), {:.2} s again ({} reused)",
+            "prefix reuse (first question answered by the model, twice): time to first token {:.2} s cold ({} of {} prompt tokens reused), {:.2} s again ({} reused)",
             cold.ttft_ms.unwrap_or(0.0) / 1e3,
             cold.reused_prompt_tokens,
             cold.prompt_tokens,
@@ -157,7 +163,7 @@ pub fn request(args: &Args, text: &str, index: Option<&String>) -> Result<AskReq
     };
     Ok(AskRequest {
         query: Query {
-            mode: args.first_mode(),
+            mode: args.ask_mode(),
             ..Query::new(text)
         },
         indexes,

@@ -2,7 +2,9 @@
 //! a number outside the sources is removed, a source that shares none of the sentence's
 //! distinctive words is removed, an uncited sentence is cited with the source that
 //! shares most of its words when one clearly does, and a sentence left without support
-//! is not shown. The word measures are the summary checks' (`plait_summarize::terms`,
+//! is not shown. A sentence that only restates the question (every distinctive word of
+//! it is the question's: "The option that does X is [3].") says nothing and is not shown
+//! either. The word measures are the summary checks' (`plait_summarize::terms`,
 //! `content_stems`), so answers and summaries are judged alike.
 
 use std::collections::HashSet;
@@ -27,6 +29,9 @@ pub struct CheckedSentence {
     pub removed: Vec<usize>,
     /// Whether the citation was added by the checks (the model cited nothing usable).
     pub added: bool,
+    /// Whether it only restates the question: no distinctive word of its own (not shown).
+    #[serde(default)]
+    pub echo: bool,
     /// Whether it is shown: cited by a source sharing its words, or too short or inside
     /// a code block (nothing to check).
     pub supported: bool,
@@ -39,15 +44,96 @@ pub struct CheckedSentence {
 #[derive(Debug)]
 pub struct CitationChecker {
     sources: Vec<(usize, HashSet<String>)>,
+    question: HashSet<String>,
+}
+
+/// Words that carry no claim of their own (a restated question is made of the question's
+/// words and these).
+const FILLER: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "of",
+    "to",
+    "in",
+    "on",
+    "at",
+    "by",
+    "for",
+    "from",
+    "with",
+    "as",
+    "that",
+    "this",
+    "these",
+    "those",
+    "it",
+    "its",
+    "which",
+    "what",
+    "who",
+    "when",
+    "where",
+    "how",
+    "why",
+    "do",
+    "does",
+    "did",
+    "and",
+    "or",
+    "can",
+    "will",
+    "would",
+    "should",
+    "may",
+    "might",
+    "must",
+    "there",
+    "here",
+    "you",
+    "your",
+    "i",
+    "my",
+    "we",
+    "our",
+    "they",
+    "their",
+    "following",
+    "used",
+    "called",
+];
+
+/// The words of `text` as written (lower case, identifiers whole, numbers kept), without
+/// [`FILLER`] and a plural `s`: what decides whether a sentence says more than the
+/// question.
+fn plain_words(text: &str) -> HashSet<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .filter(|w| !FILLER.contains(&w.as_str()))
+        .map(|w| match w.strip_suffix('s') {
+            Some(stem) if stem.len() > 2 => stem.to_string(),
+            _ => w,
+        })
+        .collect()
 }
 
 impl CitationChecker {
-    pub fn new(sources: &[Source]) -> Self {
+    /// A checker of answers to `question` over `sources`.
+    pub fn new(question: &str, sources: &[Source]) -> Self {
         Self {
             sources: sources
                 .iter()
                 .map(|s| (s.number, content_stems(&s.checked_text())))
                 .collect(),
+            question: plain_words(question),
         }
     }
 
@@ -111,7 +197,12 @@ impl CitationChecker {
                 }
             }
         }
-        out.supported = !out.citations.is_empty() || stems.len() < MIN_SHARED_TERMS;
+        let said = plain_words(&body);
+        out.echo = !said.is_empty() && said.is_subset(&self.question);
+        out.supported = !out.echo && (!out.citations.is_empty() || stems.len() < MIN_SHARED_TERMS);
+        if out.echo {
+            out.citations.clear();
+        }
         out.text = attach(&body, &out.citations);
         out
     }
@@ -226,7 +317,7 @@ mod tests {
 
     #[test]
     fn removes_out_of_range_and_unsupported_citations() {
-        let c = CitationChecker::new(&sources());
+        let c = CitationChecker::new("How are page ranges parsed?", &sources());
         let s = c.check(
             "PageRange parses page ranges into slices [1][7][2].",
             false,
@@ -244,7 +335,7 @@ mod tests {
 
     #[test]
     fn cites_an_uncited_sentence_only_when_a_source_clearly_supports_it() {
-        let c = CitationChecker::new(&sources());
+        let c = CitationChecker::new("How are page ranges parsed?", &sources());
         let s = c.check("The siege of Vicksburg ended in surrender.", false, "");
         assert_eq!((s.citations.clone(), s.added), (vec![2], true));
         let invented = c.check(
@@ -261,5 +352,22 @@ mod tests {
             !bare.supported && bare.citations.is_empty(),
             "markers alone cite nothing"
         );
+    }
+
+    #[test]
+    fn a_sentence_that_only_restates_the_question_is_not_shown() {
+        let c = CitationChecker::new("Which class parses page ranges?", &sources());
+        let echo = c.check("The class that parses page ranges is [1].", false, " ");
+        assert!(echo.echo && !echo.supported && echo.citations.is_empty());
+        let answer = c.check("PageRange parses page ranges into slices [1].", false, " ");
+        assert!(!answer.echo && answer.supported && answer.citations == vec![1]);
+        // A number, or an identifier whose parts the question holds, is news.
+        let c = CitationChecker::new("How big is the page range of parse_range_page?", &sources());
+        for news in [
+            "The page range is 3 [1].",
+            "The page range is a parse_range [1].",
+        ] {
+            assert!(!c.check(news, false, " ").echo, "{news}");
+        }
     }
 }

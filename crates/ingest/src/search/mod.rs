@@ -65,8 +65,17 @@ const IDENTIFIER_LEXICAL_WEIGHT: f64 = 0.6;
 /// Most lines of a hit marked as matching the query ([`Hit::matched_lines`]).
 pub const MAX_MATCHED_LINES: usize = 8;
 
-/// How deep each list is read before fusing, as a multiple of `k` (at least 30).
+/// How deep each list is read before fusing, as a multiple of `k` (of at least
+/// [`RANKED_K`]).
 const FUSION_DEPTH: usize = 3;
+
+/// The fewest results a hybrid or lexical search ranks, however few it returns: the
+/// `k` the labelled sets are scored at (`plait eval`). Fusion normalises each list over
+/// what it read and pooled similarity re-scores a multiple of `k`, so without this floor
+/// the first ten of `-k 10` were not the first ten of `-k 50`: on
+/// `tests/eval/ask-more.toml` the chunk that says which methods urllib3 retries was 5th
+/// at `k` 10 and 1st at 20.
+pub const RANKED_K: usize = 50;
 
 /// Searches index `name` of a root: `index` is its opened snapshot (`None` when it has
 /// never been built, e.g. no code ingested yet), `searcher` encodes and searches with the
@@ -112,7 +121,7 @@ pub fn search_index(
     // Read deeper than `k` where the path prior re-ranks the list, so that the thing
     // itself can rise above the tests that repeat its words.
     let depth = match query.mode {
-        SearchMode::Hybrid | SearchMode::Lexical => (k * FUSION_DEPTH).max(30),
+        SearchMode::Hybrid | SearchMode::Lexical => k.max(RANKED_K) * FUSION_DEPTH,
         SearchMode::Semantic => k,
     };
 
@@ -142,7 +151,7 @@ pub fn search_index(
                 semantic_scores(index, searcher, query, depth, filter.as_ref(), &lexical)?;
             if query.mode == SearchMode::Hybrid {
                 let first = fuse(query.mode, &semantic, &lexical, &[], weight);
-                let depth = (k * POOLED_DEPTH).max(MIN_POOLED);
+                let depth = (k.max(RANKED_K) * POOLED_DEPTH).max(MIN_POOLED);
                 pooled = pooled_scores(index, &vectors, &first[..first.len().min(depth)]);
             }
         }
