@@ -119,6 +119,10 @@ pub struct QuestionScore {
     pub attempts: usize,
     /// Why it declined.
     pub reason: Option<String>,
+    /// Sentences the checks left out (`echo: ` before one that only restated the
+    /// question): what a decline for lack of support threw away.
+    #[serde(default)]
+    pub dropped: Vec<String>,
 }
 
 /// Scores one answer.
@@ -149,6 +153,11 @@ pub fn score(q: &AskQuestion, a: &Answer) -> QuestionScore {
         relevance: a.relevance,
         attempts: a.timings.attempts,
         reason: a.reason.clone(),
+        dropped: a
+            .dropped
+            .iter()
+            .map(|d| format!("{}{}", if d.echo { "echo: " } else { "" }, d.text))
+            .collect(),
     }
 }
 
