@@ -17,7 +17,7 @@ use crate::assets::Home;
 use crate::commands::runtime;
 
 /// Chunks retrieved per query before reducing them to distinct files.
-const RETRIEVE: usize = plait_ingest::RANKED_K;
+const RETRIEVE: usize = 50;
 
 /// Depth of the `--fidelity` comparison.
 const FIDELITY_K: usize = 10;

@@ -37,7 +37,7 @@ pub use extract::{read_pages, OcrPdf, PageContent, PdfText};
 pub use pipeline::{IngestConfig, IngestReport, Ingester, Progress, CODE, DOCS};
 pub use search::{
     Hit, IndexName, IndexStatus, Query, SearchMode, SearchService, DEFAULT_K, MAX_K,
-    MAX_QUERY_CHARS, RANKED_K,
+    MAX_QUERY_CHARS,
 };
 pub use text::decode_text;
 pub use view::{LineBox, PageBoxes, PageImage, PageViewConfig, PageViewer};
