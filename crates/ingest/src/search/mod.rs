@@ -74,8 +74,9 @@ const FUSION_DEPTH: usize = 3;
 /// the labelled sets are scored at. `scripts/eval all -k 10 --modes hybrid`, mean
 /// nDCG@10 / MRR@10 at 30, 60, 90 and 150: 0.863 / 0.860, 0.870 / 0.869, 0.873 / 0.874,
 /// 0.874 / 0.874 (manuals' pages MRR 0.775, 0.779, 0.784, 0.786). The cost is the exact
-/// scores: `scripts/bench-serve` at 8 clients, 251.5 req/s at 30, 240.6 at 90, 157.6 at
-/// 150. Reading the semantic list or the pooled candidates deeper added nothing.
+/// scores: `scripts/bench-serve --baseline` at 8 clients, 293.0 req/s at 30 and 245.7 at
+/// 90 in one run; 157.6 at 150 in another. Reading the semantic list or the pooled
+/// candidates deeper added nothing.
 pub const LEXICAL_MIN_DEPTH: usize = 90;
 
 /// Searches index `name` of a root: `index` is its opened snapshot (`None` when it has
