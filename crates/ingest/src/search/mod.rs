@@ -77,7 +77,7 @@ const FUSION_DEPTH: usize = 3;
 /// scores: `scripts/bench-serve --baseline` at 8 clients, 293.0 req/s at 30 and 245.7 at
 /// 90 in one run; 157.6 at 150 in another. Reading the semantic list or the pooled
 /// candidates deeper added nothing.
-pub const LEXICAL_MIN_DEPTH: usize = 90;
+const LEXICAL_MIN_DEPTH: usize = 90;
 
 /// Searches index `name` of a root: `index` is its opened snapshot (`None` when it has
 /// never been built, e.g. no code ingested yet), `searcher` encodes and searches with the
