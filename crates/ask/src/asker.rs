@@ -41,6 +41,10 @@ pub struct AskConfig {
     /// words). What the second attempt writes is checked like any answer, so a sentence
     /// its sources do not support is still not shown. Calibrated on
     /// `tests/eval/ask.toml`: above the unanswerable questions that pass `min_relevance`.
+    /// Not when the question names something the index never mentions
+    /// ([`Retriever::unknown_words`]: "HTTP/3 over QUIC" asked of urllib3): then the
+    /// decline stands, as a second attempt forced past it could only answer something
+    /// else.
     pub retry_relevance: f64,
 }
 
@@ -148,6 +152,11 @@ pub struct Answer {
     /// given to the model holds (decoding is grounded, so this should stay empty).
     #[serde(default)]
     pub invented: Vec<String>,
+    /// Words of the question the searched indexes never mention and that are not
+    /// everyday words (looked up only when the model declines over relevant sources:
+    /// with one, its decline stands instead of being asked once more).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_words: Vec<String>,
     pub timings: Timings,
 }
 
@@ -238,6 +247,13 @@ pub fn ask(
     let mut out = turn.run(generator, &[], &mut answer, on_event)?;
     answer.timings.attempts = 1;
     if out.not_found && answer.relevance >= config.retry_relevance && !out.generation.cancelled {
+        answer.unknown_words = retriever.unknown_words(&request.indexes, &question)?;
+    }
+    if out.not_found
+        && answer.relevance >= config.retry_relevance
+        && answer.unknown_words.is_empty()
+        && !out.generation.cancelled
+    {
         let said = out.generation.text.clone();
         let avoid = [NOT_FOUND, "Not found", "\"NOT FOUND", said.trim_start()];
         let first = out.generation;
@@ -261,8 +277,15 @@ pub fn ask(
     t.accepted = generation.accepted;
     let shown: Vec<Source> = sources.iter().take(config.closest).cloned().collect();
     if not_found {
-        let why = "the model found no answer in the sources";
-        return Ok(decline(answer, shown, why, start));
+        let why = if answer.unknown_words.is_empty() {
+            "the model found no answer in the sources".to_string()
+        } else {
+            format!(
+                "the model found no answer in the sources, and the index never mentions {}",
+                answer.unknown_words.join(", ")
+            )
+        };
+        return Ok(decline(answer, shown, &why, start));
     }
     if !answer.sentences.iter().any(|s| !s.citations.is_empty()) {
         let why = "no sentence of the answer is supported by the sources it could cite";

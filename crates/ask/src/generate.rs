@@ -13,11 +13,29 @@ use crate::{Prompt, Result};
 pub trait Retriever {
     /// Hits of `indexes` for `query`, best first (at most `query.limit()`).
     fn retrieve(&self, indexes: &[IndexName], query: &Query) -> plait_ingest::Result<Vec<Hit>>;
+
+    /// Words of `question` that `indexes` never mention and that are not everyday words
+    /// ([`SearchService::unknown_words`]); none by default.
+    fn unknown_words(
+        &self,
+        _indexes: &[IndexName],
+        _question: &str,
+    ) -> plait_ingest::Result<Vec<String>> {
+        Ok(Vec::new())
+    }
 }
 
 impl Retriever for SearchService {
     fn retrieve(&self, indexes: &[IndexName], query: &Query) -> plait_ingest::Result<Vec<Hit>> {
         self.search_all(indexes, query)
+    }
+
+    fn unknown_words(
+        &self,
+        indexes: &[IndexName],
+        question: &str,
+    ) -> plait_ingest::Result<Vec<String>> {
+        SearchService::unknown_words(self, indexes, question)
     }
 }
 

@@ -44,6 +44,28 @@ impl Retriever for FixedHits {
     }
 }
 
+/// [`FixedHits`] whose index never mentions the given words (lowercase) when a question
+/// holds them: [`Retriever::unknown_words`].
+#[derive(Debug, Default)]
+pub struct WithUnknownWords {
+    pub hits: FixedHits,
+    pub unknown: Vec<String>,
+}
+
+impl Retriever for WithUnknownWords {
+    fn retrieve(&self, indexes: &[IndexName], query: &Query) -> plait_ingest::Result<Vec<Hit>> {
+        self.hits.retrieve(indexes, query)
+    }
+
+    fn unknown_words(&self, _: &[IndexName], question: &str) -> plait_ingest::Result<Vec<String>> {
+        Ok(question
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| self.unknown.contains(&w.to_lowercase()))
+            .map(str::to_string)
+            .collect())
+    }
+}
+
 /// A generator that "writes" a fixed answer word by word and records its prompts;
 /// tokens are counted as words. A call told to avoid the answer's first word (a second
 /// attempt) writes `retry_answer` instead, when there is one.

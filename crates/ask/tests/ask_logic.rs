@@ -3,7 +3,7 @@
 
 use std::sync::atomic::AtomicBool;
 
-use plait_ask::testing::{hit, FixedHits, ScriptedGenerator};
+use plait_ask::testing::{hit, FixedHits, ScriptedGenerator, WithUnknownWords};
 use plait_ask::{ask, AskConfig, AskError, AskEvent, AskRequest, DECLINED};
 
 fn corpus() -> FixedHits {
@@ -174,6 +174,60 @@ fn a_decline_over_relevant_sources_is_asked_again_and_its_words_never_stream() {
     let request = AskRequest::new("How did the siege of Vicksburg end?");
     let a = ask(&corpus(), &mut g, &config, &request, None, &mut |_| {}).unwrap();
     assert!(a.declined && g.prompts.len() == 1, "{a:?}");
+}
+
+#[test]
+fn a_decline_stands_when_the_question_names_what_the_index_never_mentions() {
+    let question = "How did the siege of the city of Vicksburg end in QUIC?";
+    let retriever = |unknown: &[&str]| WithUnknownWords {
+        hits: corpus(),
+        unknown: unknown.iter().map(|w| w.to_string()).collect(),
+    };
+    let scripted = || ScriptedGenerator {
+        answer: "NOT FOUND".into(),
+        retry_answer: Some("The siege of Vicksburg ended with the surrender on July 4 [2].".into()),
+        ..ScriptedGenerator::default()
+    };
+    let request = AskRequest::new(question);
+    let config = AskConfig::default();
+    let mut g = scripted();
+    let a = ask(
+        &retriever(&["quic"]),
+        &mut g,
+        &config,
+        &request,
+        None,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(a.declined && g.prompts.len() == 1, "{a:?}");
+    assert_eq!(a.unknown_words, ["QUIC"], "{a:?}");
+    assert!(a.reason.unwrap_or_default().contains("never mentions QUIC"));
+    // Every word known: asked once more, as before.
+    let mut g = scripted();
+    let a = ask(
+        &retriever(&[]),
+        &mut g,
+        &config,
+        &request,
+        None,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(!a.declined && g.prompts.len() == 2, "{a:?}");
+    assert!(a.unknown_words.is_empty());
+    // Looked up only for a decline: an answer keeps no unknown words.
+    let mut g = gen("The siege of Vicksburg ended with the surrender on July 4 [2].");
+    let a = ask(
+        &retriever(&["quic"]),
+        &mut g,
+        &config,
+        &request,
+        None,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(!a.declined && a.unknown_words.is_empty(), "{a:?}");
 }
 
 #[test]

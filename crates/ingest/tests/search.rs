@@ -213,3 +213,64 @@ fn a_version_1_manifest_is_upgraded_with_a_full_text_index() {
     let m = Manifest::open(tmp.path()).unwrap();
     assert_eq!(m.lexical(DOCS, "siege", 5).unwrap().len(), 1);
 }
+
+/// [`HashEncoder`] with a vocabulary: a listed word is one token, any other two.
+struct Vocab(HashEncoder, &'static [&'static str]);
+
+impl plait_colbert::Encoder for Vocab {
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    fn encode_queries(
+        &self,
+        q: &[&str],
+    ) -> plait_colbert::Result<Vec<plait_colbert::TokenEmbeddings>> {
+        self.0.encode_queries(q)
+    }
+    fn encode_documents(
+        &self,
+        d: &[&str],
+    ) -> plait_colbert::Result<Vec<plait_colbert::TokenEmbeddings>> {
+        self.0.encode_documents(d)
+    }
+    fn count_tokens(&self, text: &str) -> usize {
+        if self.1.contains(&text) {
+            1
+        } else {
+            2
+        }
+    }
+    fn model_name(&self) -> String {
+        self.0.model_name()
+    }
+}
+
+#[test]
+fn unknown_words_are_rare_words_no_searched_index_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (corpus, idx) = (tmp.path().join("corpus"), tmp.path().join("idx"));
+    let enc = HashEncoder::new(16);
+    ingest(&corpus, &idx, &enc);
+    let vocab: Arc<dyn plait_colbert::Encoder> = Arc::new(Vocab(
+        enc.clone(),
+        &["how", "does", "the", "siege", "handle", "zeppelin", "days"],
+    ));
+    let q = "How does the siege of Vicksburg handle QUIC in get_page_range and zeppelin days?";
+    for s in [
+        SearchService::new(&idx, vocab.clone(), vocab.clone()),
+        SearchService::new(&idx, vocab.clone(), vocab.clone()).resident_lexical(),
+    ] {
+        s.load_lexical();
+        // QUIC: in no chunk and not a word of the vocabulary. Zeppelin is in no chunk
+        // either, but an everyday word; Vicksburg and get_page_range are indexed.
+        assert_eq!(s.unknown_words(&IndexName::ALL, q).unwrap(), ["QUIC"]);
+        // Vicksburg is only in the docs index.
+        assert_eq!(
+            s.unknown_words(&[IndexName::Code], q).unwrap(),
+            ["Vicksburg", "QUIC"]
+        );
+    }
+    // An encoder without a vocabulary knows every word.
+    let s = service(&idx, &enc);
+    assert!(s.unknown_words(&IndexName::ALL, q).unwrap().is_empty());
+}

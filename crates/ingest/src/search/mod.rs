@@ -8,6 +8,7 @@ mod prior;
 mod query;
 mod resident;
 mod service;
+mod unknown;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

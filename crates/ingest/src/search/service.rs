@@ -45,7 +45,7 @@ pub struct SearchService {
     readers: [IndexReader; 2],
     pool: Mutex<Vec<Manifest>>,
     /// The full-text index in memory, for a long-lived service ([`Self::resident_lexical`]).
-    resident: Option<ResidentLexical>,
+    pub(super) resident: Option<ResidentLexical>,
 }
 
 impl std::fmt::Debug for SearchService {
@@ -121,12 +121,12 @@ impl SearchService {
         &self.readers[name as usize]
     }
 
-    fn searcher(&self, name: IndexName) -> &BatchingSearcher {
+    pub(super) fn searcher(&self, name: IndexName) -> &BatchingSearcher {
         &self.searchers[name as usize]
     }
 
     /// Runs `f` on a pooled read-only manifest connection.
-    fn with_manifest<T>(&self, f: impl FnOnce(&Manifest) -> Result<T>) -> Result<T> {
+    pub(super) fn with_manifest<T>(&self, f: impl FnOnce(&Manifest) -> Result<T>) -> Result<T> {
         let pooled = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let manifest = match pooled {
             Some(m) => m,
