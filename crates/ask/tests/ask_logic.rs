@@ -189,44 +189,30 @@ fn a_decline_stands_when_the_question_names_what_the_index_never_mentions() {
         ..ScriptedGenerator::default()
     };
     let request = AskRequest::new(question);
-    let config = AskConfig::default();
+    let run = |unknown: &[&str], g: &mut ScriptedGenerator| {
+        ask(
+            &retriever(unknown),
+            g,
+            &AskConfig::default(),
+            &request,
+            None,
+            &mut |_| {},
+        )
+        .unwrap()
+    };
     let mut g = scripted();
-    let a = ask(
-        &retriever(&["quic"]),
-        &mut g,
-        &config,
-        &request,
-        None,
-        &mut |_| {},
-    )
-    .unwrap();
+    let a = run(&["quic"], &mut g);
     assert!(a.declined && g.prompts.len() == 1, "{a:?}");
     assert_eq!(a.unknown_words, ["QUIC"], "{a:?}");
     assert!(a.reason.unwrap_or_default().contains("never mentions QUIC"));
     // Every word known: asked once more, as before.
     let mut g = scripted();
-    let a = ask(
-        &retriever(&[]),
-        &mut g,
-        &config,
-        &request,
-        None,
-        &mut |_| {},
-    )
-    .unwrap();
+    let a = run(&[], &mut g);
     assert!(!a.declined && g.prompts.len() == 2, "{a:?}");
     assert!(a.unknown_words.is_empty());
     // Looked up only for a decline: an answer keeps no unknown words.
     let mut g = gen("The siege of Vicksburg ended with the surrender on July 4 [2].");
-    let a = ask(
-        &retriever(&["quic"]),
-        &mut g,
-        &config,
-        &request,
-        None,
-        &mut |_| {},
-    )
-    .unwrap();
+    let a = run(&["quic"], &mut g);
     assert!(!a.declined && a.unknown_words.is_empty(), "{a:?}");
 }
 
