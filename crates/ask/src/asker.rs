@@ -246,14 +246,12 @@ pub fn ask(
     };
     let mut out = turn.run(generator, &[], &mut answer, on_event)?;
     answer.timings.attempts = 1;
-    if out.not_found && answer.relevance >= config.retry_relevance && !out.generation.cancelled {
+    let declined_over_relevant =
+        out.not_found && answer.relevance >= config.retry_relevance && !out.generation.cancelled;
+    if declined_over_relevant {
         answer.unknown_words = retriever.unknown_words(&request.indexes, &question)?;
     }
-    if out.not_found
-        && answer.relevance >= config.retry_relevance
-        && answer.unknown_words.is_empty()
-        && !out.generation.cancelled
-    {
+    if declined_over_relevant && answer.unknown_words.is_empty() {
         let said = out.generation.text.clone();
         let avoid = [NOT_FOUND, "Not found", "\"NOT FOUND", said.trim_start()];
         let first = out.generation;

@@ -12,7 +12,7 @@ const MIN_CHARS: usize = 3;
 
 /// The words of `text` worth judging: at least [`MIN_CHARS`] characters, starting with a
 /// letter, each once (in order, as written).
-pub(crate) fn candidate_words(text: &str) -> Vec<&str> {
+fn candidate_words(text: &str) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
     for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
         let word = word.trim_matches('_');
@@ -48,30 +48,32 @@ impl SearchService {
             if terms.is_empty() {
                 continue;
             }
-            let mut held = false;
-            for &name in names {
-                if self.holds_terms(name, word, &terms)? {
-                    held = true;
-                    break;
-                }
-            }
-            if !held {
+            if !self.holds_terms(names, word, &terms)? {
                 out.push(word.to_string());
             }
         }
         Ok(out)
     }
 
-    /// Whether any chunk of index `name` matches `word` (its lexical `terms`).
-    fn holds_terms(&self, name: IndexName, word: &str, terms: &[String]) -> Result<bool> {
+    /// Whether any chunk of the indexes `names` matches `word` (its lexical `terms`).
+    fn holds_terms(&self, names: &[IndexName], word: &str, terms: &[String]) -> Result<bool> {
         let resident = self
             .resident
             .as_ref()
             .and_then(super::resident::ResidentLexical::fresh);
-        if let Some(found) = resident.and_then(|r| r.search(name.as_str(), terms, 1)) {
-            return Ok(!found.is_empty());
+        for &name in names {
+            let found = match resident
+                .as_ref()
+                .and_then(|r| r.search(name.as_str(), terms, 1))
+            {
+                Some(found) => found,
+                None => self.with_manifest(|m| m.lexical(name.as_str(), word, 1))?,
+            };
+            if !found.is_empty() {
+                return Ok(true);
+            }
         }
-        self.with_manifest(|m| Ok(!m.lexical(name.as_str(), word, 1)?.is_empty()))
+        Ok(false)
     }
 }
 
