@@ -2,14 +2,18 @@
 //! a number outside the sources is removed, a source that shares none of the sentence's
 //! distinctive words is removed, an uncited sentence is cited with the source that
 //! shares most of its words when one clearly does, and a sentence left without support
-//! is not shown. A sentence that only restates the question (every distinctive word of
-//! it is the question's: "The option that does X is [3].") says nothing and is not shown
-//! either. The word measures are the summary checks' (`plait_summarize::terms`,
-//! `content_stems`), so answers and summaries are judged alike.
+//! is not shown. A sentence whose facts (numbers and identifiers the question does not
+//! hold) none of its cited sources contain is re-cited to the source that holds them all
+//! and shares its words, when one does: small models often put the right fact beside the
+//! wrong number. A sentence quoting in backticks what no source or the question writes
+//! is not shown (an invented name), nor one that only restates the question (every
+//! distinctive word of it is the question's: "The option that does X is [3]."). The word
+//! measures are the summary checks' (`plait_summarize::terms`, `content_stems`), so
+//! answers and summaries are judged alike.
 
 use std::collections::HashSet;
 
-use plait_summarize::{content_stems, MIN_SHARED_TERMS};
+use plait_summarize::{content_stems, is_identifier_like, MIN_SHARED_TERMS};
 use serde::{Deserialize, Serialize};
 
 use crate::Source;
@@ -27,11 +31,17 @@ pub struct CheckedSentence {
     /// Numbers the model wrote that were removed: outside the sources, or a source that
     /// shares none of the sentence's distinctive words.
     pub removed: Vec<usize>,
-    /// Whether the citation was added by the checks (the model cited nothing usable).
+    /// Whether the citation was added by the checks: the model cited nothing usable, or
+    /// cited sources without the sentence's facts (those are in `removed`).
     pub added: bool,
     /// Whether it only restates the question: no distinctive word of its own (not shown).
     #[serde(default)]
     pub echo: bool,
+    /// Whether it quotes in backticks text that neither a source nor the question holds
+    /// (`` `C.URL FOLLOW location` ``: words of the sources joined into a name they never
+    /// write): an invented quotation, not shown.
+    #[serde(default)]
+    pub misquoted: bool,
     /// Whether it is shown: cited by a source sharing its words, or too short or inside
     /// a code block (nothing to check).
     pub supported: bool,
@@ -44,7 +54,14 @@ pub struct CheckedSentence {
 #[derive(Debug)]
 pub struct CitationChecker {
     sources: Vec<(usize, HashSet<String>)>,
+    /// Each source's text as the model saw it, for finding a sentence's facts.
+    texts: Vec<(usize, String)>,
+    /// The sources' and the question's texts with white space runs as one space, for
+    /// finding quotations.
+    quotable: String,
     question: HashSet<String>,
+    /// The question as written (facts it holds are not the answer's).
+    question_text: String,
 }
 
 /// Words that carry no claim of their own (a restated question is made of the question's
@@ -133,7 +150,85 @@ impl CitationChecker {
                 .iter()
                 .map(|s| (s.number, content_stems(&s.checked_text())))
                 .collect(),
+            texts: sources
+                .iter()
+                .map(|s| (s.number, s.checked_text()))
+                .collect(),
+            quotable: std::iter::once(question.to_string())
+                .chain(sources.iter().map(Source::checked_text))
+                .map(|t| one_spaced(&t))
+                .collect::<Vec<_>>()
+                .join("\n"),
             question: plain_words(question),
+            question_text: question.to_string(),
+        }
+    }
+
+    /// Whether every backtick quotation of `body` is written in a source or the question.
+    fn quotes_hold(&self, body: &str) -> bool {
+        body.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(|q| one_spaced(q.trim()))
+            .all(|q| q.is_empty() || self.quotable.contains(&q))
+    }
+
+    fn text_of(&self, number: usize) -> Option<&str> {
+        self.texts
+            .iter()
+            .find(|(n, _)| *n == number)
+            .map(|(_, t)| t.as_str())
+    }
+
+    /// The numbers and identifiers of `body` that the question does not hold.
+    fn facts(&self, body: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for word in body.split_whitespace() {
+            let w = word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '%'));
+            let w = w.trim_start_matches('%');
+            let fact = w.chars().any(|c| c.is_ascii_digit()) || is_identifier_like(w);
+            if fact && !holds(&self.question_text, w) && !out.iter().any(|f| f == w) {
+                out.push(w.to_string());
+            }
+        }
+        out
+    }
+
+    /// Re-cites `out` to the one source holding all of `body`'s facts when none of its
+    /// citations does (and that source shares at least `needed` of `stems`).
+    fn repair(
+        &self,
+        body: &str,
+        stems: &HashSet<String>,
+        needed: usize,
+        out: &mut CheckedSentence,
+    ) {
+        let facts = self.facts(body);
+        if facts.is_empty() {
+            return;
+        }
+        let holds_all = |n: usize| {
+            self.text_of(n)
+                .is_some_and(|t| facts.iter().all(|f| holds(t, f)))
+        };
+        if out.citations.iter().any(|&n| holds_all(n)) {
+            return;
+        }
+        let best = self
+            .sources
+            .iter()
+            .filter(|(n, _)| holds_all(*n))
+            .map(|(n, w)| (*n, stems.intersection(w).count()))
+            .filter(|&(_, k)| k >= needed.max(1))
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+        if let Some((n, _)) = best {
+            for old in out.citations.drain(..) {
+                if !out.removed.contains(&old) {
+                    out.removed.push(old);
+                }
+            }
+            out.citations.push(n);
+            out.added = true;
         }
     }
 
@@ -184,6 +279,7 @@ impl CitationChecker {
                 list.push(n);
             }
         }
+        self.repair(&body, &stems, needed, &mut out);
         if out.citations.is_empty() && stems.len() >= MIN_SHARED_TERMS {
             let best = self
                 .sources
@@ -199,13 +295,29 @@ impl CitationChecker {
         }
         let said = plain_words(&body);
         out.echo = !said.is_empty() && said.is_subset(&self.question);
-        out.supported = !out.echo && (!out.citations.is_empty() || stems.len() < MIN_SHARED_TERMS);
-        if out.echo {
+        out.misquoted = !self.quotes_hold(&body);
+        out.supported = !out.echo
+            && !out.misquoted
+            && (!out.citations.is_empty() || stems.len() < MIN_SHARED_TERMS);
+        if out.echo || out.misquoted {
             out.citations.clear();
         }
         out.text = attach(&body, &out.citations);
         out
     }
+}
+
+/// `text` with each run of white space as one space.
+fn one_spaced(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `text` holds `fact` as a whole word (not inside a longer number or name).
+fn holds(text: &str, fact: &str) -> bool {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    text.match_indices(fact).any(|(i, _)| {
+        !word(text[..i].chars().next_back()) && !word(text[i + fact.len()..].chars().next())
+    })
 }
 
 /// The sentence without its citation markers, and the numbers they held (in order).
@@ -352,6 +464,65 @@ mod tests {
             !bare.supported && bare.citations.is_empty(),
             "markers alone cite nothing"
         );
+    }
+
+    #[test]
+    fn a_fact_beside_the_wrong_number_is_cited_to_the_source_that_holds_it() {
+        let sources = vec![
+            Source {
+                number: 1,
+                hit: hit(
+                    "docs/mpfr.pdf",
+                    "The cached constant is recomputed with a minimum of 10% increase of the precision",
+                ),
+            },
+            Source {
+                number: 2,
+                hit: hit(
+                    "docs/mpfr.pdf",
+                    "Constants such as pi are cached; the precision of the cache grows 110% or more",
+                ),
+            },
+        ];
+        let c = CitationChecker::new(
+            "How much does the cached constant's precision grow?",
+            &sources,
+        );
+        let s = c.check(
+            "The precision of the cached constant grows by at least 10% [2].",
+            false,
+            "",
+        );
+        assert_eq!((s.citations.clone(), s.removed.clone()), (vec![1], vec![2]));
+        assert!(s.added && s.supported);
+        assert!(s.text.ends_with("10% [1]."), "{}", s.text);
+        let right = c.check(
+            "The precision of the cached constant grows by 10% [1].",
+            false,
+            "",
+        );
+        assert_eq!((right.citations, right.added), (vec![1], false));
+        // A fact no source holds changes nothing; a fact the question holds is no fact.
+        let unknown = c.check("The cached precision grows by 42% [2].", false, "");
+        assert_eq!(unknown.citations, vec![2]);
+        let c = CitationChecker::new("Is the precision increase 10%?", &sources);
+        let asked = c.check("The cached constant precision grows by 10% [2].", false, "");
+        assert_eq!(asked.citations, vec![2]);
+        assert!(holds("a 10% b", "10%") && !holds("a 110% b", "10%"));
+        assert!(holds("x = 21600.", "21600") && !holds("216000", "21600"));
+    }
+
+    #[test]
+    fn a_quotation_no_source_writes_is_not_shown() {
+        let c = CitationChecker::new("Which option follows redirects?", &sources());
+        let invented = c.check("The option is `C.URL FOLLOW location` [1].", false, "");
+        assert!(invented.misquoted && !invented.supported && invented.citations.is_empty());
+        let quoted = c.check("`PageRange` parses ranges  such as `1:3` [1].", false, "");
+        assert!(!quoted.misquoted && quoted.supported, "{quoted:?}");
+        let spaced = c.check("It says `siege of\n Vicksburg` [2].", false, "");
+        assert!(!spaced.misquoted, "white space runs compare as one space");
+        let asked = c.check("`follows redirects` is asked [1].", false, "");
+        assert!(!asked.misquoted, "the question may be quoted");
     }
 
     #[test]

@@ -119,7 +119,8 @@ pub struct QuestionScore {
     pub attempts: usize,
     /// Why it declined.
     pub reason: Option<String>,
-    /// Sentences the checks left out (`echo: ` before one that only restated the
+    /// Sentences the checks left out (`misquoted: ` before one quoting what no source
+    /// writes, `echo: ` before one that only restated the
     /// question): what a decline for lack of support threw away.
     #[serde(default)]
     pub dropped: Vec<String>,
@@ -156,7 +157,16 @@ pub fn score(q: &AskQuestion, a: &Answer) -> QuestionScore {
         dropped: a
             .dropped
             .iter()
-            .map(|d| format!("{}{}", if d.echo { "echo: " } else { "" }, d.text))
+            .map(|d| {
+                let why = if d.echo {
+                    "echo: "
+                } else if d.misquoted {
+                    "misquoted: "
+                } else {
+                    ""
+                };
+                format!("{why}{}", d.text)
+            })
             .collect(),
     }
 }

@@ -32,7 +32,7 @@ use crate::speculate::{Drafter, NoDraft};
 use crate::{LoadedModel, Result, SummarizeError};
 use choose::{is_looping, Chooser, Grounding};
 use emit::Emitter;
-pub use ground::SourceWords;
+pub use ground::{is_identifier_like, SourceWords};
 
 /// How each token is chosen from the target's distribution.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -24,12 +24,12 @@ pub const KEY_TERMS: usize = 15;
 pub fn stem(word: &str) -> String {
     let w = word;
     for suffix in [
-        "ations", "ation", "ings", "ing", "ies", "es", "ed", "s", "e",
+        "ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s", "e",
     ] {
         if let Some(base) = w.strip_suffix(suffix) {
             if base.chars().count() >= 4 && !(suffix == "s" && base.ends_with('s')) {
                 return match suffix {
-                    "ies" => format!("{base}y"),
+                    "ies" | "ied" => format!("{base}y"),
                     _ => base.to_string(),
                 };
             }
@@ -788,6 +788,7 @@ mod tests {
         assert_eq!(stem("profiles"), "profil");
         assert_eq!(stem("profiled"), "profil");
         assert_eq!(stem("profile"), "profil");
+        assert_eq!(stem("retried"), stem("retries"), "both are retry");
         assert_eq!(stem("process"), "process");
         assert_eq!(stem("processes"), "process");
         assert_eq!(stem("rendering"), "render");
