@@ -101,7 +101,7 @@ pub struct SearchFlags {
     pub k: usize,
     /// Ranking: hybrid (ColBERT and BM25 scores fused, tests and change logs lowered),
     /// semantic (ColBERT) or lexical (BM25 over text, symbols and paths); `plait eval`
-    /// scores all three [default: hybrid for search, semantic for ask]
+    /// scores all three [default: hybrid]
     #[arg(long, value_parser = runtime::parse_mode)]
     pub mode: Option<SearchMode>,
     /// Index root holding code/, docs/ and manifest.sqlite [default: ./indexes]

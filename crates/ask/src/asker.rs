@@ -44,7 +44,9 @@ pub struct AskConfig {
     /// Not when the question names something the index never mentions
     /// ([`Retriever::unknown_words`]: "HTTP/3 over QUIC" asked of urllib3): then the
     /// decline stands, as a second attempt forced past it could only answer something
-    /// else.
+    /// else. From the same relevance, an answer none of whose sentences is supported
+    /// (a restatement of the question citing the wrong sources) is also asked once
+    /// more, not allowed to start as it did.
     pub retry_relevance: f64,
 }
 
@@ -119,8 +121,9 @@ pub struct Timings {
     pub strategy: String,
     pub drafted: usize,
     pub accepted: usize,
-    /// Generations made: 2 when the model declined although the sources looked
-    /// relevant and was asked once more ([`AskConfig::retry_relevance`]).
+    /// Generations made: 2 when the model declined, or wrote nothing supported, although
+    /// the sources looked relevant, and was asked once more
+    /// ([`AskConfig::retry_relevance`]).
     #[serde(default)]
     pub attempts: usize,
 }
@@ -260,6 +263,21 @@ pub fn ask(
         out.generation.decode_seconds += first.decode_seconds;
         answer.timings.attempts = 2;
     }
+    let nothing_supported = !out.not_found && answer.sentences.is_empty();
+    if nothing_supported
+        && answer.timings.attempts == 1
+        && answer.relevance >= config.retry_relevance
+        && !out.generation.cancelled
+    {
+        let said = out.generation.text.clone();
+        let avoid = [said.trim_start()];
+        let first = out;
+        out = turn.run(generator, &avoid, &mut answer, on_event)?;
+        out.generation.prompt_seconds += first.generation.prompt_seconds;
+        out.generation.decode_seconds += first.generation.decode_seconds;
+        out.dropped.splice(0..0, first.dropped);
+        answer.timings.attempts = 2;
+    }
     let (generation, not_found) = (out.generation, out.not_found);
     answer.dropped = out.dropped;
     answer.cancelled = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
@@ -309,7 +327,7 @@ pub fn ask(
         .iter()
         .map(|s| format!("{}{}", s.text, s.space))
         .collect::<String>()
-        .trim_end()
+        .trim()
         .to_string();
     answer.invented = words.invented(&answer.answer);
     answer.timings.total_ms = ms(start);

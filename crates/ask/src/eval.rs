@@ -115,7 +115,8 @@ pub struct QuestionScore {
     pub invented: Vec<String>,
     /// Share of the question's distinctive words the closest sources hold.
     pub relevance: f64,
-    /// Generations made (2: asked again after a decline, see `AskConfig::retry_relevance`).
+    /// Generations made (2: asked again after a decline or an answer with nothing
+    /// supported, see `AskConfig::retry_relevance`).
     pub attempts: usize,
     /// Why it declined.
     pub reason: Option<String>,
@@ -187,7 +188,8 @@ pub struct AskReport {
     pub declined_right_share: f64,
     /// Answers holding an identifier-like word no source or the question holds.
     pub answers_with_invented: usize,
-    /// Questions asked a second time after the model declined relevant sources.
+    /// Questions asked a second time after the model declined relevant sources or wrote
+    /// nothing they support.
     pub retried: usize,
     /// Median time to first token over the answers generated.
     pub median_ttft_ms: Option<f64>,

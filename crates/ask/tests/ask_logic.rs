@@ -177,6 +177,61 @@ fn a_decline_over_relevant_sources_is_asked_again_and_its_words_never_stream() {
 }
 
 #[test]
+fn an_answer_with_no_supported_sentence_is_asked_again_without_its_start() {
+    // An answer no source supports (small models also restate the question and cite
+    // what does not hold it): asked once more, not starting as before, and the second
+    // answer is checked like any other.
+    let mut g = ScriptedGenerator {
+        answer: "Gluons bind quarks [1].".into(),
+        retry_answer: Some("The siege of Vicksburg ended with the surrender on July 4 [2].".into()),
+        ..ScriptedGenerator::default()
+    };
+    let a = answer(&mut g, "How did the siege of Vicksburg end?");
+    assert!(!a.declined, "{a:?}");
+    assert_eq!(a.timings.attempts, 2, "{a:?}");
+    assert_eq!(
+        g.prompts[0], g.prompts[1],
+        "the same prompt, its cache reused"
+    );
+    assert_eq!(g.avoided[1], vec!["Gluons bind quarks [1].".to_string()]);
+    assert!(
+        a.answer.contains("July 4") && !a.answer.contains("Gluons"),
+        "{a:?}"
+    );
+    assert_eq!(
+        a.dropped.len(),
+        1,
+        "the first attempt's sentence is reported"
+    );
+
+    // The second attempt unsupported too: declined after two attempts.
+    let mut g = ScriptedGenerator {
+        answer: "Gluons bind quarks [1].".into(),
+        retry_answer: Some("Quantum gluons confine colour charges strongly [1].".into()),
+        ..ScriptedGenerator::default()
+    };
+    let a = answer(&mut g, "How did the siege of Vicksburg end?");
+    assert!(a.declined && a.timings.attempts == 2, "{a:?}");
+
+    // A supported first answer is not asked again; nor is one below the retry relevance.
+    let mut g = gen("The siege of Vicksburg ended with the surrender on July 4 [2].");
+    let a = answer(&mut g, "How did the siege of Vicksburg end?");
+    assert!(!a.declined && g.prompts.len() == 1, "{a:?}");
+    let config = AskConfig {
+        retry_relevance: 1.1,
+        ..AskConfig::default()
+    };
+    let mut g = ScriptedGenerator {
+        answer: "Gluons bind quarks [1].".into(),
+        retry_answer: Some("The siege of Vicksburg ended on July 4 [2].".into()),
+        ..ScriptedGenerator::default()
+    };
+    let request = AskRequest::new("How did the siege of Vicksburg end?");
+    let a = ask(&corpus(), &mut g, &config, &request, None, &mut |_| {}).unwrap();
+    assert!(a.declined && g.prompts.len() == 1, "{a:?}");
+}
+
+#[test]
 fn a_decline_stands_when_the_question_names_what_the_index_never_mentions() {
     let question = "How did the siege of the city of Vicksburg end in QUIC?";
     let retriever = |unknown: &[&str]| WithUnknownWords {
