@@ -249,28 +249,20 @@ pub fn ask(
     };
     let mut out = turn.run(generator, &[], &mut answer, on_event)?;
     answer.timings.attempts = 1;
-    let declined_over_relevant =
-        out.not_found && answer.relevance >= config.retry_relevance && !out.generation.cancelled;
-    if declined_over_relevant {
+    // Over relevant sources, a decline or an answer with nothing supported is asked once
+    // more from the same cached prompt, not allowed to start as it did.
+    let relevant = answer.relevance >= config.retry_relevance && !out.generation.cancelled;
+    let said = out.generation.text.trim_start().to_string();
+    let mut avoid: Vec<&str> = Vec::new();
+    if relevant && out.not_found {
         answer.unknown_words = retriever.unknown_words(&request.indexes, &question)?;
+        if answer.unknown_words.is_empty() {
+            avoid = vec![NOT_FOUND, "Not found", "\"NOT FOUND", &said];
+        }
+    } else if relevant && answer.sentences.is_empty() && !said.is_empty() {
+        avoid = vec![&said];
     }
-    if declined_over_relevant && answer.unknown_words.is_empty() {
-        let said = out.generation.text.clone();
-        let avoid = [NOT_FOUND, "Not found", "\"NOT FOUND", said.trim_start()];
-        let first = out.generation;
-        out = turn.run(generator, &avoid, &mut answer, on_event)?;
-        out.generation.prompt_seconds += first.prompt_seconds;
-        out.generation.decode_seconds += first.decode_seconds;
-        answer.timings.attempts = 2;
-    }
-    let nothing_supported = !out.not_found && answer.sentences.is_empty();
-    if nothing_supported
-        && answer.timings.attempts == 1
-        && answer.relevance >= config.retry_relevance
-        && !out.generation.cancelled
-    {
-        let said = out.generation.text.clone();
-        let avoid = [said.trim_start()];
+    if !avoid.is_empty() {
         let first = out;
         out = turn.run(generator, &avoid, &mut answer, on_event)?;
         out.generation.prompt_seconds += first.generation.prompt_seconds;

@@ -32,6 +32,25 @@ fn answer(g: &mut ScriptedGenerator, question: &str) -> plait_ask::Answer {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A generator writing `answer`, and `retry` when told not to start as `answer` does.
+fn scripted(answer: &str, retry: &str) -> ScriptedGenerator {
+    ScriptedGenerator {
+        answer: answer.into(),
+        retry_answer: Some(retry.into()),
+        ..ScriptedGenerator::default()
+    }
+}
+
+/// The answer of `g` to `question` when no retry relevance is ever reached.
+fn answer_without_retry(g: &mut ScriptedGenerator, question: &str) -> plait_ask::Answer {
+    let config = AskConfig {
+        retry_relevance: 1.1,
+        ..AskConfig::default()
+    };
+    let request = AskRequest::new(question);
+    ask(&corpus(), g, &config, &request, None, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn gen(answer: &str) -> ScriptedGenerator {
     ScriptedGenerator {
         answer: answer.into(),
@@ -118,11 +137,10 @@ fn declines_when_the_sources_lack_the_question_or_the_model_says_so() {
 
 #[test]
 fn a_decline_over_relevant_sources_is_asked_again_and_its_words_never_stream() {
-    let mut g = ScriptedGenerator {
-        answer: "NOT FOUND".into(),
-        retry_answer: Some("The siege of Vicksburg ended with the surrender on July 4 [2].".into()),
-        ..ScriptedGenerator::default()
-    };
+    let mut g = scripted(
+        "NOT FOUND",
+        "The siege of Vicksburg ended with the surrender on July 4 [2].",
+    );
     let mut tokens = String::new();
     let a = ask(
         &corpus(),
@@ -153,26 +171,16 @@ fn a_decline_over_relevant_sources_is_asked_again_and_its_words_never_stream() {
     assert!(tokens.starts_with("The siege"), "{tokens:?}");
 
     // A second attempt is checked like any answer: unsupported, still declined.
-    let mut g = ScriptedGenerator {
-        answer: "NOT FOUND".into(),
-        retry_answer: Some("Quantum gluons confine colour charges strongly [1].".into()),
-        ..ScriptedGenerator::default()
-    };
+    let mut g = scripted(
+        "NOT FOUND",
+        "Quantum gluons confine colour charges strongly [1].",
+    );
     let a = answer(&mut g, "How did the siege of Vicksburg end?");
     assert!(a.declined && a.timings.attempts == 2, "{a:?}");
 
     // Below the retry relevance the model's decline stands after one attempt.
-    let config = AskConfig {
-        retry_relevance: 1.1,
-        ..AskConfig::default()
-    };
-    let mut g = ScriptedGenerator {
-        answer: "NOT FOUND".into(),
-        retry_answer: Some("The siege of Vicksburg ended on July 4 [2].".into()),
-        ..ScriptedGenerator::default()
-    };
-    let request = AskRequest::new("How did the siege of Vicksburg end?");
-    let a = ask(&corpus(), &mut g, &config, &request, None, &mut |_| {}).unwrap();
+    let mut g = scripted("NOT FOUND", "The siege of Vicksburg ended on July 4 [2].");
+    let a = answer_without_retry(&mut g, "How did the siege of Vicksburg end?");
     assert!(a.declined && g.prompts.len() == 1, "{a:?}");
 }
 
@@ -181,11 +189,10 @@ fn an_answer_with_no_supported_sentence_is_asked_again_without_its_start() {
     // An answer no source supports (small models also restate the question and cite
     // what does not hold it): asked once more, not starting as before, and the second
     // answer is checked like any other.
-    let mut g = ScriptedGenerator {
-        answer: "Gluons bind quarks [1].".into(),
-        retry_answer: Some("The siege of Vicksburg ended with the surrender on July 4 [2].".into()),
-        ..ScriptedGenerator::default()
-    };
+    let mut g = scripted(
+        "Gluons bind quarks [1].",
+        "The siege of Vicksburg ended with the surrender on July 4 [2].",
+    );
     let a = answer(&mut g, "How did the siege of Vicksburg end?");
     assert!(!a.declined, "{a:?}");
     assert_eq!(a.timings.attempts, 2, "{a:?}");
@@ -205,11 +212,10 @@ fn an_answer_with_no_supported_sentence_is_asked_again_without_its_start() {
     );
 
     // The second attempt unsupported too: declined after two attempts.
-    let mut g = ScriptedGenerator {
-        answer: "Gluons bind quarks [1].".into(),
-        retry_answer: Some("Quantum gluons confine colour charges strongly [1].".into()),
-        ..ScriptedGenerator::default()
-    };
+    let mut g = scripted(
+        "Gluons bind quarks [1].",
+        "Quantum gluons confine colour charges strongly [1].",
+    );
     let a = answer(&mut g, "How did the siege of Vicksburg end?");
     assert!(a.declined && a.timings.attempts == 2, "{a:?}");
 
@@ -217,17 +223,11 @@ fn an_answer_with_no_supported_sentence_is_asked_again_without_its_start() {
     let mut g = gen("The siege of Vicksburg ended with the surrender on July 4 [2].");
     let a = answer(&mut g, "How did the siege of Vicksburg end?");
     assert!(!a.declined && g.prompts.len() == 1, "{a:?}");
-    let config = AskConfig {
-        retry_relevance: 1.1,
-        ..AskConfig::default()
-    };
-    let mut g = ScriptedGenerator {
-        answer: "Gluons bind quarks [1].".into(),
-        retry_answer: Some("The siege of Vicksburg ended on July 4 [2].".into()),
-        ..ScriptedGenerator::default()
-    };
-    let request = AskRequest::new("How did the siege of Vicksburg end?");
-    let a = ask(&corpus(), &mut g, &config, &request, None, &mut |_| {}).unwrap();
+    let mut g = scripted(
+        "Gluons bind quarks [1].",
+        "The siege of Vicksburg ended on July 4 [2].",
+    );
+    let a = answer_without_retry(&mut g, "How did the siege of Vicksburg end?");
     assert!(a.declined && g.prompts.len() == 1, "{a:?}");
 }
 
@@ -238,10 +238,11 @@ fn a_decline_stands_when_the_question_names_what_the_index_never_mentions() {
         hits: corpus(),
         unknown: unknown.iter().map(|w| w.to_string()).collect(),
     };
-    let scripted = || ScriptedGenerator {
-        answer: "NOT FOUND".into(),
-        retry_answer: Some("The siege of Vicksburg ended with the surrender on July 4 [2].".into()),
-        ..ScriptedGenerator::default()
+    let decliner = || {
+        scripted(
+            "NOT FOUND",
+            "The siege of Vicksburg ended with the surrender on July 4 [2].",
+        )
     };
     let request = AskRequest::new(question);
     let run = |unknown: &[&str], g: &mut ScriptedGenerator| {
@@ -255,13 +256,13 @@ fn a_decline_stands_when_the_question_names_what_the_index_never_mentions() {
         )
         .unwrap()
     };
-    let mut g = scripted();
+    let mut g = decliner();
     let a = run(&["quic"], &mut g);
     assert!(a.declined && g.prompts.len() == 1, "{a:?}");
     assert_eq!(a.unknown_words, ["QUIC"], "{a:?}");
     assert!(a.reason.unwrap_or_default().contains("never mentions QUIC"));
     // Every word known: asked once more, as before.
-    let mut g = scripted();
+    let mut g = decliner();
     let a = run(&[], &mut g);
     assert!(!a.declined && g.prompts.len() == 2, "{a:?}");
     assert!(a.unknown_words.is_empty());
