@@ -52,6 +52,9 @@ impl AskSet {
                     q.text
                 )));
             }
+            for spec in &q.cite {
+                parse_place(spec).map_err(|e| bad(format!("question {}: {e}", i + 1)))?;
+            }
             if let Some(ix) = &q.index {
                 ix.parse::<plait_ingest::IndexName>().map_err(bad)?;
             }
@@ -60,22 +63,13 @@ impl AskSet {
     }
 }
 
-/// Whether `source` is at the labelled place `spec`.
+/// Whether `source` is at the labelled place `spec` (a malformed spec matches nothing;
+/// [`AskSet::from_toml`] refuses them).
 pub fn cites_place(source: &Source, spec: &str) -> bool {
-    let h = &source.hit;
-    let (path, at) = match spec.rsplit_once(" p.") {
-        Some((p, page)) => (p, Place::Page(page.trim().parse().unwrap_or(0))),
-        None => match spec.rsplit_once(':') {
-            Some((p, lines)) => match lines.split_once('-') {
-                Some((a, b)) => (
-                    p,
-                    Place::Lines(a.parse().unwrap_or(0), b.parse().unwrap_or(0)),
-                ),
-                None => (spec, Place::File),
-            },
-            None => (spec, Place::File),
-        },
+    let Ok((path, at)) = parse_place(spec) else {
+        return false;
     };
+    let h = &source.hit;
     let same_file = h.path == path || h.path.ends_with(&format!("/{path}"));
     same_file
         && match at {
@@ -86,6 +80,33 @@ pub fn cites_place(source: &Source, spec: &str) -> bool {
                 .zip(h.end_line)
                 .is_some_and(|(s, e)| s <= b && a <= e),
         }
+}
+
+/// A labelled place: `path`, `path:START-END` (1-based, inclusive) or `path p.N`
+/// (1-based physical page).
+fn parse_place(spec: &str) -> std::result::Result<(&str, Place), String> {
+    let number = |t: &str| match t.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "{spec:?}: {t:?} is not a line or page number (from 1)"
+        )),
+    };
+    if let Some((path, page)) = spec.rsplit_once(" p.") {
+        return Ok((path, Place::Page(number(page)?)));
+    }
+    match spec.rsplit_once(':') {
+        Some((path, lines)) => {
+            let (a, b) = lines
+                .split_once('-')
+                .ok_or_else(|| format!("{spec:?}: lines are written START-END"))?;
+            let (a, b) = (number(a)?, number(b)?);
+            if a > b {
+                return Err(format!("{spec:?}: the range ends before it starts"));
+            }
+            Ok((path, Place::Lines(a, b)))
+        }
+        None => Ok((spec, Place::File)),
+    }
 }
 
 enum Place {
@@ -272,5 +293,30 @@ mod tests {
         );
         let bad = "corpus = \"c\"\n[[question]]\ntext = \"q\"\n";
         assert!(AskSet::from_toml(bad, "s").is_err());
+        for place in ["f.pdf p.x", "f.py:9-3", "f.py:0-3", "f.py:12"] {
+            let set = format!(
+                "corpus = \"c\"\n[[question]]\ntext = \"q\"\nanswer = [\"a\"]\ncite = [\"{place}\"]\n"
+            );
+            assert!(AskSet::from_toml(&set, "s").is_err(), "{place}");
+        }
+    }
+
+    #[test]
+    fn the_repository_ask_sets_parse() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/eval");
+        let mut sets = 0;
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+            let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            let Some(name) = name.filter(|n| n.starts_with("ask") && n.ends_with(".toml")) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+            let set = AskSet::from_toml(&text, &name).unwrap_or_else(|e| panic!("{e}"));
+            let unanswerable = set.questions.iter().filter(|q| q.unanswerable).count();
+            assert!(set.questions.len() >= 20 && unanswerable >= 4, "{name}");
+            sets += 1;
+        }
+        assert_eq!(sets, 3, "ask.toml, ask-more.toml and ask-langs.toml");
     }
 }
