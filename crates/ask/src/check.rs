@@ -7,7 +7,9 @@
 //! and shares its words, when one does: small models often put the right fact beside the
 //! wrong number. A sentence quoting in backticks what no source or the question writes
 //! is not shown (an invented name), nor one that only restates the question (every
-//! distinctive word of it is the question's: "The option that does X is [3]."). The word
+//! distinctive word of it is the question's: "The option that does X is [3]."), nor one
+//! citing only sources that hold none of the question's subject names ([`Subject`]: an
+//! answer about another library or function than the one asked about). The word
 //! measures are the summary checks' (`plait_summarize::terms`, `content_stems`), so
 //! answers and summaries are judged alike.
 
@@ -16,7 +18,7 @@ use std::collections::HashSet;
 use plait_summarize::{content_stems, is_identifier_like, MIN_SHARED_TERMS};
 use serde::{Deserialize, Serialize};
 
-use crate::Source;
+use crate::{Source, Subject};
 
 /// Share of an uncited sentence's distinctive words a source must hold to be cited for it.
 pub const AUTO_CITE_SHARE: f64 = 0.5;
@@ -42,6 +44,10 @@ pub struct CheckedSentence {
     /// write): an invented quotation, not shown.
     #[serde(default)]
     pub misquoted: bool,
+    /// Whether every source it cites lacks the question's subject names (the `pflag`
+    /// or `gcry_strerror` asked about): an answer about something else, not shown.
+    #[serde(default)]
+    pub off_subject: bool,
     /// Whether it is shown: cited by a source sharing its words, or too short or inside
     /// a code block (nothing to check).
     pub supported: bool,
@@ -62,6 +68,7 @@ pub struct CitationChecker {
     question: HashSet<String>,
     /// The question as written (facts it holds are not the answer's).
     question_text: String,
+    subject: Subject,
 }
 
 /// Words that carry no claim of their own (a restated question is made of the question's
@@ -161,6 +168,7 @@ impl CitationChecker {
                 .join("\n"),
             question: plain_words(question),
             question_text: question.to_string(),
+            subject: Subject::new(question, sources),
         }
     }
 
@@ -296,9 +304,15 @@ impl CitationChecker {
         let said = plain_words(&body);
         out.echo = !said.is_empty() && said.is_subset(&self.question);
         out.misquoted = !self.quotes_hold(&body);
+        out.off_subject =
+            !out.citations.is_empty() && !out.citations.iter().any(|&n| self.subject.held_by(n));
         out.supported = !out.echo
             && !out.misquoted
+            && !out.off_subject
             && (!out.citations.is_empty() || stems.len() < MIN_SHARED_TERMS);
+        if out.off_subject {
+            out.removed.append(&mut out.citations);
+        }
         if out.echo || out.misquoted {
             out.citations.clear();
         }
@@ -523,6 +537,47 @@ mod tests {
         assert!(!spaced.misquoted, "white space runs compare as one space");
         let asked = c.check("`follows redirects` is asked [1].", false, "");
         assert!(!asked.misquoted, "the question may be quoted");
+    }
+
+    #[test]
+    fn a_sentence_citing_only_sources_without_the_subject_is_not_shown() {
+        let sources = vec![
+            Source {
+                number: 1,
+                hit: hit(
+                    "/c/manuals/flex.pdf",
+                    "The functions yytables_fload and yytables_destroy are not thread-safe",
+                ),
+            },
+            Source {
+                number: 2,
+                hit: hit(
+                    "/c/manuals/gcrypt.pdf",
+                    "gcry_strerror is not thread safe. You have to use gpg_strerror_r instead",
+                ),
+            },
+        ];
+        let c = CitationChecker::new(
+            "Is it safe to call gcry_strerror from several threads?",
+            &sources,
+        );
+        let other = c.check(
+            "The yytables_fload function is not thread-safe [1].",
+            false,
+            "",
+        );
+        assert!(other.off_subject && !other.supported && other.citations.is_empty());
+        assert_eq!(other.removed, vec![1]);
+        let right = c.check("It is not thread safe; use gpg_strerror_r [2].", false, "");
+        assert!(!right.off_subject && right.supported && right.citations == vec![2]);
+        let both = c.check("Neither is thread safe [1][2].", false, "");
+        assert!(!both.off_subject, "one cited source holds the subject");
+        // Without a subject name, the same sentence stands.
+        let c = CitationChecker::new("Which functions are not thread safe?", &sources);
+        assert!(
+            c.check("yytables_fload is not thread-safe [1].", false, "")
+                .supported
+        );
     }
 
     #[test]

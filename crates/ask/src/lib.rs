@@ -19,6 +19,7 @@ mod pack;
 mod prompt;
 mod source;
 mod stream;
+mod subject;
 pub mod testing;
 
 pub use asker::{
@@ -39,6 +40,7 @@ pub use pack::{pack, Budget};
 pub use prompt::{may_say_not_found, says_not_found, Prompt, INSTRUCTIONS, NOT_FOUND};
 pub use source::Source;
 pub use stream::StreamEvent;
+pub use subject::Subject;
 
 /// Result alias of this crate.
 pub type Result<T, E = AskError> = std::result::Result<T, E>;

@@ -1,0 +1,183 @@
+//! The question's subject: the names it gives that tell sources apart. A code
+//! identifier the question writes (`gcry_strerror`, `program.error`) or a word naming a
+//! folder or file of the sources (`pflag` for `go/pflag/flag.go`, `libgcrypt` for
+//! `gcrypt.pdf`), kept when some sources hold it and others do not. A sentence citing
+//! only sources that hold none of them answers about something else: thread safety from
+//! the flex manual for a question about `gcry_strerror`, an environment variable of
+//! libgcrypt for a question about pflag.
+
+use crate::Source;
+
+/// The subject names of a question over its sources.
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    /// Each name's spellings, lower case (a word and the path component it names).
+    names: Vec<Vec<String>>,
+    /// Each source's number and its checked text, lower case.
+    sources: Vec<(usize, String)>,
+}
+
+impl Subject {
+    /// The subject of `question` over `sources` (empty when no name tells them apart).
+    pub fn new(question: &str, sources: &[Source]) -> Self {
+        let texts: Vec<(usize, String)> = sources
+            .iter()
+            .map(|s| (s.number, s.checked_text().to_lowercase()))
+            .collect();
+        let mut names: Vec<Vec<String>> = Vec::new();
+        for word in question.split_whitespace() {
+            let word = word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+            let word = word.strip_suffix("'s").unwrap_or(word);
+            let spellings = if is_code_name(word) {
+                vec![word.to_lowercase()]
+            } else {
+                path_spellings(word, sources)
+            };
+            if spellings.is_empty() || names.contains(&spellings) {
+                continue;
+            }
+            let holding = texts
+                .iter()
+                .filter(|(_, t)| spellings.iter().any(|w| holds_word(t, w)))
+                .count();
+            if holding > 0 && holding < texts.len() {
+                names.push(spellings);
+            }
+        }
+        Self {
+            names,
+            sources: texts,
+        }
+    }
+
+    /// Whether the question names nothing that tells the sources apart.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Whether source `number` holds one of the subject's names (true when the subject
+    /// is empty: nothing to judge by).
+    pub fn held_by(&self, number: usize) -> bool {
+        self.names.is_empty()
+            || self
+                .sources
+                .iter()
+                .any(|(n, t)| *n == number && self.names.iter().flatten().any(|w| holds_word(t, w)))
+    }
+}
+
+/// A name only code writes: snake_case, CamelCase or dotted (`stringx.wrap`), not an
+/// acronym or a number.
+fn is_code_name(word: &str) -> bool {
+    let inner = word.trim_matches('_');
+    let letters = |s: &str| s.chars().any(char::is_alphabetic);
+    let camel = word
+        .chars()
+        .zip(word.chars().skip(1))
+        .any(|(a, b)| a.is_lowercase() && b.is_uppercase());
+    // Parts of at least two characters for dots: `e.g` is no name.
+    let joined = |sep: char, shortest: usize| {
+        let parts: Vec<&str> = inner.split(sep).filter(|p| !p.is_empty()).collect();
+        parts.len() >= 2 && parts.iter().all(|p| letters(p) && p.len() >= shortest)
+    };
+    camel || joined('_', 1) || joined('.', 2)
+}
+
+/// The spellings of `word` when it names a folder or file (its stem) of a source's
+/// path, or that name with `lib` before it (`libgcrypt`, `gcrypt.pdf`): the word and
+/// the component, lower case; none otherwise.
+fn path_spellings(word: &str, sources: &[Source]) -> Vec<String> {
+    let word = word.to_lowercase();
+    if word.chars().filter(|c| c.is_alphanumeric()).count() < 3 {
+        return Vec::new();
+    }
+    for s in sources {
+        for part in s.hit.path.split('/') {
+            let stem = part.split('.').next().unwrap_or(part).to_lowercase();
+            if stem.len() < 3 {
+                continue;
+            }
+            if stem == word {
+                return vec![word];
+            }
+            if word.strip_prefix("lib") == Some(stem.as_str()) {
+                return vec![word, stem];
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// Whether `text` holds `word` whole (not inside a longer name).
+fn holds_word(text: &str, word: &str) -> bool {
+    let inside = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    text.match_indices(word).any(|(i, _)| {
+        !inside(text[..i].chars().next_back()) && !inside(text[i + word.len()..].chars().next())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::hit;
+
+    fn sources(hits: &[(&str, &str)]) -> Vec<Source> {
+        hits.iter()
+            .enumerate()
+            .map(|(i, (p, t))| Source {
+                number: i + 1,
+                hit: hit(p, t),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_code_name_some_sources_hold_is_the_subject() {
+        let s = sources(&[
+            ("/c/manuals/flex.pdf", "yytables_fload is not thread-safe"),
+            (
+                "/c/manuals/gcrypt.pdf",
+                "gcry_strerror is not thread safe; use gpg_strerror_r",
+            ),
+        ]);
+        let subject = Subject::new("Is it safe to call gcry_strerror from threads?", &s);
+        assert!(!subject.held_by(1) && subject.held_by(2));
+        // Named nowhere, or everywhere: nothing to tell the sources apart by.
+        assert!(Subject::new("Is gcry_foo thread safe?", &s).is_empty());
+        assert!(Subject::new("Is it thread safe?", &s).is_empty());
+        let both = sources(&[("/a.py", "run_it()"), ("/b.py", "x = run_it")]);
+        assert!(Subject::new("What does run_it do?", &both).is_empty());
+    }
+
+    #[test]
+    fn a_word_naming_a_folder_or_file_is_the_subject() {
+        let s = sources(&[
+            ("/c/go/pflag/flag.go", "func (f *FlagSet) Parse()"),
+            (
+                "/c/manuals/gcrypt.pdf",
+                "GCRYPT_RNDUNIX_DBG environment variable",
+            ),
+            ("/c/php/monolog/Monolog/Logger.php", "class Logger"),
+        ]);
+        let pflag = Subject::new("How do pflag flags read an environment variable?", &s);
+        assert!(pflag.held_by(1) && !pflag.held_by(2) && !pflag.held_by(3));
+        let lib = Subject::new("Which variable does libgcrypt read?", &s);
+        assert!(lib.held_by(2) && !lib.held_by(1));
+        let owner = Subject::new("What does Monolog's logger do?", &s);
+        assert!(owner.held_by(3) && !owner.held_by(1));
+        // Short or ordinary words match no folder.
+        assert!(Subject::new("Which go routine parses?", &s).is_empty());
+    }
+
+    #[test]
+    fn code_names_are_snake_camel_or_dotted() {
+        for name in ["gcry_strerror", "stringx.wrap", "maxRedirects", "__init__x"] {
+            assert!(is_code_name(name), "{name}");
+        }
+        for word in ["HTTP", "AES-256", "1.2", "e.g", "thread", "_private_"] {
+            assert!(!is_code_name(word), "{word}");
+        }
+        assert!(holds_word("see gcry_strerror.", "gcry_strerror"));
+        assert!(!holds_word("gcry_strerror_r", "gcry_strerror"));
+    }
+}
