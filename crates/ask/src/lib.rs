@@ -26,7 +26,7 @@ pub use asker::{
     ask, Answer, AskConfig, AskEvent, AskRequest, Timings, DECLINED, MAX_ANSWER_TOKENS,
 };
 pub use check::{split_citations, CheckedSentence, CitationChecker, AUTO_CITE_SHARE};
-pub use decline::{question_stems, relevance};
+pub use decline::{question_stems, relevance, source_stems};
 pub use error::AskError;
 
 /// How answers retrieve their sources when the request names no mode: hybrid, the search

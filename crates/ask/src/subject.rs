@@ -4,27 +4,31 @@
 //! `gcrypt.pdf`), kept when some sources hold it and others do not. A sentence citing
 //! only sources that hold none of them answers about something else: thread safety from
 //! the flex manual for a question about `gcry_strerror`, an environment variable of
-//! libgcrypt for a question about pflag.
+//! libgcrypt for a question about pflag. A file holds a name when any of its sources
+//! does: a page's passage saying "this function will abort" is about the name written in
+//! the passage before it.
 
 use crate::Source;
 
 /// The subject names of a question over its sources.
 #[derive(Debug, Clone, Default)]
 pub struct Subject {
-    /// Each name's spellings, lower case (a word and the path component it names).
-    names: Vec<Vec<String>>,
-    /// Each source's number and its checked text, lower case.
-    sources: Vec<(usize, String)>,
+    /// The files holding a subject name (none when the question names nothing that
+    /// tells the sources apart).
+    holders: Vec<String>,
+    /// Each source's number and path.
+    paths: Vec<(usize, String)>,
 }
 
 impl Subject {
     /// The subject of `question` over `sources` (empty when no name tells them apart).
     pub fn new(question: &str, sources: &[Source]) -> Self {
-        let texts: Vec<(usize, String)> = sources
+        let texts: Vec<(&str, String)> = sources
             .iter()
-            .map(|s| (s.number, s.checked_text().to_lowercase()))
+            .map(|s| (s.hit.path.as_str(), s.checked_text().to_lowercase()))
             .collect();
-        let mut names: Vec<Vec<String>> = Vec::new();
+        let mut seen: Vec<Vec<String>> = Vec::new();
+        let mut holders: Vec<String> = Vec::new();
         for word in question.split_whitespace() {
             let word = word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
             let word = word.strip_suffix("'s").unwrap_or(word);
@@ -33,36 +37,41 @@ impl Subject {
             } else {
                 path_spellings(word, sources)
             };
-            if spellings.is_empty() || names.contains(&spellings) {
+            if spellings.is_empty() || seen.contains(&spellings) {
                 continue;
             }
-            let holding = texts
+            let files: Vec<&str> = texts
                 .iter()
                 .filter(|(_, t)| spellings.iter().any(|w| holds_word(t, w)))
-                .count();
-            if holding > 0 && holding < texts.len() {
-                names.push(spellings);
+                .map(|(p, _)| *p)
+                .collect();
+            seen.push(spellings);
+            if !files.is_empty() && texts.iter().any(|(p, _)| !files.contains(p)) {
+                holders.extend(files.into_iter().map(str::to_string));
             }
         }
         Self {
-            names,
-            sources: texts,
+            holders,
+            paths: sources
+                .iter()
+                .map(|s| (s.number, s.hit.path.clone()))
+                .collect(),
         }
     }
 
     /// Whether the question names nothing that tells the sources apart.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.holders.is_empty()
     }
 
-    /// Whether source `number` holds one of the subject's names (true when the subject
-    /// is empty: nothing to judge by).
+    /// Whether source `number` is in a file holding one of the subject's names (true
+    /// when the subject is empty: nothing to judge by).
     pub fn held_by(&self, number: usize) -> bool {
-        self.names.is_empty()
+        self.holders.is_empty()
             || self
-                .sources
+                .paths
                 .iter()
-                .any(|(n, t)| *n == number && self.names.iter().flatten().any(|w| holds_word(t, w)))
+                .any(|(n, p)| *n == number && self.holders.contains(p))
     }
 }
 
@@ -142,6 +151,14 @@ mod tests {
         ]);
         let subject = Subject::new("Is it safe to call gcry_strerror from threads?", &s);
         assert!(!subject.held_by(1) && subject.held_by(2));
+        // Another passage of a file holding the name is about it too.
+        let mut pages = s.clone();
+        pages.push(Source {
+            number: 3,
+            hit: hit("/c/manuals/gcrypt.pdf", "this function is not thread safe"),
+        });
+        let subject = Subject::new("Is it safe to call gcry_strerror from threads?", &pages);
+        assert!(!subject.held_by(1) && subject.held_by(3));
         // Named nowhere, or everywhere: nothing to tell the sources apart by.
         assert!(Subject::new("Is gcry_foo thread safe?", &s).is_empty());
         assert!(Subject::new("Is it thread safe?", &s).is_empty());

@@ -122,7 +122,18 @@ fn filters_and_indexes_are_respected_in_every_mode() {
             .unwrap();
         assert!(both.iter().any(|h| h.index == IndexName::Docs), "{mode}");
         assert!(both.iter().any(|h| h.index == IndexName::Code), "{mode}");
-        assert!(both.windows(2).all(|w| w[0].score >= w[1].score), "{mode}");
+        // Merged by score relative to each index's best (which a merge always keeps).
+        let best = |name: IndexName| {
+            both.iter()
+                .filter(|h| h.index == name)
+                .map(|h| h.score)
+                .fold(f64::MIN, f64::max)
+        };
+        let relative: Vec<f64> = both.iter().map(|h| h.score / best(h.index)).collect();
+        assert!(
+            relative.windows(2).all(|w| w[0] >= w[1]),
+            "{mode}: {relative:?}"
+        );
     }
 }
 

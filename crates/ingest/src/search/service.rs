@@ -182,8 +182,11 @@ impl SearchService {
         })
     }
 
-    /// Searches several indexes and merges their hits by score, best first, at most
-    /// `query.limit()`. [`IngestError::NoIndex`] when none of them was ever built.
+    /// Searches several indexes and merges their hits, at most `query.limit()`, by score
+    /// relative to the best hit of their own index: scores of two indexes do not compare
+    /// (each has its own encoder, and whole PDF pages outscore functions), so a question
+    /// about code is not answered from manual pages because pages score higher.
+    /// [`IngestError::NoIndex`] when none of them was ever built.
     pub fn search_all(&self, names: &[IndexName], query: &Query) -> Result<Vec<Hit>> {
         query.validate()?;
         if !names
@@ -194,13 +197,16 @@ impl SearchService {
                 path: self.root.clone(),
             });
         }
-        let mut hits = Vec::new();
+        let mut ranked: Vec<(f64, Hit)> = Vec::new();
         for &name in names {
-            hits.extend(self.search(name, query)?);
+            let hits = self.search(name, query)?;
+            let best = hits.iter().map(|h| h.score).fold(f64::MIN, f64::max);
+            let scale = if best > 0.0 { best } else { 1.0 };
+            ranked.extend(hits.into_iter().map(|h| (h.score / scale, h)));
         }
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-        hits.truncate(query.limit());
-        Ok(hits)
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked.truncate(query.limit());
+        Ok(ranked.into_iter().map(|(_, h)| h).collect())
     }
 
     /// PLAID's top `k` against exhaustive exact MaxSim over the same compressed vectors
