@@ -145,7 +145,9 @@ pub struct Answer {
     pub sources: Vec<Source>,
     /// The sentences shown, with their checked citations.
     pub sentences: Vec<CheckedSentence>,
-    /// Sentences left out: no source shares their words.
+    /// Sentences left out: no source shares their words, or they quote what no source
+    /// writes, restate the question or cite only sources off its subject; and a first
+    /// attempt's sentences when the answer was asked once more.
     pub dropped: Vec<CheckedSentence>,
     /// Share of the question's distinctive words the closest sources hold.
     pub relevance: f64,
@@ -259,12 +261,16 @@ pub fn ask(
         if answer.unknown_words.is_empty() {
             avoid = vec![NOT_FOUND, "Not found", "\"NOT FOUND", &said];
         }
-    } else if relevant && answer.sentences.is_empty() && !said.is_empty() {
+    } else if relevant && unsupported(&answer.sentences, &out.dropped) && !said.is_empty() {
         avoid = vec![&said];
     }
+    let mut baseless = unsupported(&answer.sentences, &out.dropped);
     if !avoid.is_empty() {
-        let first = out;
+        // The first attempt's sentences are not the answer (shown ones included).
+        let mut first = out;
+        first.dropped.append(&mut answer.sentences);
         out = turn.run(generator, &avoid, &mut answer, on_event)?;
+        baseless = unsupported(&answer.sentences, &out.dropped);
         out.generation.prompt_seconds += first.generation.prompt_seconds;
         out.generation.decode_seconds += first.generation.decode_seconds;
         out.dropped.splice(0..0, first.dropped);
@@ -295,8 +301,12 @@ pub fn ask(
         };
         return Ok(decline(answer, shown, &why, start));
     }
-    if !answer.sentences.iter().any(|s| !s.citations.is_empty()) {
-        let why = "no sentence of the answer is supported by the sources it could cite";
+    if baseless {
+        let why = if answer.sentences.iter().any(|s| !s.citations.is_empty()) {
+            "most sentences of the answer quote names no source writes"
+        } else {
+            "no sentence of the answer is supported by the sources it could cite"
+        };
         return Ok(decline(answer, shown, why, start));
     }
     let mut cited: Vec<usize> = answer
@@ -324,6 +334,15 @@ pub fn ask(
     answer.invented = words.invented(&answer.answer);
     answer.timings.total_ms = ms(start);
     Ok(answer)
+}
+
+/// Whether an answer has nothing to stand on: no sentence supported by a cited source,
+/// or as many sentences quoting what no source writes (an invented flag or name the rest
+/// of the answer builds on) as sentences supported.
+fn unsupported(shown: &[CheckedSentence], dropped: &[CheckedSentence]) -> bool {
+    let cited = shown.iter().filter(|s| !s.citations.is_empty()).count();
+    let invented = dropped.iter().filter(|s| s.misquoted).count();
+    cited == 0 || invented >= cited
 }
 
 fn ms(start: Instant) -> f64 {

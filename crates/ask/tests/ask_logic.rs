@@ -232,6 +232,40 @@ fn an_answer_with_no_supported_sentence_is_asked_again_without_its_start() {
 }
 
 #[test]
+fn an_answer_built_on_invented_quotations_is_asked_again_or_declined() {
+    // Two sentences quote what no source writes, one is supported: the answer stands on
+    // the invented names, so it is asked once more, and declined without the retry.
+    let invented = "Use the `--siege-end` flag [2]. Set `SIEGE_OVER=1` for it [2]. \
+                    The siege of Vicksburg ended with the surrender [2].";
+    let mut g = scripted(
+        invented,
+        "The siege of Vicksburg ended with the surrender on July 4 [2].",
+    );
+    let a = answer(&mut g, "How did the siege of Vicksburg end?");
+    assert!(!a.declined && a.timings.attempts == 2, "{a:?}");
+    assert!(
+        a.answer.contains("July 4") && !a.answer.contains("--siege"),
+        "{a:?}"
+    );
+    assert_eq!(a.dropped.iter().filter(|s| s.misquoted).count(), 2, "{a:?}");
+    let mut g = scripted(invented, "The siege of Vicksburg ended on July 4 [2].");
+    let a = answer_without_retry(&mut g, "How did the siege of Vicksburg end?");
+    assert!(a.declined && g.prompts.len() == 1, "{a:?}");
+    assert!(
+        a.reason.as_deref().is_some_and(|r| r.contains("quote")),
+        "{a:?}"
+    );
+    // One invented quotation beside two supported sentences stands (it is left out).
+    let mut g = gen(
+        "Use the `--siege-end` flag [2]. The siege of Vicksburg ended with \
+                     the surrender [2]. The surrender came on July 4 [2].",
+    );
+    let a = answer(&mut g, "How did the siege of Vicksburg end?");
+    assert!(!a.declined && g.prompts.len() == 1, "{a:?}");
+    assert!(!a.answer.contains("--siege"), "{a:?}");
+}
+
+#[test]
 fn a_decline_stands_when_the_question_names_what_the_index_never_mentions() {
     let question = "How did the siege of the city of Vicksburg end in QUIC?";
     let retriever = |unknown: &[&str]| WithUnknownWords {
