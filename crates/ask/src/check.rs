@@ -327,7 +327,7 @@ fn one_spaced(text: &str) -> String {
 }
 
 /// Whether `text` holds `fact` as a whole word (not inside a longer number or name).
-fn holds(text: &str, fact: &str) -> bool {
+pub(crate) fn holds(text: &str, fact: &str) -> bool {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
     text.match_indices(fact).any(|(i, _)| {
         !word(text[..i].chars().next_back()) && !word(text[i + fact.len()..].chars().next())

@@ -8,6 +8,7 @@
 //! does: a page's passage saying "this function will abort" is about the name written in
 //! the passage before it.
 
+use crate::check::holds;
 use crate::Source;
 
 /// The subject names of a question over its sources.
@@ -42,7 +43,7 @@ impl Subject {
             }
             let files: Vec<&str> = texts
                 .iter()
-                .filter(|(_, t)| spellings.iter().any(|w| holds_word(t, w)))
+                .filter(|(_, t)| spellings.iter().any(|w| holds(t, w)))
                 .map(|(p, _)| *p)
                 .collect();
             seen.push(spellings);
@@ -117,14 +118,6 @@ fn path_spellings(word: &str, sources: &[Source]) -> Vec<String> {
     Vec::new()
 }
 
-/// Whether `text` holds `word` whole (not inside a longer name).
-fn holds_word(text: &str, word: &str) -> bool {
-    let inside = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    text.match_indices(word).any(|(i, _)| {
-        !inside(text[..i].chars().next_back()) && !inside(text[i + word.len()..].chars().next())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,7 +187,7 @@ mod tests {
         for word in ["HTTP", "AES-256", "1.2", "e.g", "thread", "_private_"] {
             assert!(!is_code_name(word), "{word}");
         }
-        assert!(holds_word("see gcry_strerror.", "gcry_strerror"));
-        assert!(!holds_word("gcry_strerror_r", "gcry_strerror"));
+        assert!(holds("see gcry_strerror.", "gcry_strerror"));
+        assert!(!holds("gcry_strerror_r", "gcry_strerror"));
     }
 }
