@@ -406,25 +406,19 @@ fn attach(body: &str, numbers: &[usize]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::hit;
+    use crate::testing::sources;
 
-    fn sources() -> Vec<Source> {
-        vec![
-            Source {
-                number: 1,
-                hit: hit(
-                    "code/pagerange.py",
-                    "class PageRange: parses page ranges such as 1:3 into slices",
-                ),
-            },
-            Source {
-                number: 2,
-                hit: hit(
-                    "docs/vicksburg.pdf",
-                    "The siege of Vicksburg ended with the surrender of the city",
-                ),
-            },
-        ]
+    fn corpus() -> Vec<Source> {
+        sources(&[
+            (
+                "code/pagerange.py",
+                "class PageRange: parses page ranges such as 1:3 into slices",
+            ),
+            (
+                "docs/vicksburg.pdf",
+                "The siege of Vicksburg ended with the surrender of the city",
+            ),
+        ])
     }
 
     #[test]
@@ -443,7 +437,7 @@ mod tests {
 
     #[test]
     fn removes_out_of_range_and_unsupported_citations() {
-        let c = CitationChecker::new("How are page ranges parsed?", &sources());
+        let c = CitationChecker::new("How are page ranges parsed?", &corpus());
         let s = c.check(
             "PageRange parses page ranges into slices [1][7][2].",
             false,
@@ -461,7 +455,7 @@ mod tests {
 
     #[test]
     fn cites_an_uncited_sentence_only_when_a_source_clearly_supports_it() {
-        let c = CitationChecker::new("How are page ranges parsed?", &sources());
+        let c = CitationChecker::new("How are page ranges parsed?", &corpus());
         let s = c.check("The siege of Vicksburg ended in surrender.", false, "");
         assert_eq!((s.citations.clone(), s.added), (vec![2], true));
         let invented = c.check(
@@ -482,22 +476,16 @@ mod tests {
 
     #[test]
     fn a_fact_beside_the_wrong_number_is_cited_to_the_source_that_holds_it() {
-        let sources = vec![
-            Source {
-                number: 1,
-                hit: hit(
-                    "docs/mpfr.pdf",
-                    "The cached constant is recomputed with a minimum of 10% increase of the precision",
-                ),
-            },
-            Source {
-                number: 2,
-                hit: hit(
-                    "docs/mpfr.pdf",
-                    "Constants such as pi are cached; the precision of the cache grows 110% or more",
-                ),
-            },
-        ];
+        let sources = sources(&[
+            (
+                "docs/mpfr.pdf",
+                "The cached constant is recomputed with a minimum of 10% increase of the precision",
+            ),
+            (
+                "docs/mpfr.pdf",
+                "Constants such as pi are cached; the precision of the cache grows 110% or more",
+            ),
+        ]);
         let c = CitationChecker::new(
             "How much does the cached constant's precision grow?",
             &sources,
@@ -528,7 +516,7 @@ mod tests {
 
     #[test]
     fn a_quotation_no_source_writes_is_not_shown() {
-        let c = CitationChecker::new("Which option follows redirects?", &sources());
+        let c = CitationChecker::new("Which option follows redirects?", &corpus());
         let invented = c.check("The option is `C.URL FOLLOW location` [1].", false, "");
         assert!(invented.misquoted && !invented.supported && invented.citations.is_empty());
         let quoted = c.check("`PageRange` parses ranges  such as `1:3` [1].", false, "");
@@ -541,22 +529,16 @@ mod tests {
 
     #[test]
     fn a_sentence_citing_only_sources_without_the_subject_is_not_shown() {
-        let sources = vec![
-            Source {
-                number: 1,
-                hit: hit(
-                    "/c/manuals/flex.pdf",
-                    "The functions yytables_fload and yytables_destroy are not thread-safe",
-                ),
-            },
-            Source {
-                number: 2,
-                hit: hit(
-                    "/c/manuals/gcrypt.pdf",
-                    "gcry_strerror is not thread safe. You have to use gpg_strerror_r instead",
-                ),
-            },
-        ];
+        let sources = sources(&[
+            (
+                "/c/manuals/flex.pdf",
+                "The functions yytables_fload and yytables_destroy are not thread-safe",
+            ),
+            (
+                "/c/manuals/gcrypt.pdf",
+                "gcry_strerror is not thread safe. You have to use gpg_strerror_r instead",
+            ),
+        ]);
         let c = CitationChecker::new(
             "Is it safe to call gcry_strerror from several threads?",
             &sources,
@@ -582,13 +564,13 @@ mod tests {
 
     #[test]
     fn a_sentence_that_only_restates_the_question_is_not_shown() {
-        let c = CitationChecker::new("Which class parses page ranges?", &sources());
+        let c = CitationChecker::new("Which class parses page ranges?", &corpus());
         let echo = c.check("The class that parses page ranges is [1].", false, " ");
         assert!(echo.echo && !echo.supported && echo.citations.is_empty());
         let answer = c.check("PageRange parses page ranges into slices [1].", false, " ");
         assert!(!answer.echo && answer.supported && answer.citations == vec![1]);
         // A number, or an identifier whose parts the question holds, is news.
-        let c = CitationChecker::new("How big is the page range of parse_range_page?", &sources());
+        let c = CitationChecker::new("How big is the page range of parse_range_page?", &corpus());
         for news in [
             "The page range is 3 [1].",
             "The page range is a parse_range [1].",

@@ -121,17 +121,7 @@ fn path_spellings(word: &str, sources: &[Source]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::hit;
-
-    fn sources(hits: &[(&str, &str)]) -> Vec<Source> {
-        hits.iter()
-            .enumerate()
-            .map(|(i, (p, t))| Source {
-                number: i + 1,
-                hit: hit(p, t),
-            })
-            .collect()
-    }
+    use crate::testing::{hit, sources};
 
     #[test]
     fn a_code_name_some_sources_hold_is_the_subject() {

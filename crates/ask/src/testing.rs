@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use plait_ingest::{Hit, IndexName, Query};
 use plait_summarize::Generation;
 
-use crate::{Generator, Limits, Prompt, Result, Retriever};
+use crate::{Generator, Limits, Prompt, Result, Retriever, Source};
 
 /// A code hit at lines 1-10 of `path` with `text`.
 pub fn hit(path: &str, text: &str) -> Hit {
@@ -31,6 +31,17 @@ pub fn hit(path: &str, text: &str) -> Hit {
         text: text.to_string(),
         matched_lines: Vec::new(),
     }
+}
+
+/// Sources numbered from 1, one per `(path, text)` (each a [`hit`]).
+pub fn sources(hits: &[(&str, &str)]) -> Vec<Source> {
+    hits.iter()
+        .enumerate()
+        .map(|(i, (path, text))| Source {
+            number: i + 1,
+            hit: hit(path, text),
+        })
+        .collect()
 }
 
 /// Retrieval that returns the same hits for every query.
