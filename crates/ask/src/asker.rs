@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use plait_ingest::{IndexName, Query};
+use plait_ingest::{Hit, IndexName, Query};
 use plait_summarize::{SentenceSplitter, SourceWords};
 use serde::{Deserialize, Serialize};
 
@@ -157,9 +157,10 @@ pub struct Answer {
     /// given to the model holds (decoding is grounded, so this should stay empty).
     #[serde(default)]
     pub invented: Vec<String>,
-    /// Words of the question the searched indexes never mention and that are not
-    /// everyday words (looked up only when the model declines over relevant sources:
-    /// with one, its decline stands instead of being asked once more).
+    /// Words of the question the searched indexes never mention: names it capitalises
+    /// mid-sentence (looked up before the model runs: with one, the question is declined),
+    /// or words that are not everyday words (looked up only when the model declines over
+    /// relevant sources: with one, its decline stands instead of being asked once more).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown_words: Vec<String>,
     pub timings: Timings,
@@ -221,6 +222,13 @@ pub fn ask(
         );
         return Ok(decline(answer, closest, &why, start));
     }
+    let names = retriever.unknown_names(&request.indexes, &question)?;
+    if !names.is_empty() {
+        // Whatever the model would write, no source could support it.
+        let why = format!("the index never mentions {}", names.join(", "));
+        answer.unknown_words = names;
+        return Ok(decline(answer, closest, &why, start));
+    }
     let limits = generator.limits();
     let max_tokens = request.max_tokens.unwrap_or(limits.default_max_tokens);
     let budget = Budget {
@@ -230,7 +238,8 @@ pub fn ask(
         source_tokens: config.source_tokens,
     };
     let mut count = |p: &Prompt| Ok(generator.count_tokens(&generator.render(p)?));
-    let sources = pack(&question, &hits, budget, &mut count)?;
+    let mut continuation = |h: &Hit| Ok(retriever.continuation(h)?);
+    let sources = pack(&question, &hits, budget, &mut count, &mut continuation)?;
     if sources.is_empty() {
         return Ok(decline(
             answer,

@@ -23,6 +23,22 @@ pub trait Retriever {
     ) -> plait_ingest::Result<Vec<String>> {
         Ok(Vec::new())
     }
+
+    /// Names `question` capitalises mid-sentence that `indexes` never mention
+    /// ([`SearchService::unknown_names`]); none by default.
+    fn unknown_names(
+        &self,
+        _indexes: &[IndexName],
+        _question: &str,
+    ) -> plait_ingest::Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    /// The chunk that goes on where `hit` stops when `hit` is a piece of a function cut
+    /// to fit the chunk budget ([`SearchService::continuation`]); none by default.
+    fn continuation(&self, _hit: &Hit) -> plait_ingest::Result<Option<Hit>> {
+        Ok(None)
+    }
 }
 
 impl Retriever for SearchService {
@@ -36,6 +52,18 @@ impl Retriever for SearchService {
         question: &str,
     ) -> plait_ingest::Result<Vec<String>> {
         SearchService::unknown_words(self, indexes, question)
+    }
+
+    fn unknown_names(
+        &self,
+        indexes: &[IndexName],
+        question: &str,
+    ) -> plait_ingest::Result<Vec<String>> {
+        SearchService::unknown_names(self, indexes, question)
+    }
+
+    fn continuation(&self, hit: &Hit) -> plait_ingest::Result<Option<Hit>> {
+        SearchService::continuation(self, hit)
     }
 }
 

@@ -56,11 +56,13 @@ impl Retriever for FixedHits {
 }
 
 /// [`FixedHits`] whose index never mentions the given words (lowercase) when a question
-/// holds them: [`Retriever::unknown_words`].
+/// holds them: [`Retriever::unknown_words`]; nor the given `names` (as written):
+/// [`Retriever::unknown_names`].
 #[derive(Debug, Default)]
 pub struct WithUnknownWords {
     pub hits: FixedHits,
     pub unknown: Vec<String>,
+    pub names: Vec<String>,
 }
 
 impl Retriever for WithUnknownWords {
@@ -72,6 +74,14 @@ impl Retriever for WithUnknownWords {
         Ok(question
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| self.unknown.contains(&w.to_lowercase()))
+            .map(str::to_string)
+            .collect())
+    }
+
+    fn unknown_names(&self, _: &[IndexName], question: &str) -> plait_ingest::Result<Vec<String>> {
+        Ok(question
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| self.names.iter().any(|n| n == w))
             .map(str::to_string)
             .collect())
     }

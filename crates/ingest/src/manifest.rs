@@ -58,6 +58,33 @@ const CHUNKS_OF_KEY: &str =
             container
      FROM chunks WHERE idx = ?1 AND key = ?2 ORDER BY path, ordinal";
 
+/// The chunk locations of one path (`?1` the index, `?2` the path), in file order.
+const CHUNKS_OF_PATH: &str =
+    "SELECT path, start_line, end_line, page, symbol, kind, language, context, text, key,
+            container
+     FROM chunks WHERE path = ?2 AND idx = ?1 ORDER BY ordinal";
+
+/// Reads a [`ChunkRecord`] of `index` from a row of the chunk statements' columns.
+fn chunk_record(index: &str) -> impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<ChunkRecord> + '_ {
+    move |r| {
+        let start: Option<i64> = r.get(1)?;
+        let end: Option<i64> = r.get(2)?;
+        Ok(ChunkRecord {
+            path: PathBuf::from(r.get::<_, String>(0)?),
+            index: index.to_string(),
+            key: r.get::<_, i64>(9)? as u64,
+            lines: start.zip(end).map(|(a, b)| (a as usize, b as usize)),
+            page: r.get::<_, Option<i64>>(3)?.map(|p| p as usize),
+            symbol: r.get(4)?,
+            kind: r.get(5)?,
+            language: r.get(6)?,
+            context: r.get(7)?,
+            text: r.get(8)?,
+            container: r.get(10)?,
+        })
+    }
+}
+
 /// The lexical index (SQLite FTS5) over chunk locations, kept in step by triggers so it
 /// commits in the same transaction as the chunks. It keeps its own copy of the terms (not
 /// contentless): only then does a delete take the row's tokens out of the statistics
@@ -427,6 +454,20 @@ impl Manifest {
             .map_err(|e| self.err(e))
     }
 
+    /// The chunk locations of `path` in an index, in file order.
+    pub fn chunks_in(&self, index: &str, path: &Path) -> Result<Vec<ChunkRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(CHUNKS_OF_PATH)
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![index, path_str(path)], chunk_record(index))
+            .map_err(|e| self.err(e))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
     /// Every chunk location of an index, by path and order.
     pub fn all_chunks(&self, index: &str) -> Result<Vec<ChunkRecord>> {
         self.chunks_where(index, None)
@@ -445,23 +486,7 @@ impl Manifest {
         };
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![index, key.map(|k| k as i64)], |r| {
-                let start: Option<i64> = r.get(1)?;
-                let end: Option<i64> = r.get(2)?;
-                Ok(ChunkRecord {
-                    path: PathBuf::from(r.get::<_, String>(0)?),
-                    index: index.to_string(),
-                    key: r.get::<_, i64>(9)? as u64,
-                    lines: start.zip(end).map(|(a, b)| (a as usize, b as usize)),
-                    page: r.get::<_, Option<i64>>(3)?.map(|p| p as usize),
-                    symbol: r.get(4)?,
-                    kind: r.get(5)?,
-                    language: r.get(6)?,
-                    context: r.get(7)?,
-                    text: r.get(8)?,
-                    container: r.get(10)?,
-                })
-            })
+            .query_map(params![index, key.map(|k| k as i64)], chunk_record(index))
             .map_err(|e| self.err(e))?
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;

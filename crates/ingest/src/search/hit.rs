@@ -1,5 +1,7 @@
 //! [`Hit`]: one search result, in the one shape every door prints or serialises.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use super::IndexName;
@@ -74,6 +76,42 @@ impl Hit {
             (None, Some(p)) => format!(" p.{p}"),
             _ => String::new(),
         }
+    }
+
+    /// Whether `next` (a chunk of the same index) goes on where this hit stops: the next
+    /// piece of the same code unit or section (same file, symbol and kind), starting at
+    /// most one line after this one ends. A function over the chunk budget is cut into
+    /// such pieces; an answer about it may need them together.
+    pub(crate) fn continued_by(&self, next: &ChunkRecord) -> bool {
+        let (Some(start), Some(end), Some((a, b))) = (self.start_line, self.end_line, next.lines)
+        else {
+            return false;
+        };
+        self.symbol.is_some()
+            && next.symbol == self.symbol
+            && next.kind == self.kind
+            && Path::new(&self.path) == next.path
+            && a > start
+            && a <= end + 1
+            && b > end
+    }
+
+    /// This hit followed by `next` (which [`Self::continued_by`] accepted) as one hit:
+    /// lines from this start to `next`'s end, texts joined without repeating lines,
+    /// this hit's score, ranks and matched lines.
+    pub fn joined(&self, next: &Hit) -> Hit {
+        let mut out = self.clone();
+        let (Some(end), Some(a), Some(b)) = (self.end_line, next.start_line, next.end_line) else {
+            return out;
+        };
+        let overlap = (end + 1).saturating_sub(a);
+        let rest: Vec<&str> = next.text.split_inclusive('\n').skip(overlap).collect();
+        if !out.text.ends_with('\n') && !rest.is_empty() {
+            out.text.push('\n');
+        }
+        out.text.push_str(&rest.concat());
+        out.end_line = Some(b.max(end));
+        out
     }
 
     /// The serialised field names, in order (for API schemas that mirror this shape).

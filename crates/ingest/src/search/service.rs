@@ -209,6 +209,22 @@ impl SearchService {
         Ok(ranked.into_iter().map(|(_, h)| h).collect())
     }
 
+    /// The chunk that goes on where `hit` stops, when `hit` is one piece of a function or
+    /// section cut to fit the chunk budget ([`Hit::continued_by`]), as a hit with the
+    /// same index and score; `None` for a whole unit or the last piece.
+    pub fn continuation(&self, hit: &Hit) -> Result<Option<Hit>> {
+        if hit.symbol.is_none() || hit.end_line.is_none() {
+            return Ok(None);
+        }
+        let chunks = self.with_manifest(|m| m.chunks_in(hit.index.as_str(), Path::new(&hit.path)))?;
+        let next = chunks
+            .into_iter()
+            .skip_while(|c| c.lines.map(|l| l.0) != hit.start_line)
+            .nth(1)
+            .filter(|c| hit.continued_by(c));
+        Ok(next.map(|c| Hit::new(hit.index, c, hit.score, (None, None))))
+    }
+
     /// PLAID's top `k` against exhaustive exact MaxSim over the same compressed vectors
     /// for one query (default search settings): the share of the exhaustive list PLAID
     /// returns, `None` when the index is empty or was never built (for `plait eval`).

@@ -1,7 +1,8 @@
 //! Words of a question that an index root never mentions and that are not everyday
 //! words: the subject of a question the corpus cannot answer (`QUIC`, `libcurl`, `JNI`),
 //! as opposed to a user's own phrasing (`day`, `myself`), which the sources may simply
-//! word differently.
+//! word differently; and names the question capitalises that the root never mentions
+//! (`Microsoft Teams`, `Kubernetes`), everyday words or not.
 
 use super::{IndexName, SearchService};
 use crate::lexical::query_terms;
@@ -27,7 +28,51 @@ fn candidate_words(text: &str) -> Vec<&str> {
     out
 }
 
+/// The capitalised words of `text` that do not open a sentence (`Teams` in "Which
+/// handler posts to Microsoft Teams?", not `Which`): names, as a person writes them.
+/// Words written all in capitals, or mixing in digits or underscores, are left to
+/// [`candidate_words`]' other judgement (acronyms and code names).
+fn capitalised_names(text: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut opens = true;
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_alphanumeric() || c == '_') {
+        let before = &rest[..start];
+        if before.contains(['.', '?', '!', ':', ';', '"', '\u{201c}', '(']) {
+            opens = true;
+        }
+        let word_len = rest[start..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len() - start);
+        let word = &rest[start..start + word_len];
+        rest = &rest[start + word_len..];
+        let mut chars = word.chars();
+        let capital = chars.next().is_some_and(char::is_uppercase);
+        let plain = chars.clone().all(char::is_lowercase);
+        if !opens && capital && plain && word.chars().count() >= MIN_CHARS && !out.contains(&word)
+        {
+            out.push(word);
+        }
+        opens = false;
+    }
+    out
+}
+
 impl SearchService {
+    /// The names `text` capitalises mid-sentence ([`capitalised_names`]) that none of the
+    /// indexes `names` holds: a question about `Microsoft Teams` asked of a corpus that
+    /// never mentions Teams cannot be answered from it, however everyday the word.
+    pub fn unknown_names(&self, names: &[IndexName], text: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for word in capitalised_names(text) {
+            let terms = query_terms(word);
+            if !terms.is_empty() && !self.holds_terms(names, word, &terms)? {
+                out.push(word.to_string());
+            }
+        }
+        Ok(out)
+    }
+
     /// The words of `text` that none of the indexes `names` holds (no chunk has any of
     /// their lexical terms) and that the encoder of each of those indexes does not know as
     /// one whole token (a word of its vocabulary, lowercased): rare names the corpus never
@@ -88,5 +133,17 @@ mod tests {
             ["How", "enable", "HTTP", "over", "QUIC", "get_page_range"]
         );
         assert!(candidate_words("3d 42 of a").is_empty());
+    }
+
+    #[test]
+    fn names_are_capitalised_words_that_do_not_open_a_sentence() {
+        assert_eq!(
+            capitalised_names(
+                "Which Monolog handler posts to Microsoft Teams? Does it use HTTP, Json or \
+                 get_Page? \"Quoted\" (Aside) words: Colon, and Teams again, Ox."
+            ),
+            ["Monolog", "Microsoft", "Teams", "Json"]
+        );
+        assert!(capitalised_names("How? Why? Where.").is_empty());
     }
 }
