@@ -135,7 +135,11 @@ mod tests {
         let hits = vec![first.clone(), second.clone(), hit("b.py", "other")];
         let got = pack("q?", &hits, budget, &mut words, &mut next).unwrap_or_default();
         let places: Vec<String> = got.iter().map(Source::place).collect();
-        assert_eq!(places, ["a.py:1-80", "b.py:1-10"], "the second piece is not repeated");
+        assert_eq!(
+            places,
+            ["a.py:1-80", "b.py:1-10"],
+            "the second piece is not repeated"
+        );
         assert!(got[0].hit.text.starts_with("head\n") && got[0].hit.text.ends_with("\ntail"));
         assert_eq!(got[0].hit.text.lines().count(), 80);
 

@@ -316,13 +316,24 @@ fn a_question_naming_what_the_index_never_mentions_is_declined_before_the_model_
     };
     let run = |question: &str, g: &mut ScriptedGenerator| {
         let request = AskRequest::new(question);
-        ask(&retriever, g, &AskConfig::default(), &request, None, &mut |_| {}).unwrap()
+        ask(
+            &retriever,
+            g,
+            &AskConfig::default(),
+            &request,
+            None,
+            &mut |_| {},
+        )
+        .unwrap()
     };
     let mut g = gen("The siege of Vicksburg ended with the surrender on July 4 [2].");
     let a = run("How did the siege of Vicksburg end for the Teams?", &mut g);
     assert!(a.declined && g.prompts.is_empty(), "{a:?}");
     assert_eq!(a.unknown_words, ["Teams"]);
-    assert!(a.reason.unwrap_or_default().contains("never mentions Teams"));
+    assert!(a
+        .reason
+        .unwrap_or_default()
+        .contains("never mentions Teams"));
     assert!(!a.sources.is_empty(), "the closest sources are shown");
     let a = run("How did the siege of Vicksburg end?", &mut g);
     assert!(!a.declined && g.prompts.len() == 1, "{a:?}");

@@ -297,7 +297,10 @@ fn a_cut_function_s_next_piece_is_its_continuation() {
         .collect();
     std::fs::write(
         corpus.join("src/long.py"),
-        format!("def long_sum(total):\n{}\n    return total\n", body.join("\n")),
+        format!(
+            "def long_sum(total):\n{}\n    return total\n",
+            body.join("\n")
+        ),
     )
     .unwrap();
     let config = IngestConfig {
@@ -307,17 +310,25 @@ fn a_cut_function_s_next_piece_is_its_continuation() {
         index: plait_colbert::IndexConfig::default(),
     };
     Ingester::new(config, &enc, &enc, None)
-        .run(&[corpus.clone()], &|_| {})
+        .run(std::slice::from_ref(&corpus), &|_| {})
         .unwrap();
     let s = service(&idx, &enc);
-    let first = s.search(IndexName::Code, &query("step0", SearchMode::Lexical)).unwrap();
+    let first = s
+        .search(IndexName::Code, &query("step0", SearchMode::Lexical))
+        .unwrap();
     let first = first.iter().find(|h| h.path.ends_with("long.py")).unwrap();
     assert_eq!(first.start_line, Some(1));
-    let next = s.continuation(first).unwrap().expect("the function was cut");
+    let next = s
+        .continuation(first)
+        .unwrap()
+        .expect("the function was cut");
     assert_eq!(next.symbol, first.symbol);
     assert_eq!(next.start_line, first.end_line.map(|e| e + 1));
     let joined = first.joined(&next);
-    assert_eq!((joined.start_line, joined.end_line), (Some(1), next.end_line));
+    assert_eq!(
+        (joined.start_line, joined.end_line),
+        (Some(1), next.end_line)
+    );
     assert_eq!(joined.text.lines().count(), next.end_line.unwrap());
     // The last piece goes on nowhere; neither does a whole function.
     let mut last = next;
@@ -325,6 +336,8 @@ fn a_cut_function_s_next_piece_is_its_continuation() {
         last = n;
     }
     assert_eq!(last.end_line, Some(152));
-    let whole = s.search(IndexName::Code, &query("mix_colours", SearchMode::Lexical)).unwrap();
+    let whole = s
+        .search(IndexName::Code, &query("mix_colours", SearchMode::Lexical))
+        .unwrap();
     assert!(s.continuation(&whole[0]).unwrap().is_none());
 }

@@ -216,7 +216,8 @@ impl SearchService {
         if hit.symbol.is_none() || hit.end_line.is_none() {
             return Ok(None);
         }
-        let chunks = self.with_manifest(|m| m.chunks_in(hit.index.as_str(), Path::new(&hit.path)))?;
+        let chunks =
+            self.with_manifest(|m| m.chunks_in(hit.index.as_str(), Path::new(&hit.path)))?;
         let next = chunks
             .into_iter()
             .skip_while(|c| c.lines.map(|l| l.0) != hit.start_line)

@@ -49,8 +49,7 @@ fn capitalised_names(text: &str) -> Vec<&str> {
         let mut chars = word.chars();
         let capital = chars.next().is_some_and(char::is_uppercase);
         let plain = chars.clone().all(char::is_lowercase);
-        if !opens && capital && plain && word.chars().count() >= MIN_CHARS && !out.contains(&word)
-        {
+        if !opens && capital && plain && word.chars().count() >= MIN_CHARS && !out.contains(&word) {
             out.push(word);
         }
         opens = false;
