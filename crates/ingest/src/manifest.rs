@@ -468,6 +468,46 @@ impl Manifest {
         Ok(rows)
     }
 
+    /// Whether some chunk of an index holds `needle` (ASCII case ignored) in its path,
+    /// symbol, context or text, and `accept` takes that field's text: a scan of every
+    /// chunk whose field contains the letters, for the whole-word checks a stemmed
+    /// full-text index cannot make (`Teams` is not `team`).
+    pub fn any_field_containing(
+        &self,
+        index: &str,
+        needle: &str,
+        accept: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<bool> {
+        let escaped: String = needle
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT path, coalesce(symbol, ''), context, text FROM chunks
+                 WHERE idx = ?1 AND (text LIKE ?2 ESCAPE '\\' OR context LIKE ?2 ESCAPE '\\'
+                       OR path LIKE ?2 ESCAPE '\\' OR symbol LIKE ?2 ESCAPE '\\')",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query(params![index, pattern])
+            .map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            for i in 0..4 {
+                let field: String = row.get(i).map_err(|e| self.err(e))?;
+                if accept(&field) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
     /// Every chunk location of an index, by path and order.
     pub fn all_chunks(&self, index: &str) -> Result<Vec<ChunkRecord>> {
         self.chunks_where(index, None)

@@ -284,6 +284,17 @@ fn unknown_words_are_rare_words_no_searched_index_holds() {
     // An encoder without a vocabulary knows every word.
     let s = service(&idx, &enc);
     assert!(s.unknown_words(&IndexName::ALL, q).unwrap().is_empty());
+    // Names: capitalised mid-sentence, held only as written (`Blending` shares its stem
+    // with "Blend" but is not written anywhere; `Ranges` is "range" plural).
+    let q = "Does Vicksburg use Blending or Ranges with Microsoft?";
+    assert_eq!(
+        s.unknown_names(&IndexName::ALL, q).unwrap(),
+        ["Blending", "Microsoft"]
+    );
+    assert_eq!(
+        s.unknown_names(&[IndexName::Code], q).unwrap(),
+        ["Vicksburg", "Blending", "Microsoft"]
+    );
 }
 
 #[test]

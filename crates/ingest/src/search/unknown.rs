@@ -57,15 +57,83 @@ fn capitalised_names(text: &str) -> Vec<&str> {
     out
 }
 
+/// Whether `field` writes `word` (ASCII case ignored) as a word of its own: not inside
+/// a longer word, except as a CamelCase part (`Telegram` in `TelegramBotHandler`) or
+/// before a plural `s` or `es`.
+fn names_word(field: &str, word: &str) -> bool {
+    let n = word.len();
+    let mut from = 0;
+    while from + n <= field.len() {
+        let Some(at) = find_ignoring_case(&field[from..], word).map(|i| i + from) else {
+            return false;
+        };
+        let first = field[at..].chars().next();
+        from = at + first.map_or(1, char::len_utf8);
+        let before = field[..at].chars().next_back();
+        let starts = match before {
+            None => true,
+            Some(b) if !b.is_alphanumeric() => true,
+            // A CamelCase part: `...rTelegram` opens at the capital.
+            Some(b) => b.is_lowercase() && first.is_some_and(char::is_uppercase),
+        };
+        let rest = &field[at + n..];
+        let rest = rest
+            .strip_prefix("es")
+            .filter(|r| !r.starts_with(char::is_lowercase))
+            .or_else(|| rest.strip_prefix('s'))
+            .filter(|r| !r.starts_with(char::is_lowercase))
+            .unwrap_or(rest);
+        let ends = match rest.chars().next() {
+            None => true,
+            Some(c) => !c.is_alphanumeric() || c.is_uppercase() || c.is_ascii_digit(),
+        };
+        if starts && ends {
+            return true;
+        }
+    }
+    false
+}
+
+/// The byte offset of the first match of `needle` in `haystack`, ASCII case ignored.
+fn find_ignoring_case(haystack: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    if n.is_empty() || n.len() > h.len() {
+        return None;
+    }
+    (0..=h.len() - n.len())
+        .filter(|&i| haystack.is_char_boundary(i))
+        .find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
+}
+
 impl SearchService {
     /// The names `text` capitalises mid-sentence ([`capitalised_names`]) that none of the
     /// indexes `names` holds: a question about `Microsoft Teams` asked of a corpus that
     /// never mentions Teams cannot be answered from it, however everyday the word.
+    /// A name counts as held only where it is written as a word of its own (in any
+    /// case; also as a part of a CamelCase name or followed by a plural `s`/`es`), not
+    /// merely where a word of the same stem is: a corpus that mentions teams of people
+    /// does not mention Microsoft Teams.
     pub fn unknown_names(&self, names: &[IndexName], text: &str) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for word in capitalised_names(text) {
             let terms = query_terms(word);
-            if !terms.is_empty() && !self.holds_terms(names, word, &terms)? {
+            if terms.is_empty() {
+                continue;
+            }
+            let mut held = self.holds_terms(names, word, &terms)?;
+            if held {
+                held = false;
+                for &name in names {
+                    let mut whole = |field: &str| names_word(field, word);
+                    if self.with_manifest(|m| {
+                        m.any_field_containing(name.as_str(), word, &mut whole)
+                    })? {
+                        held = true;
+                        break;
+                    }
+                }
+            }
+            if !held {
                 out.push(word.to_string());
             }
         }
@@ -144,5 +212,31 @@ mod tests {
             ["Monolog", "Microsoft", "Teams", "Json"]
         );
         assert!(capitalised_names("How? Why? Where.").is_empty());
+    }
+
+    #[test]
+    fn a_name_is_held_as_a_word_a_camel_case_part_or_a_plural() {
+        for (field, held) in [
+            ("post to Microsoft Teams.", true),
+            ("teams: 3", true),
+            ("class TeamsHandler", true),
+            ("new MicrosoftTeamsHandler()", true),
+            ("the team", false),
+            ("teamster", false),
+            ("steams", false),
+            ("Teamsters", false),
+            ("", false),
+        ] {
+            assert_eq!(names_word(field, "Teams"), held, "{field:?}");
+        }
+        assert!(names_word(
+            "one Telegram_bot, TelegramBotHandler",
+            "Telegram"
+        ));
+        assert!(names_word("several Handlers and Boxes", "Box"));
+        assert!(names_word("Thor's shell", "Thor"));
+        assert!(!names_word("Thorough", "Thor"));
+        assert!(names_word("épée Windows10", "Windows"));
+        assert!(names_word("Émile wrote", "Émile") && !names_word("Émilek", "Émile"));
     }
 }
