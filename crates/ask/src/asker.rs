@@ -14,6 +14,7 @@ use crate::check::{CheckedSentence, CitationChecker};
 use crate::decline::relevance;
 use crate::pack::{pack, Budget};
 use crate::prompt::{may_say_not_found, says_not_found, Prompt, NOT_FOUND};
+use crate::subject::on_subject;
 use crate::{AskError, Generator, Result, Retriever, Source};
 
 /// Longest answer a request may ask for, in tokens.
@@ -239,7 +240,14 @@ pub fn ask(
     };
     let mut count = |p: &Prompt| Ok(generator.count_tokens(&generator.render(p)?));
     let mut continuation = |h: &Hit| Ok(retriever.continuation(h)?);
-    let sources = pack(&question, &hits, budget, &mut count, &mut continuation)?;
+    let candidates = on_subject(&question, hits);
+    let sources = pack(
+        &question,
+        &candidates,
+        budget,
+        &mut count,
+        &mut continuation,
+    )?;
     if sources.is_empty() {
         return Ok(decline(
             answer,

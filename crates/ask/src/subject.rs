@@ -8,6 +8,8 @@
 //! does: a page's passage saying "this function will abort" is about the name written in
 //! the passage before it.
 
+use plait_ingest::Hit;
+
 use crate::check::holds;
 use crate::Source;
 
@@ -74,6 +76,25 @@ impl Subject {
                 .iter()
                 .any(|(n, p)| *n == number && self.holders.contains(p))
     }
+}
+
+/// The hits of `question` worth giving the model: those in files holding the question's
+/// subject names, in their order (all of them when it names nothing that tells them
+/// apart). No sentence citing only the others could be shown, and a 1.5B model reads the
+/// first source most: pflag's error handling in front of commander's `error()` drew
+/// an answer about pflag.
+pub fn on_subject(question: &str, hits: Vec<Hit>) -> Vec<Hit> {
+    let numbered: Vec<Source> = hits
+        .into_iter()
+        .enumerate()
+        .map(|(i, hit)| Source { number: i + 1, hit })
+        .collect();
+    let subject = Subject::new(question, &numbered);
+    numbered
+        .into_iter()
+        .filter(|s| subject.held_by(s.number))
+        .map(|s| s.hit)
+        .collect()
 }
 
 /// A name only code writes: snake_case, CamelCase or dotted (`stringx.wrap`), not an
@@ -167,6 +188,34 @@ mod tests {
         assert!(owner.held_by(3) && !owner.held_by(1));
         // Short or ordinary words match no folder.
         assert!(Subject::new("Which go routine parses?", &s).is_empty());
+    }
+
+    #[test]
+    fn only_hits_in_files_holding_the_subject_are_given_to_the_model() {
+        let hits = vec![
+            hit(
+                "/c/go/pflag/flag.go",
+                "func (f *FlagSet) failf(format string)",
+            ),
+            hit(
+                "/c/javascript/commander/lib/command.js",
+                "error(message) {}",
+            ),
+            hit("/c/javascript/commander/lib/help.js", "class Help {}"),
+        ];
+        let kept = on_subject("What code does commander's error() report?", hits.clone());
+        let paths: Vec<&str> = kept.iter().map(|h| h.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/c/javascript/commander/lib/command.js",
+                "/c/javascript/commander/lib/help.js"
+            ]
+        );
+        assert_eq!(
+            on_subject("What code does error() report?", hits.clone()),
+            hits
+        );
     }
 
     #[test]
