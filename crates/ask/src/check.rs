@@ -18,6 +18,7 @@ use std::collections::HashSet;
 use plait_summarize::{content_stems, is_identifier_like, MIN_SHARED_TERMS};
 use serde::{Deserialize, Serialize};
 
+use crate::prompt::says_not_found;
 use crate::{Source, Subject};
 
 /// Share of an uncited sentence's distinctive words a source must hold to be cited for it.
@@ -36,7 +37,8 @@ pub struct CheckedSentence {
     /// Whether the citation was added by the checks: the model cited nothing usable, or
     /// cited sources without the sentence's facts (those are in `removed`).
     pub added: bool,
-    /// Whether it only restates the question: no distinctive word of its own (not shown).
+    /// Whether it only restates the question (no distinctive word of its own) or is the
+    /// model's `NOT FOUND` written after an answer: not shown.
     #[serde(default)]
     pub echo: bool,
     /// Whether it quotes in backticks text that neither a source nor the question holds
@@ -302,7 +304,10 @@ impl CitationChecker {
             }
         }
         let said = plain_words(&body);
-        out.echo = !said.is_empty() && said.is_subset(&self.question);
+        // The model's decline written after an answer ("... [2]\nNOT FOUND") is no
+        // sentence of it: treated as an echo, not shown.
+        let decline = says_not_found(&body) && body.split_whitespace().count() <= 2;
+        out.echo = decline || (!said.is_empty() && said.is_subset(&self.question));
         out.misquoted = !self.quotes_hold(&body);
         out.off_subject =
             !out.citations.is_empty() && !out.citations.iter().any(|&n| self.subject.held_by(n));
@@ -577,5 +582,17 @@ mod tests {
         ] {
             assert!(!c.check(news, false, " ").echo, "{news}");
         }
+        // A decline written after an answer is not shown; a sentence about it is.
+        for decline in ["NOT FOUND", "NOT FOUND.", "[1] NOT FOUND"] {
+            let d = c.check(decline, false, "");
+            assert!(
+                d.echo && !d.supported && d.citations.is_empty(),
+                "{decline}"
+            );
+        }
+        assert!(
+            !c.check("Not found pages raise KeyError [1].", false, "")
+                .echo
+        );
     }
 }
