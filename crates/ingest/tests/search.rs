@@ -30,16 +30,20 @@ fn ingest(corpus: &Path, idx: &Path, enc: &HashEncoder) {
         "# Vicksburg\n\nThe siege of Vicksburg lasted forty-seven days.\n",
     )
     .unwrap();
+    assert_eq!(reingest(corpus, idx, enc).files_added, 3);
+}
+
+/// Ingests `corpus` into `idx` (again) with the default settings.
+fn reingest(corpus: &Path, idx: &Path, enc: &HashEncoder) -> plait_ingest::IngestReport {
     let config = IngestConfig {
         index_root: idx.to_path_buf(),
         discover: DiscoverConfig::default(),
         budget: ChunkBudget::default(),
         index: plait_colbert::IndexConfig::default(),
     };
-    let report = Ingester::new(config, enc, enc, None)
+    Ingester::new(config, enc, enc, None)
         .run(&[corpus.to_path_buf()], &|_| {})
-        .unwrap();
-    assert_eq!(report.files_added, 3);
+        .unwrap()
 }
 
 fn query(text: &str, mode: SearchMode) -> Query {
@@ -184,15 +188,7 @@ fn the_reader_reopens_only_after_a_commit() {
         "# Okapi\n\nThe okapi is a forest giraffe with zebra legs.\n",
     )
     .unwrap();
-    let config = IngestConfig {
-        index_root: idx.clone(),
-        discover: DiscoverConfig::default(),
-        budget: ChunkBudget::default(),
-        index: plait_colbert::IndexConfig::default(),
-    };
-    Ingester::new(config, &enc, &enc, None)
-        .run(std::slice::from_ref(&corpus), &|_| {})
-        .unwrap();
+    reingest(&corpus, &idx, &enc);
     let hits = s
         .search(IndexName::Docs, &query("zebra okapi", SearchMode::Semantic))
         .unwrap();
@@ -314,15 +310,7 @@ fn a_cut_function_s_next_piece_is_its_continuation() {
         ),
     )
     .unwrap();
-    let config = IngestConfig {
-        index_root: idx.clone(),
-        discover: DiscoverConfig::default(),
-        budget: ChunkBudget::default(),
-        index: plait_colbert::IndexConfig::default(),
-    };
-    Ingester::new(config, &enc, &enc, None)
-        .run(std::slice::from_ref(&corpus), &|_| {})
-        .unwrap();
+    reingest(&corpus, &idx, &enc);
     let s = service(&idx, &enc);
     let first = s
         .search(IndexName::Code, &query("step0", SearchMode::Lexical))
