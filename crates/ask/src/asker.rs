@@ -258,7 +258,10 @@ pub fn ask(
     }
     on_event(AskEvent::Sources(&sources));
     let prompt = generator.render(&Prompt::new(&question, &sources))?;
-    let checker = CitationChecker::new(&question, &sources);
+    // Looked up before the model runs: a sentence writing one is not shown, and a
+    // decline over relevant sources stands.
+    let unknown = retriever.unknown_words(&request.indexes, &question)?;
+    let checker = CitationChecker::new(&question, &sources).with_unknown_words(&unknown);
     let turn = Turn {
         prompt: &prompt,
         checker: &checker,
@@ -274,7 +277,7 @@ pub fn ask(
     let said = out.generation.text.trim_start().to_string();
     let mut avoid: Vec<&str> = Vec::new();
     if relevant && out.not_found {
-        answer.unknown_words = retriever.unknown_words(&request.indexes, &question)?;
+        answer.unknown_words = unknown.clone();
         if answer.unknown_words.is_empty() {
             avoid = vec![NOT_FOUND, "Not found", "\"NOT FOUND", &said];
         }

@@ -43,7 +43,8 @@ pub struct CheckedSentence {
     pub echo: bool,
     /// Whether it quotes in backticks text that neither a source nor the question holds
     /// (`` `C.URL FOLLOW location` ``: words of the sources joined into a name they never
-    /// write): an invented quotation, not shown.
+    /// write), or writes a word of the question that no searched index holds (a claim
+    /// about `QUIC` citing urllib3's sources): an invented quotation, not shown.
     #[serde(default)]
     pub misquoted: bool,
     /// Whether every source it cites lacks the question's subject names (the `pflag`
@@ -71,6 +72,9 @@ pub struct CitationChecker {
     /// The question as written (facts it holds are not the answer's).
     question_text: String,
     subject: Subject,
+    /// Words of the question no searched index holds (lower case): a sentence stating
+    /// them states what no source could support.
+    unknown: Vec<String>,
 }
 
 /// Words that carry no claim of their own (a restated question is made of the question's
@@ -171,7 +175,16 @@ impl CitationChecker {
             question: plain_words(question),
             question_text: question.to_string(),
             subject: Subject::new(question, sources),
+            unknown: Vec::new(),
         }
+    }
+
+    /// The checker told which words of the question no searched index holds
+    /// ([`crate::Retriever::unknown_words`]: `QUIC` asked of urllib3): a sentence that
+    /// writes one is treated as an invented quotation, not shown.
+    pub fn with_unknown_words(mut self, words: &[String]) -> Self {
+        self.unknown = words.iter().map(|w| w.to_lowercase()).collect();
+        self
     }
 
     /// Whether every backtick quotation of `body` is written in a source or the question.
@@ -308,7 +321,8 @@ impl CitationChecker {
         // sentence of it: treated as an echo, not shown.
         let decline = says_not_found(&body) && body.split_whitespace().count() <= 2;
         out.echo = decline || (!said.is_empty() && said.is_subset(&self.question));
-        out.misquoted = !self.quotes_hold(&body);
+        let lower = body.to_lowercase();
+        out.misquoted = !self.quotes_hold(&body) || self.unknown.iter().any(|w| holds(&lower, w));
         out.off_subject =
             !out.citations.is_empty() && !out.citations.iter().any(|&n| self.subject.held_by(n));
         out.supported = !out.echo

@@ -301,10 +301,26 @@ fn a_decline_stands_when_the_question_names_what_the_index_never_mentions() {
     let a = run(&[], &mut g);
     assert!(!a.declined && g.prompts.len() == 2, "{a:?}");
     assert!(a.unknown_words.is_empty());
-    // Looked up only for a decline: an answer keeps no unknown words.
+    // Reported only for a decline: an answer keeps no unknown words.
     let mut g = gen("The siege of Vicksburg ended with the surrender on July 4 [2].");
     let a = run(&["quic"], &mut g);
     assert!(!a.declined && a.unknown_words.is_empty(), "{a:?}");
+    // A sentence writing the word no index holds is not shown (an invented quotation)...
+    let mut g = gen(
+        "The siege of Vicksburg ended with the surrender on July 4 [2]. \
+         The surrender of the city came on July 4 [2]. \
+         The siege of Vicksburg ended over QUIC on July 4 [2].",
+    );
+    let a = run(&["quic"], &mut g);
+    assert!(!a.declined && !a.answer.contains("QUIC"), "{a:?}");
+    assert!(a.dropped.iter().any(|d| d.misquoted), "{a:?}");
+    // ... and an answer half made of them is declined.
+    let mut g = gen(
+        "The siege of Vicksburg ended with the surrender on July 4 [2]. \
+         The siege of Vicksburg ended over QUIC on July 4 [2].",
+    );
+    let a = run(&["quic"], &mut g);
+    assert!(a.declined, "{a:?}");
 }
 
 #[test]
