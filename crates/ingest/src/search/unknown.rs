@@ -120,20 +120,8 @@ impl SearchService {
             if terms.is_empty() {
                 continue;
             }
-            let mut held = self.holds_terms(names, word, &terms)?;
-            if held {
-                held = false;
-                for &name in names {
-                    let mut whole = |field: &str| names_word(field, word);
-                    if self.with_manifest(|m| {
-                        m.any_field_containing(name.as_str(), word, &mut whole)
-                    })? {
-                        held = true;
-                        break;
-                    }
-                }
-            }
-            if !held {
+            // The stemmed index finds candidates cheaply; the scan confirms the word.
+            if !self.holds_terms(names, word, &terms)? || !self.writes_word(names, word)? {
                 out.push(word.to_string());
             }
         }
@@ -165,6 +153,17 @@ impl SearchService {
             }
         }
         Ok(out)
+    }
+
+    /// Whether a chunk of the indexes `names` writes `word` as a word ([`names_word`]).
+    fn writes_word(&self, names: &[IndexName], word: &str) -> Result<bool> {
+        let mut whole = |field: &str| names_word(field, word);
+        for &name in names {
+            if self.with_manifest(|m| m.any_field_containing(name.as_str(), word, &mut whole))? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Whether any chunk of the indexes `names` matches `word` (its lexical `terms`).
