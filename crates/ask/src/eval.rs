@@ -317,6 +317,9 @@ mod tests {
             assert!(set.questions.len() >= 20 && unanswerable >= 4, "{name}");
             sets += 1;
         }
-        assert_eq!(sets, 3, "ask.toml, ask-more.toml and ask-langs.toml");
+        assert_eq!(
+            sets, 4,
+            "ask.toml, ask-more.toml, ask-langs.toml and ask-wide.toml"
+        );
     }
 }

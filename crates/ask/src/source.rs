@@ -33,7 +33,8 @@ impl Source {
     }
 
     /// The block the prompt holds for this source: its number, a short place (the last
-    /// two path components, lines or page, symbol) and its text.
+    /// two path components, lines or page, symbol) and its text, with PDF line ends
+    /// (`\r\n`) written as plain ones.
     pub fn prompt_block(&self) -> String {
         let parts: Vec<&str> = self.hit.path.rsplit('/').take(2).collect();
         let short: Vec<&str> = parts.into_iter().rev().collect();
@@ -46,6 +47,26 @@ impl Source {
         if let Some(s) = &self.hit.symbol {
             head.push_str(&format!(" ({s})"));
         }
-        format!("{head}\n{}\n", self.hit.text.trim_end())
+        let text = self
+            .hit
+            .text
+            .trim_end()
+            .replace("\r\n", "\n")
+            .replace('\r', "\n");
+        format!("{head}\n{text}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::sources;
+
+    #[test]
+    fn a_block_has_the_number_the_short_place_and_plain_line_ends() {
+        let s = sources(&[("/a/b/manual.pdf", "first line\r\nsecond\rthird\r\n")]);
+        assert_eq!(
+            s[0].prompt_block(),
+            "[1] b/manual.pdf p.1\nfirst line\nsecond\nthird\n"
+        );
     }
 }
