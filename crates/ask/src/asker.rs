@@ -13,8 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::check::{CheckedSentence, CitationChecker};
 use crate::decline::relevance;
 use crate::pack::{pack, Budget};
-use crate::prompt::{may_say_not_found, says_not_found, Prompt, LEAD, NOT_FOUND};
-use crate::quote;
+use crate::prompt::{may_say_not_found, says_not_found, Prompt, NOT_FOUND};
 use crate::subject::on_subject;
 use crate::{AskError, Generator, Result, Retriever, Source};
 
@@ -48,8 +47,7 @@ pub struct AskConfig {
     /// decline stands, as a second attempt forced past it could only answer something
     /// else. From the same relevance, an answer none of whose sentences is supported
     /// (a restatement of the question citing the wrong sources) is also asked once
-    /// more, not allowed to start as it did. A second attempt that fails too is followed
-    /// by a third opened with the quotation lead ([`crate::LEAD`]).
+    /// more, not allowed to start as it did.
     pub retry_relevance: f64,
 }
 
@@ -126,8 +124,7 @@ pub struct Timings {
     pub accepted: usize,
     /// Generations made: 2 when the model declined, or wrote nothing supported, although
     /// the sources looked relevant, and was asked once more
-    /// ([`AskConfig::retry_relevance`]); 3 when that failed too and the answer was
-    /// opened with the quotation lead ([`crate::LEAD`]).
+    /// ([`AskConfig::retry_relevance`]).
     #[serde(default)]
     pub attempts: usize,
 }
@@ -272,11 +269,10 @@ pub fn ask(
         cancel,
         start,
     };
-    let mut out = turn.run(generator, &[], "", &mut answer, on_event)?;
+    let mut out = turn.run(generator, &[], &mut answer, on_event)?;
     answer.timings.attempts = 1;
-    // Over relevant sources, a decline or an answer with nothing supported is asked again
-    // from the same cached prompt: first not allowed to start as it did, then, if that
-    // fails too, with the answer opened by the quotation lead.
+    // Over relevant sources, a decline or an answer with nothing supported is asked once
+    // more from the same cached prompt, not allowed to start as it did.
     let relevant = answer.relevance >= config.retry_relevance && !out.generation.cancelled;
     let said = out.generation.text.trim_start().to_string();
     let mut avoid: Vec<&str> = Vec::new();
@@ -290,20 +286,15 @@ pub fn ask(
     }
     let mut baseless = unsupported(&answer.sentences, &out.dropped);
     if !avoid.is_empty() {
-        for (avoid, lead) in [(avoid.as_slice(), ""), (&[][..], LEAD)] {
-            // An earlier attempt's sentences are not the answer (shown ones included).
-            let mut before = out;
-            before.dropped.append(&mut answer.sentences);
-            out = turn.run(generator, avoid, lead, &mut answer, on_event)?;
-            baseless = unsupported(&answer.sentences, &out.dropped);
-            out.generation.prompt_seconds += before.generation.prompt_seconds;
-            out.generation.decode_seconds += before.generation.decode_seconds;
-            out.dropped.splice(0..0, before.dropped);
-            answer.timings.attempts += 1;
-            if !(out.not_found || baseless) || out.generation.cancelled {
-                break;
-            }
-        }
+        // The first attempt's sentences are not the answer (shown ones included).
+        let mut first = out;
+        first.dropped.append(&mut answer.sentences);
+        out = turn.run(generator, &avoid, &mut answer, on_event)?;
+        baseless = unsupported(&answer.sentences, &out.dropped);
+        out.generation.prompt_seconds += first.generation.prompt_seconds;
+        out.generation.decode_seconds += first.generation.decode_seconds;
+        out.dropped.splice(0..0, first.dropped);
+        answer.timings.attempts = 2;
     }
     let (generation, not_found) = (out.generation, out.not_found);
     answer.dropped = out.dropped;
@@ -413,26 +404,19 @@ impl Turn<'_> {
         &self,
         generator: &mut dyn Generator,
         avoid_start: &[&str],
-        lead: &str,
         answer: &mut Answer,
         on_event: &mut dyn FnMut(AskEvent<'_>),
     ) -> Result<TurnOutput> {
         let mut state = Stream::new(self.checker);
-        // A quotation the model was led into must bring a value or a name the question
-        // does not write: a line merely near the question's words (pflag's shorthands,
-        // asked how a flag reads an environment variable) is no answer.
-        state.needs_fact = !lead.is_empty();
         let stop = AtomicBool::new(false);
         let (start, cancel) = (self.start, self.cancel);
-        // The lead is the answer's opening, written for the model.
-        let mut held = Some(lead.to_string());
-        for s in state.push(lead) {
-            on_event(AskEvent::Sentence(&s));
-            answer.sentences.push(s);
-        }
-        let prompt = format!("{}{lead}", self.prompt);
-        let generation =
-            generator.generate(&prompt, self.max_tokens, avoid_start, &stop, &mut |piece| {
+        let mut held = Some(String::new());
+        let generation = generator.generate(
+            self.prompt,
+            self.max_tokens,
+            avoid_start,
+            &stop,
+            &mut |piece| {
                 let shown = match held.as_mut() {
                     Some(h) => {
                         h.push_str(piece);
@@ -453,7 +437,8 @@ impl Turn<'_> {
                 if state.not_found || cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                     stop.store(true, Ordering::Relaxed);
                 }
-            })?;
+            },
+        )?;
         let rest = state.finish();
         if let Some(h) = held.filter(|h| !state.not_found && !h.is_empty()) {
             if answer.timings.ttft_ms.is_none() {
@@ -478,20 +463,9 @@ struct Stream<'c> {
     checker: &'c CitationChecker,
     splitter: SentenceSplitter,
     in_code: bool,
-    /// No sentence of the answer proper yet (quotation leads do not count).
     first: bool,
     not_found: bool,
     dropped: Vec<CheckedSentence>,
-    /// Checked sentences of the quotation lines the answer opened with, held until the
-    /// answer proper starts (or the model declines).
-    leads: Vec<CheckedSentence>,
-    /// The last lead sentence did not end its line; citations of a label alone on its
-    /// line, for the quoted text on the next.
-    in_lead: bool,
-    lead_marks: Vec<usize>,
-    /// The answer stands only when a shown sentence of its quotation names a value or
-    /// identifier the question does not write; otherwise it is a decline.
-    needs_fact: bool,
 }
 
 impl<'c> Stream<'c> {
@@ -503,10 +477,6 @@ impl<'c> Stream<'c> {
             first: true,
             not_found: false,
             dropped: Vec::new(),
-            leads: Vec::new(),
-            in_lead: false,
-            lead_marks: Vec::new(),
-            needs_fact: false,
         }
     }
 
@@ -518,76 +488,18 @@ impl<'c> Stream<'c> {
 
     fn finish(&mut self) -> Vec<CheckedSentence> {
         let rest = self.splitter.finish().into_iter().collect();
-        let mut out = self.take(rest);
-        // An answer that is its quotation alone.
-        self.show_leads(&mut out);
-        out
-    }
-
-    /// Moves the held lead sentences to `out` (those that passed) or the dropped ones.
-    fn show_leads(&mut self, out: &mut Vec<CheckedSentence>) {
-        if self.needs_fact {
-            self.needs_fact = false;
-            let fact = self
-                .leads
-                .iter()
-                .any(|s| s.supported && self.checker.names_a_fact(&s.text));
-            if !fact {
-                self.not_found = true;
-                self.dropped.append(&mut self.leads);
-                return;
-            }
-        }
-        for s in self.leads.drain(..) {
-            if s.supported {
-                out.push(s);
-            } else {
-                self.dropped.push(s);
-            }
-        }
-    }
-
-    /// Holds `text` as a sentence of a quotation lead when it is one: a label
-    /// (`Quote [3]: "..."`), or the rest of a quotation line. Only before the answer
-    /// proper.
-    fn lead(&mut self, text: &str, space: &str) -> bool {
-        if !self.first {
-            return false;
-        }
-        let shown = match quote::label(text) {
-            Some((numbers, rest)) if rest.trim().is_empty() => {
-                self.lead_marks = numbers;
-                self.in_lead = true;
-                return true;
-            }
-            Some((numbers, rest)) => quote::as_sentence(&numbers, rest),
-            None if self.in_lead => quote::as_sentence(&std::mem::take(&mut self.lead_marks), text),
-            None => return false,
-        };
-        self.in_lead = !space.contains('\n');
-        let mut checked = self.checker.check(&shown, false, space);
-        checked.quotation = true;
-        self.leads.push(checked);
-        true
+        self.take(rest)
     }
 
     fn take(&mut self, sentences: Vec<(String, String)>) -> Vec<CheckedSentence> {
         let mut out = Vec::new();
         for (text, space) in sentences {
-            if self.not_found || text.trim().is_empty() || self.lead(&text, &space) {
+            if self.not_found || text.trim().is_empty() {
                 continue;
             }
             if self.first && says_not_found(&text) {
-                // A quotation followed by the decline is a decline.
                 self.not_found = true;
-                self.dropped.append(&mut self.leads);
                 continue;
-            }
-            if self.first {
-                self.show_leads(&mut out);
-                if self.not_found {
-                    continue;
-                }
             }
             self.first = false;
             let fence = text.trim_start().starts_with("```");

@@ -51,10 +51,6 @@ pub struct CheckedSentence {
     /// or `gcry_strerror` asked about): an answer about something else, not shown.
     #[serde(default)]
     pub off_subject: bool,
-    /// Whether it is (part of) the line of a source the answer opened with as its
-    /// quotation (`"..." [3]`; see [`crate::LEAD`]).
-    #[serde(default)]
-    pub quotation: bool,
     /// Whether it is shown: cited by a source sharing its words, or too short or inside
     /// a code block (nothing to check).
     pub supported: bool,
@@ -205,11 +201,6 @@ impl CitationChecker {
             .iter()
             .find(|(n, _)| *n == number)
             .map(|(_, t)| t.as_str())
-    }
-
-    /// Whether `text` writes a number or an identifier the question does not.
-    pub fn names_a_fact(&self, text: &str) -> bool {
-        !self.facts(&split_citations(text).0).is_empty()
     }
 
     /// The numbers and identifiers of `body` that the question does not hold.

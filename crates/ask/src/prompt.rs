@@ -2,17 +2,10 @@
 //! their keys and values are reused), then the numbered sources (reused too when the
 //! next question retrieves the same ones first), then the question.
 
-use crate::quote::after_leads;
 use crate::Source;
 
 /// What the model says when the sources do not answer the question.
 pub const NOT_FOUND: &str = "NOT FOUND";
-
-/// How a third attempt opens its answer (over relevant sources, after a decline or an
-/// answer nothing supports, and a second attempt barred from starting the same way):
-/// quoting the line of a source that answers. A small model often finds and copies the
-/// line where it would not answer from it.
-pub const LEAD: &str = "Quote [";
 
 /// The system message: the same for every question.
 pub const INSTRUCTIONS: &str = "You answer questions about the user's code and documents using only the numbered sources below. \
@@ -50,20 +43,16 @@ impl Prompt {
     }
 }
 
-/// Whether an answer's text is the model declining (after any quotation lines, leading
-/// citations, quotes or emphasis: small models write `[1] NOT FOUND` or
-/// `` `NOT FOUND` ``, or quote a line and then decline).
+/// Whether an answer's text is the model declining (after any leading citations,
+/// quotes or emphasis: small models write `[1] NOT FOUND` or `` `NOT FOUND` ``).
 pub fn says_not_found(answer: &str) -> bool {
-    after_leads(answer)
-        .and_then(head)
-        .is_some_and(|t| t.to_ascii_uppercase().starts_with(NOT_FOUND))
+    head(answer).is_some_and(|t| t.to_ascii_uppercase().starts_with(NOT_FOUND))
 }
 
 /// Whether `answer` (a streamed answer so far) may still become, or already is, the
-/// model's decline: after its quotation lines (none while one is unfinished), its head
-/// is empty, a beginning of [`NOT_FOUND`] or starts with it.
+/// model's decline: its head is empty, a beginning of [`NOT_FOUND`] or starts with it.
 pub fn may_say_not_found(answer: &str) -> bool {
-    match after_leads(answer).and_then(head) {
+    match head(answer) {
         None => true,
         Some(t) => {
             let t = t.to_ascii_uppercase();
@@ -107,8 +96,6 @@ mod tests {
         assert!(says_not_found("`NOT FOUND`"));
         assert!(says_not_found("\"NOT FOUND.\""));
         assert!(!says_not_found("[1] The range is 1:3."));
-        assert!(says_not_found("Quote [2]: \"a b\"\n\nNOT FOUND"));
-        assert!(!says_not_found("Quote [2]: \"a b\"\nThe range is 1:3 [2]."));
     }
 
     #[test]
@@ -122,19 +109,10 @@ mod tests {
             "[1] NO",
             "`NOT F",
             "NOT FOUND. More",
-            "Quote [1]: \"the range",
-            "Quote [1]: \"the range\"\nNOT",
         ] {
             assert!(may_say_not_found(partial), "{partial:?}");
         }
-        for partial in [
-            "The",
-            "[1] The",
-            "NOTE",
-            "[x]",
-            "Not here",
-            "Quote [1]: a\nThe",
-        ] {
+        for partial in ["The", "[1] The", "NOTE", "[x]", "Not here"] {
             assert!(!may_say_not_found(partial), "{partial:?}");
         }
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use plait_ingest::{Hit, IndexName, Query};
 use plait_summarize::Generation;
 
-use crate::{Generator, Limits, Prompt, Result, Retriever, Source, LEAD};
+use crate::{Generator, Limits, Prompt, Result, Retriever, Source};
 
 /// A code hit at lines 1-10 of `path` with `text`.
 pub fn hit(path: &str, text: &str) -> Hit {
@@ -89,14 +89,11 @@ impl Retriever for WithUnknownWords {
 
 /// A generator that "writes" a fixed answer word by word and records its prompts;
 /// tokens are counted as words. A call told to avoid the answer's first word (a second
-/// attempt) writes `retry_answer` instead, when there is one, and a prompt ending with
-/// the quotation [`LEAD`] (a third) `lead_answer`.
+/// attempt) writes `retry_answer` instead, when there is one.
 #[derive(Debug, Default)]
 pub struct ScriptedGenerator {
     pub answer: String,
     pub retry_answer: Option<String>,
-    /// What follows the quotation [`LEAD`] (`2]: "..."`) in a third attempt.
-    pub lead_answer: Option<String>,
     pub prompts: Vec<String>,
     /// What each call was told not to start with.
     pub avoided: Vec<Vec<String>>,
@@ -137,9 +134,8 @@ impl Generator for ScriptedGenerator {
             .push(avoid_start.iter().map(|s| s.to_string()).collect());
         let first = |s: &str| s.split_whitespace().next().unwrap_or("").to_string();
         let banned = avoid_start.iter().any(|a| first(a) == first(&self.answer));
-        let text = match (&self.retry_answer, &self.lead_answer) {
-            (_, Some(lead)) if prompt.ends_with(LEAD) => lead.clone(),
-            (Some(retry), _) if banned => retry.clone(),
+        let text = match (&self.retry_answer, banned) {
+            (Some(retry), true) => retry.clone(),
             _ => self.answer.clone(),
         };
         let mut out = Generation::default();
