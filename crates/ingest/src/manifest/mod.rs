@@ -295,21 +295,19 @@ impl Manifest {
 
     /// SQLite's full integrity check: the problems it reports (empty when whole).
     pub fn integrity_check(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare("PRAGMA integrity_check")
-            .map_err(|e| self.err(e))?;
+        let rows = self.strings("PRAGMA integrity_check", [])?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    }
+
+    /// The first column of every row `sql` gives, as text.
+    fn strings(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
+            .query_map(params, |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?
+            .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for r in rows {
-            let r = r.map_err(|e| self.err(e))?;
-            if r != "ok" {
-                out.push(r);
-            }
-        }
-        Ok(out)
+        Ok(rows)
     }
 
     fn err(&self, e: rusqlite::Error) -> IngestError {
@@ -336,29 +334,16 @@ impl Manifest {
 
     /// All ingested file paths.
     pub fn files(&self) -> Result<Vec<PathBuf>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT path FROM files ORDER BY path")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(|e| self.err(e))?
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
+        let rows = self.strings("SELECT path FROM files ORDER BY path", [])?;
         Ok(rows.into_iter().map(PathBuf::from).collect())
     }
 
     /// The paths with at least one chunk in an index, in order.
     pub fn files_in(&self, index: &str) -> Result<Vec<PathBuf>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT DISTINCT path FROM chunks WHERE idx = ?1 ORDER BY path")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params![index], |r| r.get::<_, String>(0))
-            .map_err(|e| self.err(e))?
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
+        let rows = self.strings(
+            "SELECT DISTINCT path FROM chunks WHERE idx = ?1 ORDER BY path",
+            params![index],
+        )?;
         Ok(rows.into_iter().map(PathBuf::from).collect())
     }
 
