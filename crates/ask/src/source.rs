@@ -33,8 +33,9 @@ impl Source {
     }
 
     /// The block the prompt holds for this source: its number, a short place (the last
-    /// two path components, lines or page, symbol) and its text, with PDF line ends
-    /// (`\r\n`) written as plain ones.
+    /// two path components, lines or page, symbol) and its text, with Windows line ends
+    /// (`\r\n`, a file saved on Windows; PDF text has plain ones from extraction)
+    /// written as plain ones.
     pub fn prompt_block(&self) -> String {
         let parts: Vec<&str> = self.hit.path.rsplit('/').take(2).collect();
         let short: Vec<&str> = parts.into_iter().rev().collect();

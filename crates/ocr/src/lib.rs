@@ -10,6 +10,7 @@ mod engine;
 mod error;
 mod hyphen;
 mod layout;
+mod lineend;
 mod pdf;
 mod raster;
 mod view;
@@ -22,6 +23,7 @@ pub use engine::{
 pub use error::OcrError;
 pub use hyphen::{join_hyphenated, LINE_END_HYPHEN};
 pub use layout::{headings, rows, TextLine, HEADING_MAX_CHARS, HEADING_SIZE_RATIO};
+pub use lineend::plain_line_ends;
 pub use pdf::{PageText, PdfText, Pdfium, MAX_RENDER_PIXELS};
 pub use raster::Raster;
 pub use view::{PagePng, ViewConfig};

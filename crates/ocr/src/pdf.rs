@@ -19,7 +19,8 @@ pub struct PageText {
     pub width: f32,
     /// Page height in points.
     pub height: f32,
-    /// The page's text in PDFium's reading order.
+    /// The page's text in PDFium's reading order, words split at a line-end hyphen
+    /// joined and every line ending in a plain `\n`.
     pub text: String,
     /// The text as lines with boxes and font sizes.
     pub lines: Vec<crate::TextLine>,
@@ -197,8 +198,9 @@ pub(crate) fn read_page(path: &Path, number: usize, page: &PdfPage<'_>) -> Resul
         reason: e.to_string(),
     };
     let layer = page.text().map_err(page_err)?;
-    // PDFium marks a word hyphenated at a line end with U+0002: join the halves.
-    let text = crate::hyphen::join_hyphenated(&layer.all());
+    // PDFium marks a word hyphenated at a line end with U+0002: join the halves; and it
+    // ends lines with `\r\n`: write plain line ends.
+    let text = crate::lineend::plain_line_ends(&crate::hyphen::join_hyphenated(&layer.all()));
     let height = page.height().value;
     let mut lines: Vec<crate::TextLine> = Vec::new();
     for segment in layer.segments().iter() {

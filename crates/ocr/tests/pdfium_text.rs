@@ -147,6 +147,23 @@ fn an_image_over_the_pixel_limit_is_refused_before_decoding() {
 }
 
 #[test]
+fn page_text_has_plain_line_ends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("lines.pdf");
+    std::fs::write(
+        &file,
+        pdf::text_pdf(&["First line of the page", "second line", "third line"]),
+    )
+    .unwrap();
+    let page = pdfium().text(&file, None).unwrap().pages.remove(0).text;
+    assert!(!page.contains('\r'), "{page:?}");
+    assert!(
+        page.contains("First line of the page\nsecond line\nthird line"),
+        "{page:?}"
+    );
+}
+
+#[test]
 fn a_word_hyphenated_at_a_line_end_is_joined() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("hyphen.pdf");

@@ -30,8 +30,9 @@ pub use syntax::{spec_for, LanguageSpec, Role, SyntaxChunker, SPECS};
 /// language, with containers; 5: PDF words hyphenated at a line end joined (PDFium's
 /// U+0002 marker); 6: reStructuredText by sections, PDF headings by the font size the
 /// PDF sets rather than the line box; 7: a file's unnamed preamble (package line,
-/// imports, includes) goes with the definition after it, a class included.
-pub const CHUNKER_VERSION: &str = "7";
+/// imports, includes) goes with the definition after it, a class included; 8: PDF text
+/// with plain line ends (`\n`, not PDFium's `\r\n`).
+pub const CHUNKER_VERSION: &str = "8";
 
 /// Python along its syntax tree: the syntax chunker with the Python spec.
 #[derive(Debug, Clone, Copy, Default)]

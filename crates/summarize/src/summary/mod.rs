@@ -33,7 +33,8 @@ const TITLE_LINES: usize = 10;
 const TEXT_SECTION_CHARS: usize = 2400;
 
 impl Document {
-    /// A PDF's pages (`(number, text)`, numbered from 1); empty pages are dropped.
+    /// A PDF's pages (`(number, text)`, numbered from 1) as the extractor gives them
+    /// (words split at a line end already joined); empty pages are dropped.
     pub fn from_pages(path: &Path, title: Option<String>, pages: Vec<(usize, String)>) -> Self {
         Self {
             path: path.to_path_buf(),
@@ -45,7 +46,7 @@ impl Document {
                 .map(|(n, text)| Section {
                     first: n,
                     last: n,
-                    text: join_hyphenated(&text),
+                    text,
                 })
                 .collect(),
         }
@@ -107,26 +108,6 @@ impl Document {
             sections,
         }
     }
-}
-
-/// PDFium marks a word hyphenated at a line end with U+0002 between its halves
-/// (`secu\u{2}rity`); the halves are joined so the word reads (and matches) whole.
-fn join_hyphenated(text: &str) -> String {
-    if !text.contains('\u{2}') {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{2}' {
-            while chars.peek().is_some_and(|c| *c == '\r' || *c == '\n') {
-                chars.next();
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Whether a PDF's title says something: not empty, not a file name (`Binder 1.pdf`,
@@ -282,12 +263,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pdf_pages_join_hyphenated_words_and_drop_file_name_titles() {
+    fn pdf_pages_drop_blank_pages_and_file_name_titles() {
         let doc = Document::from_pages(
             Path::new("a.pdf"),
             Some("Binder 1.pdf".into()),
             vec![
-                (1, "secu\u{2}\nrity and renego\u{2}tiation".into()),
+                (1, "security and renegotiation".into()),
                 (2, "  ".into()),
             ],
         );
