@@ -291,6 +291,17 @@ fn unknown_words_are_rare_words_no_searched_index_holds() {
         s.unknown_names(&[IndexName::Code], q).unwrap(),
         ["Vicksburg", "Blending", "Microsoft"]
     );
+    // A name of several words is held only where they stand together: `PageRangeError`
+    // and "forty-seven days" write two of these, nothing writes "Vicksburg Days".
+    let q = "Does the Page Range code mention Vicksburg Days or Forty Seven Days?";
+    assert_eq!(
+        s.unknown_names(&IndexName::ALL, q).unwrap(),
+        ["Vicksburg Days"]
+    );
+    assert_eq!(
+        s.unknown_names(&[IndexName::Code], q).unwrap(),
+        ["Vicksburg", "Days", "Forty", "Seven"]
+    );
 }
 
 #[test]

@@ -57,6 +57,100 @@ fn capitalised_names(text: &str) -> Vec<&str> {
     out
 }
 
+/// Runs of two or more capitalised words (a capital first, all capitals included) that
+/// do not open a sentence and stand one space apart: names of more than one word, as a
+/// person writes them (`JSON Schema`, `GNU MP`, `Microsoft Teams`). Words of one
+/// character (`I`) end a run. Text in title case (more than three in four of its words
+/// capitalised, "How To Set The Default Timeout") has no such names: its capitals say
+/// nothing.
+fn capitalised_phrases(text: &str) -> Vec<Vec<&str>> {
+    let words: Vec<&str> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let capitals = words
+        .iter()
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        .count();
+    if 4 * capitals > 3 * words.len() {
+        return Vec::new();
+    }
+    let mut out: Vec<Vec<&str>> = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    let mut opens = true;
+    let mut rest = text;
+    fn close<'t>(run: &mut Vec<&'t str>, out: &mut Vec<Vec<&'t str>>) {
+        if run.len() >= 2 && !out.contains(run) {
+            out.push(std::mem::take(run));
+        }
+        run.clear();
+    }
+    while let Some(start) = rest.find(|c: char| c.is_alphanumeric() || c == '_') {
+        let before = &rest[..start];
+        if before.contains(['.', '?', '!', ':', ';', '"', '\u{201c}', '(']) {
+            opens = true;
+        }
+        if before != " " {
+            close(&mut run, &mut out);
+        }
+        let word_len = rest[start..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len() - start);
+        let word = &rest[start..start + word_len];
+        rest = &rest[start + word_len..];
+        let capital = word.chars().next().is_some_and(char::is_uppercase);
+        if !opens && capital && word.chars().count() >= 2 {
+            run.push(word);
+        } else {
+            close(&mut run, &mut out);
+        }
+        opens = false;
+    }
+    close(&mut run, &mut out);
+    out
+}
+
+/// The words of `text`, lowercased, split at anything not a letter or digit and at
+/// CamelCase boundaries (`JsonSchema` is `json`, `schema`).
+fn lower_words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut last: Option<char> = None;
+    for c in text.chars() {
+        let camel = c.is_uppercase() && last.is_some_and(char::is_lowercase);
+        if !c.is_alphanumeric() || camel {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        if c.is_alphanumeric() {
+            cur.extend(c.to_lowercase());
+        }
+        last = Some(c);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Whether `field` writes the `phrase` (its words lowercased, as [`lower_words`] makes
+/// them): its words one after another (the last may take a plural `s`), or all run
+/// together as one word (`jsonschema`, `JSONSchema`).
+fn writes_phrase(field: &str, phrase: &[String]) -> bool {
+    let Some(last) = phrase.last() else {
+        return false;
+    };
+    let words = lower_words(field);
+    let joined = phrase.concat();
+    let plural = |w: &str, p: &str| w == p || w.strip_suffix('s') == Some(p);
+    words.iter().any(|w| plural(w, &joined))
+        || words.windows(phrase.len()).any(|win| {
+            win[..phrase.len() - 1] == phrase[..phrase.len() - 1]
+                && plural(&win[phrase.len() - 1], last)
+        })
+}
+
 /// Whether `field` writes `word` (ASCII case ignored) as a word of its own: not inside
 /// a longer word, except as a CamelCase part (`Telegram` in `TelegramBotHandler`) or
 /// before a plural `s` or `es`.
@@ -112,9 +206,10 @@ impl SearchService {
     /// A name counts as held only where it is written as a word of its own (in any
     /// case; also as a part of a CamelCase name or followed by a plural `s`/`es`), not
     /// merely where a word of the same stem is: a corpus that mentions teams of people
-    /// does not mention Microsoft Teams.
+    /// does not mention Microsoft Teams. A name of several capitalised words
+    /// ([`capitalised_phrases`]) counts as held only where they are written together.
     pub fn unknown_names(&self, names: &[IndexName], text: &str) -> Result<Vec<String>> {
-        let mut out = Vec::new();
+        let mut out: Vec<String> = Vec::new();
         for word in capitalised_names(text) {
             let terms = query_terms(word);
             if terms.is_empty() {
@@ -125,7 +220,35 @@ impl SearchService {
                 out.push(word.to_string());
             }
         }
+        // A name of several words is held only where its words stand together: a corpus
+        // that writes "JSON" and "schema" apart does not mention JSON Schema.
+        for phrase in capitalised_phrases(text) {
+            if phrase.iter().any(|w| out.iter().any(|o| o == w)) {
+                continue;
+            }
+            if !self.writes_phrase(names, &phrase)? {
+                out.push(phrase.join(" "));
+            }
+        }
         Ok(out)
+    }
+
+    /// Whether a chunk of the indexes `names` writes the words of `phrase` together
+    /// ([`writes_phrase`]); the chunks scanned are those holding its longest word.
+    fn writes_phrase(&self, names: &[IndexName], phrase: &[&str]) -> Result<bool> {
+        let lower: Vec<String> = phrase.iter().flat_map(|w| lower_words(w)).collect();
+        let Some(longest) = lower.iter().max_by_key(|w| w.len()) else {
+            return Ok(true);
+        };
+        let mut together = |field: &str| writes_phrase(field, &lower);
+        for &name in names {
+            if self
+                .with_manifest(|m| m.any_field_containing(name.as_str(), longest, &mut together))?
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The words of `text` that none of the indexes `names` holds (no chunk has any of
@@ -211,6 +334,54 @@ mod tests {
             ["Monolog", "Microsoft", "Teams", "Json"]
         );
         assert!(capitalised_names("How? Why? Where.").is_empty());
+    }
+
+    #[test]
+    fn phrases_are_runs_of_capitalised_words_that_do_not_open_a_sentence() {
+        assert_eq!(
+            capitalised_phrases(
+                "How do I export my schemas as a JSON Schema document? Which version of \
+                 GNU MP do I need? According to The Crazy Ones, Are We There Yet. \
+                 Not Here, Monolog handler, Java, JNI and I Am"
+            ),
+            [
+                vec!["JSON", "Schema"],
+                vec!["GNU", "MP"],
+                vec!["The", "Crazy", "Ones"],
+                vec!["Are", "We", "There", "Yet"],
+            ]
+        );
+        assert!(capitalised_phrases("Which Monolog handler? Microsoft.").is_empty());
+        assert!(capitalised_phrases("How To Set The Default Timeout of Requests").is_empty());
+    }
+
+    #[test]
+    fn a_phrase_is_held_where_its_words_stand_together() {
+        let phrase = |p: &str| lower_words(p);
+        for (field, held) in [
+            ("export as JSON Schema.", true),
+            ("export as json-schema", true),
+            ("a JsonSchema class", true),
+            ("the JSONSchemas", true),
+            ("two jsonschemas", true),
+            ("dump to JSON; the schema is", false),
+            ("in JSON: schema first", true),
+            ("JSON output of a schema", false),
+            ("a schema in JSON", false),
+            ("", false),
+        ] {
+            assert_eq!(
+                writes_phrase(field, &phrase("JSON Schema")),
+                held,
+                "{field:?}"
+            );
+        }
+        assert!(writes_phrase("links with GNU\nMP 4.1", &phrase("GNU MP")));
+        assert!(writes_phrase(
+            "Here's to the crazy ones.",
+            &phrase("The Crazy Ones")
+        ));
+        assert!(!writes_phrase("the crazy one", &phrase("The Crazy Ones")));
     }
 
     #[test]
