@@ -118,10 +118,8 @@ fn lower_words(text: &str) -> Vec<String> {
     let mut last: Option<char> = None;
     for c in text.chars() {
         let camel = c.is_uppercase() && last.is_some_and(char::is_lowercase);
-        if !c.is_alphanumeric() || camel {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
+        if (!c.is_alphanumeric() || camel) && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
         }
         if c.is_alphanumeric() {
             cur.extend(c.to_lowercase());
