@@ -23,7 +23,7 @@ pub struct Budget {
 
 /// The sources packed from `hits` (best first) for `question`: numbered from 1 in
 /// rank order, each whole, skipping one that does not fit and trying the next, and one
-/// whose lines an earlier source already holds. `count` gives a rendered prompt's length
+/// whose lines or text (a copy of the file elsewhere) an earlier source already holds. `count` gives a rendered prompt's length
 /// in tokens; `continuation` the piece that goes on where a hit stops, if any: the two
 /// are packed as one source when they fit and the piece is not already a source.
 /// [`AskError::NoRoom`] when not even the question fits.
@@ -49,7 +49,7 @@ pub fn pack(
     let mut sources: Vec<Source> = Vec::new();
     let mut used = 0usize;
     for hit in hits {
-        if sources.iter().any(|s| holds(&s.hit, hit)) {
+        if sources.iter().any(|s| holds(&s.hit, hit) || repeats(&s.hit, hit)) {
             continue;
         }
         let joined = continuation(hit)?
@@ -83,6 +83,13 @@ fn holds(packed: &Hit, hit: &Hit) -> bool {
         (Some((p, a, b)), Some((q, c, d))) => p == q && a <= c && d <= b,
         _ => false,
     }
+}
+
+/// Whether `packed`'s text already holds all of `hit`'s: a copy of the same file
+/// elsewhere (a vendored or sample copy) would only spend the budget on the same words.
+fn repeats(packed: &Hit, hit: &Hit) -> bool {
+    let text = hit.text.trim();
+    !text.is_empty() && packed.text.contains(text)
 }
 
 /// Whether `packed` and `hit` share a line.
@@ -157,6 +164,34 @@ mod tests {
         let got = pack("q?", &hits, budget, &mut words, &mut next).unwrap_or_default();
         let places: Vec<String> = got.iter().map(Source::place).collect();
         assert_eq!(places, ["a.py:41-80", "a.py:1-40"]);
+    }
+
+    #[test]
+    fn a_copy_of_a_packed_source_elsewhere_is_skipped() {
+        let budget = Budget {
+            context: 4096,
+            reserve: 17,
+            max_tokens: 256,
+            source_tokens: 200,
+        };
+        let first = piece((1, 40), "head");
+        let second = piece((41, 80), "tail");
+        let copy = |h: &Hit| Hit {
+            path: "vendor/a.py".into(),
+            ..h.clone()
+        };
+        let mut next = |h: &Hit| Ok((h.start_line == Some(1)).then(|| second.clone()));
+        // The copy of the first piece is held by the joined source; the copy of the
+        // second piece too; a different text at the same place is not.
+        let other = Hit {
+            text: "head\nother".into(),
+            ..copy(&first)
+        };
+        let hits = vec![first.clone(), copy(&first), copy(&second), other];
+        let got = pack("q?", &hits, budget, &mut words, &mut next).unwrap_or_default();
+        let places: Vec<String> = got.iter().map(Source::place).collect();
+        assert_eq!(places, ["a.py:1-80", "vendor/a.py:1-40"]);
+        assert_eq!(got[1].hit.text, "head\nother");
     }
 
     #[test]

@@ -267,10 +267,7 @@ mod tests {
         let doc = Document::from_pages(
             Path::new("a.pdf"),
             Some("Binder 1.pdf".into()),
-            vec![
-                (1, "security and renegotiation".into()),
-                (2, "  ".into()),
-            ],
+            vec![(1, "security and renegotiation".into()), (2, "  ".into())],
         );
         assert_eq!(doc.sections.len(), 1, "blank pages are dropped");
         assert_eq!(doc.sections[0].text, "security and renegotiation");
