@@ -113,6 +113,16 @@ mod tests {
         Ok(p.system.split_whitespace().count() + p.user.split_whitespace().count())
     }
 
+    /// Room for 200 words of sources.
+    fn budget() -> Budget {
+        Budget {
+            context: 4096,
+            reserve: 17,
+            max_tokens: 256,
+            source_tokens: 200,
+        }
+    }
+
     fn none(_: &Hit) -> Result<Option<Hit>> {
         Ok(None)
     }
@@ -130,12 +140,7 @@ mod tests {
 
     #[test]
     fn a_cut_function_goes_with_its_next_piece_when_both_fit() {
-        let budget = Budget {
-            context: 4096,
-            reserve: 17,
-            max_tokens: 256,
-            source_tokens: 200,
-        };
+        let budget = budget();
         let first = piece((1, 40), "head");
         let second = piece((41, 80), "tail");
         let mut next = |h: &Hit| Ok((h.start_line == Some(1)).then(|| second.clone()));
@@ -168,12 +173,7 @@ mod tests {
 
     #[test]
     fn a_copy_of_a_packed_source_elsewhere_is_skipped() {
-        let budget = Budget {
-            context: 4096,
-            reserve: 17,
-            max_tokens: 256,
-            source_tokens: 200,
-        };
+        let budget = budget();
         let first = piece((1, 40), "head");
         let second = piece((41, 80), "tail");
         let copy = |h: &Hit| Hit {
@@ -201,12 +201,7 @@ mod tests {
             hit("b.py", "beta ".repeat(300).as_str()),
             hit("c.py", "gamma ".repeat(30).as_str()),
         ];
-        let budget = Budget {
-            context: 4096,
-            reserve: 17,
-            max_tokens: 256,
-            source_tokens: 200,
-        };
+        let budget = budget();
         let got = pack("q?", &hits, budget, &mut words, &mut none).unwrap_or_default();
         let paths: Vec<&str> = got.iter().map(|s| s.hit.path.as_str()).collect();
         assert_eq!(paths, ["a.py", "c.py"]);
