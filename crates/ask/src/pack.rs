@@ -49,7 +49,10 @@ pub fn pack(
     let mut sources: Vec<Source> = Vec::new();
     let mut used = 0usize;
     for hit in hits {
-        if sources.iter().any(|s| holds(&s.hit, hit) || repeats(&s.hit, hit)) {
+        if sources
+            .iter()
+            .any(|s| holds(&s.hit, hit) || repeats(&s.hit, hit))
+        {
             continue;
         }
         let joined = continuation(hit)?
