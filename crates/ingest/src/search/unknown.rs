@@ -98,8 +98,7 @@ fn capitalised_phrases(text: &str) -> Vec<Vec<&str>> {
             .unwrap_or(rest.len() - start);
         let word = &rest[start..start + word_len];
         rest = &rest[start + word_len..];
-        let capital = word.chars().next().is_some_and(char::is_uppercase);
-        if !opens && capital && word.chars().count() >= 2 {
+        if !opens && name_word(word) {
             run.push(word);
         } else {
             close(&mut run, &mut out);
@@ -108,6 +107,21 @@ fn capitalised_phrases(text: &str) -> Vec<Vec<&str>> {
     }
     close(&mut run, &mut out);
     out
+}
+
+/// Whether `word` can be part of a name of several words: two characters or more, a
+/// capital and then only small letters (`Schema`) or capitals throughout (`JSON`, `MP`,
+/// digits allowed). An identifier (`PageRange`, `SEEK_SET`) is judged alone.
+fn name_word(word: &str) -> bool {
+    let mut chars = word.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let rest: Vec<char> = chars.collect();
+    first.is_uppercase()
+        && !rest.is_empty()
+        && (rest.iter().all(|c| c.is_lowercase())
+            || rest.iter().all(|c| c.is_uppercase() || c.is_ascii_digit()))
 }
 
 /// The words of `text`, lowercased, split at anything not a letter or digit and at
@@ -133,15 +147,17 @@ fn lower_words(text: &str) -> Vec<String> {
 }
 
 /// Whether `field` writes the `phrase` (its words lowercased, as [`lower_words`] makes
-/// them): its words one after another (the last may take a plural `s`), or all run
-/// together as one word (`jsonschema`, `JSONSchema`).
+/// them): its words one after another, or all run together as one word (`jsonschema`,
+/// `JSONSchema`); a plural `s` on the last word, in the field or the phrase, does not
+/// count.
 fn writes_phrase(field: &str, phrase: &[String]) -> bool {
     let Some(last) = phrase.last() else {
         return false;
     };
     let words = lower_words(field);
     let joined = phrase.concat();
-    let plural = |w: &str, p: &str| w == p || w.strip_suffix('s') == Some(p);
+    let singular = |w: &'_ str| -> String { w.strip_suffix('s').unwrap_or(w).to_string() };
+    let plural = |w: &str, p: &str| singular(w) == singular(p);
     words.iter().any(|w| plural(w, &joined))
         || words.windows(phrase.len()).any(|win| {
             win[..phrase.len() - 1] == phrase[..phrase.len() - 1]
@@ -350,6 +366,12 @@ mod tests {
             ]
         );
         assert!(capitalised_phrases("Which Monolog handler? Microsoft.").is_empty());
+        // Identifiers are not parts of names: CamelCase, underscores.
+        assert!(capitalised_phrases("Which PageRange Method or SEEK_SET Value?").is_empty());
+        assert_eq!(
+            capitalised_phrases("Does a PDF/A file need ISO 19005 and GNU MP4 Tools?"),
+            [vec!["GNU", "MP4", "Tools"]]
+        );
         assert!(capitalised_phrases("How To Set The Default Timeout of Requests").is_empty());
     }
 
@@ -376,10 +398,18 @@ mod tests {
         }
         assert!(writes_phrase("links with GNU\nMP 4.1", &phrase("GNU MP")));
         assert!(writes_phrase(
+            "raise UnicodeError",
+            &phrase("Unicode Errors")
+        ));
+        assert!(writes_phrase(
             "Here's to the crazy ones.",
             &phrase("The Crazy Ones")
         ));
-        assert!(!writes_phrase("the crazy one", &phrase("The Crazy Ones")));
+        assert!(writes_phrase("the crazy one", &phrase("The Crazy Ones")));
+        assert!(!writes_phrase(
+            "the crazy people",
+            &phrase("The Crazy Ones")
+        ));
     }
 
     #[test]
