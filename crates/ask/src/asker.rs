@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::{CheckedSentence, CitationChecker};
 use crate::decline::relevance;
-use crate::pack::{pack, Budget};
+use crate::pack::{pack, repeats, Budget};
 use crate::prompt::{may_say_not_found, says_not_found, Prompt, NOT_FOUND};
 use crate::subject::on_subject;
 use crate::{AskError, Generator, Result, Retriever, Source};
@@ -197,15 +197,19 @@ pub fn ask(
         ..Answer::default()
     };
     answer.timings.retrieve_ms = ms(start);
-    let closest: Vec<Source> = hits
-        .iter()
-        .take(config.closest)
-        .enumerate()
-        .map(|(i, h)| Source {
-            number: i + 1,
-            hit: h.clone(),
-        })
-        .collect();
+    // The closest distinct texts: a copy of a file elsewhere is shown once.
+    let mut closest: Vec<Source> = Vec::new();
+    for h in &hits {
+        if closest.len() == config.closest {
+            break;
+        }
+        if !closest.iter().any(|s| repeats(&s.hit, h)) {
+            closest.push(Source {
+                number: closest.len() + 1,
+                hit: h.clone(),
+            });
+        }
+    }
     answer.relevance = relevance(&question, &closest);
     if hits.is_empty() {
         return Ok(decline(

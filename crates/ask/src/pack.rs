@@ -90,7 +90,7 @@ fn holds(packed: &Hit, hit: &Hit) -> bool {
 
 /// Whether `packed`'s text already holds all of `hit`'s: a copy of the same file
 /// elsewhere (a vendored or sample copy) would only spend the budget on the same words.
-fn repeats(packed: &Hit, hit: &Hit) -> bool {
+pub(crate) fn repeats(packed: &Hit, hit: &Hit) -> bool {
     let text = hit.text.trim();
     !text.is_empty() && packed.text.contains(text)
 }

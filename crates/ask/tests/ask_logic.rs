@@ -110,6 +110,39 @@ fn a_supported_answer_keeps_its_checked_citations_and_streams_sentences() {
 }
 
 #[test]
+fn a_copy_of_a_file_elsewhere_is_one_source_and_shown_once() {
+    let mut hits = corpus();
+    let copy = plait_ask::testing::hit("/s/sample/pagerange.py", &hits.0[0].text);
+    hits.0.insert(1, copy);
+    let ask_with = |g: &mut ScriptedGenerator, question: &str| {
+        ask(
+            &hits,
+            g,
+            &AskConfig::default(),
+            &AskRequest::new(question),
+            None,
+            &mut |_| {},
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    // Declined before the model: the closest distinct texts, the copy left out.
+    let mut g = gen("Mercury boils at 357 degrees [1].");
+    let a = ask_with(&mut g, "What is the boiling point of mercury?");
+    assert!(a.declined && g.prompts.is_empty());
+    let shown: Vec<&str> = a.sources.iter().map(|s| s.hit.path.as_str()).collect();
+    assert_eq!(shown, ["/s/code/pagerange.py", "/s/docs/vicksburg.pdf"]);
+    // Answered: the prompt holds the text once.
+    let mut g = gen("PageRange parses ranges such as 1:3 [1].");
+    let a = ask_with(&mut g, "How are page ranges parsed from strings?");
+    assert!(!a.declined, "{a:?}");
+    assert_eq!(
+        g.prompts[0].matches("a slice-like representation").count(),
+        1
+    );
+    assert!(!g.prompts[0].contains("/s/sample/"));
+}
+
+#[test]
 fn identifiers_no_source_holds_are_reported() {
     let mut g = gen("PageRange parses page ranges from strings such as 1:3 with to_slicing [1].");
     let a = answer(&mut g, "How are page ranges parsed from strings?");
