@@ -112,7 +112,7 @@ fn a_supported_answer_keeps_its_checked_citations_and_streams_sentences() {
 #[test]
 fn a_copy_of_a_file_elsewhere_is_one_source_and_shown_once() {
     let mut hits = corpus();
-    let copy = plait_ask::testing::hit("/s/sample/pagerange.py", &hits.0[0].text);
+    let copy = hit("/s/sample/pagerange.py", &hits.0[0].text);
     hits.0.insert(1, copy);
     let ask_with = |g: &mut ScriptedGenerator, question: &str| {
         ask(
