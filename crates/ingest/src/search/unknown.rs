@@ -28,84 +28,95 @@ fn candidate_words(text: &str) -> Vec<&str> {
     out
 }
 
+/// A word of a question as written, with what stands before it.
+struct Written<'t> {
+    word: &'t str,
+    /// The characters between the word before and this one.
+    before: &'t str,
+    /// Whether it opens a sentence (the first word, or one after `.`, `?`, `!`, `:`,
+    /// `;`, a quote or a parenthesis).
+    opens: bool,
+}
+
+/// The words of `text` (letters, digits and underscores) in order, as [`Written`].
+fn written_words(text: &str) -> Vec<Written<'_>> {
+    let mut out = Vec::new();
+    let mut opens = true;
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_alphanumeric() || c == '_') {
+        let before = &rest[..start];
+        if before.contains(['.', '?', '!', ':', ';', '"', '\u{201c}', '(']) {
+            opens = true;
+        }
+        let word_len = rest[start..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len() - start);
+        out.push(Written {
+            word: &rest[start..start + word_len],
+            before,
+            opens,
+        });
+        rest = &rest[start + word_len..];
+        opens = false;
+    }
+    out
+}
+
 /// The capitalised words of `text` that do not open a sentence (`Teams` in "Which
 /// handler posts to Microsoft Teams?", not `Which`): names, as a person writes them.
 /// Words written all in capitals, or mixing in digits or underscores, are left to
 /// [`candidate_words`]' other judgement (acronyms and code names).
 fn capitalised_names(text: &str) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
-    let mut opens = true;
-    let mut rest = text;
-    while let Some(start) = rest.find(|c: char| c.is_alphanumeric() || c == '_') {
-        let before = &rest[..start];
-        if before.contains(['.', '?', '!', ':', ';', '"', '\u{201c}', '(']) {
-            opens = true;
-        }
-        let word_len = rest[start..]
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len() - start);
-        let word = &rest[start..start + word_len];
-        rest = &rest[start + word_len..];
-        let mut chars = word.chars();
+    for w in written_words(text) {
+        let mut chars = w.word.chars();
         let capital = chars.next().is_some_and(char::is_uppercase);
-        let plain = chars.clone().all(char::is_lowercase);
-        if !opens && capital && plain && word.chars().count() >= MIN_CHARS && !out.contains(&word) {
-            out.push(word);
+        let plain = chars.all(char::is_lowercase);
+        if !w.opens
+            && capital
+            && plain
+            && w.word.chars().count() >= MIN_CHARS
+            && !out.contains(&w.word)
+        {
+            out.push(w.word);
         }
-        opens = false;
     }
     out
 }
 
-/// Runs of two or more capitalised words (a capital first, all capitals included) that
-/// do not open a sentence and stand one space apart: names of more than one word, as a
-/// person writes them (`JSON Schema`, `GNU MP`, `Microsoft Teams`). Words of one
-/// character (`I`) end a run. Text in title case (more than three in four of its words
-/// capitalised, "How To Set The Default Timeout") has no such names: its capitals say
-/// nothing.
+/// Runs of two or more capitalised words ([`name_word`]) that do not open a sentence
+/// and stand one space apart: names of more than one word, as a person writes them
+/// (`JSON Schema`, `GNU MP`, `Microsoft Teams`). Any other word ends a run. Text in
+/// title case (more than three in four of its words capitalised, "How To Set The
+/// Default Timeout") has no such names: its capitals say nothing.
 fn capitalised_phrases(text: &str) -> Vec<Vec<&str>> {
-    let words: Vec<&str> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words = written_words(text);
     let capitals = words
         .iter()
-        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        .filter(|w| w.word.chars().next().is_some_and(char::is_uppercase))
         .count();
     if 4 * capitals > 3 * words.len() {
         return Vec::new();
     }
     let mut out: Vec<Vec<&str>> = Vec::new();
     let mut run: Vec<&str> = Vec::new();
-    let mut opens = true;
-    let mut rest = text;
-    fn close<'t>(run: &mut Vec<&'t str>, out: &mut Vec<Vec<&'t str>>) {
-        if run.len() >= 2 && !out.contains(run) {
-            out.push(std::mem::take(run));
+    for w in words.iter().chain([&Written {
+        word: "",
+        before: "",
+        opens: true,
+    }]) {
+        let part = !w.opens && name_word(w.word);
+        // A run ends at a word that is not part of a name, or not one space on.
+        if !part || w.before != " " {
+            if run.len() >= 2 && !out.contains(&run) {
+                out.push(std::mem::take(&mut run));
+            }
+            run.clear();
         }
-        run.clear();
+        if part {
+            run.push(w.word);
+        }
     }
-    while let Some(start) = rest.find(|c: char| c.is_alphanumeric() || c == '_') {
-        let before = &rest[..start];
-        if before.contains(['.', '?', '!', ':', ';', '"', '\u{201c}', '(']) {
-            opens = true;
-        }
-        if before != " " {
-            close(&mut run, &mut out);
-        }
-        let word_len = rest[start..]
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len() - start);
-        let word = &rest[start..start + word_len];
-        rest = &rest[start + word_len..];
-        if !opens && name_word(word) {
-            run.push(word);
-        } else {
-            close(&mut run, &mut out);
-        }
-        opens = false;
-    }
-    close(&mut run, &mut out);
     out
 }
 
