@@ -40,7 +40,9 @@ fn fixtures() -> Vec<(PathBuf, String, SyntaxChunker)> {
 /// Coverage and bounds of one file under one budget.
 fn check(path: &Path, source: &str, chunker: &SyntaxChunker, budget: &ChunkBudget) {
     let counter = ApproxTokenCounter;
-    // The chunker alone: every line once, in order, lines numbered consecutively.
+    // The chunker alone: every line once, in order, lines numbered consecutively (a
+    // line over budget cut into pieces, as the line chunker a stalled parse falls back
+    // to does, keeps its number in each piece).
     let raw = chunker.chunk(source, &counter, budget);
     let joined: String = raw.iter().map(|c| c.text.as_str()).collect();
     assert_eq!(joined, source, "{}", path.display());
@@ -55,7 +57,11 @@ fn check(path: &Path, source: &str, chunker: &SyntaxChunker, budget: &ChunkBudge
             path.display(),
             c.start_line
         );
-        next = c.end_line + 1;
+        next = if c.text.ends_with('\n') {
+            c.end_line + 1
+        } else {
+            c.end_line
+        };
     }
     // Held to the budget: still every line once, and every chunk within bounds.
     let b = chunk_bounded(chunker, source, &counter, budget);
@@ -187,4 +193,30 @@ proptest! {
             check(Path::new(spec.name), &source, &chunker, &budget);
         }
     }
+}
+
+/// A mix proptest once found: the Kotlin grammar stalls on it, so the file is chunked
+/// by lines, and a line over the budget of 9 tokens is cut in two pieces of line 8.
+#[test]
+fn kotlin_covers_a_found_mix_once() {
+    let picks = [
+        6, 21, 5, 20, 20, 21, 23, 9, 22, 24, 25, 25, 3, 3, 25, 8, 18, 13, 24, 0, 23, 13, 9, 22, 14,
+        10, 7,
+    ];
+    let source: String = picks.iter().map(|&i| PIECES[i]).collect();
+    let budget = ChunkBudget {
+        max_tokens: 9,
+        min_tokens: 2,
+        max_chars: 2_000,
+    };
+    let spec = plait_ingest::chunk::spec_for("kotlin").unwrap();
+    let chunker = SyntaxChunker::new(spec);
+    let chunks = chunker.chunk(&source, &ApproxTokenCounter, &budget);
+    let cut: Vec<(usize, usize)> = chunks
+        .iter()
+        .filter(|c| !c.text.ends_with('\n'))
+        .map(|c| (c.start_line, c.end_line))
+        .collect();
+    assert!(cut.contains(&(7, 8)), "{cut:?}");
+    check(Path::new("kotlin"), &source, &chunker, &budget);
 }
