@@ -23,9 +23,10 @@ pub struct Budget {
 
 /// The sources packed from `hits` (best first) for `question`: numbered from 1 in
 /// rank order, each whole, skipping one that does not fit and trying the next, and one
-/// whose lines or text (a copy of the file elsewhere) an earlier source already holds. `count` gives a rendered prompt's length
-/// in tokens; `continuation` the piece that goes on where a hit stops, if any: the two
-/// are packed as one source when they fit and the piece is not already a source.
+/// whose lines or text (a copy of the file elsewhere) an earlier source already holds.
+/// `count` gives a rendered prompt's length in tokens; `continuation` the piece that
+/// goes on where a hit stops, if any: the two are packed as one source when they fit
+/// and the piece is not already a source.
 /// [`AskError::NoRoom`] when not even the question fits.
 pub fn pack(
     question: &str,

@@ -8,4 +8,5 @@ mod terms;
 
 pub(crate) use resident::LoadError;
 pub use resident::{ResidentTerms, COLUMN_WEIGHTS, MAX_INSTANCES};
+pub(crate) use terms::parts;
 pub use terms::{index_terms, query_terms};

@@ -24,7 +24,7 @@ fn stemmer() -> &'static Stemmer {
 /// The parts of one identifier: split at `_`, lower→upper case changes, the end of an
 /// upper-case run before a capitalised word (`HTTPServer` → `HTTP`, `Server`) and
 /// letter/digit changes.
-fn parts(word: &str) -> Vec<&str> {
+pub(crate) fn parts(word: &str) -> Vec<&str> {
     let chars: Vec<(usize, char)> = word.char_indices().collect();
     let mut out = Vec::new();
     let mut start = 0;

@@ -5,7 +5,7 @@
 //! (`Microsoft Teams`, `Kubernetes`), everyday words or not.
 
 use super::{IndexName, SearchService};
-use crate::lexical::query_terms;
+use crate::lexical::{parts, query_terms};
 use crate::Result;
 
 /// Shortest word judged.
@@ -135,26 +135,14 @@ fn name_word(word: &str) -> bool {
             || rest.iter().all(|c| c.is_uppercase() || c.is_ascii_digit()))
 }
 
-/// The words of `text`, lowercased, split at anything not a letter or digit and at
-/// CamelCase boundaries (`JsonSchema` is `json`, `schema`).
+/// The words of `text`, lowercased, split at anything not a letter, digit or `_` and
+/// into an identifier's parts as the lexical index splits them ([`parts`]:
+/// `JsonSchema` is `json`, `schema`).
 fn lower_words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut last: Option<char> = None;
-    for c in text.chars() {
-        let camel = c.is_uppercase() && last.is_some_and(char::is_lowercase);
-        if (!c.is_alphanumeric() || camel) && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        if c.is_alphanumeric() {
-            cur.extend(c.to_lowercase());
-        }
-        last = Some(c);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .flat_map(parts)
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// Whether `field` writes the `phrase` (its words lowercased, as [`lower_words`] makes
