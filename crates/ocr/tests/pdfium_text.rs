@@ -146,16 +146,20 @@ fn an_image_over_the_pixel_limit_is_refused_before_decoding() {
     assert!(err.contains("big.png") && err.contains("40x30"), "{err}");
 }
 
-#[test]
-fn page_text_has_plain_line_ends() {
+/// The text PDFium reads from a one-page PDF of `lines`.
+fn text_of(lines: &[&str]) -> plait_ocr::PdfText {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("lines.pdf");
-    std::fs::write(
-        &file,
-        pdf::text_pdf(&["First line of the page", "second line", "third line"]),
-    )
-    .unwrap();
-    let page = pdfium().text(&file, None).unwrap().pages.remove(0).text;
+    std::fs::write(&file, pdf::text_pdf(lines)).unwrap();
+    pdfium().text(&file, None).unwrap()
+}
+
+#[test]
+fn page_text_has_plain_line_ends() {
+    let page = text_of(&["First line of the page", "second line", "third line"])
+        .pages
+        .remove(0)
+        .text;
     assert!(!page.contains('\r'), "{page:?}");
     assert!(
         page.contains("First line of the page\nsecond line\nthird line"),
@@ -165,19 +169,12 @@ fn page_text_has_plain_line_ends() {
 
 #[test]
 fn a_word_hyphenated_at_a_line_end_is_joined() {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("hyphen.pdf");
-    std::fs::write(
-        &file,
-        pdf::text_pdf(&[
-            "Transport layer secu-",
-            "rity protects the renego-",
-            "tiation of sessions and other applica-",
-            "tions of the protocol.",
-        ]),
-    )
-    .unwrap();
-    let text = pdfium().text(&file, None).unwrap();
+    let text = text_of(&[
+        "Transport layer secu-",
+        "rity protects the renego-",
+        "tiation of sessions and other applica-",
+        "tions of the protocol.",
+    ]);
     let page = &text.pages[0].text;
     assert!(!page.contains(plait_ocr::LINE_END_HYPHEN), "{page:?}");
     for word in ["security", "renegotiation", "applications"] {
