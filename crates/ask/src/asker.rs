@@ -129,6 +129,21 @@ pub struct Timings {
     pub attempts: usize,
 }
 
+impl Timings {
+    /// Records what a generation measured.
+    fn record(&mut self, generation: &plait_summarize::Generation) {
+        self.prompt_ms = generation.prompt_seconds * 1e3;
+        self.decode_ms = generation.decode_seconds * 1e3;
+        self.prompt_tokens = generation.prompt_tokens;
+        self.reused_prompt_tokens = generation.reused_prompt_tokens;
+        self.generated_tokens = generation.generated_tokens;
+        self.tokens_per_second = generation.tokens_per_second;
+        self.strategy = generation.strategy.clone();
+        self.drafted = generation.drafted;
+        self.accepted = generation.accepted;
+    }
+}
+
 /// The answer to one question: the serialised shape of `plait ask --json`, the last
 /// event of `POST /ask` and the MCP `ask` tool.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -197,41 +212,9 @@ pub fn ask(
         ..Answer::default()
     };
     answer.timings.retrieve_ms = ms(start);
-    // The closest distinct texts: a copy of a file elsewhere is shown once.
-    let mut closest: Vec<Source> = Vec::new();
-    for h in &hits {
-        if closest.len() == config.closest {
-            break;
-        }
-        if !closest.iter().any(|s| repeats(&s.hit, h)) {
-            closest.push(Source {
-                number: closest.len() + 1,
-                hit: h.clone(),
-            });
-        }
-    }
+    let closest = closest_sources(&hits, config.closest);
     answer.relevance = relevance(&question, &closest);
-    if hits.is_empty() {
-        return Ok(decline(
-            answer,
-            closest,
-            "nothing in the index matches",
-            start,
-        ));
-    }
-    if answer.relevance < config.min_relevance {
-        let why = format!(
-            "the closest sources hold {:.0}% of the question's distinctive words (at least {:.0}% needed)",
-            100.0 * answer.relevance,
-            100.0 * config.min_relevance
-        );
-        return Ok(decline(answer, closest, &why, start));
-    }
-    let names = retriever.unknown_names(&request.indexes, &question)?;
-    if !names.is_empty() {
-        // Whatever the model would write, no source could support it.
-        let why = format!("the index never mentions {}", names.join(", "));
-        answer.unknown_words = names;
+    if let Some(why) = before_the_model(retriever, config, request, &hits, &mut answer)? {
         return Ok(decline(answer, closest, &why, start));
     }
     let limits = generator.limits();
@@ -300,39 +283,91 @@ pub fn ask(
         out.dropped.splice(0..0, first.dropped);
         answer.timings.attempts = 2;
     }
-    let (generation, not_found) = (out.generation, out.not_found);
+    let not_found = out.not_found;
     answer.dropped = out.dropped;
     answer.cancelled = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-    let t = &mut answer.timings;
-    t.prompt_ms = generation.prompt_seconds * 1e3;
-    t.decode_ms = generation.decode_seconds * 1e3;
-    t.prompt_tokens = generation.prompt_tokens;
-    t.reused_prompt_tokens = generation.reused_prompt_tokens;
-    t.generated_tokens = generation.generated_tokens;
-    t.tokens_per_second = generation.tokens_per_second;
-    t.strategy = generation.strategy.clone();
-    t.drafted = generation.drafted;
-    t.accepted = generation.accepted;
-    let shown: Vec<Source> = sources.iter().take(config.closest).cloned().collect();
+    answer.timings.record(&out.generation);
+    if let Some(why) = after_the_model(&answer, not_found, baseless) {
+        let shown: Vec<Source> = sources.iter().take(config.closest).cloned().collect();
+        return Ok(decline(answer, shown, &why, start));
+    }
+    Ok(cited_answer(answer, sources, start))
+}
+
+/// The closest `n` hits as sources, distinct texts only (a copy of a file elsewhere is
+/// shown once): judged for relevance, and shown when declining.
+fn closest_sources(hits: &[Hit], n: usize) -> Vec<Source> {
+    let mut closest: Vec<Source> = Vec::new();
+    for h in hits {
+        if closest.len() == n {
+            break;
+        }
+        if !closest.iter().any(|s| repeats(&s.hit, h)) {
+            closest.push(Source {
+                number: closest.len() + 1,
+                hit: h.clone(),
+            });
+        }
+    }
+    closest
+}
+
+/// Why the question is declined before the model runs, if it is: nothing matched, the
+/// closest sources hold too few of its distinctive words, or it names something the
+/// index never mentions (then recorded in `answer.unknown_words`).
+fn before_the_model(
+    retriever: &dyn Retriever,
+    config: &AskConfig,
+    request: &AskRequest,
+    hits: &[Hit],
+    answer: &mut Answer,
+) -> Result<Option<String>> {
+    if hits.is_empty() {
+        return Ok(Some("nothing in the index matches".to_string()));
+    }
+    if answer.relevance < config.min_relevance {
+        return Ok(Some(format!(
+            "the closest sources hold {:.0}% of the question's distinctive words (at least {:.0}% needed)",
+            100.0 * answer.relevance,
+            100.0 * config.min_relevance
+        )));
+    }
+    let names = retriever.unknown_names(&request.indexes, &answer.question)?;
+    if names.is_empty() {
+        return Ok(None);
+    }
+    // Whatever the model would write, no source could support it.
+    let why = format!("the index never mentions {}", names.join(", "));
+    answer.unknown_words = names;
+    Ok(Some(why))
+}
+
+/// Why the answer is declined after the model ran, if it is: the model said NOT FOUND,
+/// or nothing it wrote stands on the sources (`baseless`, see [`unsupported`]).
+fn after_the_model(answer: &Answer, not_found: bool, baseless: bool) -> Option<String> {
     if not_found {
-        let why = if answer.unknown_words.is_empty() {
+        return Some(if answer.unknown_words.is_empty() {
             "the model found no answer in the sources".to_string()
         } else {
             format!(
                 "the model found no answer in the sources, and the index never mentions {}",
                 answer.unknown_words.join(", ")
             )
-        };
-        return Ok(decline(answer, shown, &why, start));
+        });
     }
-    if baseless {
-        let why = if answer.sentences.iter().any(|s| !s.citations.is_empty()) {
+    baseless.then(|| {
+        if answer.sentences.iter().any(|s| !s.citations.is_empty()) {
             "most sentences of the answer quote names no source writes"
         } else {
             "no sentence of the answer is supported by the sources it could cite"
-        };
-        return Ok(decline(answer, shown, why, start));
-    }
+        }
+        .to_string()
+    })
+}
+
+/// The finished answer: its shown sentences as text, the sources they cite, and any
+/// identifier-like word that neither the question nor a source given to the model holds.
+fn cited_answer(mut answer: Answer, sources: Vec<Source>, start: Instant) -> Answer {
     let mut cited: Vec<usize> = answer
         .sentences
         .iter()
@@ -342,7 +377,7 @@ pub fn ask(
     cited.dedup();
     let given: Vec<String> = sources.iter().map(Source::checked_text).collect();
     let words = SourceWords::new(
-        std::iter::once(question.as_str()).chain(given.iter().map(String::as_str)),
+        std::iter::once(answer.question.as_str()).chain(given.iter().map(String::as_str)),
     );
     answer.sources = sources
         .into_iter()
@@ -357,7 +392,7 @@ pub fn ask(
         .to_string();
     answer.invented = words.invented(&answer.answer);
     answer.timings.total_ms = ms(start);
-    Ok(answer)
+    answer
 }
 
 /// Whether an answer has nothing to stand on: no sentence supported by a cited source,
