@@ -94,30 +94,10 @@ pub fn search_index(
     searcher: &BatchingSearcher,
     query: &Query,
 ) -> Result<Vec<Hit>> {
-    if let Some(built_with) = index.and_then(|i| i.meta().model.clone()) {
-        let configured = searcher.encoder().model_name();
-        if built_with != configured {
-            return Err(IngestError::ModelMismatch {
-                path: index.map_or_else(Default::default, |i| i.dir().to_path_buf()),
-                built_with,
-                configured,
-            });
-        }
-    }
+    check_model(index, searcher)?;
     query.validate()?;
     let k = query.limit();
-    let glob = query.path_glob.as_deref();
-    let language = query.language.as_deref().map(str::to_lowercase);
-    let filter: Option<Arc<HashSet<u64>>> = if query.path_glob.is_some() || language.is_some() {
-        Some(Arc::new(
-            manifest
-                .keys_matching(name.as_str(), glob, language.as_deref())?
-                .into_iter()
-                .collect(),
-        ))
-    } else {
-        None
-    };
+    let filter = key_filter(manifest, name, query)?;
     if filter.as_ref().is_some_and(|f| f.is_empty()) {
         return Ok(Vec::new());
     }
@@ -127,26 +107,11 @@ pub fn search_index(
         SearchMode::Hybrid | SearchMode::Lexical => (k * FUSION_DEPTH).max(30),
         SearchMode::Semantic => k,
     };
-
-    let mut lexical: Vec<(u64, f64)> = Vec::new();
-    if query.mode != SearchMode::Semantic {
-        // Read deeper when filtering, since the filter applies after ranking.
-        let lexical_depth = depth.max(LEXICAL_MIN_DEPTH);
-        let limit = if filter.is_some() {
-            lexical_depth * 8
-        } else {
-            lexical_depth
-        };
-        let terms = crate::lexical::query_terms(&query.text);
-        lexical = match resident.and_then(|r| r.search(name.as_str(), &terms, limit)) {
-            Some(found) => found,
-            None => manifest.lexical(name.as_str(), &query.text, limit)?,
-        };
-        if let Some(f) = &filter {
-            lexical.retain(|(key, _)| f.contains(key));
-        }
-        lexical.truncate(lexical_depth);
-    }
+    let lexical = if query.mode == SearchMode::Semantic {
+        Vec::new()
+    } else {
+        lexical_list(manifest, resident, name, query, depth, filter.as_deref())?
+    };
     let weight = query
         .lexical_weight
         .unwrap_or_else(|| lexical_weight(&query.text));
@@ -181,12 +146,90 @@ pub fn search_index(
         }
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     }
-    let sem_rank: HashMap<u64, usize> = rank_map(&semantic);
-    let lex_rank: HashMap<u64, usize> = rank_map(&lexical);
+    let ranks = (rank_map(&semantic), rank_map(&lexical));
+    hits_of(manifest, name, query, &ranked, &ranks)
+}
+
+/// [`IngestError::ModelMismatch`] when `index` was built with another model than the
+/// one `searcher` encodes with.
+fn check_model(index: Option<&Arc<Index>>, searcher: &BatchingSearcher) -> Result<()> {
+    if let Some(built_with) = index.and_then(|i| i.meta().model.clone()) {
+        let configured = searcher.encoder().model_name();
+        if built_with != configured {
+            return Err(IngestError::ModelMismatch {
+                path: index.map_or_else(Default::default, |i| i.dir().to_path_buf()),
+                built_with,
+                configured,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The contents a query's path glob and language allow, `None` when it has neither.
+fn key_filter(
+    manifest: &Manifest,
+    name: IndexName,
+    query: &Query,
+) -> Result<Option<Arc<HashSet<u64>>>> {
+    let language = query.language.as_deref().map(str::to_lowercase);
+    if query.path_glob.is_none() && language.is_none() {
+        return Ok(None);
+    }
+    let keys = manifest.keys_matching(
+        name.as_str(),
+        query.path_glob.as_deref(),
+        language.as_deref(),
+    )?;
+    Ok(Some(Arc::new(keys.into_iter().collect())))
+}
+
+/// BM25's list, at least [`LEXICAL_MIN_DEPTH`] deep (read from `resident` terms when
+/// given, FTS5 otherwise), filtered.
+fn lexical_list(
+    manifest: &Manifest,
+    resident: Option<&ResidentTerms>,
+    name: IndexName,
+    query: &Query,
+    depth: usize,
+    filter: Option<&HashSet<u64>>,
+) -> Result<Vec<(u64, f64)>> {
+    // Read deeper when filtering, since the filter applies after ranking.
+    let lexical_depth = depth.max(LEXICAL_MIN_DEPTH);
+    let limit = if filter.is_some() {
+        lexical_depth * 8
+    } else {
+        lexical_depth
+    };
+    let terms = crate::lexical::query_terms(&query.text);
+    let mut lexical = match resident.and_then(|r| r.search(name.as_str(), &terms, limit)) {
+        Some(found) => found,
+        None => manifest.lexical(name.as_str(), &query.text, limit)?,
+    };
+    if let Some(f) = filter {
+        lexical.retain(|(key, _)| f.contains(key));
+    }
+    lexical.truncate(lexical_depth);
+    Ok(lexical)
+}
+
+/// The first `query.limit()` hits of the `ranked` contents: each content's chunks that
+/// pass the path glob and language, with their semantic and lexical `ranks` and the
+/// lines matching the query's words.
+fn hits_of(
+    manifest: &Manifest,
+    name: IndexName,
+    query: &Query,
+    ranked: &[(u64, f64)],
+    ranks: &(HashMap<u64, usize>, HashMap<u64, usize>),
+) -> Result<Vec<Hit>> {
+    let k = query.limit();
+    let glob = query.path_glob.as_deref();
+    let language = query.language.as_deref();
     let mut hits = Vec::new();
-    for (key, score) in ranked {
+    for &(key, score) in ranked {
         for chunk in manifest.chunks_of(name.as_str(), key)? {
-            let lang_ok = language.as_deref().is_none_or(|l| {
+            let lang_ok = language.is_none_or(|l| {
                 chunk
                     .language
                     .as_deref()
@@ -195,8 +238,8 @@ pub fn search_index(
             if !lang_ok || !path_matches(glob, &chunk.path) {
                 continue;
             }
-            let ranks = (sem_rank.get(&key).copied(), lex_rank.get(&key).copied());
-            let mut hit = Hit::new(name, chunk, score, ranks);
+            let at = (ranks.0.get(&key).copied(), ranks.1.get(&key).copied());
+            let mut hit = Hit::new(name, chunk, score, at);
             let lines: Vec<&str> = hit.text.lines().collect();
             hit.matched_lines = matching_lines(&lines, &query.text, MAX_MATCHED_LINES);
             hits.push(hit);
