@@ -118,125 +118,133 @@ pub fn watch(
     }
     on_event(WatchEvent::Watching { roots: &roots });
 
-    let mut pending: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut rescan: Option<String> = None;
-    let mut collect_at: Option<Instant> = None;
-    // The full sync still to run (the first one, a rescan, or one that failed), and
-    // when failed work may be tried again.
-    let mut full: Option<Trigger> = Some(Trigger::Start);
-    let mut last_full = Instant::now();
-    let mut retry = Retry::default();
+    let mut state = Watching {
+        ingester,
+        roots: &roots,
+        index_root,
+        config,
+        pending: BTreeSet::new(),
+        rescan: None,
+        collect_at: None,
+        full: Some(Trigger::Start),
+        last_full: Instant::now(),
+        retry: Retry::default(),
+    };
     while !stop.load(Ordering::Relaxed) {
-        let mut take = |result: DebounceEventResult| match result {
-            Ok(events) => {
-                for event in events {
-                    if event.need_rescan() {
-                        rescan = Some("the file-system event queue overflowed".into());
-                    }
-                    if matches!(event.kind, notify::EventKind::Access(_)) {
-                        // Opening and reading (our own reads included) changes nothing.
-                        continue;
-                    }
-                    for path in &event.paths {
-                        if !path.starts_with(&index_root) {
-                            pending.insert(path.clone());
-                        }
-                    }
-                }
-            }
-            Err(errors) => {
-                let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                rescan = Some(format!("the watcher reported: {}", reasons.join("; ")));
-            }
-        };
-        // The first sync starts at once; later ones wait for events.
-        let wait = if full == Some(Trigger::Start) && !retry.failing() {
+        state.receive(&rx)?;
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        state.step(stop, on_event);
+    }
+    ingester.release_writers();
+    Ok(())
+}
+
+/// The state of a running watch between syncs.
+struct Watching<'a, 'i> {
+    ingester: &'a Ingester<'i>,
+    roots: &'a [PathBuf],
+    /// Events under the index root are the watch's own writes.
+    index_root: PathBuf,
+    config: &'a WatchConfig,
+    /// Paths events named, not yet synced.
+    pending: BTreeSet<PathBuf>,
+    /// Why events can no longer be trusted, when they cannot.
+    rescan: Option<String>,
+    /// When contents left unused by the last sync are dropped.
+    collect_at: Option<Instant>,
+    /// The full sync still to run (the first one, a rescan, or one that failed).
+    full: Option<Trigger>,
+    last_full: Instant,
+    /// When failed work may be tried again.
+    retry: Retry,
+}
+
+impl Watching<'_, '_> {
+    /// Waits for events (not at all before the first sync) and records them.
+    fn receive(&mut self, rx: &mpsc::Receiver<DebounceEventResult>) -> Result<()> {
+        let wait = if self.full == Some(Trigger::Start) && !self.retry.failing() {
             Duration::ZERO
         } else {
             Duration::from_millis(100)
         };
         match rx.recv_timeout(wait) {
             Ok(result) => {
-                take(result);
+                self.take(result);
                 while let Ok(more) = rx.try_recv() {
-                    take(more);
+                    self.take(more);
                 }
+                Ok(())
             }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(IngestError::Watch {
-                    path: roots.first().cloned().unwrap_or_default(),
-                    reason: "the file-system watcher stopped".into(),
-                })
-            }
+            Err(RecvTimeoutError::Timeout) => Ok(()),
+            Err(RecvTimeoutError::Disconnected) => Err(IngestError::Watch {
+                path: self.roots.first().cloned().unwrap_or_default(),
+                reason: "the file-system watcher stopped".into(),
+            }),
         }
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        if let Some(reason) = rescan.take() {
-            if full != Some(Trigger::Start) {
-                full = Some(Trigger::Rescan { reason });
-            }
-        }
-        if full.is_none() && last_full.elapsed() >= config.rescan_every {
-            full = Some(Trigger::Periodic);
-        }
-        if !retry.due() {
-            continue;
-        }
-        if let Some(trigger) = full.take() {
-            let started = Instant::now();
-            match hold_and(ingester, || ingester.run(&roots, &|_| {})) {
-                Ok(report) => {
-                    retry.succeeded();
-                    last_full = Instant::now();
-                    collect_at = None;
-                    pending.clear();
-                    on_event(WatchEvent::Synced {
-                        trigger,
-                        report,
-                        elapsed: started.elapsed(),
-                    });
-                }
-                Err(error) => {
-                    if retry.failed(&error) {
-                        on_event(WatchEvent::Failed {
-                            trigger: trigger.clone(),
-                            error,
-                        });
+    }
+
+    /// Records one batch of debounced events: the paths they name, or a rescan when
+    /// the watcher lost track.
+    fn take(&mut self, result: DebounceEventResult) {
+        match result {
+            Ok(events) => {
+                for event in events {
+                    if event.need_rescan() {
+                        self.rescan = Some("the file-system event queue overflowed".into());
                     }
-                    full = Some(trigger);
-                }
-            }
-            continue;
-        }
-        if pending.is_empty() {
-            if collect_at.is_some_and(|t| Instant::now() >= t) {
-                match hold_and(ingester, || ingester.collect_orphans()) {
-                    Ok(_) => {
-                        collect_at = None;
-                        retry.succeeded();
+                    if matches!(event.kind, notify::EventKind::Access(_)) {
+                        // Opening and reading (our own reads included) changes nothing.
+                        continue;
                     }
-                    Err(error) => {
-                        if retry.failed(&error) {
-                            on_event(WatchEvent::Failed {
-                                trigger: Trigger::Collect,
-                                error,
-                            });
+                    for path in &event.paths {
+                        if !path.starts_with(&self.index_root) {
+                            self.pending.insert(path.clone());
                         }
                     }
                 }
             }
-            continue;
+            Err(errors) => {
+                let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                self.rescan = Some(format!("the watcher reported: {}", reasons.join("; ")));
+            }
         }
-        let paths: Vec<PathBuf> = std::mem::take(&mut pending).into_iter().collect();
-        wait_until_settled(&paths, config, stop);
-        let trigger = Trigger::Events { paths: paths.len() };
+    }
+
+    /// Runs what is due: a full sync, else the pending paths, else the collection of
+    /// unused contents.
+    fn step(&mut self, stop: &AtomicBool, on_event: &mut dyn FnMut(WatchEvent<'_>)) {
+        if let Some(reason) = self.rescan.take() {
+            if self.full != Some(Trigger::Start) {
+                self.full = Some(Trigger::Rescan { reason });
+            }
+        }
+        if self.full.is_none() && self.last_full.elapsed() >= self.config.rescan_every {
+            self.full = Some(Trigger::Periodic);
+        }
+        if !self.retry.due() {
+            return;
+        }
+        if let Some(trigger) = self.full.take() {
+            self.full_sync(trigger, on_event);
+        } else if !self.pending.is_empty() {
+            self.sync_pending(stop, on_event);
+        } else if self.collect_at.is_some_and(|t| Instant::now() >= t) {
+            self.collect(on_event);
+        }
+    }
+
+    /// A full reconcile of every root; kept due when it fails.
+    fn full_sync(&mut self, trigger: Trigger, on_event: &mut dyn FnMut(WatchEvent<'_>)) {
         let started = Instant::now();
-        match hold_and(ingester, || ingester.run_paths(&roots, &paths, &|_| {})) {
+        let ingester = self.ingester;
+        match hold_and(ingester, || ingester.run(self.roots, &|_| {})) {
             Ok(report) => {
-                retry.succeeded();
-                collect_at = Some(Instant::now() + config.orphan_grace);
+                self.retry.succeeded();
+                self.last_full = Instant::now();
+                self.collect_at = None;
+                self.pending.clear();
                 on_event(WatchEvent::Synced {
                     trigger,
                     report,
@@ -244,16 +252,62 @@ pub fn watch(
                 });
             }
             Err(error) => {
-                // The paths stay pending: nothing an event reported is dropped.
-                pending.extend(paths);
-                if retry.failed(&error) {
+                if self.retry.failed(&error) {
+                    on_event(WatchEvent::Failed {
+                        trigger: trigger.clone(),
+                        error,
+                    });
+                }
+                self.full = Some(trigger);
+            }
+        }
+    }
+
+    /// The pending paths, once settled, as an incremental ingest; they stay pending
+    /// when it fails: nothing an event reported is dropped.
+    fn sync_pending(&mut self, stop: &AtomicBool, on_event: &mut dyn FnMut(WatchEvent<'_>)) {
+        let paths: Vec<PathBuf> = std::mem::take(&mut self.pending).into_iter().collect();
+        wait_until_settled(&paths, self.config, stop);
+        let trigger = Trigger::Events { paths: paths.len() };
+        let started = Instant::now();
+        let ingester = self.ingester;
+        match hold_and(ingester, || ingester.run_paths(self.roots, &paths, &|_| {})) {
+            Ok(report) => {
+                self.retry.succeeded();
+                self.collect_at = Some(Instant::now() + self.config.orphan_grace);
+                on_event(WatchEvent::Synced {
+                    trigger,
+                    report,
+                    elapsed: started.elapsed(),
+                });
+            }
+            Err(error) => {
+                self.pending.extend(paths);
+                if self.retry.failed(&error) {
                     on_event(WatchEvent::Failed { trigger, error });
                 }
             }
         }
     }
-    ingester.release_writers();
-    Ok(())
+
+    /// Drops contents left unused by earlier changes (after the grace time).
+    fn collect(&mut self, on_event: &mut dyn FnMut(WatchEvent<'_>)) {
+        let ingester = self.ingester;
+        match hold_and(ingester, || ingester.collect_orphans()) {
+            Ok(_) => {
+                self.collect_at = None;
+                self.retry.succeeded();
+            }
+            Err(error) => {
+                if self.retry.failed(&error) {
+                    on_event(WatchEvent::Failed {
+                        trigger: Trigger::Collect,
+                        error,
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// Takes the writer locks (kept for the rest of the watch, so no other writer slips in
