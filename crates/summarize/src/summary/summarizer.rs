@@ -324,58 +324,53 @@ impl Summarizer<'_> {
                 break;
             }
             request = if narrow {
-                let mut mentions: Vec<&str> = Vec::new();
-                for m in missing.iter().filter_map(|t| job.index.mention(t)) {
-                    if mentions.len() < MENTIONS && !mentions.contains(&m) {
-                        mentions.push(m);
-                    }
-                }
-                prompts::missing_terms(&missing, &mentions)
+                missing_request(job, &missing)
             } else {
                 String::new()
             };
-            // Continue after the kept sentences, starting unlike any refused one.
-            ban_first = refused
-                .iter()
-                .filter_map(|d| {
-                    let lead = if out.sentences.is_empty() { "" } else { " " };
-                    self.summarizer
-                        .model()
-                        .tokenize_continuation(&format!("{lead}{}", d.text))
-                        .first()
-                        .copied()
-                })
-                .collect();
-            if narrow {
-                // Asked for the missing terms, a model that found its summary complete
-                // would end at once: the round must at least try (its sentences are
-                // checked like any other).
-                ban_first.extend(self.summarizer.model().end_tokens());
-            }
-            ban_first.sort_unstable();
-            ban_first.dedup();
+            ban_first = self.unlike(refused, out.sentences.is_empty(), narrow);
         }
         out.quote_missing(MAX_QUOTES, on_event);
         phases.push(stats);
-        let scored: Vec<_> = out
-            .sentences
-            .iter()
-            .map(|s| (s.text.clone(), s.citation.clone()))
-            .collect();
-        Ok(Summary {
-            path: job.doc.path.clone(),
-            text: out.text.trim_end().to_string(),
-            faithfulness: job.index.score(&scored),
-            sentences: out.sentences,
-            dropped: out.dropped,
-            mode: String::new(),
-            sections: job.doc.sections.len(),
-            chunks: 0,
-            reduce_levels: 0,
-            phases: Vec::new(),
-            seconds: 0.0,
-        })
+        Ok(out.into_summary(job))
     }
+
+    /// The tokens the next round may not start with: the first token of each `refused`
+    /// sentence (after a space when sentences were kept), and, when asked for `missing`
+    /// terms (`narrow`), the end of text: a model that found its summary complete would
+    /// end at once, and the round must at least try (its sentences are checked like any
+    /// other).
+    fn unlike(&self, refused: &[DroppedSentence], none_kept: bool, narrow: bool) -> Vec<i32> {
+        let model = self.summarizer.model();
+        let lead = if none_kept { "" } else { " " };
+        let mut ban: Vec<i32> = refused
+            .iter()
+            .filter_map(|d| {
+                model
+                    .tokenize_continuation(&format!("{lead}{}", d.text))
+                    .first()
+                    .copied()
+            })
+            .collect();
+        if narrow {
+            ban.extend(model.end_tokens());
+        }
+        ban.sort_unstable();
+        ban.dedup();
+        ban
+    }
+}
+
+/// The request appended to the final prompt for the key terms the summary misses, with
+/// up to [`MENTIONS`] places the document mentions them.
+fn missing_request(job: &Job<'_>, missing: &[String]) -> String {
+    let mut mentions: Vec<&str> = Vec::new();
+    for m in missing.iter().filter_map(|t| job.index.mention(t)) {
+        if mentions.len() < MENTIONS && !mentions.contains(&m) {
+            mentions.push(m);
+        }
+    }
+    prompts::missing_terms(missing, &mentions)
 }
 
 /// Sentences kept in a summary fewer than this start another round of the final pass.
@@ -406,6 +401,28 @@ struct FinalText<'a> {
 }
 
 impl FinalText<'_> {
+    /// The summary these sentences make, scored against the document.
+    fn into_summary(self, job: &Job<'_>) -> Summary {
+        let scored: Vec<_> = self
+            .sentences
+            .iter()
+            .map(|s| (s.text.clone(), s.citation.clone()))
+            .collect();
+        Summary {
+            path: job.doc.path.clone(),
+            text: self.text.trim_end().to_string(),
+            faithfulness: job.index.score(&scored),
+            sentences: self.sentences,
+            dropped: self.dropped,
+            mode: String::new(),
+            sections: job.doc.sections.len(),
+            chunks: 0,
+            reduce_levels: 0,
+            phases: Vec::new(),
+            seconds: 0.0,
+        }
+    }
+
     /// Quotes up to `max` sentences of the document that state key terms the summary
     /// still leaves out, while its coverage is under [`COVERAGE_GOAL`]: the document's
     /// own words, so they are supported and invent nothing (each still goes through the
