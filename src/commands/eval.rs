@@ -2,15 +2,18 @@
 //! score a plain BM25 baseline and every search mode with recall@10, MRR@10 and nDCG@10
 //! (and time the queries).
 
+use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use plait_ingest::eval::{mean, ranked_files, score, EvalSet, Scores};
+use plait_ingest::eval::{mean, ranked_files, score, EvalQuery, EvalSet, Scores};
+use plait_ingest::lexical::baseline::Bm25Baseline;
 use plait_ingest::{
-    ChunkBudget, DiscoverConfig, IndexName, IngestConfig, Ingester, Query, SearchMode,
+    ChunkBudget, DiscoverConfig, Hit, IndexName, IngestConfig, Ingester, Query, SearchMode,
+    SearchService,
 };
 
 use crate::assets::Home;
@@ -80,7 +83,7 @@ pub struct Args {
 }
 
 impl Args {
-    pub fn set(&self) -> &std::path::Path {
+    pub fn set(&self) -> &Path {
         &self.set
     }
     pub fn json(&self) -> bool {
@@ -174,7 +177,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         )?;
     }
     // The plain BM25 baseline (whole functions and pages), built once per index.
-    let mut baselines = std::collections::HashMap::new();
+    let mut baselines = HashMap::new();
     for q in &set.query {
         let index: IndexName = q.index.parse().map_err(anyhow::Error::msg)?;
         if let std::collections::hash_map::Entry::Vacant(e) = baselines.entry(index) {
@@ -191,44 +194,11 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         for q in &set.query {
             let index: IndexName = q.index.parse().map_err(anyhow::Error::msg)?;
             let t = Instant::now();
-            let (files, hits) = match row {
-                Some(mode) => {
-                    let query = Query {
-                        k: args.k,
-                        mode,
-                        lexical_weight: args.lexical_weight,
-                        ..Query::new(q.text.as_str())
-                    };
-                    let hits = service.search(index, &query)?;
-                    (ranked_files(&hits, &corpus), hits)
-                }
-                None => {
-                    let prefix = format!("{}/", corpus.display());
-                    let files = baselines[&index]
-                        .ranked_paths(&q.text, args.k)
-                        .into_iter()
-                        .map(|p| p.strip_prefix(&prefix).map_or(p.clone(), str::to_string))
-                        .collect();
-                    (files, Vec::new())
-                }
-            };
+            let (files, hits) = row_files(&service, &baselines, &corpus, args, row, q, index)?;
             times.push(t.elapsed().as_secs_f64() * 1e3);
             let s = score(&files, &q.relevant);
             per_query.push(s);
-            details.push(serde_json::json!({
-                "query": q.text,
-                "index": q.index,
-                "scores": s,
-                "top": files.iter().take(3).collect::<Vec<_>>(),
-                // Every hit retrieved, without its text: enough to study or re-rank offline.
-                "hits": hits.iter().map(|h| {
-                    let mut v = serde_json::to_value(h).unwrap_or_default();
-                    if let Some(o) = v.as_object_mut() {
-                        o.remove("text");
-                    }
-                    v
-                }).collect::<Vec<_>>(),
-            }));
+            details.push(query_detail(q, &s, &files, &hits));
             if args.verbose && !args.json {
                 writeln!(
                     out,
@@ -242,12 +212,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             }
         }
         let m = mean(&per_query);
-        times.sort_by(f64::total_cmp);
-        let mean_ms = times.iter().sum::<f64>() / times.len().max(1) as f64;
-        let p95 = times
-            .get(((times.len().max(1) - 1) as f64 * 0.95).round() as usize)
-            .copied()
-            .unwrap_or(0.0);
+        let (mean_ms, p95) = mean_and_p95(&mut times);
         if args.json {
             results.insert(
                 label,
@@ -270,15 +235,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     }
     let mut fidelity = serde_json::Value::Null;
     if args.fidelity {
-        let (mut sum, mut n) = (0f64, 0usize);
-        for q in &set.query {
-            let index: IndexName = q.index.parse().map_err(anyhow::Error::msg)?;
-            if let Some(f) = service.plaid_fidelity(index, &q.text, FIDELITY_K)? {
-                sum += f;
-                n += 1;
-            }
-        }
-        let mean = sum / n.max(1) as f64;
+        let (mean, n) = mean_fidelity(&service, &set)?;
         if args.json {
             fidelity = serde_json::json!({ "top10_overlap": mean, "queries": n });
         } else {
@@ -299,4 +256,81 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         writeln!(out, "{v}")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The files one labelled query ranks first in `row` (a search mode, or the plain BM25
+/// baseline when `None`), as paths under `corpus`, and the hits of a search mode.
+fn row_files(
+    service: &SearchService,
+    baselines: &HashMap<IndexName, Bm25Baseline>,
+    corpus: &Path,
+    args: &Args,
+    row: Option<SearchMode>,
+    q: &EvalQuery,
+    index: IndexName,
+) -> Result<(Vec<String>, Vec<Hit>)> {
+    Ok(match row {
+        Some(mode) => {
+            let query = Query {
+                k: args.k,
+                mode,
+                lexical_weight: args.lexical_weight,
+                ..Query::new(q.text.as_str())
+            };
+            let hits = service.search(index, &query)?;
+            (ranked_files(&hits, corpus), hits)
+        }
+        None => {
+            let prefix = format!("{}/", corpus.display());
+            let files = baselines[&index]
+                .ranked_paths(&q.text, args.k)
+                .into_iter()
+                .map(|p| p.strip_prefix(&prefix).map_or(p.clone(), str::to_string))
+                .collect();
+            (files, Vec::new())
+        }
+    })
+}
+
+/// One query's scores, its top files and every hit retrieved, without its text: enough
+/// to study or re-rank offline.
+fn query_detail(q: &EvalQuery, s: &Scores, files: &[String], hits: &[Hit]) -> serde_json::Value {
+    serde_json::json!({
+        "query": q.text,
+        "index": q.index,
+        "scores": s,
+        "top": files.iter().take(3).collect::<Vec<_>>(),
+        "hits": hits.iter().map(|h| {
+            let mut v = serde_json::to_value(h).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("text");
+            }
+            v
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// The mean and 95th percentile of `times` (sorted in place).
+fn mean_and_p95(times: &mut [f64]) -> (f64, f64) {
+    times.sort_by(f64::total_cmp);
+    let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
+    let p95 = times
+        .get(((times.len().max(1) - 1) as f64 * 0.95).round() as usize)
+        .copied()
+        .unwrap_or(0.0);
+    (mean, p95)
+}
+
+/// PLAID's mean top-10 overlap with exhaustive MaxSim over the set's queries, and how
+/// many queries had an index to measure.
+fn mean_fidelity(service: &SearchService, set: &EvalSet) -> Result<(f64, usize)> {
+    let (mut sum, mut n) = (0f64, 0usize);
+    for q in &set.query {
+        let index: IndexName = q.index.parse().map_err(anyhow::Error::msg)?;
+        if let Some(f) = service.plaid_fidelity(index, &q.text, FIDELITY_K)? {
+            sum += f;
+            n += 1;
+        }
+    }
+    Ok((sum / n.max(1) as f64, n))
 }

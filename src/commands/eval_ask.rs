@@ -7,8 +7,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use plait_ask::eval::{report, score, AskSet};
-use plait_ask::{AskConfig, AskRequest, RoleGenerator};
+use plait_ask::eval::{report, score, AskQuestion, AskReport, AskSet, QuestionScore};
+use plait_ask::{Answer, AskConfig, AskRequest, RoleGenerator, Timings};
 use plait_ingest::{IndexName, Query};
 
 use crate::assets::Home;
@@ -57,23 +57,7 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
             }
         }
         if !args.json() {
-            writeln!(
-                out,
-                "{} {:<9} ttft {:>5.1} s {:>5.1} tok/s  {}\n      -> {} {}{}",
-                if s.right { "ok  " } else { "MISS" },
-                if s.unanswerable { "(decline)" } else { "" },
-                s.ttft_ms.unwrap_or(0.0) / 1e3,
-                s.tokens_per_second,
-                q.text,
-                answer.answer.replace('\n', " "),
-                s.cited.join(", "),
-                if s.invented.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [invented: {}]", s.invented.join(", "))
-                }
-            )?;
-            out.flush()?;
+            print_question(&mut out, q, &answer, &s)?;
         }
         scores.push(s);
     }
@@ -87,6 +71,62 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
         writeln!(out, "{v}")?;
         return Ok(ExitCode::SUCCESS);
     }
+    print_report(&mut out, args, &scores, &r)?;
+    print_reuse(&mut out, &prefix_only, &cold_then_warm)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The request for one labelled question: its index (both when absent), the first mode
+/// of `--modes`, `--max-tokens`.
+pub fn request(args: &Args, text: &str, index: Option<&String>) -> Result<AskRequest> {
+    let indexes = match index {
+        Some(i) => vec![i.parse::<IndexName>().map_err(anyhow::Error::msg)?],
+        None => IndexName::ALL.to_vec(),
+    };
+    Ok(AskRequest {
+        query: Query {
+            mode: args.ask_mode(),
+            ..Query::new(text)
+        },
+        indexes,
+        max_tokens: args.max_tokens,
+    })
+}
+
+/// One question's line: right or missed, time to first token, the answer and its cites.
+fn print_question(
+    out: &mut impl Write,
+    q: &AskQuestion,
+    answer: &Answer,
+    s: &QuestionScore,
+) -> Result<()> {
+    writeln!(
+        out,
+        "{} {:<9} ttft {:>5.1} s {:>5.1} tok/s  {}\n      -> {} {}{}",
+        if s.right { "ok  " } else { "MISS" },
+        if s.unanswerable { "(decline)" } else { "" },
+        s.ttft_ms.unwrap_or(0.0) / 1e3,
+        s.tokens_per_second,
+        q.text,
+        answer.answer.replace('\n', " "),
+        s.cited.join(", "),
+        if s.invented.is_empty() {
+            String::new()
+        } else {
+            format!(" [invented: {}]", s.invented.join(", "))
+        }
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The set's figures: right answers, declines, retries, invented names, speed.
+fn print_report(
+    out: &mut impl Write,
+    args: &Args,
+    scores: &[QuestionScore],
+    r: &AskReport,
+) -> Result<()> {
     writeln!(
         out,
         "\n{} questions ({} answerable, {} unanswerable), role {}",
@@ -130,7 +170,16 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
         r.median_ttft_ms.unwrap_or(0.0) / 1e3,
         r.tokens_per_second
     )?;
-    if let [cold, warm] = prefix_only.as_slice() {
+    Ok(())
+}
+
+/// Time to first token with and without the reused prefix.
+fn print_reuse(
+    out: &mut impl Write,
+    prefix_only: &[Timings],
+    cold_then_warm: &[Timings],
+) -> Result<()> {
+    if let [cold, warm] = prefix_only {
         writeln!(
             out,
             "instructions reused (second question answered by the model): time to first token {:.2} s in a fresh session, {:.2} s after an earlier question ({} of {} prompt tokens reused)",
@@ -140,7 +189,7 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
             warm.prompt_tokens
         )?;
     }
-    if let [cold, warm] = cold_then_warm.as_slice() {
+    if let [cold, warm] = cold_then_warm {
         writeln!(
             out,
             "prefix reuse (first question answered by the model, twice): time to first token {:.2} s cold ({} of {} prompt tokens reused), {:.2} s again ({} reused)",
@@ -151,22 +200,5 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
             warm.reused_prompt_tokens
         )?;
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The request for one labelled question: its index (both when absent), the first mode
-/// of `--modes`, `--max-tokens`.
-pub fn request(args: &Args, text: &str, index: Option<&String>) -> Result<AskRequest> {
-    let indexes = match index {
-        Some(i) => vec![i.parse::<IndexName>().map_err(anyhow::Error::msg)?],
-        None => IndexName::ALL.to_vec(),
-    };
-    Ok(AskRequest {
-        query: Query {
-            mode: args.ask_mode(),
-            ..Query::new(text)
-        },
-        indexes,
-        max_tokens: args.max_tokens,
-    })
+    Ok(())
 }

@@ -1,11 +1,11 @@
 //! `plait ingest DIR...`: bring the code and docs indexes in step with folders.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, Progress};
+use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, IngestReport, Ingester, Progress};
 
 use crate::assets::Home;
 use crate::commands::runtime;
@@ -121,15 +121,29 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         .with_cancel(stop);
     let report = ingester.run(&args.opts.dirs, &on_progress)?;
     bar.finish_and_clear();
+    print_report(args, &config.index_root, &report)?;
+    let ingested = report.files_added + report.files_changed + report.files_unchanged;
+    Ok(if report.cancelled {
+        ExitCode::from(130)
+    } else if ingested == 0 && !report.errors.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The report: one JSON object, or a summary line, the skipped files and an early stop
+/// on stdout; errors and warnings on stderr, one line per file.
+fn print_report(args: &Args, index_root: &Path, report: &IngestReport) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer(&mut out, &report)?;
+        serde_json::to_writer(&mut out, report)?;
         writeln!(out)?;
     } else {
         writeln!(
             out,
             "ingested into {}: {} added, {} changed, {} unchanged, {} removed; {} chunks encoded, {} reused",
-            term::path(&config.index_root),
+            term::path(index_root),
             report.files_added,
             report.files_changed,
             report.files_unchanged,
@@ -161,12 +175,5 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             term::line(reason)
         );
     }
-    let ingested = report.files_added + report.files_changed + report.files_unchanged;
-    Ok(if report.cancelled {
-        ExitCode::from(130)
-    } else if ingested == 0 && !report.errors.is_empty() {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(())
 }

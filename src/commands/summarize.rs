@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use plait_summarize::{
-    role_names, Document, Llama, RoleRunner, Summarizer, SummaryConfig, SummaryEvent,
+    role_names, Document, Llama, Role, RoleRunner, Summarizer, Summary, SummaryConfig, SummaryEvent,
 };
 
 use crate::assets::Home;
@@ -88,8 +88,8 @@ pub(crate) fn read_document_with<R: std::borrow::Borrow<runtime::PdfReader>>(
 /// The roles writing a summary, from the registry (`--roles`, `$PLAIT_ROLES`, the
 /// user's file), with every role's threads set to `threads` when given.
 pub(crate) struct SummaryRoles {
-    pub summarizer: plait_summarize::Role,
-    pub worker: plait_summarize::Role,
+    pub summarizer: Role,
+    pub worker: Role,
 }
 
 impl SummaryRoles {
@@ -129,27 +129,7 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
     let roles = SummaryRoles::load(home, args.roles.as_deref(), names, args.threads)?;
     let summarizer_role = roles.summarizer.clone();
     // Arguments are checked before any work starts.
-    if let Some(out) = &args.out {
-        let dir = out
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        anyhow::ensure!(
-            dir.is_dir(),
-            "cannot write the summary to {}: the folder {} does not exist; create it or choose another --out",
-            out.display(),
-            dir.display()
-        );
-    }
-    if let Some(n) = args.max_tokens {
-        let limit = summarizer_role.context as usize / 2;
-        anyhow::ensure!(
-            (1..=limit).contains(&n),
-            "--max-tokens {n} is out of range: role {} has a context of {} tokens, so a summary may take 1 to {limit} of them",
-            args.role,
-            summarizer_role.context
-        );
-    }
+    check_args(args, &summarizer_role)?;
     let doc = read_document(home, &args.file)?;
     // The summarizer and the worker share a model file by default: it is loaded once.
     let (summarizer, worker) = roles.runners(names)?;
@@ -223,60 +203,92 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         writeln!(stdout, "{}", serde_json::to_string_pretty(&summary)?)?;
     } else {
         writeln!(stdout)?;
-        let cited = summary
-            .sentences
-            .iter()
-            .filter(|s| s.citation.is_some())
-            .count();
-        let mut facts = vec![format!(
-            "{} {} read, {}",
-            summary.sections,
-            match doc.unit {
-                plait_summarize::Unit::Page => "pages",
-                plait_summarize::Unit::Line => "sections",
-            },
-            if summary.mode == "map-reduce" {
-                format!(
-                    "map-reduce over {} chunks{}",
-                    summary.chunks,
-                    if summary.reduce_levels > 0 {
-                        format!(" and {} reduce level(s)", summary.reduce_levels)
-                    } else {
-                        String::new()
-                    }
-                )
-            } else {
-                "one pass".into()
-            }
-        )];
-        facts.push(format!(
-            "{cited} of {} sentences cited",
-            summary.sentences.len()
-        ));
-        if !summary.dropped.is_empty() {
-            facts.push(format!(
-                "{} sentence(s) left out (unsupported by their pages, repeated or naming what the document does not)",
-                summary.dropped.len()
-            ));
-        }
-        for p in &summary.phases {
-            let mut f = format!(
-                "{} ({}, {}): {} tokens at {:.1} tok/s",
-                p.phase, p.role, p.strategy, p.generated_tokens, p.tokens_per_second
-            );
-            if p.drafted > 0 {
-                f.push_str(&format!(
-                    ", {:.0}% of drafts accepted",
-                    100.0 * p.acceptance_rate
-                ));
-            }
-            facts.push(f);
-        }
-        facts.push(format!("{:.1} s", summary.seconds));
+        let facts = facts(&summary, &doc);
         #[allow(clippy::print_stderr)]
         {
             eprintln!("plait summarize: {}", facts.join("; "));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses an `--out` in a missing folder and a `--max-tokens` the role cannot give.
+fn check_args(args: &Args, summarizer_role: &Role) -> Result<()> {
+    if let Some(out) = &args.out {
+        let dir = out
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        anyhow::ensure!(
+            dir.is_dir(),
+            "cannot write the summary to {}: the folder {} does not exist; create it or choose another --out",
+            out.display(),
+            dir.display()
+        );
+    }
+    if let Some(n) = args.max_tokens {
+        let limit = summarizer_role.context as usize / 2;
+        anyhow::ensure!(
+            (1..=limit).contains(&n),
+            "--max-tokens {n} is out of range: role {} has a context of {} tokens, so a summary may take 1 to {limit} of them",
+            args.role,
+            summarizer_role.context
+        );
+    }
+    Ok(())
+}
+
+/// What the summary run did, for the closing line on stderr.
+fn facts(summary: &Summary, doc: &Document) -> Vec<String> {
+    let cited = summary
+        .sentences
+        .iter()
+        .filter(|s| s.citation.is_some())
+        .count();
+    let mut facts = vec![format!(
+        "{} {} read, {}",
+        summary.sections,
+        match doc.unit {
+            plait_summarize::Unit::Page => "pages",
+            plait_summarize::Unit::Line => "sections",
+        },
+        if summary.mode == "map-reduce" {
+            format!(
+                "map-reduce over {} chunks{}",
+                summary.chunks,
+                if summary.reduce_levels > 0 {
+                    format!(" and {} reduce level(s)", summary.reduce_levels)
+                } else {
+                    String::new()
+                }
+            )
+        } else {
+            "one pass".into()
+        }
+    )];
+    facts.push(format!(
+        "{cited} of {} sentences cited",
+        summary.sentences.len()
+    ));
+    if !summary.dropped.is_empty() {
+        facts.push(format!(
+            "{} sentence(s) left out (unsupported by their pages, repeated or naming what the document does not)",
+            summary.dropped.len()
+        ));
+    }
+    for p in &summary.phases {
+        let mut f = format!(
+            "{} ({}, {}): {} tokens at {:.1} tok/s",
+            p.phase, p.role, p.strategy, p.generated_tokens, p.tokens_per_second
+        );
+        if p.drafted > 0 {
+            f.push_str(&format!(
+                ", {:.0}% of drafts accepted",
+                100.0 * p.acceptance_rate
+            ));
+        }
+        facts.push(f);
+    }
+    facts.push(format!("{:.1} s", summary.seconds));
+    facts
 }
