@@ -318,8 +318,8 @@ mod tests {
             sets += 1;
         }
         assert_eq!(
-            sets, 4,
-            "ask.toml, ask-more.toml, ask-langs.toml and ask-wide.toml"
+            sets, 5,
+            "ask.toml, ask-more.toml, ask-langs.toml, ask-wide.toml and ask-far.toml"
         );
     }
 }
