@@ -276,8 +276,25 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
     assert_eq!(hits[0]["page"], 1);
     assert!(hits[0]["text"].as_str().unwrap().contains("Sequence"));
 
-    // The sample's Rust and Go files: a method's symbol and its container, in the JSON
-    // and in the text output alike.
+    methods_show_their_symbol_and_container(idx_s, &home);
+    filters_keep_only_matching_locations(idx_s, &home);
+
+    let o = plait(
+        &[
+            "search",
+            "anything",
+            "--index-dir",
+            tmp.path().join("none").to_str().unwrap(),
+        ],
+        &home,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("plait ingest"), "{}", stderr(&o));
+}
+
+/// The sample's Rust and Go files: a method's symbol and its container, in the JSON and
+/// in the text output alike.
+fn methods_show_their_symbol_and_container(idx_s: &str, home: &Path) {
     for (lang, query, container) in [
         (
             "rust",
@@ -297,7 +314,7 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
             "-k",
             "3",
         ];
-        let o = plait(&[&args[..], &["--json"]].concat(), &home);
+        let o = plait(&[&args[..], &["--json"]].concat(), home);
         assert!(o.status.success(), "{}", stderr(&o));
         let hits = json_lines(&o);
         assert!(!hits.is_empty(), "{lang}");
@@ -308,15 +325,17 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
             .unwrap_or_else(|| panic!("no {lang} hit in {container}: {hits:?}"));
         let symbol = method["symbol"].as_str().unwrap();
         assert!(symbol.starts_with(container), "{method}");
-        let o = plait(&args, &home);
+        let o = plait(&args, home);
         let text = String::from_utf8_lossy(&o.stdout);
         assert!(
             text.contains(&format!("{symbol} (in {container})")),
             "{text}"
         );
     }
+}
 
-    // Filters: a path glob and a language keep only matching locations.
+/// Filters: a path glob and a language keep only matching locations.
+fn filters_keep_only_matching_locations(idx_s: &str, home: &Path) {
     let o = plait(
         &[
             "search",
@@ -328,7 +347,7 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
             "--path",
             "*/filters.py",
         ],
-        &home,
+        home,
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let hits = json_lines(&o);
@@ -348,7 +367,7 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
             "--lang",
             "python",
         ],
-        &home,
+        home,
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let hits = json_lines(&o);
@@ -356,18 +375,6 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
         !hits.is_empty() && hits.iter().all(|h| h["index"] == "code"),
         "{hits:?}"
     );
-
-    let o = plait(
-        &[
-            "search",
-            "anything",
-            "--index-dir",
-            tmp.path().join("none").to_str().unwrap(),
-        ],
-        &home,
-    );
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("plait ingest"), "{}", stderr(&o));
 }
 
 /// (index, path, lines, page, text) of one chunk location.

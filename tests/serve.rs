@@ -27,6 +27,58 @@ fn ingest(idx: &Path) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// Every bad request: 400 (413 when too large) with a JSON error naming the problem.
+fn every_bad_request_gets_a_json_error(code: &str) {
+    let bad: [(&[u8], &str); 7] = [
+        (b"{not json", "invalid search request"),
+        (br#"{"query": "x", "colour": 1}"#, "unknown field `colour`"),
+        (br#"{"query": "   "}"#, "empty"),
+        (br#"{"k": 3}"#, "missing field `query`"),
+        (br#"{"query": "x", "k": 0}"#, "`k`"),
+        (br#"{"query": "x", "mode": "fuzzy"}"#, "unknown search mode"),
+        (
+            br#"{"query": "x", "params": {"n_ivf_probe": 0}}"#,
+            "n_ivf_probe",
+        ),
+    ];
+    for (body, needle) in bad {
+        let (s, text) = http(code, "POST", "/search", body, None);
+        assert_eq!(s, 400, "{}", String::from_utf8_lossy(body));
+        assert!(
+            json(&text)["error"].as_str().unwrap().contains(needle),
+            "{text}"
+        );
+    }
+    let long = serde_json::json!({"query": "word ".repeat(1000)}).to_string();
+    let (s, text) = http(code, "POST", "/search", long.as_bytes(), None);
+    assert_eq!(s, 400);
+    assert!(json(&text)["error"]
+        .as_str()
+        .unwrap()
+        .contains("at most 2000"));
+    let huge = vec![b' '; 200 * 1024];
+    let (s, text) = http(code, "POST", "/search", &huge, None);
+    assert_eq!(s, 413, "{text}");
+    assert!(json(&text)["error"].as_str().is_some());
+    let (s, _) = http(code, "GET", "/nowhere", b"", None);
+    assert_eq!(s, 404);
+}
+
+/// The OpenAPI document parses and describes the endpoints.
+fn the_openapi_document_describes_the_endpoints(code: &str) {
+    let (s, body) = http(code, "GET", "/openapi.json", b"", None);
+    assert_eq!(s, 200);
+    let doc = json(&body);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for p in ["/health", "/status", "/search"] {
+        assert!(
+            doc["paths"][p].is_object(),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["components"]["schemas"]["SearchRequest"].is_object());
+}
+
 #[test]
 fn both_servers_answer_searches_and_every_bad_request_gets_a_json_400() {
     let tmp = tempfile::tempdir().unwrap();
@@ -96,53 +148,8 @@ fn both_servers_answer_searches_and_every_bad_request_gets_a_json_400() {
     assert_eq!(s, 200);
     assert_eq!(r["results"].as_array().unwrap().len(), 100);
 
-    // Every bad request: 400 with a JSON error naming the problem.
-    let bad: [(&[u8], &str); 7] = [
-        (b"{not json", "invalid search request"),
-        (br#"{"query": "x", "colour": 1}"#, "unknown field `colour`"),
-        (br#"{"query": "   "}"#, "empty"),
-        (br#"{"k": 3}"#, "missing field `query`"),
-        (br#"{"query": "x", "k": 0}"#, "`k`"),
-        (br#"{"query": "x", "mode": "fuzzy"}"#, "unknown search mode"),
-        (
-            br#"{"query": "x", "params": {"n_ivf_probe": 0}}"#,
-            "n_ivf_probe",
-        ),
-    ];
-    for (body, needle) in bad {
-        let (s, text) = http(&code, "POST", "/search", body, None);
-        assert_eq!(s, 400, "{}", String::from_utf8_lossy(body));
-        assert!(
-            json(&text)["error"].as_str().unwrap().contains(needle),
-            "{text}"
-        );
-    }
-    let long = serde_json::json!({"query": "word ".repeat(1000)}).to_string();
-    let (s, text) = http(&code, "POST", "/search", long.as_bytes(), None);
-    assert_eq!(s, 400);
-    assert!(json(&text)["error"]
-        .as_str()
-        .unwrap()
-        .contains("at most 2000"));
-    let huge = vec![b' '; 200 * 1024];
-    let (s, text) = http(&code, "POST", "/search", &huge, None);
-    assert_eq!(s, 413, "{text}");
-    assert!(json(&text)["error"].as_str().is_some());
-    let (s, _) = http(&code, "GET", "/nowhere", b"", None);
-    assert_eq!(s, 404);
-
-    // The OpenAPI document parses and describes the endpoints.
-    let (s, body) = http(&code, "GET", "/openapi.json", b"", None);
-    assert_eq!(s, 200);
-    let doc = json(&body);
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for p in ["/health", "/status", "/search"] {
-        assert!(
-            doc["paths"][p].is_object(),
-            "{p} missing from the OpenAPI document"
-        );
-    }
-    assert!(doc["components"]["schemas"]["SearchRequest"].is_object());
+    every_bad_request_gets_a_json_error(&code);
+    the_openapi_document_describes_the_endpoints(&code);
 
     // The server is still up after all that, and stops cleanly on SIGTERM.
     let (s, _) = http(&code, "GET", "/health", b"", None);

@@ -381,133 +381,12 @@ fn bad_page_requests_get_clear_errors_and_the_server_stays_healthy() {
         assert_eq!(json(&body)["docs"]["files"], 5, "{body}");
     };
 
-    // The page's files: embedded, strict CSP, no caching surprises.
-    let (s, head, body) = get(&web, "/", "");
-    assert_eq!(s, 200);
-    assert!(
-        head.contains("content-security-policy: default-src 'none'; script-src 'self'"),
-        "{head}"
-    );
-    let html = String::from_utf8(body).unwrap();
-    assert!(html.contains("<script src=\"/app.js\" defer></script>"));
-    assert!(!html.contains("<script>"), "no inline script");
-    let (s, head, _) = get(&web, "/app.js", "");
-    assert_eq!(s, 200);
-    assert!(head.contains("content-type: text/javascript"), "{head}");
-
-    // A page renders, then comes from the cache until the file changes.
-    let (s, head, png) = get(&web, &page_url(&good, "1", ""), "");
-    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&png));
-    assert!(
-        png.starts_with(b"\x89PNG") && head.contains("x-plait-cache: miss"),
-        "{head}"
-    );
-    let (_, head, again) = get(&web, &page_url(&good, "1", ""), "");
-    assert!(
-        head.contains("x-plait-cache: hit") && again == png,
-        "{head}"
-    );
-    std::thread::sleep(Duration::from_millis(20));
-    std::fs::write(
-        &good,
-        support::pdf::text_pdf(&["Rendering pages for the web view", "a changed line"]),
-    )
-    .unwrap();
-    let (s, head, changed) = get(&web, &page_url(&good, "1", ""), "");
-    assert_eq!(s, 200);
-    assert!(
-        head.contains("x-plait-cache: miss") && changed != png,
-        "{head}"
-    );
-
-    // Line boxes, in page fractions.
-    let (s, _, body) = get(
-        &web,
-        &page_url(&good, "1", "&q=rendering%20web%20pages").replace("/api/page", "/api/boxes"),
-        "",
-    );
-    assert_eq!(s, 200);
-    let boxes = json(&String::from_utf8_lossy(&body));
-    assert_eq!(boxes["source"], "text-layer", "{boxes}");
-    assert_eq!(boxes["boxes"].as_array().unwrap().len(), 1, "{boxes}");
-    let b = &boxes["boxes"][0];
-    assert!(b["text"].as_str().unwrap().starts_with("Rendering pages"));
-    for k in ["x0", "y0", "x1", "y1"] {
-        assert!((0.0..=1.0).contains(&b[k].as_f64().unwrap()), "{boxes}");
-    }
-    assert!(
-        b["y0"].as_f64().unwrap() < 0.12,
-        "the first line is at the top: {boxes}"
-    );
-
-    // A scanned page's boxes come from OCR, in the same page fractions.
-    let (s, _, body) = get(
-        &web,
-        &page_url(&scan, "1", "&q=MIDI%20sequence%20recorder").replace("/api/page", "/api/boxes"),
-        "",
-    );
-    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
-    let boxes = json(&String::from_utf8_lossy(&body));
-    assert_eq!(boxes["source"], "ocr", "{boxes}");
-    assert!(boxes["lines"].as_u64().unwrap() > 20, "{boxes}");
-    let marked = boxes["boxes"].as_array().unwrap();
-    assert!(
-        marked.iter().any(|b| b["text"]
-            .as_str()
-            .unwrap()
-            .contains("MIDI Sequence Recorder")),
-        "{boxes}"
-    );
-    assert!(marked
-        .iter()
-        .all(|b| b["x0"].as_f64().unwrap() < b["x1"].as_f64().unwrap()
-            && b["y1"].as_f64().unwrap() <= 1.0));
-
-    // Files outside the index, however they are spelled.
-    let outside = [
-        PathBuf::from("/etc/passwd"),
-        docs.join("../../../../etc/passwd"),
-        docs.join("unlisted.pdf"),
-        PathBuf::from(""),
-    ];
-    for path in &outside {
-        let (s, _, body) = get(&web, &page_url(path, "1", ""), "");
-        assert_eq!(s, 404, "{}", String::from_utf8_lossy(&body));
-        assert!(
-            error_of(&body).contains("is not an indexed file"),
-            "{}",
-            error_of(&body)
-        );
-    }
-    let (s, _, body) = get(&web, &page_url(&docs.join("notes.md"), "1", ""), "");
-    assert_eq!(s, 400);
-    assert!(error_of(&body).contains("is not a PDF"));
+    page_files_are_embedded_with_a_strict_csp(&web);
+    pages_come_from_the_cache_until_the_file_changes(&web, &good);
+    line_boxes_come_from_the_text_layer_or_ocr(&web, &good, &scan);
+    paths_outside_the_index_are_refused(&web, &docs);
     healthy("paths outside the index");
-
-    // Pages that do not exist, resolutions and pages too large, missing parameters.
-    for page in ["0", "2", "99999999999"] {
-        let (s, _, body) = get(&web, &page_url(&good, page, ""), "");
-        assert_eq!(s, 404, "page {page}: {}", String::from_utf8_lossy(&body));
-        assert!(
-            error_of(&body).contains("has 1 page(s): there is no page"),
-            "{}",
-            error_of(&body)
-        );
-    }
-    let (s, _, body) = get(&web, &page_url(&good, "-1", ""), "");
-    assert_eq!(s, 400);
-    assert!(error_of(&body).contains("give path"), "{}", error_of(&body));
-    let (s, _, body) = get(&web, &page_url(&good, "1", "&dpi=5000"), "");
-    assert_eq!(s, 400);
-    assert!(
-        error_of(&body).contains("36 to 200 DPI"),
-        "{}",
-        error_of(&body)
-    );
-    let (s, _, body) = get(&web, &page_url(&huge, "1", ""), "");
-    assert_eq!(s, 400, "{}", String::from_utf8_lossy(&body));
-    let e = error_of(&body);
-    assert!(e.contains("huge.pdf") && e.contains("pixel limit"), "{e}");
+    impossible_pages_are_refused(&web, &good, &huge);
     healthy("impossible pages");
 
     // A PDF damaged since it was indexed.
@@ -542,6 +421,143 @@ fn bad_page_requests_get_clear_errors_and_the_server_stays_healthy() {
     let (s, _, _) = get(&web, "/api/code/status", "");
     assert_eq!(s, 200);
     healthy("refused requests");
+}
+
+/// The page's files: embedded, strict CSP, no caching surprises.
+fn page_files_are_embedded_with_a_strict_csp(web: &str) {
+    let (s, head, body) = get(web, "/", "");
+    assert_eq!(s, 200);
+    assert!(
+        head.contains("content-security-policy: default-src 'none'; script-src 'self'"),
+        "{head}"
+    );
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("<script src=\"/app.js\" defer></script>"));
+    assert!(!html.contains("<script>"), "no inline script");
+    let (s, head, _) = get(web, "/app.js", "");
+    assert_eq!(s, 200);
+    assert!(head.contains("content-type: text/javascript"), "{head}");
+}
+
+/// A page renders, then comes from the cache until the file changes.
+fn pages_come_from_the_cache_until_the_file_changes(web: &str, good: &Path) {
+    let (s, head, png) = get(web, &page_url(good, "1", ""), "");
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&png));
+    assert!(
+        png.starts_with(b"\x89PNG") && head.contains("x-plait-cache: miss"),
+        "{head}"
+    );
+    let (_, head, again) = get(web, &page_url(good, "1", ""), "");
+    assert!(
+        head.contains("x-plait-cache: hit") && again == png,
+        "{head}"
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(
+        good,
+        support::pdf::text_pdf(&["Rendering pages for the web view", "a changed line"]),
+    )
+    .unwrap();
+    let (s, head, changed) = get(web, &page_url(good, "1", ""), "");
+    assert_eq!(s, 200);
+    assert!(
+        head.contains("x-plait-cache: miss") && changed != png,
+        "{head}"
+    );
+}
+
+/// Line boxes in page fractions: from the text layer, and from OCR on a scanned page.
+fn line_boxes_come_from_the_text_layer_or_ocr(web: &str, good: &Path, scan: &Path) {
+    let (s, _, body) = get(
+        web,
+        &page_url(good, "1", "&q=rendering%20web%20pages").replace("/api/page", "/api/boxes"),
+        "",
+    );
+    assert_eq!(s, 200);
+    let boxes = json(&String::from_utf8_lossy(&body));
+    assert_eq!(boxes["source"], "text-layer", "{boxes}");
+    assert_eq!(boxes["boxes"].as_array().unwrap().len(), 1, "{boxes}");
+    let b = &boxes["boxes"][0];
+    assert!(b["text"].as_str().unwrap().starts_with("Rendering pages"));
+    for k in ["x0", "y0", "x1", "y1"] {
+        assert!((0.0..=1.0).contains(&b[k].as_f64().unwrap()), "{boxes}");
+    }
+    assert!(
+        b["y0"].as_f64().unwrap() < 0.12,
+        "the first line is at the top: {boxes}"
+    );
+
+    // A scanned page's boxes come from OCR, in the same page fractions.
+    let (s, _, body) = get(
+        web,
+        &page_url(scan, "1", "&q=MIDI%20sequence%20recorder").replace("/api/page", "/api/boxes"),
+        "",
+    );
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
+    let boxes = json(&String::from_utf8_lossy(&body));
+    assert_eq!(boxes["source"], "ocr", "{boxes}");
+    assert!(boxes["lines"].as_u64().unwrap() > 20, "{boxes}");
+    let marked = boxes["boxes"].as_array().unwrap();
+    assert!(
+        marked.iter().any(|b| b["text"]
+            .as_str()
+            .unwrap()
+            .contains("MIDI Sequence Recorder")),
+        "{boxes}"
+    );
+    assert!(marked
+        .iter()
+        .all(|b| b["x0"].as_f64().unwrap() < b["x1"].as_f64().unwrap()
+            && b["y1"].as_f64().unwrap() <= 1.0));
+}
+
+/// Files outside the index, however they are spelled, and files that are no PDF.
+fn paths_outside_the_index_are_refused(web: &str, docs: &Path) {
+    let outside = [
+        PathBuf::from("/etc/passwd"),
+        docs.join("../../../../etc/passwd"),
+        docs.join("unlisted.pdf"),
+        PathBuf::from(""),
+    ];
+    for path in &outside {
+        let (s, _, body) = get(web, &page_url(path, "1", ""), "");
+        assert_eq!(s, 404, "{}", String::from_utf8_lossy(&body));
+        assert!(
+            error_of(&body).contains("is not an indexed file"),
+            "{}",
+            error_of(&body)
+        );
+    }
+    let (s, _, body) = get(web, &page_url(&docs.join("notes.md"), "1", ""), "");
+    assert_eq!(s, 400);
+    assert!(error_of(&body).contains("is not a PDF"));
+}
+
+/// Pages that do not exist, resolutions and pages too large, missing parameters.
+fn impossible_pages_are_refused(web: &str, good: &Path, huge: &Path) {
+    for page in ["0", "2", "99999999999"] {
+        let (s, _, body) = get(web, &page_url(good, page, ""), "");
+        assert_eq!(s, 404, "page {page}: {}", String::from_utf8_lossy(&body));
+        assert!(
+            error_of(&body).contains("has 1 page(s): there is no page"),
+            "{}",
+            error_of(&body)
+        );
+    }
+    let (s, _, body) = get(web, &page_url(good, "-1", ""), "");
+    assert_eq!(s, 400);
+    assert!(error_of(&body).contains("give path"), "{}", error_of(&body));
+    let (s, _, body) = get(web, &page_url(good, "1", "&dpi=5000"), "");
+    assert_eq!(s, 400);
+    assert!(
+        error_of(&body).contains("36 to 200 DPI"),
+        "{}",
+        error_of(&body)
+    );
+    let (s, _, body) = get(web, &page_url(huge, "1", ""), "");
+    assert_eq!(s, 400, "{}", String::from_utf8_lossy(&body));
+    let e = error_of(&body);
+    assert!(e.contains("huge.pdf") && e.contains("pixel limit"), "{e}");
 }
 
 #[test]

@@ -184,33 +184,17 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
             e.insert(service.bm25_baseline(index)?);
         }
     }
+    let searcher = RowSearcher {
+        service: &service,
+        baselines: &baselines,
+        corpus: &corpus,
+        args,
+    };
     let mut rows: Vec<Option<SearchMode>> = vec![None];
     rows.extend(args.modes().into_iter().map(Some));
     for row in rows {
         let label = row.map_or_else(|| "bm25".to_string(), |m| m.to_string());
-        let mut per_query: Vec<Scores> = Vec::new();
-        let mut times = Vec::new();
-        let mut details = Vec::new();
-        for q in &set.query {
-            let index: IndexName = q.index.parse().map_err(anyhow::Error::msg)?;
-            let t = Instant::now();
-            let (files, hits) = row_files(&service, &baselines, &corpus, args, row, q, index)?;
-            times.push(t.elapsed().as_secs_f64() * 1e3);
-            let s = score(&files, &q.relevant);
-            per_query.push(s);
-            details.push(query_detail(q, &s, &files, &hits));
-            if args.verbose && !args.json {
-                writeln!(
-                    out,
-                    "  {label:<8} {:>5.2} {:>5.2} {:>5.2}  {}  -> {}",
-                    s.recall,
-                    s.reciprocal_rank,
-                    s.ndcg,
-                    q.text,
-                    files.first().map_or("(nothing)", String::as_str)
-                )?;
-            }
-        }
+        let (per_query, mut times, details) = searcher.row(&mut out, &set, row, &label)?;
         let m = mean(&per_query);
         let (mean_ms, p95) = mean_and_p95(&mut times);
         if args.json {
@@ -256,6 +240,64 @@ pub fn run(home: &Home, args: &Args) -> Result<ExitCode> {
         writeln!(out, "{v}")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What scoring one row of the table needs: the search service, the BM25 baselines and
+/// the corpus the labelled paths are under.
+struct RowSearcher<'a> {
+    service: &'a SearchService,
+    baselines: &'a HashMap<IndexName, Bm25Baseline>,
+    corpus: &'a Path,
+    args: &'a Args,
+}
+
+/// Per query of a row: its scores, its time in ms and its JSON detail.
+type RowRun = (Vec<Scores>, Vec<f64>, Vec<serde_json::Value>);
+
+impl RowSearcher<'_> {
+    /// Every query of `set` searched in `row` (a mode, or the BM25 baseline when `None`)
+    /// and scored; with `--verbose`, a line per query.
+    fn row(
+        &self,
+        out: &mut impl Write,
+        set: &EvalSet,
+        row: Option<SearchMode>,
+        label: &str,
+    ) -> Result<RowRun> {
+        let args = self.args;
+        let mut per_query: Vec<Scores> = Vec::new();
+        let mut times = Vec::new();
+        let mut details = Vec::new();
+        for q in &set.query {
+            let index: IndexName = q.index.parse().map_err(anyhow::Error::msg)?;
+            let t = Instant::now();
+            let (files, hits) = row_files(
+                self.service,
+                self.baselines,
+                self.corpus,
+                args,
+                row,
+                q,
+                index,
+            )?;
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            let s = score(&files, &q.relevant);
+            per_query.push(s);
+            details.push(query_detail(q, &s, &files, &hits));
+            if args.verbose && !args.json {
+                writeln!(
+                    out,
+                    "  {label:<8} {:>5.2} {:>5.2} {:>5.2}  {}  -> {}",
+                    s.recall,
+                    s.reciprocal_rank,
+                    s.ndcg,
+                    q.text,
+                    files.first().map_or("(nothing)", String::as_str)
+                )?;
+            }
+        }
+        Ok((per_query, times, details))
+    }
 }
 
 /// The files one labelled query ranks first in `row` (a search mode, or the plain BM25

@@ -253,45 +253,104 @@ fn cpu_ticks() -> u64 {
         + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
 }
 
+/// A `usize` from the environment variable `name`, when set and valid.
+fn env_usize(name: &str) -> Option<usize> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
+/// The default search settings with the `PLAIT_BENCH_*` overrides applied.
+fn search_params() -> SearchParams {
+    let mut params = SearchParams::default();
+    params.n_ivf_probe = env_usize("PLAIT_BENCH_PROBE").unwrap_or(params.n_ivf_probe);
+    params.n_full_scores = env_usize("PLAIT_BENCH_NFULL").unwrap_or(params.n_full_scores);
+    params.n_exact = env_usize("PLAIT_BENCH_NEXACT").unwrap_or(params.n_exact);
+    params.max_full_scores = env_usize("PLAIT_BENCH_MAXFULL").unwrap_or(params.max_full_scores);
+    params.refine_step = env_usize("PLAIT_BENCH_STEP").unwrap_or(params.refine_step);
+    if let Some(t) = std::env::var("PLAIT_BENCH_THRESHOLD")
+        .ok()
+        .and_then(|v| v.parse::<f32>().ok())
+    {
+        params.centroid_score_threshold = Some(t);
+    }
+    params
+}
+
+/// The top-10 keys of PLAID search with `params`, per query.
+fn plaid_run(
+    index: &plait_colbert::Index,
+    qs: &[TokenEmbeddings],
+    gt: &[Vec<u64>],
+    params: &SearchParams,
+) -> Run {
+    run_queries(index, qs, gt, |ix, q| {
+        ix.search(q, params, None)
+            .unwrap()
+            .iter()
+            .map(|h| h.key)
+            .collect()
+    })
+}
+
+/// The data set of a run: the token vectors, document lengths and offsets, queries and
+/// ground truth.
+struct Corpus {
+    tokens: NpyRows,
+    doclens: Vec<usize>,
+    offsets: Vec<usize>,
+    queries: Array3<f32>,
+    qs: Vec<TokenEmbeddings>,
+}
+
+impl Corpus {
+    /// Reads `dir` (written by `scripts/bench-data`).
+    fn open(dir: &Path) -> Self {
+        let tokens_path = dir.join("doc_tokens.npy");
+        assert!(
+            tokens_path.exists(),
+            "no benchmark data in {}: run `scripts/bench-data` (or set PLAIT_BENCH_DATA)",
+            dir.display()
+        );
+        let tokens = NpyRows::open(&tokens_path);
+        let doclens: Array1<i32> = ndarray_npy::read_npy(dir.join("doclens.npy")).unwrap();
+        let queries: Array3<f32> = ndarray_npy::read_npy(dir.join("queries.npy")).unwrap();
+        let doclens: Vec<usize> = doclens.iter().map(|&l| l as usize).collect();
+        let mut offsets = vec![0usize];
+        for &l in &doclens {
+            offsets.push(offsets[offsets.len() - 1] + l);
+        }
+        let dim = tokens.dim;
+        println!(
+            "corpus: {} documents, {} token vectors of dim {dim}, {} queries of {} vectors",
+            doclens.len(),
+            tokens.rows,
+            queries.shape()[0],
+            queries.shape()[1]
+        );
+        let qs: Vec<TokenEmbeddings> = queries
+            .outer_iter()
+            .map(|q| TokenEmbeddings::new(dim, q.iter().copied().collect()))
+            .collect();
+        Self {
+            tokens,
+            doclens,
+            offsets,
+            queries,
+            qs,
+        }
+    }
+}
+
 fn main() {
     let sweep = std::env::args().any(|a| a == "--sweep");
     let dir = data_dir();
-    let tokens_path = dir.join("doc_tokens.npy");
-    assert!(
-        tokens_path.exists(),
-        "no benchmark data in {}: run `scripts/bench-data` (or set PLAIT_BENCH_DATA)",
-        dir.display()
-    );
-    let tokens = NpyRows::open(&tokens_path);
-    let doclens: Array1<i32> = ndarray_npy::read_npy(dir.join("doclens.npy")).unwrap();
-    let queries: Array3<f32> = ndarray_npy::read_npy(dir.join("queries.npy")).unwrap();
-    let doclens: Vec<usize> = doclens.iter().map(|&l| l as usize).collect();
-    let mut offsets = vec![0usize];
-    for &l in &doclens {
-        offsets.push(offsets[offsets.len() - 1] + l);
-    }
-    let ndocs = doclens.len();
-    let dim = tokens.dim;
-    println!(
-        "corpus: {ndocs} documents, {} token vectors of dim {dim}, {} queries of {} vectors",
-        tokens.rows,
-        queries.shape()[0],
-        queries.shape()[1]
-    );
-    let qs: Vec<TokenEmbeddings> = queries
-        .outer_iter()
-        .map(|q| TokenEmbeddings::new(dim, q.iter().copied().collect()))
-        .collect();
-
+    let corpus = Corpus::open(&dir);
+    let qs = &corpus.qs;
     let index_dir = std::env::var_os("PLAIT_BENCH_INDEX").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-index"),
         PathBuf::from,
     );
-    let env = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-    };
     let index =
         if std::env::var_os("PLAIT_BENCH_REUSE").is_some() && index_dir.join("CURRENT").exists() {
             println!(
@@ -300,30 +359,13 @@ fn main() {
             );
             plait_colbert::Index::open(&index_dir).unwrap()
         } else {
-            build_and_update(&index_dir, &tokens, &doclens, &offsets)
+            build_and_update(&index_dir, &corpus.tokens, &corpus.doclens, &corpus.offsets)
         };
     // After the build, so that its peak memory is the build's own.
-    let gt = ground_truth(&dir, &tokens, &offsets, &queries);
-    let mut params = SearchParams::default();
-    params.n_ivf_probe = env("PLAIT_BENCH_PROBE").unwrap_or(params.n_ivf_probe);
-    params.n_full_scores = env("PLAIT_BENCH_NFULL").unwrap_or(params.n_full_scores);
-    params.n_exact = env("PLAIT_BENCH_NEXACT").unwrap_or(params.n_exact);
-    params.max_full_scores = env("PLAIT_BENCH_MAXFULL").unwrap_or(params.max_full_scores);
-    params.refine_step = env("PLAIT_BENCH_STEP").unwrap_or(params.refine_step);
-    if let Some(t) = std::env::var("PLAIT_BENCH_THRESHOLD")
-        .ok()
-        .and_then(|v| v.parse::<f32>().ok())
-    {
-        params.centroid_score_threshold = Some(t);
-    }
-    let plaid = run_queries(&index, &qs, &gt, |ix, q| {
-        ix.search(q, &params, None)
-            .unwrap()
-            .iter()
-            .map(|h| h.key)
-            .collect()
-    });
-    let n_exh = env("PLAIT_BENCH_EXHAUSTIVE").unwrap_or(
+    let gt = ground_truth(&dir, &corpus.tokens, &corpus.offsets, &corpus.queries);
+    let params = search_params();
+    let plaid = plaid_run(&index, qs, &gt, &params);
+    let n_exh = env_usize("PLAIT_BENCH_EXHAUSTIVE").unwrap_or(
         if std::env::var_os("PLAIT_BENCH_QUICK").is_some() {
             50
         } else {
@@ -339,109 +381,130 @@ fn main() {
         "  (process CPU time / wall time over the search loop: {:.2}, i.e. one busy thread)",
         plaid.cpu_per_wall
     );
-    print_stages(&index, &qs, &params);
-    print_assignment(&index, &tokens);
-    print_batched(&index, &qs, &params);
+    print_stages(&index, qs, &params);
+    print_assignment(&index, &corpus.tokens);
+    print_batched(&index, qs, &params);
     if n_exh > 0 {
-        // Exhaustive results are cached beside the index (removed when it is rebuilt):
-        // at 10x they take seconds per query, and search settings can be swept on them.
-        let cache = exhaustive_cache(&index_dir);
-        let cached = ndarray_npy::read_npy::<_, Array2<u64>>(&cache)
-            .ok()
-            .filter(|a| a.nrows() >= n_exh);
-        let exhaustive = if let Some(a) = cached {
-            let hits: Vec<Vec<u64>> = a
-                .outer_iter()
-                .take(n_exh)
-                .map(|r| r.iter().copied().filter(|&k| k != u64::MAX).collect())
-                .collect();
-            println!(
-                "  exhaustive  (results cached in {}) recall@10 {:.3} over {n_exh} queries (exact MaxSim over decompressed vectors: the codec's ceiling)",
-                cache.display(),
-                recall_at_10(&hits, &gt[..n_exh])
-            );
-            hits
-        } else {
-            let run = run_queries(&index, &qs[..n_exh], &gt[..n_exh], |ix, q| {
-                ix.search_exhaustive(q, 10, None)
-                    .unwrap()
-                    .iter()
-                    .map(|h| h.key)
-                    .collect()
-            });
-            println!(
-                "  exhaustive  p50 {:.1} ms  p95 {:.1} ms  recall@10 {:.3} over {n_exh} queries (exact MaxSim over decompressed vectors: the codec's ceiling)\n  speedup of plaid over exhaustive at p50: {:.0}x",
-                run.p50, run.p95, run.recall, run.p50 / plaid.p50
-            );
-            let mut a = Array2::from_elem((n_exh, 10), u64::MAX);
-            for (row, h) in a.outer_iter_mut().zip(&run.hits) {
-                for (slot, &k) in row.into_iter().zip(h) {
-                    *slot = k;
-                }
-            }
-            ndarray_npy::write_npy(&cache, &a).unwrap();
-            run.hits
-        };
-        // Recall against the codec's own ceiling: PLAID's top 10 against exhaustive MaxSim
-        // over the same compressed vectors, on the same queries.
-        println!(
-            "  fidelity    top-10 overlap with exhaustive {:.3} over {n_exh} queries (plaid recall@10 on them {:.3}, exhaustive {:.3})",
-            recall_at_10(&plaid.hits[..n_exh], &exhaustive),
-            recall_at_10(&plaid.hits[..n_exh], &gt[..n_exh]),
-            recall_at_10(&exhaustive, &gt[..n_exh])
-        );
+        print_exhaustive(&index, &index_dir, &qs[..n_exh], &gt[..n_exh], &plaid);
     }
     if std::env::args().any(|a| a == "--refine-sweep") {
-        println!("refine sweep: n_ivf_probe n_full_scores n_exact -> p50 ms, p95 ms, recall@10");
-        for probe in [2usize, 3] {
-            for nfull in [192usize, 256, 384] {
-                for nexact in [16usize, 24, 32, 48, 64] {
-                    let p = SearchParams {
-                        n_ivf_probe: probe,
-                        n_full_scores: nfull,
-                        n_exact: nexact,
-                        ..params.clone()
-                    };
-                    let r = run_queries(&index, &qs, &gt, |ix, q| {
-                        ix.search(q, &p, None)
-                            .unwrap()
-                            .iter()
-                            .map(|h| h.key)
-                            .collect()
-                    });
-                    println!(
-                        "  {probe:>3} {nfull:>4} {nexact:>4} -> {:.2} {:.2} {:.3}",
-                        r.p50, r.p95, r.recall
-                    );
-                }
+        refine_sweep(&index, qs, &gt, &params);
+    }
+    if sweep {
+        threshold_sweep(&index, qs, &gt, &params);
+    }
+}
+
+/// Exhaustive exact MaxSim over the index's decompressed vectors on `qs` (the codec's
+/// ceiling), and PLAID's top-10 overlap with it. Exhaustive results are cached beside
+/// the index (removed when it is rebuilt): at 10x they take seconds per query, and
+/// search settings can be swept on them.
+fn print_exhaustive(
+    index: &plait_colbert::Index,
+    index_dir: &Path,
+    qs: &[TokenEmbeddings],
+    gt: &[Vec<u64>],
+    plaid: &Run,
+) {
+    let n_exh = qs.len();
+    let cache = exhaustive_cache(index_dir);
+    let cached = ndarray_npy::read_npy::<_, Array2<u64>>(&cache)
+        .ok()
+        .filter(|a| a.nrows() >= n_exh);
+    let exhaustive = if let Some(a) = cached {
+        let hits: Vec<Vec<u64>> = a
+            .outer_iter()
+            .take(n_exh)
+            .map(|r| r.iter().copied().filter(|&k| k != u64::MAX).collect())
+            .collect();
+        println!(
+            "  exhaustive  (results cached in {}) recall@10 {:.3} over {n_exh} queries (exact MaxSim over decompressed vectors: the codec's ceiling)",
+            cache.display(),
+            recall_at_10(&hits, gt)
+        );
+        hits
+    } else {
+        let run = run_queries(index, qs, gt, |ix, q| {
+            ix.search_exhaustive(q, 10, None)
+                .unwrap()
+                .iter()
+                .map(|h| h.key)
+                .collect()
+        });
+        println!(
+            "  exhaustive  p50 {:.1} ms  p95 {:.1} ms  recall@10 {:.3} over {n_exh} queries (exact MaxSim over decompressed vectors: the codec's ceiling)\n  speedup of plaid over exhaustive at p50: {:.0}x",
+            run.p50, run.p95, run.recall, run.p50 / plaid.p50
+        );
+        let mut a = Array2::from_elem((n_exh, 10), u64::MAX);
+        for (row, h) in a.outer_iter_mut().zip(&run.hits) {
+            for (slot, &k) in row.into_iter().zip(h) {
+                *slot = k;
+            }
+        }
+        ndarray_npy::write_npy(&cache, &a).unwrap();
+        run.hits
+    };
+    // Recall against the codec's own ceiling: PLAID's top 10 against exhaustive MaxSim
+    // over the same compressed vectors, on the same queries.
+    println!(
+        "  fidelity    top-10 overlap with exhaustive {:.3} over {n_exh} queries (plaid recall@10 on them {:.3}, exhaustive {:.3})",
+        recall_at_10(&plaid.hits[..n_exh], &exhaustive),
+        recall_at_10(&plaid.hits[..n_exh], gt),
+        recall_at_10(&exhaustive, gt)
+    );
+}
+
+/// `--refine-sweep`: latency and recall over probes, full scores and exact scores.
+fn refine_sweep(
+    index: &plait_colbert::Index,
+    qs: &[TokenEmbeddings],
+    gt: &[Vec<u64>],
+    params: &SearchParams,
+) {
+    println!("refine sweep: n_ivf_probe n_full_scores n_exact -> p50 ms, p95 ms, recall@10");
+    for probe in [2usize, 3] {
+        for nfull in [192usize, 256, 384] {
+            for nexact in [16usize, 24, 32, 48, 64] {
+                let p = SearchParams {
+                    n_ivf_probe: probe,
+                    n_full_scores: nfull,
+                    n_exact: nexact,
+                    ..params.clone()
+                };
+                let r = plaid_run(index, qs, gt, &p);
+                println!(
+                    "  {probe:>3} {nfull:>4} {nexact:>4} -> {:.2} {:.2} {:.3}",
+                    r.p50, r.p95, r.recall
+                );
             }
         }
     }
-    if sweep {
-        println!("sweep: n_ivf_probe threshold n_full_scores -> p50 ms, p95 ms, recall@10");
-        for probe in [2usize, 3, 4] {
-            for thr in [Some(0.25f32), Some(0.27), Some(0.3)] {
-                for nfull in [192usize, 256, 320] {
-                    let p = SearchParams {
-                        k: 10,
-                        n_ivf_probe: probe,
-                        centroid_score_threshold: thr,
-                        n_full_scores: nfull,
-                        n_exact: params.n_exact,
-                        ..params.clone()
-                    };
-                    let r = run_queries(&index, &qs, &gt, |ix, q| {
-                        ix.search(q, &p, None)
-                            .unwrap()
-                            .iter()
-                            .map(|h| h.key)
-                            .collect()
-                    });
-                    println!(
-                        "  {probe:>3} {thr:>10?} {nfull:>4} -> {:.2} {:.2} {:.3}",
-                        r.p50, r.p95, r.recall
-                    );
-                }
+}
+
+/// `--sweep`: latency and recall over probes, centroid thresholds and full scores.
+fn threshold_sweep(
+    index: &plait_colbert::Index,
+    qs: &[TokenEmbeddings],
+    gt: &[Vec<u64>],
+    params: &SearchParams,
+) {
+    println!("sweep: n_ivf_probe threshold n_full_scores -> p50 ms, p95 ms, recall@10");
+    for probe in [2usize, 3, 4] {
+        for thr in [Some(0.25f32), Some(0.27), Some(0.3)] {
+            for nfull in [192usize, 256, 320] {
+                let p = SearchParams {
+                    k: 10,
+                    n_ivf_probe: probe,
+                    centroid_score_threshold: thr,
+                    n_full_scores: nfull,
+                    n_exact: params.n_exact,
+                    ..params.clone()
+                };
+                let r = plaid_run(index, qs, gt, &p);
+                println!(
+                    "  {probe:>3} {thr:>10?} {nfull:>4} -> {:.2} {:.2} {:.3}",
+                    r.p50, r.p95, r.recall
+                );
             }
         }
     }

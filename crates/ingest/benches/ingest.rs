@@ -144,7 +144,6 @@ fn main() {
         busy: Mutex::new(Duration::ZERO),
     };
     let (report, e2e) = ingest(&tmp.path().join("idx"), &work, &rec, &pdf);
-    let chunks = report.chunks_encoded;
     let inside = *rec.busy.lock().unwrap();
     let batches = rec.batches.into_inner().unwrap();
 
@@ -155,6 +154,23 @@ fn main() {
         encoder.encode_documents(&texts).unwrap();
     }
     let bare = started.elapsed();
+    print_full_ingest(&report, e2e, inside, bare);
+
+    let (again, t) = ingest(&tmp.path().join("idx"), &work, &encoder, &pdf);
+    assert_eq!(again.chunks_encoded, 0);
+    println!(
+        "no-change re-ingest of {} files: {:.3} s, 0 chunks encoded",
+        again.files_unchanged,
+        t.as_secs_f64()
+    );
+
+    thousand_files(tmp.path(), &work, &encoder, &pdf);
+}
+
+/// The full ingest's figures: end to end against the bare encoder on the same batches
+/// (`inside`: time spent inside the encoder during the ingest).
+fn print_full_ingest(report: &IngestReport, e2e: Duration, inside: Duration, bare: Duration) {
+    let chunks = report.chunks_encoded;
     let rate = |d: Duration| chunks as f64 / d.as_secs_f64();
     println!(
         "full ingest: {} files added, {} skipped, {} errors; {chunks} chunks encoded, {} reused",
@@ -184,25 +200,20 @@ fn main() {
         "end-to-end / bare = {:.3} (goal >= 0.80)",
         bare.as_secs_f64() / e2e.as_secs_f64()
     );
+}
 
-    let (again, t) = ingest(&tmp.path().join("idx"), &work, &encoder, &pdf);
-    assert_eq!(again.chunks_encoded, 0);
-    println!(
-        "no-change re-ingest of {} files: {:.3} s, 0 chunks encoded",
-        again.files_unchanged,
-        t.as_secs_f64()
-    );
-
-    // 1,000 files: copies of the corpus's text files into the same index root (their
-    // contents are indexed already, so nothing is encoded), then no-change re-ingests.
-    let sources: Vec<PathBuf> = walk(&work)
+/// 1,000 files: copies of the corpus's text files into the same index root under `tmp`
+/// (their contents are indexed already, so nothing is encoded), then no-change
+/// re-ingests.
+fn thousand_files(tmp: &Path, work: &Path, encoder: &dyn Encoder, pdf: &dyn plait_ingest::PdfText) {
+    let sources: Vec<PathBuf> = walk(work)
         .into_iter()
         .filter(|p| {
             p.extension()
                 .is_some_and(|e| e == "py" || e == "md" || e == "txt")
         })
         .collect();
-    let many = tmp.path().join("many");
+    let many = tmp.join("many");
     for i in 0..1000 {
         let src = &sources[i % sources.len()];
         let dest = many.join(format!("d{:02}", i / 50)).join(format!(
@@ -212,10 +223,10 @@ fn main() {
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
         std::fs::copy(src, dest).unwrap();
     }
-    let (first, t_first) = ingest(&tmp.path().join("idx"), &many, &encoder, &pdf);
+    let (first, t_first) = ingest(&tmp.join("idx"), &many, encoder, pdf);
     let mut times = Vec::new();
     for _ in 0..5 {
-        let (r, t) = ingest(&tmp.path().join("idx"), &many, &encoder, &pdf);
+        let (r, t) = ingest(&tmp.join("idx"), &many, encoder, pdf);
         assert_eq!(r.chunks_encoded, 0);
         assert_eq!(r.files_unchanged, 1000);
         times.push(t.as_secs_f64());

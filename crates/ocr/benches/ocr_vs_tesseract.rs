@@ -111,58 +111,10 @@ fn main() {
     );
     let mut totals = [0.0f64; 4];
     for (rel, reference) in pages {
-        let path = asset(rel);
-        let image = pdfium.render(&path, 1, DPI, None).unwrap();
-        let png = tmp.path().join("page.png");
-        image::RgbImage::from_raw(image.width as u32, image.height as u32, image.data.clone())
-            .unwrap()
-            .save(&png)
-            .unwrap();
-        // Warm-up, and the texts to score.
-        let texts = [
-            plait(&engines[0], &image),
-            plait(&engines[1], &image),
-            plait(&engines[2], &image),
-            tesseract(&png),
-        ];
-        let mut times: [Vec<f64>; 4] = Default::default();
-        for _ in 0..RUNS {
-            for (k, engine) in engines.iter().enumerate() {
-                let t = Instant::now();
-                plait(engine, &image);
-                times[k].push(t.elapsed().as_secs_f64());
-            }
-            let t = Instant::now();
-            tesseract(&png);
-            times[3].push(t.elapsed().as_secs_f64());
-        }
-        let secs = times.map(median);
+        let secs = page_row(&engines, &pdfium, tmp.path(), rel, reference);
         for (total, s) in totals.iter_mut().zip(secs) {
             *total += s;
         }
-        let cers = texts.map(|t| match reference {
-            Some(r) => {
-                let r = std::fs::read_to_string(asset(r)).unwrap();
-                format!(
-                    "{:.5} ({:.4})",
-                    character_error_rate(&t, &r, Folding::Typography),
-                    character_error_rate(&t, &r, Folding::None)
-                )
-            }
-            None => "-".into(),
-        });
-        println!(
-            "{:<13} {:>7.2} {:>7.2} {:>9.2} {:>9.2}   {:>16} {:>16} {:>16} {:>16}",
-            Path::new(rel).file_name().unwrap().to_string_lossy(),
-            secs[0],
-            secs[1],
-            secs[2],
-            secs[3],
-            cers[0],
-            cers[1],
-            cers[2],
-            cers[3]
-        );
     }
     println!(
         "total s: plait {:.2}, folded {:.2}, published {:.2}, tesseract {:.2}; plait / tesseract = {:.2}, plait / published = {:.2}, folded / published = {:.2}",
@@ -176,6 +128,67 @@ fn main() {
     );
     rendered_text_pages(&engines[0], &pdfium, tmp.path());
     multi_page(&rt, &pdfium, threads, tmp.path());
+}
+
+/// One page's row: seconds per page (median of [`RUNS`]) of the three engines and
+/// tesseract, and their character error rates against `reference` when given.
+fn page_row(
+    engines: &[OcrEngine; 3],
+    pdfium: &plait_ocr::Pdfium,
+    tmp: &Path,
+    rel: &str,
+    reference: Option<&str>,
+) -> [f64; 4] {
+    let path = asset(rel);
+    let image = pdfium.render(&path, 1, DPI, None).unwrap();
+    let png = tmp.join("page.png");
+    image::RgbImage::from_raw(image.width as u32, image.height as u32, image.data.clone())
+        .unwrap()
+        .save(&png)
+        .unwrap();
+    // Warm-up, and the texts to score.
+    let texts = [
+        plait(&engines[0], &image),
+        plait(&engines[1], &image),
+        plait(&engines[2], &image),
+        tesseract(&png),
+    ];
+    let mut times: [Vec<f64>; 4] = Default::default();
+    for _ in 0..RUNS {
+        for (k, engine) in engines.iter().enumerate() {
+            let t = Instant::now();
+            plait(engine, &image);
+            times[k].push(t.elapsed().as_secs_f64());
+        }
+        let t = Instant::now();
+        tesseract(&png);
+        times[3].push(t.elapsed().as_secs_f64());
+    }
+    let secs = times.map(median);
+    let cers = texts.map(|t| match reference {
+        Some(r) => {
+            let r = std::fs::read_to_string(asset(r)).unwrap();
+            format!(
+                "{:.5} ({:.4})",
+                character_error_rate(&t, &r, Folding::Typography),
+                character_error_rate(&t, &r, Folding::None)
+            )
+        }
+        None => "-".into(),
+    });
+    println!(
+        "{:<13} {:>7.2} {:>7.2} {:>9.2} {:>9.2}   {:>16} {:>16} {:>16} {:>16}",
+        Path::new(rel).file_name().unwrap().to_string_lossy(),
+        secs[0],
+        secs[1],
+        secs[2],
+        secs[3],
+        cers[0],
+        cers[1],
+        cers[2],
+        cers[3]
+    );
+    secs
 }
 
 /// Pages of text PDFs rendered at the same DPI, read by both engines and scored against

@@ -39,76 +39,204 @@ struct Row {
     gen: Generation,
 }
 
+/// The models of one run: the target, its draft and how prose is penalised.
+struct Models {
+    target_name: &'static str,
+    target: LoadedModel,
+    draft: LoadedModel,
+    /// SmolLM2 loops without a repetition penalty (which flatters prompt lookup); Qwen
+    /// does not need one.
+    prose_penalty: f32,
+}
+
+impl Models {
+    /// The Qwen pair, or SmolLM2 and its Q4_0 copy (`PLAIT_BENCH_MODELS=smollm2`);
+    /// `PLAIT_BENCH_DRAFT` picks another draft. Prints the target's batch costs.
+    fn load() -> Self {
+        let smollm2 = std::env::var("PLAIT_BENCH_MODELS").is_ok_and(|m| m == "smollm2");
+        let (target_name, target_path, default_draft) = if smollm2 {
+            (
+                "SmolLM2-135M-Instruct Q4_1 (draft: its Q4_0 copy)",
+                assets::asset("models/gguf/SmolLM2-135M-Instruct.Q4_1.gguf"),
+                "models/gguf/test/smollm2-135m-instruct-q4_0-draft.gguf",
+            )
+        } else {
+            (
+                "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (draft: Qwen2.5-Coder-0.5B-Instruct Q4_K_M)",
+                assets::asset("models/gguf/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
+                "models/gguf/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            )
+        };
+        let draft_path = std::env::var_os("PLAIT_BENCH_DRAFT")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| assets::asset(default_draft));
+        let llama = Llama::init().unwrap();
+        let target = LoadedModel::load(llama, &ModelConfig::new(&target_path)).unwrap();
+        batch_cost(&target);
+        let draft = LoadedModel::load(llama, &ModelConfig::new(&draft_path)).unwrap();
+        Self {
+            target_name,
+            target,
+            draft,
+            prose_penalty: if smollm2 { 1.2 } else { 1.0 },
+        }
+    }
+}
+
+/// One task: its name, prompt, repetition penalty and no-repeat n-gram size.
+struct Task {
+    name: &'static str,
+    prompt: String,
+    penalty: f32,
+    no_repeat: usize,
+}
+
+/// The three tasks. Summaries and free text use the summarize roles' penalty (without
+/// it SmolLM2 loops, which flatters prompt lookup); a code edit must copy, which a
+/// penalty on recent tokens would break.
+fn tasks(prose_penalty: f32) -> [Task; 3] {
+    [
+        Task {
+            name: "(a) summary with quotations",
+            prompt: chat(&format!(
+                "{REPORT}\n\nWhat did the committee write? Answer with the committee's own words in quotation marks."
+            )),
+            penalty: prose_penalty,
+            no_repeat: 0,
+        },
+        Task {
+            name: "(b) code edit",
+            // The answer is opened with the code fence, as an editor integration does.
+            prompt: chat(&format!(
+                "Rename the method `needs_reorder` to `low_stock` everywhere in this Rust file and print the complete updated file.\n\n```rust\n{CODE}```"
+            )) + "```rust\n",
+            penalty: 1.0,
+            no_repeat: 0,
+        },
+        Task {
+            name: "(c) free generation",
+            prompt: chat("Write a story about a robot who learns to paint."),
+            penalty: prose_penalty,
+            no_repeat: 0,
+        },
+    ]
+}
+
+/// How a task is decoded: repetitions and length.
+#[derive(Clone, Copy)]
+struct Bench {
+    reps: usize,
+    max_tokens: usize,
+    lookup: LookupConfig,
+    draft: DraftConfig,
+}
+
+impl Bench {
+    /// The median tokens/s of `reps` runs of `task` and the last run's output.
+    fn run(
+        &self,
+        model: &LoadedModel,
+        task: &Task,
+        threads: i32,
+        strategy: Strategy<'_>,
+    ) -> (f64, Generation) {
+        let cfg = DecodeConfig {
+            n_ctx: 2048,
+            threads,
+            max_tokens: self.max_tokens,
+            sampling: Sampling::Greedy,
+            repeat_penalty: task.penalty,
+            repeat_last_n: 64,
+            no_repeat_ngram: task.no_repeat,
+            stop_on_loop: false,
+            record_margins: true,
+            ban_first: Vec::new(),
+            grounding: None,
+        };
+        let mut tps = Vec::new();
+        let mut last = None;
+        for _ in 0..self.reps {
+            let g = model
+                .generate(&task.prompt, &cfg, strategy, |_| {})
+                .unwrap();
+            tps.push(g.tokens_per_second);
+            last = Some(g);
+        }
+        (median(tps), last.unwrap())
+    }
+
+    /// Plain decoding on 1 and 2 threads, then lookup, draft and both on the faster
+    /// thread count; returns the rows and which plain row is the baseline.
+    fn rows(&self, models: &Models, task: &Task) -> (Vec<Row>, usize) {
+        let mut rows = Vec::new();
+        let mut push = |config: String, (tps, gen): (f64, Generation)| {
+            rows.push(Row {
+                task: task.name,
+                config,
+                tps,
+                gen,
+            });
+        };
+        let run = |threads: i32, strategy: Strategy<'_>| {
+            self.run(&models.target, task, threads, strategy)
+        };
+        let plain = [run(1, Strategy::Plain), run(2, Strategy::Plain)];
+        let best_plain = usize::from(plain[0].0 < plain[1].0);
+        let threads = best_plain as i32 + 1;
+        for (t, p) in plain.into_iter().enumerate() {
+            push(format!("plain, {} thread(s)", t + 1), p);
+        }
+        let draft = &models.draft;
+        let (lookup, config) = (self.lookup, self.draft);
+        let strategies = [
+            ("prompt lookup", Strategy::PromptLookup(lookup)),
+            (
+                "draft model",
+                Strategy::Draft {
+                    model: draft,
+                    config,
+                },
+            ),
+            (
+                "both",
+                Strategy::DraftAndLookup {
+                    model: draft,
+                    config,
+                    lookup,
+                },
+            ),
+        ];
+        for (name, strategy) in strategies {
+            push(
+                format!("{name}, {threads} thread(s)"),
+                run(threads, strategy),
+            );
+        }
+        (rows, best_plain)
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is accepted.
     let quick = std::env::var_os("PLAIT_BENCH_QUICK").is_some();
-    let reps = if quick { 1 } else { 3 };
-    let max_tokens = if quick { 128 } else { 320 };
-    let smollm2 = std::env::var("PLAIT_BENCH_MODELS").is_ok_and(|m| m == "smollm2");
-    let (target_name, target_path, default_draft) = if smollm2 {
-        (
-            "SmolLM2-135M-Instruct Q4_1 (draft: its Q4_0 copy)",
-            assets::asset("models/gguf/SmolLM2-135M-Instruct.Q4_1.gguf"),
-            "models/gguf/test/smollm2-135m-instruct-q4_0-draft.gguf",
-        )
-    } else {
-        (
-            "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (draft: Qwen2.5-Coder-0.5B-Instruct Q4_K_M)",
-            assets::asset("models/gguf/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
-            "models/gguf/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-        )
-    };
-    let draft_path = std::env::var_os("PLAIT_BENCH_DRAFT")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| assets::asset(default_draft));
-    // SmolLM2 loops without a repetition penalty (which flatters prompt lookup); Qwen
-    // does not need one.
-    let prose_penalty = if smollm2 { 1.2 } else { 1.0 };
-
-    let llama = Llama::init().unwrap();
-    let target = LoadedModel::load(llama, &ModelConfig::new(&target_path)).unwrap();
-    batch_cost(&target);
-    let draft = LoadedModel::load(llama, &ModelConfig::new(&draft_path)).unwrap();
-    // (task, prompt, repetition penalty, no-repeat n-gram size): summaries and free text
-    // use the summarize roles' penalty (without it SmolLM2 loops, which flatters prompt
-    // lookup); a code edit must copy, which a penalty on recent tokens would break.
-    let tasks: [(&str, String, f32, usize); 3] = [
-        (
-            "(a) summary with quotations",
-            chat(&format!(
-                "{REPORT}\n\nWhat did the committee write? Answer with the committee's own words in quotation marks."
-            )),
-            prose_penalty,
-            0,
-        ),
-        (
-            "(b) code edit",
-            // The answer is opened with the code fence, as an editor integration does.
-            chat(&format!(
-                "Rename the method `needs_reorder` to `low_stock` everywhere in this Rust file and print the complete updated file.\n\n```rust\n{CODE}```"
-            )) + "```rust\n",
-            1.0,
-            0,
-        ),
-        (
-            "(c) free generation",
-            chat("Write a story about a robot who learns to paint."),
-            prose_penalty,
-            0,
-        ),
-    ];
-    let lookup = LookupConfig::default();
-    let draft_cfg = DraftConfig {
-        n_max: 8,
-        n_min: 1,
-        p_min: std::env::var("PLAIT_BENCH_PMIN")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.6),
-        adaptive: true,
+    let models = Models::load();
+    let bench = Bench {
+        reps: if quick { 1 } else { 3 },
+        max_tokens: if quick { 128 } else { 320 },
+        lookup: LookupConfig::default(),
+        draft: DraftConfig {
+            n_max: 8,
+            n_min: 1,
+            p_min: std::env::var("PLAIT_BENCH_PMIN")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.6),
+            adaptive: true,
+        },
     };
     println!(
-        "\ndecode: {target_name}, greedy, up to {max_tokens} new tokens, median of {reps}; repetition penalty {prose_penalty} on (a) and (c)"
+        "\ndecode: {}, greedy, up to {} new tokens, median of {}; repetition penalty {} on (a) and (c)",
+        models.target_name, bench.max_tokens, bench.reps, models.prose_penalty
     );
     println!(
         "{:<28} {:<28} {:>8} {:>7} {:>8} {:>7}  same as plain greedy",
@@ -116,131 +244,68 @@ fn main() {
     );
     // PLAIT_BENCH_TASK=a|b|c runs one task.
     let only = std::env::var("PLAIT_BENCH_TASK").ok();
-    for (task, prompt, penalty, no_repeat) in &tasks {
+    for task in &tasks(models.prose_penalty) {
         if only
             .as_deref()
-            .is_some_and(|t| !task.starts_with(&format!("({t})")))
+            .is_some_and(|t| !task.name.starts_with(&format!("({t})")))
         {
             continue;
         }
-        let run = |threads: i32, strategy: Strategy<'_>| -> (f64, Generation) {
-            let cfg = DecodeConfig {
-                n_ctx: 2048,
-                threads,
-                max_tokens,
-                sampling: Sampling::Greedy,
-                repeat_penalty: *penalty,
-                repeat_last_n: 64,
-                no_repeat_ngram: *no_repeat,
-                stop_on_loop: false,
-                record_margins: true,
-                ban_first: Vec::new(),
-                grounding: None,
-            };
-            let mut tps = Vec::new();
-            let mut last = None;
-            for _ in 0..reps {
-                let g = target.generate(prompt, &cfg, strategy, |_| {}).unwrap();
-                tps.push(g.tokens_per_second);
-                last = Some(g);
-            }
-            (median(tps), last.unwrap())
-        };
-        let mut rows = Vec::new();
-        for threads in [1, 2] {
-            let (tps, gen) = run(threads, Strategy::Plain);
-            rows.push(Row {
-                task,
-                config: format!("plain, {threads} thread(s)"),
-                tps,
-                gen,
-            });
-        }
-        let best_plain = if rows[0].tps >= rows[1].tps { 0 } else { 1 };
-        let threads = best_plain as i32 + 1;
-        let (tps, gen) = run(threads, Strategy::PromptLookup(lookup));
-        rows.push(Row {
-            task,
-            config: format!("prompt lookup, {threads} thread(s)"),
-            tps,
-            gen,
-        });
-        let (tps, gen) = run(
-            threads,
-            Strategy::Draft {
-                model: &draft,
-                config: draft_cfg,
-            },
-        );
-        rows.push(Row {
-            task,
-            config: format!("draft model, {threads} thread(s)"),
-            tps,
-            gen,
-        });
-        let (tps, gen) = run(
-            threads,
-            Strategy::DraftAndLookup {
-                model: &draft,
-                config: draft_cfg,
-                lookup,
-            },
-        );
-        rows.push(Row {
-            task,
-            config: format!("both, {threads} thread(s)"),
-            tps,
-            gen,
-        });
+        let (rows, best_plain) = bench.rows(&models, task);
         if std::env::var_os("PLAIT_BENCH_SHOW").is_some() {
             for r in &rows {
                 println!("--- {} / {}:\n{}\n---", r.task, r.config, r.gen.text);
             }
         }
-        let base = rows[best_plain].tps;
-        // Greedy output is compared with plain decoding on the same number of threads
-        // (thread counts split sums differently, which can flip near ties).
-        let reference = |config: &str| {
-            let t = if config.contains("1 thread") { 0 } else { 1 };
-            &rows[t].gen
+        print_rows(&rows, rows[best_plain].tps);
+    }
+}
+
+/// "yes", or where `g` parts from plain greedy and the top-2 logit gap of the plain run
+/// there (a near tie when small).
+fn same(g: &Generation, plain: &Generation) -> String {
+    let at = g
+        .tokens
+        .iter()
+        .zip(&plain.tokens)
+        .take_while(|(a, b)| a == b)
+        .count();
+    if at == g.tokens.len() && at == plain.tokens.len() {
+        "yes".into()
+    } else {
+        let gap = plain.margins.get(at).copied().unwrap_or(f32::NAN);
+        let gap2 = g.margins.get(at).copied().unwrap_or(f32::NAN);
+        format!("@{at} gap {:.3}", gap.min(gap2))
+    }
+}
+
+/// One line per row: tokens/s, the ratio to `base`, acceptance, and whether the greedy
+/// output equals plain decoding's on the same number of threads (thread counts split
+/// sums differently, which can flip near ties).
+fn print_rows(rows: &[Row], base: f64) {
+    let reference = |config: &str| {
+        let t = if config.contains("1 thread") { 0 } else { 1 };
+        &rows[t].gen
+    };
+    for r in rows {
+        let (accept, mean) = if r.gen.drafted > 0 {
+            (
+                format!("{:.0}%", 100.0 * r.gen.acceptance_rate()),
+                format!("{:.2}", r.gen.mean_accepted()),
+            )
+        } else {
+            ("-".into(), "-".into())
         };
-        // "yes", or where the output parts from plain greedy and the top-2 logit gap of
-        // the plain run there (a near tie when small).
-        let same = |g: &Generation, plain: &Generation| -> String {
-            let at = g
-                .tokens
-                .iter()
-                .zip(&plain.tokens)
-                .take_while(|(a, b)| a == b)
-                .count();
-            if at == g.tokens.len() && at == plain.tokens.len() {
-                "yes".into()
-            } else {
-                let gap = plain.margins.get(at).copied().unwrap_or(f32::NAN);
-                let gap2 = g.margins.get(at).copied().unwrap_or(f32::NAN);
-                format!("@{at} gap {:.3}", gap.min(gap2))
-            }
-        };
-        for r in &rows {
-            let (accept, mean) = if r.gen.drafted > 0 {
-                (
-                    format!("{:.0}%", 100.0 * r.gen.acceptance_rate()),
-                    format!("{:.2}", r.gen.mean_accepted()),
-                )
-            } else {
-                ("-".into(), "-".into())
-            };
-            println!(
-                "{:<28} {:<28} {:>8.1} {:>6.2}x {:>8} {:>7}  {}",
-                r.task,
-                r.config,
-                r.tps,
-                r.tps / base,
-                accept,
-                mean,
-                same(&r.gen, reference(&r.config))
-            );
-        }
+        println!(
+            "{:<28} {:<28} {:>8.1} {:>6.2}x {:>8} {:>7}  {}",
+            r.task,
+            r.config,
+            r.tps,
+            r.tps / base,
+            accept,
+            mean,
+            same(&r.gen, reference(&r.config))
+        );
     }
 }
 
