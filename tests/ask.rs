@@ -8,18 +8,20 @@
 mod support {
     pub mod assets;
     pub mod cli;
+    pub mod mcp;
     pub mod server;
 }
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::ffi::OsStr;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::cli::{plait, stderr, stdout};
+use support::mcp::{payload, Mcp};
 use support::{assets, server};
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -324,60 +326,22 @@ fn the_mcp_ask_tool_answers() {
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let (idx, roles) = setup(tmp.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plait"))
-        .args(["mcp", "--index-dir"])
-        .arg(&idx)
-        .arg("--roles")
-        .arg(&roles)
-        .env("PLAIT_HOME", assets::home())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut recv = |id: u64| -> Value {
-        loop {
-            let v: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
-            if v["id"] == id {
-                return v;
-            }
-        }
-    };
-    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {},
-        "clientInfo": {"name": "plait-test", "version": "1"}}});
-    writeln!(stdin, "{init}").unwrap();
-    recv(1);
-    writeln!(
-        stdin,
-        "{}",
-        json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
-    )
-    .unwrap();
-    let call = |id: u64, args: Value| {
-        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-               "params": {"name": "ask", "arguments": args}})
-    };
-    writeln!(
-        stdin,
-        "{}",
-        call(
-            2,
-            json!({"question": "What is the size of A4 paper?", "index": "code", "max_tokens": 24})
-        )
-    )
-    .unwrap();
-    let r = recv(2);
+    let (mut mcp, _) = Mcp::start([
+        OsStr::new("--index-dir"),
+        idx.as_os_str(),
+        OsStr::new("--roles"),
+        roles.as_os_str(),
+    ]);
+    let r = mcp.tool(
+        "ask",
+        json!({"question": "What is the size of A4 paper?", "index": "code", "max_tokens": 24}),
+    );
     assert_eq!(r["result"]["isError"], false, "{r}");
-    let a: Value =
-        serde_json::from_str(r["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
+    let a = payload(&r);
     assert_eq!(a["event"], "answer");
     check_answer(&a);
-    writeln!(stdin, "{}", call(3, json!({"question": " "}))).unwrap();
-    let r = recv(3);
+    let r = mcp.tool("ask", json!({"question": " "}));
     assert_eq!(r["result"]["isError"], true, "{r}");
-    drop(stdin);
-    let _ = child.wait();
+    let out = mcp.finish();
+    assert!(out.status.success(), "{out:?}");
 }

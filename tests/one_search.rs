@@ -6,16 +6,14 @@
 mod support {
     pub mod assets;
     pub mod cli;
+    pub mod mcp;
     pub mod server;
 }
 
-use std::io::{BufRead, BufReader, Write};
-use std::sync::mpsc;
-use std::time::Duration;
-
 use serde_json::{json, Value};
 use support::assets;
-use support::cli::{ingest, plait, search_json, spawn, stderr};
+use support::cli::{ingest, plait, search_json, stderr};
+use support::mcp::{payload, Mcp};
 use support::server::{search, serve};
 
 /// (index, query) pairs: code and docs, prose and identifiers.
@@ -28,76 +26,11 @@ const QUERIES: [(&str, &str); 4] = [
 const MODES: [&str; 3] = ["semantic", "lexical", "hybrid"];
 const K: usize = 5;
 
-/// A small MCP client over a child's stdio.
-struct Mcp {
-    child: std::process::Child,
-    stdin: std::process::ChildStdin,
-    rx: mpsc::Receiver<Value>,
-    next: u64,
-}
-
-impl Mcp {
-    fn start(idx: &std::path::Path) -> Self {
-        let mut child = spawn(["mcp", "--index-dir", idx.to_str().unwrap()]);
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
-                if tx.send(v).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut mcp = Self {
-            child,
-            stdin,
-            rx,
-            next: 1,
-        };
-        mcp.call(
-            "initialize",
-            json!({"protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "plait-test", "version": "1"}}),
-        );
-        writeln!(
-            mcp.stdin,
-            "{}",
-            json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
-        )
-        .unwrap();
-        mcp
-    }
-
-    fn call(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next;
-        self.next += 1;
-        let msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        writeln!(self.stdin, "{msg}").unwrap();
-        loop {
-            let v = self.rx.recv_timeout(Duration::from_secs(60)).unwrap();
-            if v["id"] == id {
-                return v;
-            }
-        }
-    }
-
-    fn search(&mut self, index: &str, args: Value) -> Value {
-        let r = self.call(
-            "tools/call",
-            json!({"name": format!("search_{index}"), "arguments": args}),
-        );
-        assert_eq!(r["result"]["isError"], false, "{r}");
-        serde_json::from_str(r["result"]["content"][0]["text"].as_str().unwrap()).unwrap()
-    }
-}
-
-impl Drop for Mcp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The hits of an MCP `search_code` or `search_docs` call.
+fn mcp_search(mcp: &mut Mcp, index: &str, args: Value) -> Value {
+    let r = mcp.tool(&format!("search_{index}"), args);
+    assert_eq!(r["result"]["isError"], false, "{r}");
+    payload(&r)
 }
 
 #[test]
@@ -133,7 +66,7 @@ fn cli_http_mcp_and_eval_return_identical_hits() {
     let eval: Value = serde_json::from_slice(&o.stdout).unwrap();
 
     let server = serve(&idx, &[]);
-    let mut mcp = Mcp::start(&idx);
+    let (mut mcp, _) = Mcp::start(["--index-dir", idx.to_str().unwrap()]);
     let mut compared = 0;
     for mode in MODES {
         for (qi, (index, text)) in QUERIES.iter().enumerate() {
@@ -155,7 +88,11 @@ fn cli_http_mcp_and_eval_return_identical_hits() {
                 "HTTP {mode} {text}"
             );
 
-            let mcp_answer = mcp.search(index, json!({"query": text, "k": K, "mode": mode}));
+            let mcp_answer = mcp_search(
+                &mut mcp,
+                index,
+                json!({"query": text, "k": K, "mode": mode}),
+            );
             assert_eq!(
                 mcp_answer["results"].as_array().unwrap(),
                 &cli,
