@@ -10,10 +10,11 @@ use plait_ingest::{Hit, IndexName, Query};
 use plait_summarize::{SentenceSplitter, SourceWords};
 use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckedSentence, CitationChecker};
+use crate::check::{split_citations, CheckedSentence, CitationChecker};
 use crate::decline::relevance;
 use crate::pack::{pack, repeats, Budget};
 use crate::prompt::{may_say_not_found, says_not_found, Prompt, NOT_FOUND};
+use crate::repeat::Repeats;
 use crate::subject::on_subject;
 use crate::{AskError, Generator, Result, Retriever, Source};
 
@@ -473,7 +474,10 @@ impl Turn<'_> {
                     on_event(AskEvent::Sentence(&s));
                     answer.sentences.push(s);
                 }
-                if state.not_found || cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                if state.not_found
+                    || state.repeats.looping()
+                    || cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+                {
                     stop.store(true, Ordering::Relaxed);
                 }
             },
@@ -504,6 +508,7 @@ struct Stream<'c> {
     in_code: bool,
     first: bool,
     not_found: bool,
+    repeats: Repeats,
     dropped: Vec<CheckedSentence>,
 }
 
@@ -515,6 +520,7 @@ impl<'c> Stream<'c> {
             in_code: false,
             first: true,
             not_found: false,
+            repeats: Repeats::default(),
             dropped: Vec::new(),
         }
     }
@@ -533,7 +539,7 @@ impl<'c> Stream<'c> {
     fn take(&mut self, sentences: Vec<(String, String)>) -> Vec<CheckedSentence> {
         let mut out = Vec::new();
         for (text, space) in sentences {
-            if self.not_found || text.trim().is_empty() {
+            if self.not_found || self.repeats.looping() || text.trim().is_empty() {
                 continue;
             }
             if self.first && says_not_found(&text) {
@@ -542,9 +548,16 @@ impl<'c> Stream<'c> {
             }
             self.first = false;
             let fence = text.trim_start().starts_with("```");
-            let checked = self.checker.check(&text, self.in_code || fence, &space);
+            let code = self.in_code || fence;
+            let mut checked = self.checker.check(&text, code, &space);
             if fence {
                 self.in_code = !self.in_code;
+            }
+            if !code && checked.supported && self.repeats.check(&split_citations(&text).0) {
+                checked.repeated = true;
+                checked.supported = false;
+                checked.text = split_citations(&text).0;
+                checked.citations.clear();
             }
             if checked.supported {
                 out.push(checked);

@@ -51,6 +51,10 @@ pub struct CheckedSentence {
     /// or `gcry_strerror` asked about): an answer about something else, not shown.
     #[serde(default)]
     pub off_subject: bool,
+    /// Whether it says nearly what a shown sentence of the answer already said and adds
+    /// no number or name (a model looping): not shown.
+    #[serde(default)]
+    pub repeated: bool,
     /// Whether it is shown: cited by a source sharing its words, or too short or inside
     /// a code block (nothing to check).
     pub supported: bool,

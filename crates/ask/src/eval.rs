@@ -142,8 +142,8 @@ pub struct QuestionScore {
     /// Why it declined.
     pub reason: Option<String>,
     /// Sentences the checks left out (`misquoted: ` before one quoting what no source
-    /// writes, `echo: ` before one that only restated the
-    /// question): what a decline for lack of support threw away.
+    /// writes, `echo: ` before one that only restated the question, `repeated: ` before
+    /// one said again): what a decline for lack of support threw away.
     #[serde(default)]
     pub dropped: Vec<String>,
 }
@@ -184,6 +184,8 @@ pub fn score(q: &AskQuestion, a: &Answer) -> QuestionScore {
                     "echo: "
                 } else if d.misquoted {
                     "misquoted: "
+                } else if d.repeated {
+                    "repeated: "
                 } else {
                     ""
                 };

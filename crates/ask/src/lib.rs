@@ -17,6 +17,7 @@ pub mod eval;
 mod generate;
 mod pack;
 mod prompt;
+mod repeat;
 mod source;
 mod stream;
 mod subject;
@@ -38,6 +39,7 @@ pub const RETRIEVAL_MODE: plait_ingest::SearchMode = plait_ingest::SearchMode::H
 pub use generate::{Generator, Limits, Retriever, RoleGenerator};
 pub use pack::{pack, Budget};
 pub use prompt::{may_say_not_found, says_not_found, Prompt, INSTRUCTIONS, NOT_FOUND};
+pub use repeat::LOOP_REPEATS;
 pub use source::Source;
 pub use stream::StreamEvent;
 pub use subject::Subject;

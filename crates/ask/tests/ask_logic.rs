@@ -110,6 +110,25 @@ fn a_supported_answer_keeps_its_checked_citations_and_streams_sentences() {
 }
 
 #[test]
+fn a_looping_answer_shows_its_sentence_once_and_stops_generating() {
+    let said = "PageRange parses page ranges from strings such as 1:3 [1]. ";
+    let tail = "It is a slice-like representation of page indices [1]. ";
+    let mut g = gen(&format!("{said}{tail}{}", said.repeat(6)));
+    let a = answer(&mut g, "How are page ranges parsed from strings?");
+    assert!(!a.declined, "{a:?}");
+    assert_eq!(a.answer, format!("{said}{tail}").trim());
+    let repeated = a.dropped.iter().filter(|d| d.repeated).count();
+    assert_eq!(repeated, plait_ask::LOOP_REPEATS, "{:?}", a.dropped);
+    let written = said.split_whitespace().count() * (2 + plait_ask::LOOP_REPEATS - 1)
+        + tail.split_whitespace().count();
+    assert!(
+        a.timings.generated_tokens <= written + 1,
+        "generation stopped once the answer looped: {} tokens",
+        a.timings.generated_tokens
+    );
+}
+
+#[test]
 fn a_copy_of_a_file_elsewhere_is_one_source_and_shown_once() {
     let mut hits = corpus();
     let copy = hit("/s/sample/pagerange.py", &hits.0[0].text);

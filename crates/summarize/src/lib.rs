@@ -24,7 +24,9 @@ pub use roles::{
 };
 pub use speculate::draft::{check_vocab_compatible, DraftConfig};
 pub use speculate::lookup::{LookupConfig, LookupMemory};
-pub use summary::check::{content_stems, stem, Faithfulness, SentenceCheck, SourceIndex};
+pub use summary::check::{
+    content_stems, near_duplicate, stem, Faithfulness, SentenceCheck, SourceIndex,
+};
 pub use summary::cite::{terms, Citation, Section, SentenceSplitter, Unit, MIN_SHARED_TERMS};
 pub use summary::{
     CitedSentence, Document, PhaseStats, Summarizer, Summary, SummaryConfig, SummaryEvent,
