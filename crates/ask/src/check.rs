@@ -37,7 +37,8 @@ pub struct CheckedSentence {
     /// Whether the citation was added by the checks: the model cited nothing usable, or
     /// cited sources without the sentence's facts (those are in `removed`).
     pub added: bool,
-    /// Whether it only restates the question (no distinctive word of its own) or is the
+    /// Whether it only restates the question (no distinctive word of its own), stops
+    /// before its claim (`The extension is [1].`, see `UNFINISHED_ENDS`) or is the
     /// model's `NOT FOUND` written after an answer: not shown.
     #[serde(default)]
     pub echo: bool,
@@ -79,6 +80,27 @@ pub struct CitationChecker {
     /// Words of the question no searched index holds (lower case): a sentence stating
     /// them states what no source could support.
     unknown: Vec<String>,
+}
+
+/// Words a finished sentence does not end on: a sentence stopping at one (`The extension
+/// these files have is [1].`) pointed at a source instead of saying what it holds.
+const UNFINISHED_ENDS: &[&str] = &[
+    "a", "an", "the", "is", "are", "was", "were", "be", "has", "have", "called", "named",
+];
+
+/// Whether `body` (a sentence without its markers) stops before its claim: its last word
+/// is one of [`UNFINISHED_ENDS`]. A sentence ending in a colon introduces what follows
+/// (a code block) and is finished.
+fn unfinished(body: &str) -> bool {
+    let end = body.trim_end_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '.' | '!' | '?' | '"' | '\'' | '*' | ')')
+    });
+    if end.ends_with(':') {
+        return false;
+    }
+    end.rsplit(|c: char| !c.is_alphanumeric())
+        .next()
+        .is_some_and(|w| UNFINISHED_ENDS.contains(&w.to_lowercase().as_str()))
 }
 
 /// Words that carry no claim of their own (a restated question is made of the question's
@@ -324,7 +346,8 @@ impl CitationChecker {
         // The model's decline written after an answer ("... [2]\nNOT FOUND") is no
         // sentence of it: treated as an echo, not shown.
         let decline = says_not_found(&body) && body.split_whitespace().count() <= 2;
-        out.echo = decline || (!said.is_empty() && said.is_subset(&self.question));
+        out.echo =
+            decline || unfinished(&body) || (!said.is_empty() && said.is_subset(&self.question));
         let lower = body.to_lowercase();
         out.misquoted = !self.quotes_hold(&body) || self.unknown.iter().any(|w| holds(&lower, w));
         out.off_subject =
@@ -612,5 +635,28 @@ mod tests {
             !c.check("Not found pages raise KeyError [1].", false, "")
                 .echo
         );
+    }
+
+    #[test]
+    fn a_sentence_that_stops_before_its_claim_is_not_shown() {
+        let c = CitationChecker::new("Which extension do page range files have?", &corpus());
+        for stopped in [
+            "The extension page range slices usually has [1].",
+            "The slice-like representation is [1][2].",
+            "Page indices are parsed by the class called [1].",
+        ] {
+            let s = c.check(stopped, false, " ");
+            assert!(
+                s.echo && !s.supported && s.citations.is_empty(),
+                "{stopped}"
+            );
+        }
+        for finished in [
+            "Page ranges are parsed from strings such as 1:3 [1].",
+            "PageRange has a slice-like representation of page indices, as follows: [1]",
+            "The slice-like representation of page indices is this [1].",
+        ] {
+            assert!(!c.check(finished, false, " ").echo, "{finished}");
+        }
     }
 }

@@ -35,10 +35,8 @@ fn repo_target() -> PathBuf {
 }
 
 fn data_dir() -> PathBuf {
-    std::env::var_os("PLAIT_BENCH_DATA").map_or_else(
-        || repo_target().join("bench-data/synth"),
-        PathBuf::from,
-    )
+    std::env::var_os("PLAIT_BENCH_DATA")
+        .map_or_else(|| repo_target().join("bench-data/synth"), PathBuf::from)
 }
 
 fn index_dir() -> PathBuf {
@@ -102,27 +100,63 @@ fn main() {
     // --reuse: search the index the last full run left (built and updated), skipping
     // build and update; for repeated search-only comparisons.
     let reuse = std::env::args().any(|a| a == "--reuse");
-    let dir = data_dir();
-    let tokens_path = dir.join("doc_tokens.npy");
-    let gt_path = dir.join("gt_top10.npy");
-    for p in [&tokens_path, &gt_path] {
-        if !p.exists() {
-            eprintln!(
-                "compare-next-plaid: {} is missing: run `scripts/bench-data`, then our bench \
-                 (`cargo bench --workspace --bench index`) for gt_top10.npy",
-                p.display()
-            );
-            std::process::exit(2);
-        }
+    let corpus = Corpus::load();
+    let index_dir = index_dir();
+    if reuse && index_dir.join("metadata.json").exists() {
+        let index = MmapIndex::load(index_dir.to_str().expect("utf-8 index path")).expect("load");
+        let ndocs = corpus.docs.len();
+        let upd = update_keys(ndocs);
+        let gone: HashSet<u64> = upd.iter().copied().collect();
+        let mut ids: Vec<u64> = (0..ndocs as u64).filter(|k| !gone.contains(k)).collect();
+        ids.extend(upd);
+        assert_eq!(index.num_documents(), ndocs);
+        println!("reusing the index in {} (--reuse)", index_dir.display());
+        return search(&index, &corpus.queries, &ids, &corpus.gt, ceiling);
     }
+    let index = build(&corpus, &index_dir);
+    let Corpus {
+        docs, queries, gt, ..
+    } = corpus;
+    let (index, ids) = update(index, &docs);
+    drop(docs);
+    search(&index, &queries, &ids, &gt, ceiling);
+}
 
-    // Load the corpus as the API takes it: one [len, dim] array per document.
-    let doclens: Array1<i32> = ndarray_npy::read_npy(dir.join("doclens.npy")).expect("doclens.npy");
-    let queries: Array3<f32> = ndarray_npy::read_npy(dir.join("queries.npy")).expect("queries.npy");
-    let gt: Array2<u64> = ndarray_npy::read_npy(&gt_path).expect("gt_top10.npy");
-    let gt: Vec<Vec<u64>> = gt.outer_iter().map(|r| r.to_vec()).collect();
-    assert_eq!(gt.len(), queries.shape()[0], "gt_top10.npy does not match queries.npy");
-    let (docs, total_tokens, dim) = {
+/// The synthetic corpus as the API takes it: one [len, dim] array per document.
+struct Corpus {
+    docs: Vec<Array2<f32>>,
+    queries: Vec<Array2<f32>>,
+    gt: Vec<Vec<u64>>,
+    total_tokens: usize,
+    dim: usize,
+}
+
+impl Corpus {
+    fn load() -> Self {
+        let dir = data_dir();
+        let tokens_path = dir.join("doc_tokens.npy");
+        let gt_path = dir.join("gt_top10.npy");
+        for p in [&tokens_path, &gt_path] {
+            if !p.exists() {
+                eprintln!(
+                    "compare-next-plaid: {} is missing: run `scripts/bench-data`, then our bench \
+                     (`cargo bench --workspace --bench index`) for gt_top10.npy",
+                    p.display()
+                );
+                std::process::exit(2);
+            }
+        }
+        let doclens: Array1<i32> =
+            ndarray_npy::read_npy(dir.join("doclens.npy")).expect("doclens.npy");
+        let queries: Array3<f32> =
+            ndarray_npy::read_npy(dir.join("queries.npy")).expect("queries.npy");
+        let gt: Array2<u64> = ndarray_npy::read_npy(&gt_path).expect("gt_top10.npy");
+        let gt: Vec<Vec<u64>> = gt.outer_iter().map(|r| r.to_vec()).collect();
+        assert_eq!(
+            gt.len(),
+            queries.shape()[0],
+            "gt_top10.npy does not match queries.npy"
+        );
         let tokens: Array2<f32> = ndarray_npy::read_npy(&tokens_path).expect("doc_tokens.npy");
         let mut start = 0usize;
         let docs: Vec<Array2<f32>> = doclens
@@ -134,30 +168,32 @@ fn main() {
                 d
             })
             .collect();
-        assert_eq!(start, tokens.nrows(), "doclens.npy does not sum to the token count");
-        (docs, tokens.nrows(), tokens.ncols())
-    };
-    let ndocs = docs.len();
-    let qs: Vec<Array2<f32>> = queries.outer_iter().map(|q| q.to_owned()).collect();
-    println!(
-        "corpus: {ndocs} documents, {total_tokens} token vectors of dim {dim}, {} queries of {} vectors",
-        queries.shape()[0],
-        queries.shape()[1]
-    );
-
-    let index_dir = index_dir();
-    if reuse && index_dir.join("metadata.json").exists() {
-        let index = MmapIndex::load(index_dir.to_str().expect("utf-8 index path")).expect("load");
-        let upd = update_keys(ndocs);
-        let gone: HashSet<u64> = upd.iter().copied().collect();
-        let mut ids: Vec<u64> = (0..ndocs as u64).filter(|k| !gone.contains(k)).collect();
-        ids.extend(upd);
-        assert_eq!(index.num_documents(), ndocs);
-        println!("reusing the index in {} (--reuse)", index_dir.display());
-        return search(&index, &qs, &ids, &gt, ceiling);
+        assert_eq!(
+            start,
+            tokens.nrows(),
+            "doclens.npy does not sum to the token count"
+        );
+        let (total_tokens, dim) = (tokens.nrows(), tokens.ncols());
+        println!(
+            "corpus: {} documents, {total_tokens} token vectors of dim {dim}, {} queries of {} vectors",
+            docs.len(),
+            queries.shape()[0],
+            queries.shape()[1]
+        );
+        let queries = queries.outer_iter().map(|q| q.to_owned()).collect();
+        Self {
+            docs,
+            queries,
+            gt,
+            total_tokens,
+            dim,
+        }
     }
-    // Build.
-    let _ = std::fs::remove_dir_all(&index_dir);
+}
+
+/// Builds the index into `index_dir`, printing time, peak memory and size on disk.
+fn build(corpus: &Corpus, index_dir: &Path) -> MmapIndex {
+    let _ = std::fs::remove_dir_all(index_dir);
     std::fs::create_dir_all(index_dir.parent().expect("parent")).expect("create target dir");
     let index_path = index_dir.to_str().expect("utf-8 index path").to_owned();
     let config = IndexConfig {
@@ -167,7 +203,7 @@ fn main() {
     let rss_before = status_kib("VmRSS:");
     reset_peak_rss();
     let t = Instant::now();
-    let index = MmapIndex::create_with_kmeans(&docs, &index_path, &config).expect("build");
+    let index = MmapIndex::create_with_kmeans(&corpus.docs, &index_path, &config).expect("build");
     let build_s = t.elapsed().as_secs_f64();
     let peak = status_kib("VmHWM:");
     println!(
@@ -180,20 +216,24 @@ fn main() {
         rss_before as f64 / 1024.0,
         peak.saturating_sub(rss_before) as f64 / 1024.0
     );
-    let bytes = dir_size(&index_dir, false);
-    let bytes_chunks = dir_size(&index_dir, true);
+    let bytes = dir_size(index_dir, false);
+    let bytes_chunks = dir_size(index_dir, true);
     println!(
         "on disk: {:.1} MiB, {:.1} bytes per token (dim*nbits/8 = {} + code); without the merged_* copies load() derives: {:.1} MiB, {:.1} bytes per token",
         bytes as f64 / 1048576.0,
-        bytes as f64 / total_tokens as f64,
-        dim * config.nbits / 8,
+        bytes as f64 / corpus.total_tokens as f64,
+        corpus.dim * config.nbits / 8,
         bytes_chunks as f64 / 1048576.0,
-        bytes_chunks as f64 / total_tokens as f64
+        bytes_chunks as f64 / corpus.total_tokens as f64
     );
+    index
+}
 
-    // 1% update: delete the 100 documents our bench deletes, then add them back.
-    let mut index = index;
-    let mut ids: Vec<u64> = (0..ndocs as u64).collect(); // next-plaid position -> corpus id
+/// The 1% update: deletes the 100 documents our bench deletes, then adds them back.
+/// Returns the index and, per next-plaid position, the corpus id.
+fn update(mut index: MmapIndex, docs: &[Array2<f32>]) -> (MmapIndex, Vec<u64>) {
+    let ndocs = docs.len();
+    let mut ids: Vec<u64> = (0..ndocs as u64).collect();
     let upd_keys = update_keys(ndocs);
     let del: Vec<i64> = upd_keys.iter().map(|&k| k as i64).collect(); // positions == ids here
     let t = Instant::now();
@@ -219,8 +259,7 @@ fn main() {
         add_s * 1e3
     );
     assert_eq!(index.num_documents(), ndocs);
-    drop(docs);
-    search(&index, &qs, &ids, &gt, ceiling);
+    (index, ids)
 }
 
 /// The documents the 1% update deletes and adds back, ascending.
