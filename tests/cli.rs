@@ -230,52 +230,8 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
     );
     assert!(hits.iter().all(|h| h["index"] == "code"));
 
-    let o = plait(
-        &[
-            "search",
-            "docs",
-            "siege of Vicksburg",
-            "--index-dir",
-            idx_s,
-            "--json",
-            "-k",
-            "3",
-        ],
-        &home,
-    );
-    let hits = json_lines(&o);
-    assert!(
-        hits[0]["path"]
-            .as_str()
-            .unwrap()
-            .ends_with("Seige_of_Vicksburg_Sample_OCR.pdf"),
-        "{hits:?}"
-    );
-    assert!(hits[0]["page"].as_u64().is_some());
     assert!(first["warnings"].as_array().unwrap().is_empty(), "{first}");
-
-    // The scanned linn.pdf has no text layer: its page was OCR'd and is searchable.
-    let o = plait(
-        &[
-            "search",
-            "docs",
-            "32 track MIDI sequence recorder",
-            "--index-dir",
-            idx_s,
-            "--json",
-            "-k",
-            "1",
-        ],
-        &home,
-    );
-    let hits = json_lines(&o);
-    assert!(
-        hits[0]["path"].as_str().unwrap().ends_with("linn.pdf"),
-        "{hits:?}"
-    );
-    assert_eq!(hits[0]["page"], 1);
-    assert!(hits[0]["text"].as_str().unwrap().contains("Sequence"));
-
+    docs_text_and_scanned_pages_are_found(idx_s, &home);
     methods_show_their_symbol_and_container(idx_s, &home);
     filters_keep_only_matching_locations(idx_s, &home);
 
@@ -290,6 +246,54 @@ fn ingest_then_search_finds_code_and_docs_and_reingest_encodes_nothing() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("plait ingest"), "{}", stderr(&o));
+}
+
+/// The docs index finds a text PDF's page and the OCR'd page of the scanned linn.pdf.
+fn docs_text_and_scanned_pages_are_found(idx_s: &str, home: &Path) {
+    let o = plait(
+        &[
+            "search",
+            "docs",
+            "siege of Vicksburg",
+            "--index-dir",
+            idx_s,
+            "--json",
+            "-k",
+            "3",
+        ],
+        home,
+    );
+    let hits = json_lines(&o);
+    assert!(
+        hits[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("Seige_of_Vicksburg_Sample_OCR.pdf"),
+        "{hits:?}"
+    );
+    assert!(hits[0]["page"].as_u64().is_some());
+
+    // The scanned linn.pdf has no text layer: its page was OCR'd and is searchable.
+    let o = plait(
+        &[
+            "search",
+            "docs",
+            "32 track MIDI sequence recorder",
+            "--index-dir",
+            idx_s,
+            "--json",
+            "-k",
+            "1",
+        ],
+        home,
+    );
+    let hits = json_lines(&o);
+    assert!(
+        hits[0]["path"].as_str().unwrap().ends_with("linn.pdf"),
+        "{hits:?}"
+    );
+    assert_eq!(hits[0]["page"], 1);
+    assert!(hits[0]["text"].as_str().unwrap().contains("Sequence"));
 }
 
 /// The sample's Rust and Go files: a method's symbol and its container, in the JSON and

@@ -40,53 +40,9 @@ fn only_local_names_and_origins_reach_the_api_and_every_error_is_json() {
     let idx = small_index(tmp.path());
     let server = serve(&idx, &[]);
     let addr = server.code.clone();
-    let port = addr.rsplit(':').next().unwrap().to_string();
     let search_body = br#"{"query": "parse range"}"#;
 
-    // DNS rebinding: a foreign Host is refused, on every endpoint.
-    for (method, path) in [("GET", "/status"), ("POST", "/search")] {
-        let (s, body) = raw(
-            &addr,
-            &format!("{method} {path} HTTP/1.1\r\nHost: evil.example.com:{port}\r\nContent-Type: application/json"),
-            search_body,
-        );
-        assert_eq!(s, 403, "{body}");
-        assert!(json(&body)["error"]
-            .as_str()
-            .unwrap()
-            .contains("evil.example.com"));
-    }
-    for host in [
-        format!("localhost:{port}"),
-        format!("127.0.0.1:{port}"),
-        "[::1]".into(),
-    ] {
-        let (s, body) = raw(&addr, &format!("GET /status HTTP/1.1\r\nHost: {host}"), b"");
-        assert_eq!(s, 200, "{host}: {body}");
-    }
-    // A page on another site may not POST, whatever the content type.
-    let (s, body) = raw(
-        &addr,
-        &format!("POST /search HTTP/1.1\r\nHost: {addr}\r\nOrigin: https://evil.example.com\r\nContent-Type: application/json"),
-        search_body,
-    );
-    assert_eq!(s, 403, "{body}");
-    let (s, body) = raw(
-        &addr,
-        &format!("POST /search HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain"),
-        search_body,
-    );
-    assert_eq!(s, 415, "{body}");
-    assert!(json(&body)["error"]
-        .as_str()
-        .unwrap()
-        .contains("application/json"));
-    let (s, body) = raw(
-        &addr,
-        &format!("POST /search HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://localhost:3000\r\nContent-Type: application/json"),
-        search_body,
-    );
-    assert_eq!(s, 200, "{body}");
+    foreign_hosts_and_origins_are_refused(&addr, search_body);
 
     // 405 carries a JSON body too.
     let (s, body) = http(&addr, "GET", "/search", b"", None);
@@ -136,6 +92,55 @@ fn only_local_names_and_origins_reach_the_api_and_every_error_is_json() {
         );
         assert_eq!(s, 200, "{scheme}: {body}");
     }
+}
+
+/// DNS rebinding: a foreign Host is refused on every endpoint, and a page on another
+/// site may not POST, whatever the content type; local names and origins pass.
+fn foreign_hosts_and_origins_are_refused(addr: &str, search_body: &[u8]) {
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    for (method, path) in [("GET", "/status"), ("POST", "/search")] {
+        let (s, body) = raw(
+            addr,
+            &format!("{method} {path} HTTP/1.1\r\nHost: evil.example.com:{port}\r\nContent-Type: application/json"),
+            search_body,
+        );
+        assert_eq!(s, 403, "{body}");
+        assert!(json(&body)["error"]
+            .as_str()
+            .unwrap()
+            .contains("evil.example.com"));
+    }
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        "[::1]".into(),
+    ] {
+        let (s, body) = raw(addr, &format!("GET /status HTTP/1.1\r\nHost: {host}"), b"");
+        assert_eq!(s, 200, "{host}: {body}");
+    }
+    // A page on another site may not POST, whatever the content type.
+    let (s, body) = raw(
+        addr,
+        &format!("POST /search HTTP/1.1\r\nHost: {addr}\r\nOrigin: https://evil.example.com\r\nContent-Type: application/json"),
+        search_body,
+    );
+    assert_eq!(s, 403, "{body}");
+    let (s, body) = raw(
+        addr,
+        &format!("POST /search HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain"),
+        search_body,
+    );
+    assert_eq!(s, 415, "{body}");
+    assert!(json(&body)["error"]
+        .as_str()
+        .unwrap()
+        .contains("application/json"));
+    let (s, body) = raw(
+        addr,
+        &format!("POST /search HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://localhost:3000\r\nContent-Type: application/json"),
+        search_body,
+    );
+    assert_eq!(s, 200, "{body}");
 }
 
 /// Whether the server closed `s` (end of stream, or a reset).

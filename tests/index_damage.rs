@@ -105,6 +105,68 @@ fn metadata(index: &Path) -> PathBuf {
     index.join(current.split_whitespace().next().unwrap())
 }
 
+/// One way to damage an index root: returns the path it damaged.
+type Damage = fn(&Path) -> PathBuf;
+
+/// Every kind of damage `plait check` must find and `--repair` must undo.
+const DAMAGES: [(&str, Damage); 8] = [
+    ("bad CURRENT", |idx| {
+        let p = idx.join("code/CURRENT");
+        std::fs::write(&p, "garbage\n").unwrap();
+        p
+    }),
+    ("truncated metadata", |idx| {
+        let p = metadata(&idx.join("docs"));
+        let len = std::fs::metadata(&p).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(len / 2)
+            .unwrap();
+        p
+    }),
+    ("garbage npy", |idx| {
+        let p = only(&idx.join("code"), "seg-").join("codes.npy");
+        std::fs::write(&p, b"this is not an npy file").unwrap();
+        p
+    }),
+    ("missing segment", |idx| {
+        let p = only(&idx.join("docs"), "seg-");
+        std::fs::remove_dir_all(&p).unwrap();
+        p
+    }),
+    ("broken manifest.sqlite", |idx| {
+        let p = idx.join("manifest.sqlite");
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[..100].fill(0x5a);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }),
+    ("ivf.npy overwritten with 0xff", |idx| {
+        let p = only(&idx.join("code"), "seg-").join("ivf.npy");
+        let len = std::fs::metadata(&p).unwrap().len() as usize;
+        std::fs::write(&p, vec![0xff; len]).unwrap();
+        p
+    }),
+    ("dim edited to 7", |idx| {
+        let p = metadata(&idx.join("docs"));
+        let text = std::fs::read_to_string(&p).unwrap();
+        let edited = text.replace("\"dim\": 384", "\"dim\": 7");
+        assert_ne!(text, edited);
+        std::fs::write(&p, edited).unwrap();
+        p
+    }),
+    ("flipped byte in residuals", |idx| {
+        let p = only(&idx.join("code"), "seg-").join("residuals.npy");
+        let mut bytes = std::fs::read(&p).unwrap();
+        let at = bytes.len() - 7;
+        bytes[at] ^= 0x01;
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }),
+];
+
 #[test]
 fn every_kind_of_damage_is_found_and_repair_matches_a_clean_ingest() {
     let tmp = tempfile::tempdir().unwrap();
@@ -114,65 +176,7 @@ fn every_kind_of_damage_is_found_and_repair_matches_a_clean_ingest() {
     let expected = results(&clean);
     assert!(expected.len() > 10, "{expected:?}");
 
-    type Damage = fn(&Path) -> PathBuf;
-    let damages: [(&str, Damage); 8] = [
-        ("bad CURRENT", |idx| {
-            let p = idx.join("code/CURRENT");
-            std::fs::write(&p, "garbage\n").unwrap();
-            p
-        }),
-        ("truncated metadata", |idx| {
-            let p = metadata(&idx.join("docs"));
-            let len = std::fs::metadata(&p).unwrap().len();
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(&p)
-                .unwrap()
-                .set_len(len / 2)
-                .unwrap();
-            p
-        }),
-        ("garbage npy", |idx| {
-            let p = only(&idx.join("code"), "seg-").join("codes.npy");
-            std::fs::write(&p, b"this is not an npy file").unwrap();
-            p
-        }),
-        ("missing segment", |idx| {
-            let p = only(&idx.join("docs"), "seg-");
-            std::fs::remove_dir_all(&p).unwrap();
-            p
-        }),
-        ("broken manifest.sqlite", |idx| {
-            let p = idx.join("manifest.sqlite");
-            let mut bytes = std::fs::read(&p).unwrap();
-            bytes[..100].fill(0x5a);
-            std::fs::write(&p, bytes).unwrap();
-            p
-        }),
-        ("ivf.npy overwritten with 0xff", |idx| {
-            let p = only(&idx.join("code"), "seg-").join("ivf.npy");
-            let len = std::fs::metadata(&p).unwrap().len() as usize;
-            std::fs::write(&p, vec![0xff; len]).unwrap();
-            p
-        }),
-        ("dim edited to 7", |idx| {
-            let p = metadata(&idx.join("docs"));
-            let text = std::fs::read_to_string(&p).unwrap();
-            let edited = text.replace("\"dim\": 384", "\"dim\": 7");
-            assert_ne!(text, edited);
-            std::fs::write(&p, edited).unwrap();
-            p
-        }),
-        ("flipped byte in residuals", |idx| {
-            let p = only(&idx.join("code"), "seg-").join("residuals.npy");
-            let mut bytes = std::fs::read(&p).unwrap();
-            let at = bytes.len() - 7;
-            bytes[at] ^= 0x01;
-            std::fs::write(&p, bytes).unwrap();
-            p
-        }),
-    ];
-    for (i, (what, damage)) in damages.into_iter().enumerate() {
+    for (i, (what, damage)) in DAMAGES.into_iter().enumerate() {
         let idx = tmp.path().join(format!("damaged-{i}"));
         copy_dir(&clean, &idx);
         let damaged = damage(&idx);

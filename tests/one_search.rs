@@ -10,11 +10,13 @@ mod support {
     pub mod server;
 }
 
+use std::path::Path;
+
 use serde_json::{json, Value};
 use support::assets;
 use support::cli::{ingest, plait, search_json, stderr};
 use support::mcp::{payload, Mcp};
-use support::server::{search, serve};
+use support::server::{search, serve, Server};
 
 /// (index, query) pairs: code and docs, prose and identifiers.
 const QUERIES: [(&str, &str); 4] = [
@@ -40,30 +42,7 @@ fn cli_http_mcp_and_eval_return_identical_hits() {
     let corpus = assets::asset("samples/quickstart");
     ingest(&corpus, &idx);
 
-    // plait eval over the same queries (it ingests incrementally: nothing changes).
-    let mut set = String::from("corpus = \"quickstart\"\n");
-    for (index, text) in QUERIES {
-        set.push_str(&format!(
-            "[[query]]\nindex = \"{index}\"\ntext = \"{text}\"\nrelevant = [\"x\"]\n"
-        ));
-    }
-    let set_file = tmp.path().join("set.toml");
-    std::fs::write(&set_file, set).unwrap();
-    let o = plait(&[
-        "eval",
-        set_file.to_str().unwrap(),
-        "--corpus",
-        corpus.to_str().unwrap(),
-        "--index-dir",
-        idx.to_str().unwrap(),
-        "-k",
-        &K.to_string(),
-        "--modes",
-        &MODES.join(","),
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let eval: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let eval = eval_json(tmp.path(), &corpus, &idx);
 
     let server = serve(&idx, &[]);
     let (mut mcp, _) = Mcp::start(["--index-dir", idx.to_str().unwrap()]);
@@ -117,7 +96,38 @@ fn cli_http_mcp_and_eval_return_identical_hits() {
     }
     assert_eq!(compared, QUERIES.len() * MODES.len());
 
-    // The same limits everywhere: k above the cap is capped, k of 0 is refused.
+    same_limits_everywhere(&idx, &server, &mut mcp);
+}
+
+/// `plait eval --json` over [`QUERIES`] (it ingests incrementally: nothing changes).
+fn eval_json(tmp: &Path, corpus: &Path, idx: &Path) -> Value {
+    let mut set = String::from("corpus = \"quickstart\"\n");
+    for (index, text) in QUERIES {
+        set.push_str(&format!(
+            "[[query]]\nindex = \"{index}\"\ntext = \"{text}\"\nrelevant = [\"x\"]\n"
+        ));
+    }
+    let set_file = tmp.join("set.toml");
+    std::fs::write(&set_file, set).unwrap();
+    let o = plait(&[
+        "eval",
+        set_file.to_str().unwrap(),
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--index-dir",
+        idx.to_str().unwrap(),
+        "-k",
+        &K.to_string(),
+        "--modes",
+        &MODES.join(","),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The same limits everywhere: k above the cap is capped, k of 0 is refused.
+fn same_limits_everywhere(idx: &Path, server: &Server, mcp: &mut Mcp) {
     let (status, _) = search(&server.code, json!({"query": "def", "k": 0}));
     assert_eq!(status, 400);
     let r = mcp.call(
@@ -134,7 +144,7 @@ fn cli_http_mcp_and_eval_return_identical_hits() {
         idx.to_str().unwrap(),
     ]);
     assert!(!o.status.success());
-    let many = search_json(&idx, &["code", "def", "-k", "5000", "--mode", "lexical"]);
+    let many = search_json(idx, &["code", "def", "-k", "5000", "--mode", "lexical"]);
     let (_, http) = search(
         &server.code,
         json!({"query": "def", "k": 5000, "mode": "lexical"}),

@@ -79,6 +79,40 @@ fn wait_for(events: &mpsc::Receiver<serde_json::Value>, done: impl Fn(&Totals) -
     t
 }
 
+/// `plait watch --json` on `dir` into `idx`, killed when the guard drops, and its
+/// reports as they come (read by the returned thread).
+fn start_watch(
+    dir: &Path,
+    idx: &Path,
+) -> (
+    KillOnDrop,
+    mpsc::Receiver<serde_json::Value>,
+    std::thread::JoinHandle<()>,
+) {
+    let child = Command::new(env!("CARGO_BIN_EXE_plait"))
+        .args(["watch", "--json", "--debounce-ms", "100", "--index-dir"])
+        .arg(idx)
+        .arg(dir)
+        .env("PLAIT_HOME", assets::home())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Killed if the test fails before the clean stop.
+    let mut guard = KillOnDrop(Some(child));
+    let (tx, events) = mpsc::channel();
+    let stdout = guard.0.as_mut().unwrap().stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+            if tx.send(v).is_err() {
+                break;
+            }
+        }
+    });
+    (guard, events, reader)
+}
+
 #[test]
 fn watched_changes_reach_search_and_ctrl_c_stops_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
@@ -90,28 +124,8 @@ fn watched_changes_reach_search_and_ctrl_c_stops_cleanly() {
     )
     .unwrap();
     let idx = tmp.path().join("idx");
-    let child = Command::new(env!("CARGO_BIN_EXE_plait"))
-        .args(["watch", "--json", "--debounce-ms", "100", "--index-dir"])
-        .arg(&idx)
-        .arg(&dir)
-        .env("PLAIT_HOME", assets::home())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Killed if the test fails before the clean stop below.
-    let mut guard = KillOnDrop(Some(child));
+    let (mut guard, events, reader) = start_watch(&dir, &idx);
     let child = guard.0.as_mut().unwrap();
-    let (tx, events) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-            if tx.send(v).is_err() {
-                break;
-            }
-        }
-    });
     let start = wait_for(&events, |t| t.added >= 1);
     assert_eq!(start.added, 1, "{start:?}");
 
