@@ -15,7 +15,7 @@
 
 use std::collections::HashSet;
 
-use plait_summarize::{content_stems, is_identifier_like, MIN_SHARED_TERMS};
+use plait_summarize::{content_stems, ends_unfinished, is_identifier_like, MIN_SHARED_TERMS};
 use serde::{Deserialize, Serialize};
 
 use crate::prompt::says_not_found;
@@ -38,7 +38,7 @@ pub struct CheckedSentence {
     /// cited sources without the sentence's facts (those are in `removed`).
     pub added: bool,
     /// Whether it only restates the question (no distinctive word of its own), stops
-    /// before its claim (`The extension is [1].`, see `UNFINISHED_ENDS`) or is the
+    /// before its claim (`The extension is [1].`, see `plait_summarize::ends_unfinished`) or is the
     /// model's `NOT FOUND` written after an answer: not shown.
     #[serde(default)]
     pub echo: bool,
@@ -80,27 +80,6 @@ pub struct CitationChecker {
     /// Words of the question no searched index holds (lower case): a sentence stating
     /// them states what no source could support.
     unknown: Vec<String>,
-}
-
-/// Words a finished sentence does not end on: a sentence stopping at one (`The extension
-/// these files have is [1].`) pointed at a source instead of saying what it holds.
-const UNFINISHED_ENDS: &[&str] = &[
-    "a", "an", "the", "is", "are", "was", "were", "be", "has", "have", "called", "named",
-];
-
-/// Whether `body` (a sentence without its markers) stops before its claim: its last word
-/// is one of [`UNFINISHED_ENDS`]. A sentence ending in a colon introduces what follows
-/// (a code block) and is finished.
-fn unfinished(body: &str) -> bool {
-    let end = body.trim_end_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '.' | '!' | '?' | '"' | '\'' | '*' | ')')
-    });
-    if end.ends_with(':') {
-        return false;
-    }
-    end.rsplit(|c: char| !c.is_alphanumeric())
-        .next()
-        .is_some_and(|w| UNFINISHED_ENDS.contains(&w.to_lowercase().as_str()))
 }
 
 /// Words that carry no claim of their own (a restated question is made of the question's
@@ -346,8 +325,11 @@ impl CitationChecker {
         // The model's decline written after an answer ("... [2]\nNOT FOUND") is no
         // sentence of it: treated as an echo, not shown.
         let decline = says_not_found(&body) && body.split_whitespace().count() <= 2;
-        out.echo =
-            decline || unfinished(&body) || (!said.is_empty() && said.is_subset(&self.question));
+        // A sentence that stops before its claim says nothing unless it names a number
+        // or identifier of its own on the way ("... the `ANIMATE_TIME_MS` constant,
+        // which is [1].").
+        let stopped = ends_unfinished(&body) && self.facts(&body).is_empty();
+        out.echo = decline || stopped || (!said.is_empty() && said.is_subset(&self.question));
         let lower = body.to_lowercase();
         out.misquoted = !self.quotes_hold(&body) || self.unknown.iter().any(|w| holds(&lower, w));
         out.off_subject =
@@ -655,6 +637,8 @@ mod tests {
             "Page ranges are parsed from strings such as 1:3 [1].",
             "PageRange has a slice-like representation of page indices, as follows: [1]",
             "The slice-like representation of page indices is this [1].",
+            "Link page ranges with the library nautyL.a [1].",
+            "The slices are built by the `PageRange` class, which is [1].",
         ] {
             assert!(!c.check(finished, false, " ").echo, "{finished}");
         }

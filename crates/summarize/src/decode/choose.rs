@@ -15,6 +15,9 @@ const GROUNDED_CANDIDATES: usize = 256;
 pub(crate) struct Grounding<'a> {
     pub(crate) words: &'a SourceWords,
     pub(crate) pieces: &'a [String],
+    /// Whether a citation marker is refused after an unfinished word
+    /// ([`super::claim::cites_too_soon`]).
+    pub(crate) claim_first: bool,
 }
 
 impl Grounding<'_> {
@@ -48,8 +51,9 @@ impl Grounding<'_> {
     }
 
     fn allows(&self, tail: &str, t: usize) -> bool {
-        self.words
-            .allows(tail, self.pieces.get(t).map_or("", String::as_str))
+        let piece = self.pieces.get(t).map_or("", String::as_str);
+        self.words.allows(tail, piece)
+            && !(self.claim_first && super::claim::cites_too_soon(tail, piece))
     }
 }
 
