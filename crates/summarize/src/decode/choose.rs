@@ -355,6 +355,38 @@ mod tests {
     }
 
     #[test]
+    fn claim_first_refuses_a_marker_after_an_unfinished_word_only() {
+        let pieces: Vec<String> = ["The", " sizes", " are", " [", " 595", " points"]
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        let words = SourceWords::new(["The sizes are 595 points"]);
+        let mut logits = vec![0.0f32; pieces.len()];
+        logits[3] = 5.0; // " ["
+        logits[4] = 4.0; // " 595"
+        let pick = |claim_first: bool, out: &[i32]| {
+            let g = Grounding {
+                words: &words,
+                pieces: &pieces,
+                claim_first,
+            };
+            let mut c = Chooser::new(&DecodeConfig::default(), Some(g));
+            c.choose(&logits, &toks(out)).0 .0
+        };
+        assert_eq!(
+            pick(true, &[0, 1, 2]),
+            4,
+            "the claim comes before the marker"
+        );
+        assert_eq!(pick(false, &[0, 1, 2]), 3, "off: the model's choice");
+        assert_eq!(
+            pick(true, &[0, 1, 2, 4, 5]),
+            3,
+            "after the claim a marker is fine"
+        );
+    }
+
+    #[test]
     fn argmax_and_margin_agree_with_a_sort() {
         let row = [0.5, 2.0, -1.0, 1.75, 2.0];
         assert_eq!(argmax(&row), 1, "first of equal maxima, as llama.cpp");
