@@ -1,13 +1,14 @@
 //! Repeated sentences: a small model that has run out of things to say writes the same
 //! sentence again ("`AsyncRetrying` is designed to work with asyncio [2]. ... [3]. ...
 //! [4].") until its token budget ends. A sentence that says nearly what a shown one
-//! already said (the summary checks' [`near_duplicate`]) and adds no number or name of
-//! its own is not shown; after [`LOOP_REPEATS`] of them the answer stops, since greedy
+//! already said (most content words of each in the other, with the summary checks'
+//! `content_stems` and `DUPLICATE_OVERLAP`) and adds no number or name of its own is
+//! not shown; after [`LOOP_REPEATS`] of them the answer stops, since greedy
 //! decoding that has begun to loop does not leave the loop.
 
 use std::collections::HashSet;
 
-use plait_summarize::{is_identifier_like, near_duplicate};
+use plait_summarize::{content_stems, is_identifier_like, DUPLICATE_OVERLAP};
 
 /// Repeated sentences after which an answer stops generating.
 pub const LOOP_REPEATS: usize = 2;
@@ -39,16 +40,25 @@ impl Repeats {
     }
 }
 
-/// Whether `later` says nearly what `earlier` said and adds no number or name: a word
-/// of its own with a digit or identifier-like (`30`, `max_retries`) is a new fact.
+/// Whether `later` says nearly what `earlier` said and adds no number or name: most
+/// content words of each are in the other (the larger one's words counted, so a short
+/// sentence on the topic of a long one is no repeat of it), and every word of `later`
+/// with a digit or shaped like an identifier (`30`, `max_retries`) is in `earlier`.
 fn repeats(earlier: &str, later: &str) -> bool {
+    let (a, b) = (content_stems(earlier), content_stems(later));
+    let larger = a.len().max(b.len());
+    let alike = if a.len().min(b.len()) < 3 {
+        earlier.trim().eq_ignore_ascii_case(later.trim())
+    } else {
+        a.intersection(&b).count() as f64 >= DUPLICATE_OVERLAP * larger as f64
+    };
     let words = |t: &str| -> HashSet<String> {
         t.split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .filter(|w| w.chars().any(|c| c.is_ascii_digit()) || is_identifier_like(w))
             .map(str::to_string)
             .collect()
     };
-    near_duplicate(earlier, later) && words(later).is_subset(&words(earlier))
+    alike && words(later).is_subset(&words(earlier))
 }
 
 #[cfg(test)]
@@ -75,6 +85,14 @@ mod tests {
         assert!(!r.check("The default timeout is set by the timeout argument of the pool."));
         assert!(!r.check("The default timeout argument of the pool is 30 seconds."));
         assert!(!r.check("The default timeout is set by the pool_timeout argument."));
+        assert_eq!(r.count, 0);
+    }
+
+    #[test]
+    fn a_short_sentence_on_the_topic_of_a_long_one_is_no_repeat() {
+        let mut r = Repeats::default();
+        assert!(!r.check("The OCaml type that camlidl maps a pointer in my IDL file to when it has no pointer kind attribute is opaque."));
+        assert!(!r.check("Opaque pointers are pointers with attribute ptr in IDL files."));
         assert_eq!(r.count, 0);
     }
 

@@ -27,7 +27,7 @@ pub use roles::{
 pub use speculate::draft::{check_vocab_compatible, DraftConfig};
 pub use speculate::lookup::{LookupConfig, LookupMemory};
 pub use summary::check::{
-    content_stems, near_duplicate, stem, Faithfulness, SentenceCheck, SourceIndex,
+    content_stems, stem, Faithfulness, SentenceCheck, SourceIndex, DUPLICATE_OVERLAP,
 };
 pub use summary::cite::{terms, Citation, Section, SentenceSplitter, Unit, MIN_SHARED_TERMS};
 pub use summary::{
