@@ -553,11 +553,14 @@ impl<'c> Stream<'c> {
             if fence {
                 self.in_code = !self.in_code;
             }
-            if !code && checked.supported && self.repeats.check(&split_citations(&text).0) {
-                checked.repeated = true;
-                checked.supported = false;
-                checked.text = split_citations(&text).0;
-                checked.citations.clear();
+            if !code && checked.supported {
+                let body = split_citations(&text).0;
+                if self.repeats.check(&body) {
+                    checked.repeated = true;
+                    checked.supported = false;
+                    checked.text = body;
+                    checked.citations.clear();
+                }
             }
             if checked.supported {
                 out.push(checked);
