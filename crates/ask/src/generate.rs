@@ -102,9 +102,7 @@ pub trait Generator {
 /// A model role as the generator: one session kept across questions, so the fixed
 /// instructions (and sources repeated first) are evaluated once. Decoding is grounded in
 /// the prompt's words: an identifier-like word the question and sources lack is never
-/// written (small models otherwise invent plausible names such as `to_slicing`), and no
-/// citation marker may follow a word a finished claim does not end on ("The dimensions
-/// are [4]." cannot be written; the model goes on to say what they are).
+/// written (small models otherwise invent plausible names such as `to_slicing`).
 #[derive(Debug)]
 pub struct RoleGenerator<'r> {
     session: RoleSession<'r>,
@@ -165,7 +163,10 @@ impl Generator for RoleGenerator<'_> {
             grounding: Some(Arc::new(SourceWords::new([prompt]))),
             cancel: Some(flag.clone()),
             ban_first,
-            claim_before_citation: true,
+            // Measured on five ask sets and not on by default: +1 answered, but an
+            // unanswerable question answered with a number the sources hold for
+            // something else (README, "Three rules").
+            claim_before_citation: false,
         };
         Ok(self.session.generate(prompt, &options, |piece| {
             on_piece(piece);
