@@ -15,10 +15,11 @@
 
 use std::collections::HashSet;
 
-use plait_summarize::{content_stems, ends_unfinished, is_identifier_like, MIN_SHARED_TERMS};
+use plait_summarize::{content_stems, is_identifier_like, MIN_SHARED_TERMS};
 use serde::{Deserialize, Serialize};
 
 use crate::prompt::says_not_found;
+use crate::unfinished::ends_unfinished;
 use crate::{Source, Subject};
 
 /// Share of an uncited sentence's distinctive words a source must hold to be cited for it.
@@ -38,7 +39,7 @@ pub struct CheckedSentence {
     /// cited sources without the sentence's facts (those are in `removed`).
     pub added: bool,
     /// Whether it only restates the question (no distinctive word of its own), stops
-    /// before its claim (`The extension is [1].`, see `plait_summarize::ends_unfinished`) or is the
+    /// before its claim (`The extension is [1].`, see `unfinished.rs`) or is the
     /// model's `NOT FOUND` written after an answer: not shown.
     #[serde(default)]
     pub echo: bool,

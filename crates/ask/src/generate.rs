@@ -163,10 +163,6 @@ impl Generator for RoleGenerator<'_> {
             grounding: Some(Arc::new(SourceWords::new([prompt]))),
             cancel: Some(flag.clone()),
             ban_first,
-            // Measured on five ask sets and not on by default: +1 answered, but an
-            // unanswerable question answered with a number the sources hold for
-            // something else (README, "Three rules").
-            claim_before_citation: false,
         };
         Ok(self.session.generate(prompt, &options, |piece| {
             on_piece(piece);

@@ -22,6 +22,7 @@ mod source;
 mod stream;
 mod subject;
 pub mod testing;
+mod unfinished;
 
 pub use asker::{
     ask, Answer, AskConfig, AskEvent, AskRequest, Timings, DECLINED, MAX_ANSWER_TOKENS,

@@ -152,7 +152,6 @@ impl Bench {
             record_margins: true,
             ban_first: Vec::new(),
             grounding: None,
-            claim_before_citation: false,
         };
         let mut tps = Vec::new();
         let mut last = None;

@@ -14,9 +14,7 @@ mod roles;
 mod speculate;
 mod summary;
 
-pub use decode::{
-    ends_unfinished, is_identifier_like, DecodeConfig, Generation, Sampling, SourceWords, Strategy,
-};
+pub use decode::{is_identifier_like, DecodeConfig, Generation, Sampling, SourceWords, Strategy};
 pub use error::SummarizeError;
 pub use llm::{GgufInfo, GgufValue, Llama, LoadedModel, ModelConfig, ModelInfo, Session};
 pub use roles::{

@@ -47,7 +47,6 @@ fn config(max_tokens: usize) -> DecodeConfig {
         record_margins: true,
         ban_first: Vec::new(),
         grounding: None,
-        claim_before_citation: false,
     }
 }
 

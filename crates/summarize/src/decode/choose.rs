@@ -15,9 +15,6 @@ const GROUNDED_CANDIDATES: usize = 256;
 pub(crate) struct Grounding<'a> {
     pub(crate) words: &'a SourceWords,
     pub(crate) pieces: &'a [String],
-    /// Whether a citation marker is refused after an unfinished word
-    /// ([`super::claim::cites_too_soon`]).
-    pub(crate) claim_first: bool,
 }
 
 impl Grounding<'_> {
@@ -51,9 +48,8 @@ impl Grounding<'_> {
     }
 
     fn allows(&self, tail: &str, t: usize) -> bool {
-        let piece = self.pieces.get(t).map_or("", String::as_str);
-        self.words.allows(tail, piece)
-            && !(self.claim_first && super::claim::cites_too_soon(tail, piece))
+        self.words
+            .allows(tail, self.pieces.get(t).map_or("", String::as_str))
     }
 }
 
@@ -352,38 +348,6 @@ mod tests {
             "the best token was banned"
         );
         assert_eq!(chooser.choose(&logits, &toks(&[1, 2])).0 .0, 3);
-    }
-
-    #[test]
-    fn claim_first_refuses_a_marker_after_an_unfinished_word_only() {
-        let pieces: Vec<String> = ["The", " sizes", " are", " [", " 595", " points"]
-            .iter()
-            .map(|p| p.to_string())
-            .collect();
-        let words = SourceWords::new(["The sizes are 595 points"]);
-        let mut logits = vec![0.0f32; pieces.len()];
-        logits[3] = 5.0; // " ["
-        logits[4] = 4.0; // " 595"
-        let pick = |claim_first: bool, out: &[i32]| {
-            let g = Grounding {
-                words: &words,
-                pieces: &pieces,
-                claim_first,
-            };
-            let mut c = Chooser::new(&DecodeConfig::default(), Some(g));
-            c.choose(&logits, &toks(out)).0 .0
-        };
-        assert_eq!(
-            pick(true, &[0, 1, 2]),
-            4,
-            "the claim comes before the marker"
-        );
-        assert_eq!(pick(false, &[0, 1, 2]), 3, "off: the model's choice");
-        assert_eq!(
-            pick(true, &[0, 1, 2, 4, 5]),
-            3,
-            "after the claim a marker is fine"
-        );
     }
 
     #[test]

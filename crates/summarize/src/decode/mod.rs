@@ -11,7 +11,6 @@
 //! temperature sampling every emitted token is still sampled from the target.
 
 mod choose;
-pub(crate) mod claim;
 mod emit;
 pub(crate) mod ground;
 #[cfg(feature = "testing")]
@@ -32,7 +31,6 @@ use crate::speculate::lookup::{LookupConfig, LookupMemory, PromptLookup};
 use crate::speculate::{Drafter, NoDraft};
 use crate::{LoadedModel, Result, SummarizeError};
 use choose::{is_looping, Chooser, Grounding};
-pub use claim::ends_unfinished;
 use emit::Emitter;
 pub use ground::{is_identifier_like, SourceWords};
 
@@ -77,9 +75,6 @@ pub struct DecodeConfig {
     /// Grounded decoding: identifier-like words only where they continue a word of
     /// these (see [`ground`]); `None` leaves every token free.
     pub grounding: Option<Arc<SourceWords>>,
-    /// Under grounding, a citation marker never directly follows a word a finished claim
-    /// does not end on (`are`, `the`: see [`claim`]), so the model writes the claim.
-    pub claim_before_citation: bool,
 }
 
 impl Default for DecodeConfig {
@@ -96,7 +91,6 @@ impl Default for DecodeConfig {
             record_margins: false,
             ban_first: Vec::new(),
             grounding: None,
-            claim_before_citation: false,
         }
     }
 }
@@ -370,7 +364,6 @@ impl Session<'_> {
         let grounding = config.grounding.as_deref().map(|words| Grounding {
             words,
             pieces: model.pieces(),
-            claim_first: config.claim_before_citation,
         });
         let mut chooser = Chooser::new(config, grounding);
         let mut emitter = Emitter::new(model, on_piece);

@@ -273,7 +273,6 @@ impl RoleRunner {
             record_margins: false,
             ban_first: options.ban_first.clone(),
             grounding: options.grounding.clone(),
-            claim_before_citation: options.claim_before_citation,
         }
     }
 
@@ -306,9 +305,6 @@ pub struct GenerateOptions {
     pub grounding: Option<Arc<SourceWords>>,
     /// Tokens not to start the answer with.
     pub ban_first: Vec<i32>,
-    /// Under grounding, no citation marker right after an unfinished word
-    /// ([`crate::DecodeConfig::claim_before_citation`]).
-    pub claim_before_citation: bool,
     /// Raised by the caller to stop the generation early (a client went away).
     pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
 }

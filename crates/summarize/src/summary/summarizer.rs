@@ -65,8 +65,6 @@ impl Job<'_> {
             grounding: Some(Arc::clone(&self.grounding)),
             ban_first: Vec::new(),
             cancel: None,
-            // Summaries keep their measured decoding (`scripts/bench-summary`).
-            claim_before_citation: false,
         }
     }
 }
