@@ -364,7 +364,8 @@ pub(crate) fn holds(text: &str, fact: &str) -> bool {
 }
 
 /// The sentence without its citation markers, and the numbers they held (in order).
-/// A marker is `[3]`, `[1, 2]`, `[2-4]`, `[Source 3]` or `【3】`.
+/// A marker is `[3]`, `[1, 2]`, `[2-4]`, `[Source 3]` or `【3】` (or one of these left
+/// open before the next).
 pub fn split_citations(sentence: &str) -> (String, Vec<usize>) {
     let mut body = String::with_capacity(sentence.len());
     let mut numbers = Vec::new();
@@ -381,14 +382,31 @@ pub fn split_citations(sentence: &str) -> (String, Vec<usize>) {
                 numbers.extend(ns);
                 rest = &rest[j + close.len_utf8()..];
             }
-            None => {
-                body.push_str(&rest[..i + open]);
-                rest = &rest[i + open..];
-            }
+            None => match unclosed_marker(&rest[i + open..j]) {
+                // `are[4 [4]`: a marker left open before the next one.
+                Some((ns, len)) => {
+                    body.push_str(rest[..i].trim_end_matches(' '));
+                    numbers.extend(ns);
+                    rest = &rest[i + open + len..];
+                }
+                None => {
+                    body.push_str(&rest[..i + open]);
+                    rest = &rest[i + open..];
+                }
+            },
         }
     }
     body.push_str(rest);
     (body, numbers)
+}
+
+/// A marker's numbers and the length of its inside when `inner` (what follows a `[` up
+/// to the next `]`) is a marker left open before another `[` (`4 [4`), as a small model
+/// writes when it starts a marker twice; `None` otherwise.
+fn unclosed_marker(inner: &str) -> Option<(Vec<usize>, usize)> {
+    let k = inner.find('[')?;
+    let ns = marker_numbers(&inner[..k])?;
+    Some((ns, k))
 }
 
 /// The numbers of a marker's inside, or `None` when it is not a citation.
@@ -462,6 +480,11 @@ mod tests {
             split_citations("keep [note] and a[0] index"),
             ("keep [note] and a[0] index".into(), vec![])
         );
+        assert_eq!(
+            split_citations("A4 paper dimensions are[4 [4]"),
+            ("A4 paper dimensions are".into(), vec![4, 4])
+        );
+        assert_eq!(split_citations("x [a [1]."), ("x [a.".into(), vec![1]));
     }
 
     #[test]
