@@ -8,10 +8,7 @@ use plait_testkit as assets;
 use plait_colbert::testing::HashEncoder;
 use plait_colbert::OnnxRuntime;
 use plait_ingest::manifest::Manifest;
-use plait_ingest::{
-    ChunkBudget, DiscoverConfig, IndexName, IngestConfig, Ingester, OcrPdf, Query, SearchMode,
-    SearchService, DOCS,
-};
+use plait_ingest::{ChunkBudget, DiscoverConfig, IngestConfig, Ingester, OcrPdf, DOCS};
 use plait_ocr::{OcrEngineBuilder, Pdfium};
 
 #[test]
@@ -129,39 +126,4 @@ fn pdf_chunks_carry_the_section_heading_over_them() {
         heading_on(42).iter().any(|h| h == "9 PCL and XPS Support"),
         "{by_page:?}"
     );
-
-    // A piece of a page goes on in the next piece of the same page, and the last piece
-    // of a page goes on nowhere (the next page is another place).
-    let chunks = m.chunks_in(DOCS, &corpus.join("gs9.pdf")).unwrap();
-    let page = (1..=42)
-        .find(|p| chunks.iter().filter(|c| c.page == Some(*p)).count() >= 2)
-        .unwrap();
-    let on_page: Vec<_> = chunks.iter().filter(|c| c.page == Some(page)).collect();
-    let enc = std::sync::Arc::new(enc);
-    let service = SearchService::new(&tmp.path().join("idx"), enc.clone(), enc);
-    let hit_of = |text: &str| {
-        let words: Vec<&str> = text.split_whitespace().take(12).collect();
-        let query = Query {
-            k: 100,
-            mode: SearchMode::Lexical,
-            ..Query::new(words.join(" "))
-        };
-        let hits = service.search(IndexName::Docs, &query).unwrap();
-        hits.into_iter().find(|h| h.text == text).unwrap()
-    };
-    let first = hit_of(&on_page[0].text);
-    let next = service.continuation(&first).unwrap().unwrap();
-    assert_eq!((next.page, &next.text), (Some(page), &on_page[1].text));
-    let joined = first.joined(&next);
-    assert_eq!(joined.page, Some(page));
-    assert_eq!(
-        joined.text,
-        format!(
-            "{}\n{}",
-            on_page[0].text.trim_end_matches('\n'),
-            on_page[1].text
-        )
-    );
-    let last = hit_of(&on_page[on_page.len() - 1].text);
-    assert!(service.continuation(&last).unwrap().is_none());
 }
