@@ -3,7 +3,6 @@
 //! budget (counted in the model's own tokens). A hit that is one piece of a function cut
 //! to fit the chunk budget goes with the piece after it when both fit: an answer about
 //! the function may need its end (a message written after the check the hit matched).
-//! Pieces of one PDF page that were retrieved together go together, in page order.
 
 use plait_ingest::Hit;
 
@@ -48,24 +47,18 @@ pub fn pack(
         });
     }
     let room = room.min(budget.source_tokens);
-    let runs = page_runs(hits, continuation)?;
     let mut sources: Vec<Source> = Vec::new();
     let mut used = 0usize;
-    for (hit, run) in hits.iter().zip(runs) {
+    for hit in hits {
         if sources
             .iter()
             .any(|s| holds(&s.hit, hit) || repeats(&s.hit, hit))
         {
             continue;
         }
-        let pieces = if page_piece(hit) {
-            run.filter(|r| !r.iter().any(|p| sources.iter().any(|s| repeats(&s.hit, p))))
-        } else {
-            continuation(hit)?
-                .filter(|next| !sources.iter().any(|s| overlaps(&s.hit, next)))
-                .map(|next| vec![hit.clone(), next])
-        };
-        let joined = pieces.map(|p| join(&p));
+        let joined = continuation(hit)?
+            .filter(|next| !sources.iter().any(|s| overlaps(&s.hit, next)))
+            .map(|next| hit.joined(&next));
         for candidate in joined.into_iter().chain(std::iter::once(hit.clone())) {
             let candidate = Source {
                 number: sources.len() + 1,
@@ -81,59 +74,6 @@ pub fn pack(
         }
     }
     Ok(sources)
-}
-
-/// Whether `hit` is a piece of a PDF page (a page, no lines).
-fn page_piece(hit: &Hit) -> bool {
-    hit.page.is_some() && hit.start_line.is_none()
-}
-
-/// The pieces in order as one hit (the first's score and place).
-fn join(pieces: &[Hit]) -> Hit {
-    let mut out = pieces[0].clone();
-    for p in &pieces[1..] {
-        out = out.joined(p);
-    }
-    out
-}
-
-/// For each of `hits`, when it is a piece of a PDF page and the piece before or after it
-/// on that page was retrieved too, the run of such retrieved pieces it belongs to, in page
-/// order: a sentence cut between two pieces ("this function" in the second, its name in
-/// the first) reads whole again. Unlike a cut function, a page piece is joined only with
-/// retrieved neighbours, so a page of unrelated pieces does not crowd out other sources.
-fn page_runs(
-    hits: &[Hit],
-    continuation: &mut dyn FnMut(&Hit) -> Result<Option<Hit>>,
-) -> Result<Vec<Option<Vec<Hit>>>> {
-    let same = |a: &Hit, b: &Hit| a.path == b.path && a.page == b.page && a.text == b.text;
-    let mut next: Vec<Option<usize>> = vec![None; hits.len()];
-    for (i, hit) in hits.iter().enumerate().filter(|(_, h)| page_piece(h)) {
-        if let Some(after) = continuation(hit)? {
-            next[i] = hits.iter().position(|h| page_piece(h) && same(h, &after));
-        }
-    }
-    let prev = |i: usize| next.iter().position(|n| *n == Some(i));
-    let mut runs = vec![None; hits.len()];
-    for (i, run) in runs.iter_mut().enumerate() {
-        let mut first = i;
-        for _ in 0..hits.len() {
-            match prev(first) {
-                Some(p) if p != i => first = p,
-                _ => break,
-            }
-        }
-        let mut pieces = vec![hits[first].clone()];
-        let mut at = first;
-        while let Some(n) = next[at].filter(|_| pieces.len() < hits.len()) {
-            pieces.push(hits[n].clone());
-            at = n;
-        }
-        if pieces.len() > 1 {
-            *run = Some(pieces);
-        }
-    }
-    Ok(runs)
 }
 
 /// The lines of a hit of a text file: `(path, start, end)`.
@@ -233,55 +173,6 @@ mod tests {
         let got = pack("q?", &hits, budget, &mut words, &mut next).unwrap_or_default();
         let places: Vec<String> = got.iter().map(Source::place).collect();
         assert_eq!(places, ["a.py:41-80", "a.py:1-40"]);
-    }
-
-    /// A piece of `manual.pdf` page `page`.
-    fn page_piece(page: usize, text: &str) -> Hit {
-        Hit {
-            page: Some(page),
-            ..hit("manual.pdf", text)
-        }
-    }
-
-    #[test]
-    fn retrieved_pieces_of_one_page_go_together_in_page_order() {
-        let budget = budget();
-        let a = page_piece(7, "hash_buffer computes a digest");
-        let b = page_piece(7, "this function aborts when unavailable");
-        let c = page_piece(7, "names map to algorithm ids");
-        let other = page_piece(9, "other page");
-        // On page 7, a is followed by b, and b by c.
-        let mut next = |h: &Hit| {
-            Ok(match h.text.as_str() {
-                t if t == a.text => Some(b.clone()),
-                t if t == b.text => Some(c.clone()),
-                _ => None,
-            })
-        };
-        // b ranked first, a third: one source reading a then b; c was not retrieved.
-        let hits = vec![b.clone(), other.clone(), a.clone()];
-        let got = pack("q?", &hits, budget, &mut words, &mut next).unwrap_or_default();
-        let texts: Vec<&str> = got.iter().map(|s| s.hit.text.as_str()).collect();
-        assert_eq!(
-            texts,
-            [format!("{}\n{}", a.text, b.text).as_str(), "other page"]
-        );
-        assert_eq!(got[0].place(), "manual.pdf p.7");
-
-        // Alone, a piece is not joined with its unretrieved neighbour.
-        let hits = vec![a.clone(), other];
-        let got = pack("q?", &hits, budget, &mut words, &mut next).unwrap_or_default();
-        assert_eq!(got[0].hit.text, a.text);
-
-        // The run over the budget: the pieces are packed one by one.
-        let small = Budget {
-            source_tokens: 10,
-            ..budget
-        };
-        let hits = vec![b.clone(), a.clone()];
-        let got = pack("q?", &hits, small, &mut words, &mut next).unwrap_or_default();
-        let texts: Vec<&str> = got.iter().map(|s| s.hit.text.as_str()).collect();
-        assert_eq!(texts, [b.text.as_str()]);
     }
 
     #[test]

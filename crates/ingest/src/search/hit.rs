@@ -82,14 +82,7 @@ impl Hit {
     /// piece of the same code unit or section (same file, symbol and kind), starting at
     /// most one line after this one ends. A function over the chunk budget is cut into
     /// such pieces; an answer about it may need them together.
-    /// A piece of a PDF page (no lines) is continued by the piece after it on the same
-    /// page.
     pub(crate) fn continued_by(&self, next: &ChunkRecord) -> bool {
-        if self.start_line.is_none() && self.page.is_some() {
-            return next.lines.is_none()
-                && next.page == self.page
-                && Path::new(&self.path) == next.path;
-        }
         let (Some(start), Some(end), Some((a, b))) = (self.start_line, self.end_line, next.lines)
         else {
             return false;
@@ -106,16 +99,8 @@ impl Hit {
     /// This hit followed by `next` (which [`Self::continued_by`] accepted) as one hit:
     /// lines from this start to `next`'s end, texts joined without repeating lines,
     /// this hit's score, ranks and matched lines.
-    /// Two pieces of a PDF page (no lines) are joined as one text on that page.
     pub fn joined(&self, next: &Hit) -> Hit {
         let mut out = self.clone();
-        if self.start_line.is_none() && self.page.is_some() && self.page == next.page {
-            if !out.text.ends_with('\n') {
-                out.text.push('\n');
-            }
-            out.text.push_str(&next.text);
-            return out;
-        }
         let (Some(end), Some(a), Some(b)) = (self.end_line, next.start_line, next.end_line) else {
             return out;
         };

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::resident::ResidentLexical;
 use super::{search_index, Hit, IndexName, Query};
-use crate::manifest::{ChunkRecord, Manifest};
+use crate::manifest::Manifest;
 use crate::{IngestError, Result};
 
 /// Read-only manifest connections kept for reuse (more are opened while busy).
@@ -210,24 +210,17 @@ impl SearchService {
     }
 
     /// The chunk that goes on where `hit` stops, when `hit` is one piece of a function or
-    /// section cut to fit the chunk budget, or a piece of a PDF page followed by another
-    /// on the same page ([`Hit::continued_by`]), as a hit with the same index and score;
-    /// `None` for a whole unit or the last piece.
+    /// section cut to fit the chunk budget ([`Hit::continued_by`]), as a hit with the
+    /// same index and score; `None` for a whole unit or the last piece.
     pub fn continuation(&self, hit: &Hit) -> Result<Option<Hit>> {
-        let page_piece = hit.start_line.is_none() && hit.page.is_some();
-        if !page_piece && (hit.symbol.is_none() || hit.end_line.is_none()) {
+        if hit.symbol.is_none() || hit.end_line.is_none() {
             return Ok(None);
         }
         let chunks =
             self.with_manifest(|m| m.chunks_in(hit.index.as_str(), Path::new(&hit.path)))?;
-        // A page piece is found by its page and text (it has no lines).
-        let is_hit = |c: &ChunkRecord| match page_piece {
-            true => c.page == hit.page && c.text == hit.text,
-            false => c.lines.map(|l| l.0) == hit.start_line,
-        };
         let next = chunks
             .into_iter()
-            .skip_while(|c| !is_hit(c))
+            .skip_while(|c| c.lines.map(|l| l.0) != hit.start_line)
             .nth(1)
             .filter(|c| hit.continued_by(c));
         Ok(next.map(|c| Hit::new(hit.index, c, hit.score, (None, None))))
