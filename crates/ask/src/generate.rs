@@ -7,6 +7,7 @@ use std::sync::Arc;
 use plait_ingest::{Hit, IndexName, Query, SearchService};
 use plait_summarize::{GenerateOptions, Generation, RoleSession, SourceWords, Speculation};
 
+use crate::prompt::LEAD;
 use crate::{Prompt, Result};
 
 /// Finds the chunks a question is answered from.
@@ -152,17 +153,31 @@ impl Generator for RoleGenerator<'_> {
         // The decoding loop reads a shared flag; mirror the caller's into it per token.
         let flag = Arc::new(AtomicBool::new(false));
         let model = self.session.runner().model();
+        // Each avoided start as the text's first token, or after a space (`[2] NOT`).
         let mut ban_first: Vec<i32> = avoid_start
             .iter()
-            .filter_map(|t| model.tokenize(t).first().copied())
+            .flat_map(|t| [t.to_string(), format!(" {t}")])
+            .filter_map(|t| model.tokenize_continuation(&t).first().copied())
             .collect();
         ban_first.sort_unstable();
         ban_first.dedup();
+        // What an answer may open with before its first word (`[2] `) does not start it.
+        let mut lead: Vec<i32> = Vec::new();
+        if !ban_first.is_empty() {
+            lead = LEAD
+                .iter()
+                .flat_map(|t| model.tokenize_continuation(t))
+                .filter(|t| ban_first.binary_search(t).is_err())
+                .collect();
+        }
+        lead.sort_unstable();
+        lead.dedup();
         let options = GenerateOptions {
             max_tokens: Some(max_tokens),
             grounding: Some(Arc::new(SourceWords::new([prompt]))),
             cancel: Some(flag.clone()),
             ban_first,
+            lead,
         };
         Ok(self.session.generate(prompt, &options, |piece| {
             on_piece(piece);

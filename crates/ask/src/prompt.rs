@@ -61,6 +61,16 @@ pub fn may_say_not_found(answer: &str) -> bool {
     }
 }
 
+/// Texts an answer may open with before its first word, which [`says_not_found`] looks
+/// past: white space, citation markers, quotes, backticks and asterisks. Their tokens (a
+/// marker's `[`, `2`, `]`) do not start an answer that is told not to start as the
+/// previous one did.
+pub const LEAD: &[&str] = &[
+    " ", "  ", "\n", "\n\n", "[1]", "[2]", "[3]", "[4]", "[5]", "[6]", "[7]", "[8]", "[9]", "[10]",
+    " [1]", " [2]", " [3]", "[1] ", "[2] ", "[1]\n", "[1][2]", " [1][2] ", "`", " `", "```", "*",
+    " *", "**", " **", "\"", " \"", "'", " '",
+];
+
 /// `text` without leading white space, citations (`[1]`, `[2][3]`), quotes, backticks
 /// and asterisks; `None` while an unfinished citation (`[1`) is all there is.
 fn head(text: &str) -> Option<&str> {
@@ -96,6 +106,15 @@ mod tests {
         assert!(says_not_found("`NOT FOUND`"));
         assert!(says_not_found("\"NOT FOUND.\""));
         assert!(!says_not_found("[1] The range is 1:3."));
+    }
+
+    #[test]
+    fn a_decline_is_recognised_after_any_lead() {
+        for lead in LEAD {
+            assert!(may_say_not_found(lead), "{lead:?}");
+            assert!(says_not_found(&format!("{lead}NOT FOUND")), "{lead:?}");
+            assert!(lead.chars().all(|c| !c.is_alphabetic()), "{lead:?}");
+        }
     }
 
     #[test]

@@ -78,6 +78,7 @@ pub(crate) struct Chooser<'g> {
     last_n: usize,
     no_repeat_ngram: usize,
     ban_first: Vec<i32>,
+    lead: Vec<i32>,
     record_margins: bool,
     rng: u64,
     scratch: Vec<f32>,
@@ -98,6 +99,7 @@ impl<'g> Chooser<'g> {
             last_n: config.repeat_last_n,
             no_repeat_ngram: config.no_repeat_ngram,
             ban_first: config.ban_first.clone(),
+            lead: config.lead.clone(),
             record_margins: config.record_margins,
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
             scratch: Vec::new(),
@@ -116,7 +118,11 @@ impl<'g> Chooser<'g> {
         };
         let penalise = self.penalty != 1.0 && !generated.is_empty() && self.last_n > 0;
         let mut banned = banned_by_ngram(generated, self.no_repeat_ngram);
-        if generated.is_empty() {
+        if !self.ban_first.is_empty()
+            && generated
+                .iter()
+                .all(|t| self.lead.binary_search(&t.0).is_ok())
+        {
             banned.extend_from_slice(&self.ban_first);
         }
         let in_scratch = penalise || !banned.is_empty();
@@ -348,6 +354,26 @@ mod tests {
             "the best token was banned"
         );
         assert_eq!(chooser.choose(&logits, &toks(&[1, 2])).0 .0, 3);
+    }
+
+    #[test]
+    fn a_first_token_ban_holds_after_lead_tokens_only() {
+        // 5 is banned first; 8 and 9 (a marker's pieces) do not start the text.
+        let cfg = DecodeConfig {
+            ban_first: vec![5],
+            lead: vec![8, 9],
+            ..DecodeConfig::default()
+        };
+        let mut chooser = Chooser::new(&cfg, None);
+        let mut logits = vec![0.0f32; 10];
+        logits[5] = 5.0;
+        logits[2] = 4.0;
+        for before in [&[][..], &[8], &[8, 9, 8]] {
+            assert_eq!(chooser.choose(&logits, &toks(before)).0 .0, 2, "{before:?}");
+        }
+        for before in [&[2][..], &[8, 2], &[2, 8]] {
+            assert_eq!(chooser.choose(&logits, &toks(before)).0 .0, 5, "{before:?}");
+        }
     }
 
     #[test]

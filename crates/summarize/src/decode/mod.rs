@@ -72,6 +72,11 @@ pub struct DecodeConfig {
     /// Tokens never chosen as the first generated token (to start differently from an
     /// answer that was refused).
     pub ban_first: Vec<i32>,
+    /// Tokens that do not start the text for `ban_first` (sorted): while every token
+    /// generated so far is one of these (a citation marker, a quote, emphasis), the next
+    /// token is still banned from `ban_first`, so `[2] NOT FOUND` is refused like
+    /// `NOT FOUND`.
+    pub lead: Vec<i32>,
     /// Grounded decoding: identifier-like words only where they continue a word of
     /// these (see [`ground`]); `None` leaves every token free.
     pub grounding: Option<Arc<SourceWords>>,
@@ -90,6 +95,7 @@ impl Default for DecodeConfig {
             stop_on_loop: false,
             record_margins: false,
             ban_first: Vec::new(),
+            lead: Vec::new(),
             grounding: None,
         }
     }

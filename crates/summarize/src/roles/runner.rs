@@ -272,6 +272,7 @@ impl RoleRunner {
             stop_on_loop: true,
             record_margins: false,
             ban_first: options.ban_first.clone(),
+            lead: options.lead.clone(),
             grounding: options.grounding.clone(),
         }
     }
@@ -305,6 +306,9 @@ pub struct GenerateOptions {
     pub grounding: Option<Arc<SourceWords>>,
     /// Tokens not to start the answer with.
     pub ban_first: Vec<i32>,
+    /// Tokens that do not start the answer for `ban_first` (sorted; see
+    /// [`DecodeConfig::lead`]).
+    pub lead: Vec<i32>,
     /// Raised by the caller to stop the generation early (a client went away).
     pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
