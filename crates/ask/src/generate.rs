@@ -7,7 +7,7 @@ use std::sync::Arc;
 use plait_ingest::{Hit, IndexName, Query, SearchService};
 use plait_summarize::{GenerateOptions, Generation, RoleSession, SourceWords, Speculation};
 
-use crate::prompt::LEAD;
+use crate::prompt::{says_not_found, LEAD};
 use crate::{Prompt, Result};
 
 /// Finds the chunks a question is answered from.
@@ -153,30 +153,40 @@ impl Generator for RoleGenerator<'_> {
         // The decoding loop reads a shared flag; mirror the caller's into it per token.
         let flag = Arc::new(AtomicBool::new(false));
         let model = self.session.runner().model();
-        // Each avoided start as the text's first token, or after a space (`[2] NOT`).
-        let mut ban_first: Vec<i32> = avoid_start
-            .iter()
-            .flat_map(|t| [t.to_string(), format!(" {t}")])
-            .filter_map(|t| model.tokenize_continuation(&t).first().copied())
-            .collect();
-        ban_first.sort_unstable();
-        ban_first.dedup();
-        // What an answer may open with before its first word (`[2] `) does not start it.
-        let mut lead: Vec<i32> = Vec::new();
-        if !ban_first.is_empty() {
+        let first = |t: &str| model.tokenize_continuation(t).first().copied();
+        let sorted = |mut v: Vec<i32>| {
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        // The model's decline may not open the answer, even after a citation marker,
+        // quote or emphasis (`[2] NOT FOUND`); any other avoided start (the previous
+        // answer's) only as the first token.
+        let (decline, other): (Vec<&str>, Vec<&str>) =
+            avoid_start.iter().partition(|t| says_not_found(t));
+        let ban_first = sorted(other.iter().filter_map(|t| first(t)).collect());
+        let ban_opening = sorted(
+            decline
+                .iter()
+                .flat_map(|t| [t.to_string(), format!(" {t}")])
+                .filter_map(|t| first(&t))
+                .collect(),
+        );
+        let mut lead = Vec::new();
+        if !ban_opening.is_empty() {
             lead = LEAD
                 .iter()
                 .flat_map(|t| model.tokenize_continuation(t))
-                .filter(|t| ban_first.binary_search(t).is_err())
+                .filter(|t| ban_opening.binary_search(t).is_err())
                 .collect();
         }
-        lead.sort_unstable();
-        lead.dedup();
+        let lead = sorted(lead);
         let options = GenerateOptions {
             max_tokens: Some(max_tokens),
             grounding: Some(Arc::new(SourceWords::new([prompt]))),
             cancel: Some(flag.clone()),
             ban_first,
+            ban_opening,
             lead,
         };
         Ok(self.session.generate(prompt, &options, |piece| {

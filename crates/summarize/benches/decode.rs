@@ -151,6 +151,7 @@ impl Bench {
             stop_on_loop: false,
             record_margins: true,
             ban_first: Vec::new(),
+            ban_opening: Vec::new(),
             lead: Vec::new(),
             grounding: None,
         };

@@ -46,6 +46,7 @@ fn config(max_tokens: usize) -> DecodeConfig {
         stop_on_loop: false,
         record_margins: true,
         ban_first: Vec::new(),
+        ban_opening: Vec::new(),
         lead: Vec::new(),
         grounding: None,
     }

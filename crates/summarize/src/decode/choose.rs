@@ -78,6 +78,7 @@ pub(crate) struct Chooser<'g> {
     last_n: usize,
     no_repeat_ngram: usize,
     ban_first: Vec<i32>,
+    ban_opening: Vec<i32>,
     lead: Vec<i32>,
     record_margins: bool,
     rng: u64,
@@ -99,6 +100,7 @@ impl<'g> Chooser<'g> {
             last_n: config.repeat_last_n,
             no_repeat_ngram: config.no_repeat_ngram,
             ban_first: config.ban_first.clone(),
+            ban_opening: config.ban_opening.clone(),
             lead: config.lead.clone(),
             record_margins: config.record_margins,
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
@@ -118,12 +120,15 @@ impl<'g> Chooser<'g> {
         };
         let penalise = self.penalty != 1.0 && !generated.is_empty() && self.last_n > 0;
         let mut banned = banned_by_ngram(generated, self.no_repeat_ngram);
-        if !self.ban_first.is_empty()
+        if generated.is_empty() {
+            banned.extend_from_slice(&self.ban_first);
+        }
+        if !self.ban_opening.is_empty()
             && generated
                 .iter()
                 .all(|t| self.lead.binary_search(&t.0).is_ok())
         {
-            banned.extend_from_slice(&self.ban_first);
+            banned.extend_from_slice(&self.ban_opening);
         }
         let in_scratch = penalise || !banned.is_empty();
         let row: &[f32] = if in_scratch {
@@ -357,10 +362,10 @@ mod tests {
     }
 
     #[test]
-    fn a_first_token_ban_holds_after_lead_tokens_only() {
-        // 5 is banned first; 8 and 9 (a marker's pieces) do not start the text.
+    fn an_opening_ban_holds_after_lead_tokens_only() {
+        // 5 may not open the text; 8 and 9 (a marker's pieces) do not open it.
         let cfg = DecodeConfig {
-            ban_first: vec![5],
+            ban_opening: vec![5],
             lead: vec![8, 9],
             ..DecodeConfig::default()
         };
@@ -374,6 +379,15 @@ mod tests {
         for before in [&[2][..], &[8, 2], &[2, 8]] {
             assert_eq!(chooser.choose(&logits, &toks(before)).0 .0, 5, "{before:?}");
         }
+        // A first-token ban holds for the first token only.
+        let cfg = DecodeConfig {
+            ban_first: vec![5],
+            lead: vec![8, 9],
+            ..DecodeConfig::default()
+        };
+        let mut chooser = Chooser::new(&cfg, None);
+        assert_eq!(chooser.choose(&logits, &toks(&[])).0 .0, 2);
+        assert_eq!(chooser.choose(&logits, &toks(&[8])).0 .0, 5);
     }
 
     #[test]

@@ -72,10 +72,11 @@ pub struct DecodeConfig {
     /// Tokens never chosen as the first generated token (to start differently from an
     /// answer that was refused).
     pub ban_first: Vec<i32>,
-    /// Tokens that do not start the text for `ban_first` (sorted): while every token
-    /// generated so far is one of these (a citation marker, a quote, emphasis), the next
-    /// token is still banned from `ban_first`, so `[2] NOT FOUND` is refused like
-    /// `NOT FOUND`.
+    /// Tokens never chosen while every token generated so far is one of `lead`: a
+    /// text told not to open with a word cannot write it after a citation marker,
+    /// quote or emphasis either (`[2] NOT FOUND` is refused like `NOT FOUND`).
+    pub ban_opening: Vec<i32>,
+    /// Tokens that do not open the text for `ban_opening` (sorted).
     pub lead: Vec<i32>,
     /// Grounded decoding: identifier-like words only where they continue a word of
     /// these (see [`ground`]); `None` leaves every token free.
@@ -95,6 +96,7 @@ impl Default for DecodeConfig {
             stop_on_loop: false,
             record_margins: false,
             ban_first: Vec::new(),
+            ban_opening: Vec::new(),
             lead: Vec::new(),
             grounding: None,
         }

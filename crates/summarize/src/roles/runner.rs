@@ -272,6 +272,7 @@ impl RoleRunner {
             stop_on_loop: true,
             record_margins: false,
             ban_first: options.ban_first.clone(),
+            ban_opening: options.ban_opening.clone(),
             lead: options.lead.clone(),
             grounding: options.grounding.clone(),
         }
@@ -306,8 +307,10 @@ pub struct GenerateOptions {
     pub grounding: Option<Arc<SourceWords>>,
     /// Tokens not to start the answer with.
     pub ban_first: Vec<i32>,
-    /// Tokens that do not start the answer for `ban_first` (sorted; see
-    /// [`DecodeConfig::lead`]).
+    /// Tokens the answer may not open with, even after `lead` tokens (see
+    /// [`DecodeConfig::ban_opening`]).
+    pub ban_opening: Vec<i32>,
+    /// Tokens that do not open the answer for `ban_opening` (sorted).
     pub lead: Vec<i32>,
     /// Raised by the caller to stop the generation early (a client went away).
     pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,

@@ -64,6 +64,7 @@ impl Job<'_> {
             max_tokens: Some(max_tokens),
             grounding: Some(Arc::clone(&self.grounding)),
             ban_first: Vec::new(),
+            ban_opening: Vec::new(),
             lead: Vec::new(),
             cancel: None,
         }
