@@ -21,6 +21,11 @@ use crate::{AskError, Generator, Result, Retriever, Source};
 /// Longest answer a request may ask for, in tokens.
 pub const MAX_ANSWER_TOKENS: usize = 2048;
 
+/// Citation markers (`[` and a digit) after which an answer stops generating: an answer
+/// of at most four short sentences never needs so many, and a small model that starts
+/// numbering (`are [4][5] [5][6] [5][7] ...`) would otherwise fill its budget.
+pub const MAX_MARKERS: usize = 24;
+
 /// What an answer says when it declines.
 pub const DECLINED: &str = "The indexed sources do not answer this question.";
 
@@ -476,6 +481,7 @@ impl Turn<'_> {
                 }
                 if state.not_found
                     || state.repeats.looping()
+                    || state.markers > MAX_MARKERS
                     || cancel.is_some_and(|c| c.load(Ordering::Relaxed))
                 {
                     stop.store(true, Ordering::Relaxed);
@@ -510,6 +516,9 @@ struct Stream<'c> {
     not_found: bool,
     repeats: Repeats,
     dropped: Vec<CheckedSentence>,
+    /// Citation markers opened so far, and whether the text so far ends in `[`.
+    markers: usize,
+    open: bool,
 }
 
 impl<'c> Stream<'c> {
@@ -522,11 +531,17 @@ impl<'c> Stream<'c> {
             not_found: false,
             repeats: Repeats::default(),
             dropped: Vec::new(),
+            markers: 0,
+            open: false,
         }
     }
 
     /// The sentences `piece` completed that pass the checks.
     fn push(&mut self, piece: &str) -> Vec<CheckedSentence> {
+        for c in piece.chars() {
+            self.markers += usize::from(self.open && c.is_ascii_digit());
+            self.open = c == '[';
+        }
         let done = self.splitter.push(piece);
         self.take(done)
     }

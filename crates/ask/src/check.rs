@@ -365,7 +365,7 @@ pub(crate) fn holds(text: &str, fact: &str) -> bool {
 
 /// The sentence without its citation markers, and the numbers they held (in order).
 /// A marker is `[3]`, `[1, 2]`, `[2-4]`, `[Source 3]` or `【3】` (or one of these left
-/// open before the next).
+/// open before the next, or cut off at the end).
 pub fn split_citations(sentence: &str) -> (String, Vec<usize>) {
     let mut body = String::with_capacity(sentence.len());
     let mut numbers = Vec::new();
@@ -374,6 +374,11 @@ pub fn split_citations(sentence: &str) -> (String, Vec<usize>) {
         let open = rest[i..].chars().next().map_or(1, char::len_utf8);
         let close = if open == 1 { ']' } else { '\u{3011}' };
         let Some(j) = rest[i + open..].find(close).map(|j| i + open + j) else {
+            // A marker cut off at the end (`[4`: the answer's budget ran out in it).
+            if rest[i + open..].trim().chars().all(|c| c.is_ascii_digit()) {
+                body.push_str(rest[..i].trim_end_matches(' '));
+                rest = "";
+            }
             break;
         };
         match marker_numbers(&rest[i + open..j]) {
@@ -485,6 +490,12 @@ mod tests {
             ("A4 paper dimensions are".into(), vec![4, 4])
         );
         assert_eq!(split_citations("x [a [1]."), ("x [a.".into(), vec![1]));
+        assert_eq!(
+            split_citations("A4 paper dimensions are [4][5] [5][4"),
+            ("A4 paper dimensions are".into(), vec![4, 5, 5])
+        );
+        assert_eq!(split_citations("a[0] and [").0, "a[0] and");
+        assert_eq!(split_citations("a [x").0, "a [x");
     }
 
     #[test]

@@ -129,6 +129,29 @@ fn a_looping_answer_shows_its_sentence_once_and_stops_generating() {
 }
 
 #[test]
+fn an_answer_that_only_numbers_markers_stops_and_is_not_shown() {
+    // "... are [1][2] [2][3] [2][4] ..." until the budget would end, cut inside a marker.
+    let markers: Vec<String> = (3..200).map(|n| format!("[2][{n}]")).collect();
+    let text = format!(
+        "PageRange page ranges are [1][2] {} [2][4",
+        markers.join(" ")
+    );
+    let mut g = gen(&text);
+    let a = answer(&mut g, "What are page ranges in PageRange?");
+    assert!(
+        a.timings.generated_tokens <= plait_ask::MAX_MARKERS,
+        "stopped after {} markers: {} tokens",
+        plait_ask::MAX_MARKERS,
+        a.timings.generated_tokens
+    );
+    assert!(
+        a.declined,
+        "nothing but a sentence stopping on `are`: {a:?}"
+    );
+    assert!(!a.answer.contains('['), "{}", a.answer);
+}
+
+#[test]
 fn a_copy_of_a_file_elsewhere_is_one_source_and_shown_once() {
     let mut hits = corpus();
     let copy = hit("/s/sample/pagerange.py", &hits.0[0].text);
