@@ -172,15 +172,15 @@ impl Generator for RoleGenerator<'_> {
                 .filter_map(|t| first(&t))
                 .collect(),
         );
-        let mut lead = Vec::new();
-        if !ban_opening.is_empty() {
-            lead = LEAD
-                .iter()
-                .flat_map(|t| model.tokenize_continuation(t))
-                .filter(|t| ban_opening.binary_search(t).is_err())
-                .collect();
-        }
-        let lead = sorted(lead);
+        let lead = match ban_opening.is_empty() {
+            true => Vec::new(),
+            false => sorted(
+                LEAD.iter()
+                    .flat_map(|t| model.tokenize_continuation(t))
+                    .filter(|t| ban_opening.binary_search(t).is_err())
+                    .collect(),
+            ),
+        };
         let options = GenerateOptions {
             max_tokens: Some(max_tokens),
             grounding: Some(Arc::new(SourceWords::new([prompt]))),

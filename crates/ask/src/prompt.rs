@@ -63,8 +63,8 @@ pub fn may_say_not_found(answer: &str) -> bool {
 
 /// Texts an answer may open with before its first word, which [`says_not_found`] looks
 /// past: white space, citation markers, quotes, backticks and asterisks. Their tokens (a
-/// marker's `[`, `2`, `]`) do not start an answer that is told not to start as the
-/// previous one did.
+/// marker's `[`, `2`, `]`) do not open an answer asked once more after a decline, so the
+/// decline stays barred after them.
 pub const LEAD: &[&str] = &[
     " ", "  ", "\n", "\n\n", "[1]", "[2]", "[3]", "[4]", "[5]", "[6]", "[7]", "[8]", "[9]", "[10]",
     " [1]", " [2]", " [3]", "[1] ", "[2] ", "[1]\n", "[1][2]", " [1][2] ", "`", " `", "```", "*",
