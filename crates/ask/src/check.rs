@@ -402,7 +402,8 @@ pub fn split_citations(sentence: &str) -> (String, Vec<usize>) {
         }
     }
     body.push_str(rest);
-    (body, numbers)
+    // A sentence opening with its marker (`[2] If you call ...`) starts at its word.
+    (body.trim_start().to_string(), numbers)
 }
 
 /// A marker's numbers and the length of its inside when `inner` (what follows a `[` up
@@ -495,6 +496,10 @@ mod tests {
             ("A4 paper dimensions are".into(), vec![4, 5, 5])
         );
         assert_eq!(split_citations("a[0] and [").0, "a[0] and");
+        assert_eq!(
+            split_citations("[2] If you call it, it aborts."),
+            ("If you call it, it aborts.".into(), vec![2])
+        );
         assert_eq!(split_citations("a [x").0, "a [x");
     }
 
