@@ -172,14 +172,15 @@ impl Generator for RoleGenerator<'_> {
                 .filter_map(|t| first(&t))
                 .collect(),
         );
-        let lead = match ban_opening.is_empty() {
-            true => Vec::new(),
-            false => sorted(
+        let lead = if ban_opening.is_empty() {
+            Vec::new()
+        } else {
+            sorted(
                 LEAD.iter()
                     .flat_map(|t| model.tokenize_continuation(t))
                     .filter(|t| ban_opening.binary_search(t).is_err())
                     .collect(),
-            ),
+            )
         };
         let options = GenerateOptions {
             max_tokens: Some(max_tokens),
