@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use plait_ask::eval::AskSet;
-use plait_ask::{Answer, AskConfig, RoleGenerator};
+use plait_ask::{Answer, AskConfig, Picks, RoleGenerator};
 use serde::Serialize;
 
 use crate::assets::Home;
@@ -31,14 +31,20 @@ struct Totals {
     decode_s: f64,
     drafted: usize,
     accepted: usize,
-    /// Answers equal to the first role's (text, declined, length in tokens).
+    /// Answers equal to the first role's (the same tokens chosen, the same text).
     same: usize,
+    /// The largest top-2 logit gap where an answer parted from the first role's (a near
+    /// tie when small: batches of different sizes sum in a different order).
+    widest_parting: Option<f32>,
     quoting_tokens: usize,
     quoting_decode_s: f64,
 }
 
 impl Totals {
-    fn add(&mut self, a: &Answer, quoting: bool, same: bool) {
+    fn add(&mut self, a: &Answer, quoting: bool, same: bool, parting: Option<(usize, f32)>) {
+        if let Some((_, gap)) = parting {
+            self.widest_parting = Some(self.widest_parting.map_or(gap, |w| w.max(gap)));
+        }
         let t = &a.timings;
         self.strategy.clone_from(&t.strategy);
         self.answers += 1;
@@ -104,7 +110,7 @@ pub fn run(home: &Home, args: &Args, mut set: AskSet) -> Result<ExitCode> {
         .collect::<Result<Vec<_>>>()?;
     let mut generators = runners
         .iter()
-        .map(|r| Ok(RoleGenerator::new(r.session()?)))
+        .map(|r| Ok(RoleGenerator::new(r.session()?).recording_margins()))
         .collect::<Result<Vec<_>>>()?;
     let mut totals: Vec<Totals> = args
         .compare_roles
@@ -128,10 +134,9 @@ pub fn run(home: &Home, args: &Args, mut set: AskSet) -> Result<ExitCode> {
         let quoting = quotes(&answers[0]);
         for (j, a) in answers.iter().enumerate() {
             let first = &answers[0];
-            let same = a.answer == first.answer
-                && a.declined == first.declined
-                && a.timings.generated_tokens == first.timings.generated_tokens;
-            totals[j].add(a, quoting, same);
+            let parting = Picks::parting(&a.picks, &first.picks);
+            let same = parting.is_none() && a.answer == first.answer;
+            totals[j].add(a, quoting, same, parting);
             if !args.json() {
                 let t = &a.timings;
                 writeln!(
@@ -143,7 +148,11 @@ pub fn run(home: &Home, args: &Args, mut set: AskSet) -> Result<ExitCode> {
                     t.generated_tokens,
                     t.drafted,
                     t.accepted,
-                    if same { "same" } else { "DIFFERENT" },
+                    match parting {
+                        _ if same => "same".to_string(),
+                        Some((at, gap)) => format!("parts @{at}, top-2 gap {gap:.3}"),
+                        None => "DIFFERENT".to_string(),
+                    },
                     if quoting && j == 0 { "  (quotes)" } else { "" }
                 )?;
             }
@@ -174,7 +183,7 @@ fn print_table(out: &mut impl Write, totals: &[Totals], questions: usize) -> Res
     )?;
     writeln!(
         out,
-        "{:<18} {:<20} {:>8} {:>6} {:>8} {:>9} {:>6} {:>9}",
+        "{:<18} {:<20} {:>8} {:>6} {:>8} {:>9} {:>6} {:>9}  others part at",
         "role", "strategy", "tok/s", "ratio", "accept", "quoting", "ratio", "same"
     )?;
     for t in totals {
@@ -186,7 +195,7 @@ fn print_table(out: &mut impl Write, totals: &[Totals], questions: usize) -> Res
         };
         writeln!(
             out,
-            "{:<18} {:<20} {:>8.2} {:>5.2}x {:>8} {:>9.2} {:>5.2}x {:>5}/{}",
+            "{:<18} {:<20} {:>8.2} {:>5.2}x {:>8} {:>9.2} {:>5.2}x {:>5}/{}  {}",
             t.role,
             t.strategy,
             t.tps(),
@@ -195,12 +204,20 @@ fn print_table(out: &mut impl Write, totals: &[Totals], questions: usize) -> Res
             t.quoting_tps(),
             ratio(t.quoting_tps(), base_q),
             t.same,
-            t.answers
+            t.answers,
+            t.widest_parting
+                .map(|g| format!("top-2 gaps <= {g:.3}"))
+                .unwrap_or_default()
         )?;
     }
     writeln!(
         out,
         "(quoting: answers sharing {QUOTE_WORDS} words in a row with a source; {quoting} of the baseline's tokens)"
+    )?;
+    writeln!(
+        out,
+        "(an answer that is not the same parts from the first role's where the two best logits \
+         were this close: batches of different sizes round differently, so a near tie can flip)"
     )?;
     Ok(())
 }

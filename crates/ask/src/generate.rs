@@ -107,11 +107,23 @@ pub trait Generator {
 #[derive(Debug)]
 pub struct RoleGenerator<'r> {
     session: RoleSession<'r>,
+    record_margins: bool,
 }
 
 impl<'r> RoleGenerator<'r> {
     pub fn new(session: RoleSession<'r>) -> Self {
-        Self { session }
+        Self {
+            session,
+            record_margins: false,
+        }
+    }
+
+    /// The same generator recording each chosen token's top-2 logit gap
+    /// ([`Answer::picks`](crate::Answer::picks)): what a comparison of decoding
+    /// strategies needs to tell a near tie from a changed output.
+    pub fn recording_margins(mut self) -> Self {
+        self.record_margins = true;
+        self
     }
 }
 
@@ -189,6 +201,7 @@ impl Generator for RoleGenerator<'_> {
             ban_first,
             ban_opening,
             lead,
+            record_margins: self.record_margins,
         };
         Ok(self.session.generate(prompt, &options, |piece| {
             on_piece(piece);

@@ -25,7 +25,8 @@ pub mod testing;
 mod unfinished;
 
 pub use asker::{
-    ask, Answer, AskConfig, AskEvent, AskRequest, Timings, DECLINED, MAX_ANSWER_TOKENS, MAX_MARKERS,
+    ask, Answer, AskConfig, AskEvent, AskRequest, Picks, Timings, DECLINED, MAX_ANSWER_TOKENS,
+    MAX_MARKERS,
 };
 pub use check::{split_citations, CheckedSentence, CitationChecker, AUTO_CITE_SHARE};
 pub use decline::{question_stems, relevance, source_stems};

@@ -270,7 +270,7 @@ impl RoleRunner {
             repeat_last_n: self.role.repeat_last_n,
             no_repeat_ngram: self.role.no_repeat_ngram,
             stop_on_loop: true,
-            record_margins: false,
+            record_margins: options.record_margins,
             ban_first: options.ban_first.clone(),
             ban_opening: options.ban_opening.clone(),
             lead: options.lead.clone(),
@@ -314,6 +314,9 @@ pub struct GenerateOptions {
     pub lead: Vec<i32>,
     /// Raised by the caller to stop the generation early (a client went away).
     pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Record each chosen token's top-2 logit gap ([`Generation::margins`]), so a
+    /// comparison of strategies can show where two greedy outputs part at a near tie.
+    pub record_margins: bool,
 }
 
 /// A role with a context kept between its generations ([`RoleRunner::session`]).

@@ -63,10 +63,7 @@ impl Job<'_> {
         GenerateOptions {
             max_tokens: Some(max_tokens),
             grounding: Some(Arc::clone(&self.grounding)),
-            ban_first: Vec::new(),
-            ban_opening: Vec::new(),
-            lead: Vec::new(),
-            cancel: None,
+            ..GenerateOptions::default()
         }
     }
 }
