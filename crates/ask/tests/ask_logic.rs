@@ -260,6 +260,50 @@ fn a_decline_over_relevant_sources_is_asked_again_and_its_words_never_stream() {
 }
 
 #[test]
+fn an_answer_forced_past_a_decline_must_cite_a_source_holding_the_question() {
+    // Together the two pages hold 5 of the question's 8 distinctive words, so the
+    // model's decline is asked again; the page the second attempt cites holds only 3
+    // (not the determinant it asks about), so that answer is declined too.
+    let pages = FixedHits(vec![
+        hit(
+            "/s/docs/mpfr.pdf",
+            "MPFR functions use the prefix mpfr_ and work on numbers of any precision.",
+        ),
+        hit("/s/docs/lapack.pdf", "A square matrix is stored by rows."),
+    ]);
+    let question =
+        "Which MPFR function computes the determinant of a square matrix of multiple-precision numbers?";
+    let ask_with = |g: &mut ScriptedGenerator| {
+        ask(
+            &pages,
+            g,
+            &AskConfig::default(),
+            &AskRequest::new(question),
+            None,
+            &mut |_| {},
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let mut g = scripted(
+        "NOT FOUND",
+        "The function prefix is mpfr_ for all numbers [1].",
+    );
+    let a = ask_with(&mut g);
+    assert_eq!(a.timings.attempts, 2, "{a:?}");
+    assert!(a.declined, "{a:?}");
+    assert!(
+        a.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("holds enough of the question")),
+        "{a:?}"
+    );
+    // The same answer given at once (not forced) stands: the rule is for forced ones.
+    let mut g = gen("The function prefix is mpfr_ for all numbers [1].");
+    let a = ask_with(&mut g);
+    assert!(!a.declined && a.timings.attempts == 1, "{a:?}");
+}
+
+#[test]
 fn an_answer_with_no_supported_sentence_is_asked_again_without_its_start() {
     // An answer no source supports (small models also restate the question and cite
     // what does not hold it): asked once more, not starting as before, and the second
