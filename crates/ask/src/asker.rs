@@ -16,7 +16,7 @@ use crate::pack::{pack, repeats, Budget};
 use crate::prompt::{may_say_not_found, says_not_found, Prompt, NOT_FOUND};
 use crate::repeat::Repeats;
 use crate::subject::on_subject;
-use crate::{AskError, Generator, Result, Retriever, Source};
+use crate::{AskError, Generator, Picks, Result, Retriever, Source};
 
 /// Longest answer a request may ask for, in tokens.
 pub const MAX_ANSWER_TOKENS: usize = 2048;
@@ -52,7 +52,8 @@ pub struct AskConfig {
     /// fractions) rather than 0.6, 7 of the 12 answerable questions declined in
     /// [0.5, 0.6) were answered right, and 1 of the 4 unanswerable ones there was
     /// answered (MPFR's determinant function: three sentences on other MPFR functions,
-    /// each citing a page that holds enough of the question). Not when the question names something the index never mentions
+    /// each citing a page that holds enough of the question). Not when the question
+    /// names something the index never mentions
     /// ([`Retriever::unknown_words`]: "HTTP/3 over QUIC" asked of urllib3): then the
     /// decline stands, as a second attempt forced past it could only answer something
     /// else. From the same relevance, an answer none of whose sentences is supported
@@ -193,43 +194,6 @@ pub struct Answer {
     /// The tokens each generation chose, in order of the attempts (not serialised).
     #[serde(skip)]
     pub picks: Vec<Picks>,
-}
-
-/// The tokens one generation chose and, when the generator records them, the top-2
-/// logit gap of each: where two strategies' greedy answers part, the gap says whether
-/// it was a near tie (batches of different sizes round differently) or a real change.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Picks {
-    pub tokens: Vec<i32>,
-    pub margins: Vec<f32>,
-}
-
-impl Picks {
-    /// Where the picks of two answers (all their attempts, in order) first part, counted
-    /// in tokens, with the smaller of the two recorded gaps there; `None` when they chose
-    /// the same tokens.
-    pub fn parting(ours: &[Picks], theirs: &[Picks]) -> Option<(usize, f32)> {
-        let mut offset = 0;
-        for i in 0..ours.len().max(theirs.len()) {
-            let empty = Picks::default();
-            let (a, b) = (
-                ours.get(i).unwrap_or(&empty),
-                theirs.get(i).unwrap_or(&empty),
-            );
-            let at = a
-                .tokens
-                .iter()
-                .zip(&b.tokens)
-                .take_while(|(x, y)| x == y)
-                .count();
-            if at < a.tokens.len() || at < b.tokens.len() {
-                let gap = |p: &Picks| p.margins.get(at).copied().unwrap_or(f32::NAN);
-                return Some((offset + at, gap(a).min(gap(b))));
-            }
-            offset += at;
-        }
-        None
-    }
 }
 
 /// What an answer reports while it is made.
@@ -660,37 +624,5 @@ impl<'c> Stream<'c> {
             }
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Picks;
-
-    fn picks(tokens: &[i32], margins: &[f32]) -> Picks {
-        Picks {
-            tokens: tokens.to_vec(),
-            margins: margins.to_vec(),
-        }
-    }
-
-    #[test]
-    fn answers_part_where_their_tokens_first_differ_across_attempts() {
-        let a = [
-            picks(&[1, 2], &[5.0, 4.0]),
-            picks(&[7, 8, 9], &[1.0, 0.5, 0.02]),
-        ];
-        let b = [
-            picks(&[1, 2], &[5.0, 4.0]),
-            picks(&[7, 8, 3], &[1.0, 0.5, 0.03]),
-        ];
-        assert_eq!(Picks::parting(&a, &a), None);
-        assert_eq!(Picks::parting(&a, &b), Some((4, 0.02)));
-        // One answer stops (its end of text is not a pick) where the other goes on: the
-        // gap is the one of the token that went on.
-        let c = [picks(&[1, 2], &[5.0, 4.0]), picks(&[7, 8], &[1.0, 0.5])];
-        assert_eq!(Picks::parting(&a, &c), Some((4, 0.02)));
-        // A second attempt only one of them made.
-        assert_eq!(Picks::parting(&a[..1], &a).map(|p| p.0), Some(2));
     }
 }

@@ -16,6 +16,7 @@ mod error;
 pub mod eval;
 mod generate;
 mod pack;
+mod picks;
 mod prompt;
 mod repeat;
 mod source;
@@ -25,8 +26,7 @@ pub mod testing;
 mod unfinished;
 
 pub use asker::{
-    ask, Answer, AskConfig, AskEvent, AskRequest, Picks, Timings, DECLINED, MAX_ANSWER_TOKENS,
-    MAX_MARKERS,
+    ask, Answer, AskConfig, AskEvent, AskRequest, Timings, DECLINED, MAX_ANSWER_TOKENS, MAX_MARKERS,
 };
 pub use check::{split_citations, CheckedSentence, CitationChecker, AUTO_CITE_SHARE};
 pub use decline::{question_stems, relevance, source_stems};
@@ -40,6 +40,7 @@ pub use error::AskError;
 pub const RETRIEVAL_MODE: plait_ingest::SearchMode = plait_ingest::SearchMode::Hybrid;
 pub use generate::{Generator, Limits, Retriever, RoleGenerator};
 pub use pack::{pack, Budget};
+pub use picks::Picks;
 pub use prompt::{may_say_not_found, says_not_found, Prompt, INSTRUCTIONS, NOT_FOUND};
 pub use repeat::LOOP_REPEATS;
 pub use source::Source;
