@@ -15,24 +15,17 @@ impl Picks {
     /// in tokens, with the smaller of the two recorded gaps there; `None` when they chose
     /// the same tokens.
     pub fn parting(ours: &[Picks], theirs: &[Picks]) -> Option<(usize, f32)> {
+        let empty = Picks::default();
         let mut offset = 0;
         for i in 0..ours.len().max(theirs.len()) {
-            let empty = Picks::default();
-            let (a, b) = (
-                ours.get(i).unwrap_or(&empty),
-                theirs.get(i).unwrap_or(&empty),
-            );
-            let at = a
-                .tokens
-                .iter()
-                .zip(&b.tokens)
-                .take_while(|(x, y)| x == y)
-                .count();
-            if at < a.tokens.len() || at < b.tokens.len() {
-                let gap = |p: &Picks| p.margins.get(at).copied().unwrap_or(f32::NAN);
-                return Some((offset + at, gap(a).min(gap(b))));
+            let a = ours.get(i).unwrap_or(&empty);
+            let b = theirs.get(i).unwrap_or(&empty);
+            if let Some((at, gap)) =
+                plait_summarize::parting((&a.tokens, &a.margins), (&b.tokens, &b.margins))
+            {
+                return Some((offset + at, gap));
             }
-            offset += at;
+            offset += a.tokens.len();
         }
         None
     }

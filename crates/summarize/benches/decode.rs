@@ -266,18 +266,9 @@ fn main() {
 /// "yes", or where `g` parts from plain greedy and the top-2 logit gap of the plain run
 /// there (a near tie when small).
 fn same(g: &Generation, plain: &Generation) -> String {
-    let at = g
-        .tokens
-        .iter()
-        .zip(&plain.tokens)
-        .take_while(|(a, b)| a == b)
-        .count();
-    if at == g.tokens.len() && at == plain.tokens.len() {
-        "yes".into()
-    } else {
-        let gap = plain.margins.get(at).copied().unwrap_or(f32::NAN);
-        let gap2 = g.margins.get(at).copied().unwrap_or(f32::NAN);
-        format!("@{at} gap {:.3}", gap.min(gap2))
+    match g.parting(plain) {
+        None => "yes".into(),
+        Some((at, gap)) => format!("@{at} gap {gap:.3}"),
     }
 }
 

@@ -14,7 +14,9 @@ mod roles;
 mod speculate;
 mod summary;
 
-pub use decode::{is_identifier_like, DecodeConfig, Generation, Sampling, SourceWords, Strategy};
+pub use decode::{
+    is_identifier_like, parting, DecodeConfig, Generation, Sampling, SourceWords, Strategy,
+};
 pub use error::SummarizeError;
 pub use llm::{GgufInfo, GgufValue, Llama, LoadedModel, ModelConfig, ModelInfo, Session};
 pub use roles::{

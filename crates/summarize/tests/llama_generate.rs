@@ -73,20 +73,12 @@ fn prompts() -> Vec<String> {
 /// Asserts that `fast` is `plain`'s greedy output, or that they part at a near tie of the
 /// plain run (after which the continuations may legitimately differ).
 fn assert_greedy_equivalent(plain: &Generation, fast: &Generation, what: &str) {
-    let same = plain
-        .tokens
-        .iter()
-        .zip(&fast.tokens)
-        .take_while(|(a, b)| a == b)
-        .count();
-    if same == plain.tokens.len() && same == fast.tokens.len() {
+    let Some((at, gap)) = plain.parting(fast) else {
         return;
-    }
-    let margin = plain.margins.get(same).copied().unwrap_or(f32::INFINITY);
-    let fast_margin = fast.margins.get(same).copied().unwrap_or(f32::INFINITY);
+    };
     assert!(
-        margin.min(fast_margin) < NEAR_TIE,
-        "{what}: output parts from plain greedy at token {same} of {} where the top-2 logit gap is {margin} (plain) / {fast_margin} ({what}), not a near tie\nplain: {:?}\n{what}: {:?}",
+        gap < NEAR_TIE,
+        "{what}: output parts from plain greedy at token {at} of {} where the top-2 logit gap is {gap}, not a near tie\nplain: {:?}\n{what}: {:?}",
         plain.tokens.len(),
         plain.text,
         fast.text

@@ -180,7 +180,29 @@ pub struct Generation {
     pub margins: Vec<f32>,
 }
 
+/// Where two greedy choices of tokens first differ (`a` and `b`: tokens and their
+/// recorded top-2 logit gaps, [`Generation::margins`]), with the smaller of the two gaps
+/// there (infinite where neither was recorded; where one sequence ends, the other's);
+/// `None` when they chose the same tokens. A small gap is a near tie: batches of
+/// different sizes sum in a different order, so speculation may flip it.
+pub fn parting(a: (&[i32], &[f32]), b: (&[i32], &[f32])) -> Option<(usize, f32)> {
+    let at = a.0.iter().zip(b.0).take_while(|(x, y)| x == y).count();
+    if at == a.0.len() && at == b.0.len() {
+        return None;
+    }
+    let gap = |m: &[f32]| m.get(at).copied().unwrap_or(f32::INFINITY);
+    Some((at, gap(a.1).min(gap(b.1))))
+}
+
 impl Generation {
+    /// Where `self` and `other` first choose different tokens ([`parting`]).
+    pub fn parting(&self, other: &Generation) -> Option<(usize, f32)> {
+        parting(
+            (&self.tokens, &self.margins),
+            (&other.tokens, &other.margins),
+        )
+    }
+
     /// Accepted / drafted tokens (0 when nothing was drafted).
     pub fn acceptance_rate(&self) -> f64 {
         if self.drafted == 0 {
