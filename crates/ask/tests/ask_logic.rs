@@ -21,8 +21,13 @@ fn corpus() -> FixedHits {
 
 /// The answer of `g` to `question` over [`corpus`], with the default settings.
 fn answer(g: &mut ScriptedGenerator, question: &str) -> plait_ask::Answer {
+    answer_over(&corpus(), g, question)
+}
+
+/// The answer of `g` to `question` over `hits`, with the default settings.
+fn answer_over(hits: &FixedHits, g: &mut ScriptedGenerator, question: &str) -> plait_ask::Answer {
     ask(
-        &corpus(),
+        hits,
         g,
         &AskConfig::default(),
         &AskRequest::new(question),
@@ -156,17 +161,7 @@ fn a_copy_of_a_file_elsewhere_is_one_source_and_shown_once() {
     let mut hits = corpus();
     let copy = hit("/s/sample/pagerange.py", &hits.0[0].text);
     hits.0.insert(1, copy);
-    let ask_with = |g: &mut ScriptedGenerator, question: &str| {
-        ask(
-            &hits,
-            g,
-            &AskConfig::default(),
-            &AskRequest::new(question),
-            None,
-            &mut |_| {},
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-    };
+    let ask_with = |g: &mut ScriptedGenerator, question: &str| answer_over(&hits, g, question);
     // Declined before the model: the closest distinct texts, the copy left out.
     let mut g = gen("Mercury boils at 357 degrees [1].");
     let a = ask_with(&mut g, "What is the boiling point of mercury?");
@@ -273,17 +268,7 @@ fn an_answer_forced_past_a_decline_must_cite_a_source_holding_the_question() {
     ]);
     let question =
         "Which MPFR function computes the determinant of a square matrix of multiple-precision numbers?";
-    let ask_with = |g: &mut ScriptedGenerator| {
-        ask(
-            &pages,
-            g,
-            &AskConfig::default(),
-            &AskRequest::new(question),
-            None,
-            &mut |_| {},
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-    };
+    let ask_with = |g: &mut ScriptedGenerator| answer_over(&pages, g, question);
     let mut g = scripted(
         "NOT FOUND",
         "The function prefix is mpfr_ for all numbers [1].",
