@@ -303,14 +303,12 @@ pub fn ask(
     answer.dropped = out.dropped;
     answer.cancelled = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     answer.timings.record(&out.generation);
-    let why = after_the_model(&answer, not_found, baseless).or_else(|| {
-        off_question.then(|| {
-            "the answer asked for past the model's decline cites no source that holds enough \
-             of the question"
-                .to_string()
-        })
-    });
-    if let Some(why) = why {
+    let outcome = Outcome {
+        not_found,
+        baseless,
+        off_question,
+    };
+    if let Some(why) = after_the_model(&answer, outcome) {
         let shown: Vec<Source> = sources.iter().take(config.closest).cloned().collect();
         return Ok(decline(answer, shown, &why, start));
     }
@@ -384,10 +382,21 @@ fn before_the_model(
     Ok(Some(why))
 }
 
-/// Why the answer is declined after the model ran, if it is: the model said NOT FOUND,
-/// or nothing it wrote stands on the sources (`baseless`, see [`unsupported`]).
-fn after_the_model(answer: &Answer, not_found: bool, baseless: bool) -> Option<String> {
-    if not_found {
+/// What the checks found in the model's last attempt.
+#[derive(Debug, Clone, Copy)]
+struct Outcome {
+    /// The model said NOT FOUND.
+    not_found: bool,
+    /// Nothing it wrote stands on the sources (see [`unsupported`]).
+    baseless: bool,
+    /// An answer forced past a decline cites no source holding enough of the question
+    /// (see [`cites_a_relevant_source`]).
+    off_question: bool,
+}
+
+/// Why the answer is declined after the model ran, if it is ([`Outcome`]).
+fn after_the_model(answer: &Answer, outcome: Outcome) -> Option<String> {
+    if outcome.not_found {
         return Some(if answer.unknown_words.is_empty() {
             "the model found no answer in the sources".to_string()
         } else {
@@ -397,13 +406,20 @@ fn after_the_model(answer: &Answer, not_found: bool, baseless: bool) -> Option<S
             )
         });
     }
-    baseless.then(|| {
-        if answer.sentences.iter().any(|s| !s.citations.is_empty()) {
-            "most sentences of the answer quote names no source writes"
-        } else {
-            "no sentence of the answer is supported by the sources it could cite"
-        }
-        .to_string()
+    if outcome.baseless {
+        return Some(
+            if answer.sentences.iter().any(|s| !s.citations.is_empty()) {
+                "most sentences of the answer quote names no source writes"
+            } else {
+                "no sentence of the answer is supported by the sources it could cite"
+            }
+            .to_string(),
+        );
+    }
+    outcome.off_question.then(|| {
+        "the answer asked for past the model's decline cites no source that holds enough of \
+         the question"
+            .to_string()
     })
 }
 

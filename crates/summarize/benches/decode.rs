@@ -263,8 +263,8 @@ fn main() {
     }
 }
 
-/// "yes", or where `g` parts from plain greedy and the top-2 logit gap of the plain run
-/// there (a near tie when small).
+/// "yes", or where `g` parts from plain greedy and the smaller top-2 logit gap of the
+/// two runs there (a near tie when small).
 fn same(g: &Generation, plain: &Generation) -> String {
     match g.parting(plain) {
         None => "yes".into(),
