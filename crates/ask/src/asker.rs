@@ -231,24 +231,10 @@ pub fn ask(
     if let Some(why) = before_the_model(retriever, config, request, &hits, &mut answer)? {
         return Ok(decline(answer, closest, &why, start));
     }
-    let limits = generator.limits();
-    let max_tokens = request.max_tokens.unwrap_or(limits.default_max_tokens);
-    let budget = Budget {
-        context: limits.context,
-        reserve: limits.reserve,
-        max_tokens,
-        source_tokens: config.source_tokens,
-    };
-    let mut count = |p: &Prompt| Ok(generator.count_tokens(&generator.render(p)?));
-    let mut continuation = |h: &Hit| Ok(retriever.continuation(h)?);
-    let candidates = on_subject(&question, hits);
-    let sources = pack(
-        &question,
-        &candidates,
-        budget,
-        &mut count,
-        &mut continuation,
-    )?;
+    let max_tokens = request
+        .max_tokens
+        .unwrap_or(generator.limits().default_max_tokens);
+    let sources = sources_for(retriever, generator, config, &question, hits, max_tokens)?;
     if sources.is_empty() {
         return Ok(decline(
             answer,
@@ -313,6 +299,35 @@ pub fn ask(
         return Ok(decline(answer, shown, &why, start));
     }
     Ok(cited_answer(answer, sources, start))
+}
+
+/// The sources of an answer: `hits` on the question's subject first, packed into the
+/// generator's context beside an answer of `max_tokens`.
+fn sources_for(
+    retriever: &dyn Retriever,
+    generator: &mut dyn Generator,
+    config: &AskConfig,
+    question: &str,
+    hits: Vec<Hit>,
+    max_tokens: usize,
+) -> Result<Vec<Source>> {
+    let limits = generator.limits();
+    let budget = Budget {
+        context: limits.context,
+        reserve: limits.reserve,
+        max_tokens,
+        source_tokens: config.source_tokens,
+    };
+    let mut count = |p: &Prompt| Ok(generator.count_tokens(&generator.render(p)?));
+    let mut continuation = |h: &Hit| Ok(retriever.continuation(h)?);
+    let candidates = on_subject(question, hits);
+    pack(
+        question,
+        &candidates,
+        budget,
+        &mut count,
+        &mut continuation,
+    )
 }
 
 /// Whether a shown sentence cites a source that by itself holds at least
