@@ -62,6 +62,10 @@ pub struct Args {
     /// first token and tokens/s
     #[arg(long)]
     pub ask: bool,
+    /// With --ask: score retrieval alone, no model: where the first chunk at a labelled
+    /// place comes in each mode (--modes) and in plain BM25 (MRR@10, first, top 5, top 10)
+    #[arg(long, requires = "ask")]
+    pub retrieval: bool,
     /// With --ask: the model role answering
     #[arg(long, value_name = "NAME", default_value = plait_summarize::role_names::FRONTDOOR)]
     pub role: String,
@@ -96,8 +100,12 @@ impl Args {
             .copied()
             .unwrap_or(plait_ask::RETRIEVAL_MODE)
     }
+    /// BM25's weight in hybrid rows, when --lexical-weight gives it.
+    pub fn lexical_weight(&self) -> Option<f64> {
+        self.lexical_weight
+    }
     /// The modes scored: --modes, else semantic, lexical and hybrid.
-    fn modes(&self) -> Vec<SearchMode> {
+    pub fn modes(&self) -> Vec<SearchMode> {
         if self.modes.is_empty() {
             vec![
                 SearchMode::Semantic,

@@ -21,6 +21,9 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
     if !args.compare_roles.is_empty() {
         return crate::commands::eval_speed::run(home, args, set);
     }
+    if args.retrieval {
+        return crate::commands::eval_places::run(home, args, &set);
+    }
     if let Some(n) = args.limit {
         set.questions.truncate(n);
     }

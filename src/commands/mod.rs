@@ -5,6 +5,7 @@ pub mod check;
 pub mod doctor;
 pub mod eval;
 pub mod eval_ask;
+pub mod eval_places;
 pub mod eval_speed;
 pub mod ingest;
 pub mod mcp;

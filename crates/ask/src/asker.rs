@@ -321,13 +321,7 @@ fn sources_for(
     let mut count = |p: &Prompt| Ok(generator.count_tokens(&generator.render(p)?));
     let mut continuation = |h: &Hit| Ok(retriever.continuation(h)?);
     let candidates = on_subject(question, hits);
-    pack(
-        question,
-        &candidates,
-        budget,
-        &mut count,
-        &mut continuation,
-    )
+    pack(question, &candidates, budget, &mut count, &mut continuation)
 }
 
 /// Whether a shown sentence cites a source that by itself holds at least

@@ -66,19 +66,28 @@ impl AskSet {
 /// Whether `source` is at the labelled place `spec` (a malformed spec matches nothing;
 /// [`AskSet::from_toml`] refuses them).
 pub fn cites_place(source: &Source, spec: &str) -> bool {
-    let Ok((path, at)) = parse_place(spec) else {
+    let h = &source.hit;
+    at_place(&h.path, h.start_line.zip(h.end_line), h.page, spec)
+}
+
+/// Whether a stretch of `path` (its `lines`, or its `page`) is at the labelled place
+/// `spec`: the same file (`spec`'s path a suffix of it, whole components) and, when
+/// `spec` names them, overlapping lines or the same page.
+pub fn at_place(
+    path: &str,
+    lines: Option<(usize, usize)>,
+    page: Option<usize>,
+    spec: &str,
+) -> bool {
+    let Ok((want, at)) = parse_place(spec) else {
         return false;
     };
-    let h = &source.hit;
-    let same_file = h.path == path || h.path.ends_with(&format!("/{path}"));
+    let same_file = path == want || path.ends_with(&format!("/{want}"));
     same_file
         && match at {
             Place::File => true,
-            Place::Page(p) => h.page == Some(p),
-            Place::Lines(a, b) => h
-                .start_line
-                .zip(h.end_line)
-                .is_some_and(|(s, e)| s <= b && a <= e),
+            Place::Page(p) => page == Some(p),
+            Place::Lines(a, b) => lines.is_some_and(|(s, e)| s <= b && a <= e),
         }
 }
 

@@ -19,6 +19,7 @@ mod pack;
 mod picks;
 mod prompt;
 mod repeat;
+pub mod retrieval_eval;
 mod source;
 mod stream;
 mod subject;

@@ -15,6 +15,8 @@ const B: f64 = 0.75;
 pub struct Bm25Baseline {
     /// Each unit's file path.
     paths: Vec<String>,
+    /// Each unit's place in its file: the lines its pieces span, or its page.
+    places: Vec<(Option<(usize, usize)>, Option<usize>)>,
     /// Each unit's length in words.
     lengths: Vec<u32>,
     /// Term → (unit, term frequency).
@@ -33,18 +35,27 @@ impl Bm25Baseline {
     /// page (PDFs) form one unit, their texts joined in order.
     pub fn build(chunks: &[ChunkRecord]) -> Self {
         let mut units: Vec<(String, String)> = Vec::new();
+        let mut places: Vec<(Option<(usize, usize)>, Option<usize>)> = Vec::new();
         let mut unit_of: HashMap<(String, Option<String>, Option<usize>), usize> = HashMap::new();
         for c in chunks {
             let path = c.path.to_string_lossy().into_owned();
             let key = (path.clone(), c.symbol.clone(), c.page);
             let i = *unit_of.entry(key).or_insert_with(|| {
                 units.push((path, String::new()));
+                places.push((None, c.page));
                 units.len() - 1
             });
             units[i].1.push('\n');
             units[i].1.push_str(&c.text);
+            if let Some((a, b)) = c.lines {
+                let span = places[i].0.get_or_insert((a, b));
+                *span = (span.0.min(a), span.1.max(b));
+            }
         }
-        let mut me = Self::default();
+        let mut me = Self {
+            places,
+            ..Self::default()
+        };
         for (u, (path, text)) in units.into_iter().enumerate() {
             let mut tf: HashMap<String, u32> = HashMap::new();
             let mut len = 0u32;
@@ -65,6 +76,21 @@ impl Bm25Baseline {
 
     /// The units' file paths ranked for `query`, best first, each file once, at most `n`.
     pub fn ranked_paths(&self, query: &str, n: usize) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for u in self.ranked(query) {
+            if out.len() >= n {
+                break;
+            }
+            if !out.contains(&u.path) {
+                out.push(u.path);
+            }
+        }
+        out
+    }
+
+    /// The units ranked for `query`, best first, with their scores and places (every
+    /// unit holding a word of it).
+    pub fn ranked(&self, query: &str) -> Vec<BaselineUnit> {
         let mut scores: HashMap<u32, f64> = HashMap::new();
         let count = self.paths.len() as f64;
         let mut seen = std::collections::HashSet::new();
@@ -85,18 +111,29 @@ impl Bm25Baseline {
         }
         let mut ranked: Vec<(u32, f64)> = scores.into_iter().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut out: Vec<String> = Vec::new();
-        for (u, _) in ranked {
-            let p = &self.paths[u as usize];
-            if !out.contains(p) {
-                out.push(p.clone());
-                if out.len() >= n {
-                    break;
+        ranked
+            .into_iter()
+            .map(|(u, score)| {
+                let (lines, page) = self.places[u as usize];
+                BaselineUnit {
+                    path: self.paths[u as usize].clone(),
+                    lines,
+                    page,
+                    score,
                 }
-            }
-        }
-        out
+            })
+            .collect()
     }
+}
+
+/// One unit of the baseline as ranked: its file, the lines its pieces span (code) or
+/// its page (PDFs), and its BM25 score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineUnit {
+    pub path: String,
+    pub lines: Option<(usize, usize)>,
+    pub page: Option<usize>,
+    pub score: f64,
 }
 
 #[cfg(test)]
@@ -104,11 +141,15 @@ mod tests {
     use super::*;
 
     fn chunk(path: &str, symbol: Option<&str>, text: &str) -> ChunkRecord {
+        let lines = match text {
+            "then return the page" => (3, 4),
+            _ => (1, 1),
+        };
         ChunkRecord {
             path: path.into(),
             index: "code".into(),
             key: 0,
-            lines: Some((1, 1)),
+            lines: Some(lines),
             page: None,
             symbol: symbol.map(str::to_string),
             container: None,
@@ -133,5 +174,12 @@ mod tests {
         assert_eq!(bm.ranked_paths("page", 10)[0], "b.py");
         assert!(bm.ranked_paths("zeppelin", 10).is_empty());
         assert_eq!(bm.ranked_paths("the page", 1).len(), 1);
+        let units = bm.ranked("password");
+        assert_eq!(units.len(), 1);
+        assert_eq!(
+            (units[0].path.as_str(), units[0].lines),
+            ("a.py", Some((1, 4)))
+        );
+        assert!(units[0].score > 0.0);
     }
 }
