@@ -76,3 +76,66 @@ relevant = ["docs/Seige_of_Vicksburg_Sample_OCR.pdf"]
         "{err}"
     );
 }
+
+#[test]
+fn eval_scores_the_retrieval_of_an_ask_sets_places_without_a_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let set = tmp.path().join("ask.toml");
+    std::fs::write(
+        &set,
+        r#"corpus = "quickstart sample"
+[[question]]
+text = "What are the width and height of A4 paper in PaperSize?"
+index = "code"
+answer = ["595"]
+cite = ["code/papersizes.py:11-40"]
+
+[[question]]
+text = "What does the diary say the soldiers built bunks from near Vicksburg?"
+answer = ["cane"]
+cite = ["docs/Seige_of_Vicksburg_Sample_OCR.pdf p.1"]
+
+[[question]]
+text = "What are the width and height of A4 paper in PaperSize?"
+index = "code"
+answer = ["595"]
+cite = ["code/papersizes.py:9000-9001"]
+
+[[question]]
+text = "What is the boiling point of mercury?"
+unanswerable = true
+"#,
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_plait"))
+        .args(["eval", "--ask", "--retrieval"])
+        .arg(&set)
+        .arg("--corpus")
+        .arg(assets::asset("samples/quickstart"))
+        .arg("--index-dir")
+        .arg(tmp.path().join("idx"))
+        .arg("--json")
+        .env("PLAIT_HOME", assets::home())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let questions = v["questions"].as_array().unwrap();
+    assert_eq!(
+        questions.len(),
+        3,
+        "the unanswerable question is not scored"
+    );
+    for row in ["bm25", "semantic", "lexical", "hybrid"] {
+        let s = &v["retrieval"][row];
+        assert_eq!(s["questions"], 3, "{row}: {s}");
+        // Two questions are found within ten (the A4 class and the diary's page);
+        // the third is labelled at lines the file does not have.
+        assert!(
+            (s["at_10"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9,
+            "{row}: {s}"
+        );
+        assert!(questions[0]["ranks"][row].as_u64().is_some(), "{row}");
+        assert!(questions[2]["ranks"][row].is_null(), "{row}");
+    }
+}
