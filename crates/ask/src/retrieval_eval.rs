@@ -97,7 +97,7 @@ mod tests {
             page: Some(4),
         };
         assert_eq!(first_at_place([page], &q), Some(1));
-        let far: Vec<Ranked> = std::iter::repeat_n(code("/c/src/lib.rs", 1, 9), PLACE_CUTOFF)
+        let far: Vec<Ranked<'_>> = std::iter::repeat_n(code("/c/src/lib.rs", 1, 9), PLACE_CUTOFF)
             .chain([code("/c/src/parse.rs", 150, 151)])
             .collect();
         assert_eq!(first_at_place(far, &q), None);

@@ -10,13 +10,16 @@ use crate::manifest::ChunkRecord;
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
 
+/// A unit's place in its file: the lines its pieces span (code), or its page (PDFs).
+type Place = (Option<(usize, usize)>, Option<usize>);
+
 /// A BM25 index over the units of one index's chunks.
 #[derive(Debug, Default)]
 pub struct Bm25Baseline {
     /// Each unit's file path.
     paths: Vec<String>,
-    /// Each unit's place in its file: the lines its pieces span, or its page.
-    places: Vec<(Option<(usize, usize)>, Option<usize>)>,
+    /// Each unit's place in its file.
+    places: Vec<Place>,
     /// Each unit's length in words.
     lengths: Vec<u32>,
     /// Term → (unit, term frequency).
@@ -35,7 +38,7 @@ impl Bm25Baseline {
     /// page (PDFs) form one unit, their texts joined in order.
     pub fn build(chunks: &[ChunkRecord]) -> Self {
         let mut units: Vec<(String, String)> = Vec::new();
-        let mut places: Vec<(Option<(usize, usize)>, Option<usize>)> = Vec::new();
+        let mut places: Vec<Place> = Vec::new();
         let mut unit_of: HashMap<(String, Option<String>, Option<usize>), usize> = HashMap::new();
         for c in chunks {
             let path = c.path.to_string_lossy().into_owned();
