@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use plait_ask::eval::AskSet;
-use plait_ask::retrieval_eval::{first_at_place, place_scores, Ranked, PLACE_CUTOFF};
+use plait_ask::place::Stretch;
+use plait_ask::retrieval_eval::{first_at_place, place_scores, PLACE_CUTOFF};
 use plait_ingest::lexical::baseline::{BaselineUnit, Bm25Baseline};
 use plait_ingest::{IndexName, Query, SearchService};
 
@@ -31,7 +32,7 @@ pub fn run(home: &Home, args: &Args, set: &AskSet) -> Result<ExitCode> {
     for q in &questions {
         let r = request(args, &q.text, q.index.as_ref())?;
         let units = baseline_units(&service, &mut baselines, &r.indexes, &q.text)?;
-        let mut mine = vec![first_at_place(units.iter().map(ranked_unit), q)];
+        let mut mine = vec![first_at_place(units.iter().map(stretch_of), q)];
         for mode in args.modes() {
             let query = Query {
                 mode,
@@ -39,14 +40,7 @@ pub fn run(home: &Home, args: &Args, set: &AskSet) -> Result<ExitCode> {
                 ..r.query.clone()
             };
             let hits = service.search_all(&r.indexes, &query)?;
-            mine.push(first_at_place(
-                hits.iter().map(|h| Ranked {
-                    path: &h.path,
-                    lines: h.start_line.zip(h.end_line),
-                    page: h.page,
-                }),
-                q,
-            ));
+            mine.push(first_at_place(hits.iter().map(Stretch::from), q));
         }
         for (all, rank) in ranks.iter_mut().zip(&mine) {
             all.push(*rank);
@@ -107,8 +101,8 @@ fn baseline_units(
     Ok(units)
 }
 
-fn ranked_unit(u: &BaselineUnit) -> Ranked<'_> {
-    Ranked {
+fn stretch_of(u: &BaselineUnit) -> Stretch<'_> {
+    Stretch {
         path: &u.path,
         lines: u.lines,
         page: u.page,

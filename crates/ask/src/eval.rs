@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::place::{parse_place, Stretch};
 use crate::{Answer, AskError, Result, Source};
 
 /// A labelled ask set.
@@ -66,62 +67,7 @@ impl AskSet {
 /// Whether `source` is at the labelled place `spec` (a malformed spec matches nothing;
 /// [`AskSet::from_toml`] refuses them).
 pub fn cites_place(source: &Source, spec: &str) -> bool {
-    let h = &source.hit;
-    at_place(&h.path, h.start_line.zip(h.end_line), h.page, spec)
-}
-
-/// Whether a stretch of `path` (its `lines`, or its `page`) is at the labelled place
-/// `spec`: the same file (`spec`'s path a suffix of it, whole components) and, when
-/// `spec` names them, overlapping lines or the same page.
-pub fn at_place(
-    path: &str,
-    lines: Option<(usize, usize)>,
-    page: Option<usize>,
-    spec: &str,
-) -> bool {
-    let Ok((want, at)) = parse_place(spec) else {
-        return false;
-    };
-    let same_file = path == want || path.ends_with(&format!("/{want}"));
-    same_file
-        && match at {
-            Place::File => true,
-            Place::Page(p) => page == Some(p),
-            Place::Lines(a, b) => lines.is_some_and(|(s, e)| s <= b && a <= e),
-        }
-}
-
-/// A labelled place: `path`, `path:START-END` (1-based, inclusive) or `path p.N`
-/// (1-based physical page).
-fn parse_place(spec: &str) -> std::result::Result<(&str, Place), String> {
-    let number = |t: &str| match t.trim().parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!(
-            "{spec:?}: {t:?} is not a line or page number (from 1)"
-        )),
-    };
-    if let Some((path, page)) = spec.rsplit_once(" p.") {
-        return Ok((path, Place::Page(number(page)?)));
-    }
-    match spec.rsplit_once(':') {
-        Some((path, lines)) => {
-            let (a, b) = lines
-                .split_once('-')
-                .ok_or_else(|| format!("{spec:?}: lines are written START-END"))?;
-            let (a, b) = (number(a)?, number(b)?);
-            if a > b {
-                return Err(format!("{spec:?}: the range ends before it starts"));
-            }
-            Ok((path, Place::Lines(a, b)))
-        }
-        None => Ok((spec, Place::File)),
-    }
-}
-
-enum Place {
-    File,
-    Page(usize),
-    Lines(usize, usize),
+    Stretch::from(&source.hit).is_at(spec)
 }
 
 /// The verdict on one answer.

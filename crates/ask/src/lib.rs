@@ -17,6 +17,7 @@ pub mod eval;
 mod generate;
 mod pack;
 mod picks;
+pub mod place;
 mod prompt;
 mod repeat;
 pub mod retrieval_eval;

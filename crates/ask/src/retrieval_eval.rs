@@ -5,29 +5,22 @@
 
 use serde::Serialize;
 
-use crate::eval::{at_place, AskQuestion};
+use crate::eval::AskQuestion;
+use crate::place::Stretch;
 
 /// Rankings are judged on their first this-many entries.
 pub const PLACE_CUTOFF: usize = 10;
 
-/// An entry of a ranking: a file with the lines or the page it covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ranked<'a> {
-    pub path: &'a str,
-    pub lines: Option<(usize, usize)>,
-    pub page: Option<usize>,
-}
-
 /// The rank (from 1) of the first entry of `ranking` at one of `q`'s labelled places,
 /// within [`PLACE_CUTOFF`].
 pub fn first_at_place<'a>(
-    ranking: impl IntoIterator<Item = Ranked<'a>>,
+    ranking: impl IntoIterator<Item = Stretch<'a>>,
     q: &AskQuestion,
 ) -> Option<usize> {
     ranking
         .into_iter()
         .take(PLACE_CUTOFF)
-        .position(|r| q.cite.iter().any(|c| at_place(r.path, r.lines, r.page, c)))
+        .position(|r| q.cite.iter().any(|c| r.is_at(c)))
         .map(|i| i + 1)
 }
 
@@ -74,8 +67,8 @@ mod tests {
         }
     }
 
-    fn code(path: &str, a: usize, b: usize) -> Ranked<'_> {
-        Ranked {
+    fn code(path: &str, a: usize, b: usize) -> Stretch<'_> {
+        Stretch {
             path,
             lines: Some((a, b)),
             page: None,
@@ -91,13 +84,13 @@ mod tests {
             code("/c/src/parse.rs", 170, 200),
         ];
         assert_eq!(first_at_place(ranking, &q), Some(3));
-        let page = Ranked {
+        let page = Stretch {
             path: "/c/manual.pdf",
             lines: None,
             page: Some(4),
         };
         assert_eq!(first_at_place([page], &q), Some(1));
-        let far: Vec<Ranked<'_>> = std::iter::repeat_n(code("/c/src/lib.rs", 1, 9), PLACE_CUTOFF)
+        let far: Vec<Stretch<'_>> = std::iter::repeat_n(code("/c/src/lib.rs", 1, 9), PLACE_CUTOFF)
             .chain([code("/c/src/parse.rs", 150, 151)])
             .collect();
         assert_eq!(first_at_place(far, &q), None);
