@@ -1,7 +1,7 @@
 //! Numbered sources: the retrieved chunks an answer may cite, in the shape of search
 //! hits plus their number, and how each is shown to the model.
 
-use plait_ingest::Hit;
+use plait_ingest::{Hit, IndexName};
 use serde::{Deserialize, Serialize};
 
 /// A retrieved chunk given to the model as source `[number]`. Serialised as the search
@@ -54,7 +54,15 @@ impl Source {
             .trim_end()
             .replace("\r\n", "\n")
             .replace('\r', "\n");
-        format!("{head}\n{text}\n")
+        if self.hit.index != IndexName::Code {
+            return format!("{head}\n{text}\n");
+        }
+        // Code is fenced as in Markdown, with its language: what a code model reads
+        // code in. A fence longer than any run of backticks in the text closes it.
+        let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+        let fence = "`".repeat(longest.max(2) + 1);
+        let language = self.hit.language.as_deref().unwrap_or("");
+        format!("{head}\n{fence}{language}\n{text}\n{fence}\n")
     }
 }
 
@@ -69,5 +77,19 @@ mod tests {
             s[0].prompt_block(),
             "[1] b/manual.pdf p.1\nfirst line\nsecond\nthird\n"
         );
+    }
+
+    #[test]
+    fn code_is_fenced_with_its_language_and_a_fence_its_text_cannot_close() {
+        let mut s = sources(&[("/a/pkg/size.py", "A4 = (595, 842)\n")]);
+        s[0].hit.language = Some("python".into());
+        assert_eq!(
+            s[0].prompt_block(),
+            "[1] pkg/size.py:1-10\n```python\nA4 = (595, 842)\n```\n"
+        );
+        let doc = sources(&[("/a/pkg/doc.py", "\"\"\"Example:\n```\nx()\n```\n\"\"\"")]);
+        let block = doc[0].prompt_block();
+        assert!(block.starts_with("[1] pkg/doc.py:1-10\n````\n"), "{block}");
+        assert!(block.ends_with("\"\"\"\n````\n"), "{block}");
     }
 }
