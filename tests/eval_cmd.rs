@@ -7,9 +7,26 @@ mod support {
     pub mod assets;
 }
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use support::assets;
+
+/// `plait eval SET` over the quick-start sample, `--json`, with `extra` flags.
+fn eval(set: &Path, index_dir: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plait"))
+        .arg("eval")
+        .args(extra)
+        .arg(set)
+        .arg("--corpus")
+        .arg(assets::asset("samples/quickstart"))
+        .arg("--index-dir")
+        .arg(index_dir)
+        .arg("--json")
+        .env("PLAIT_HOME", assets::home())
+        .output()
+        .unwrap()
+}
 
 #[test]
 fn eval_scores_every_mode_and_rejects_a_bad_set() {
@@ -35,19 +52,7 @@ relevant = ["docs/Seige_of_Vicksburg_Sample_OCR.pdf"]
 "#,
     )
     .unwrap();
-    let run = |set: &std::path::Path| {
-        Command::new(env!("CARGO_BIN_EXE_plait"))
-            .arg("eval")
-            .arg(set)
-            .arg("--corpus")
-            .arg(assets::asset("samples/quickstart"))
-            .arg("--index-dir")
-            .arg(tmp.path().join("idx"))
-            .arg("--json")
-            .env("PLAIT_HOME", assets::home())
-            .output()
-            .unwrap()
-    };
+    let run = |set: &Path| eval(set, &tmp.path().join("idx"), &[]);
     let o = run(&set);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -107,17 +112,7 @@ unanswerable = true
 "#,
     )
     .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_plait"))
-        .args(["eval", "--ask", "--retrieval"])
-        .arg(&set)
-        .arg("--corpus")
-        .arg(assets::asset("samples/quickstart"))
-        .arg("--index-dir")
-        .arg(tmp.path().join("idx"))
-        .arg("--json")
-        .env("PLAIT_HOME", assets::home())
-        .output()
-        .unwrap();
+    let o = eval(&set, &tmp.path().join("idx"), &["--ask", "--retrieval"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let questions = v["questions"].as_array().unwrap();

@@ -43,9 +43,9 @@ fn only_one_writer_at_a_time_and_bad_input_is_refused() {
     // A child process another test spawns in these same moments holds a copy of every
     // open descriptor, the lock's included, from its fork until its exec closes them:
     // the lock may outlive the writer by that long, never longer.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while IndexWriter::open(tmp.path()).is_err() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(10));
     }
     assert!(
         IndexWriter::open(tmp.path()).is_ok(),
