@@ -49,9 +49,10 @@ enum Command {
     Watch(commands::watch::Args),
     /// Search the code index, the docs index, or both: `search [code|docs] QUERY`
     ///
-    /// Searching both merges their hits by score relative to each index's best hit: the
-    /// scores of two indexes do not compare (each has its own encoder, and PDF pages
-    /// score higher than functions).
+    /// Searching both merges their hits by score relative to each index's best hit (the
+    /// scores of two indexes do not compare: each has its own encoder, and PDF pages
+    /// score higher than functions), an index counting less when its first hits hold
+    /// fewer of the query's words than the other's.
     Search(commands::search::Args),
     /// Answer a question from the indexes, with checked citations: `ask [code|docs] QUESTION`
     Ask(commands::ask::Args),

@@ -133,4 +133,17 @@ unanswerable = true
         assert!(questions[0]["ranks"][row].as_u64().is_some(), "{row}");
         assert!(questions[2]["ranks"][row].is_null(), "{row}");
     }
+    // The diary question names no index: the page comes first, not the best function of
+    // the code index (which holds none of its words) beside it.
+    assert_eq!(questions[1]["ranks"]["hybrid"], 1, "{}", questions[1]);
+    // --any-index searches both indexes for the A4 question too; its class stays first.
+    let o = eval(
+        &set,
+        &tmp.path().join("idx"),
+        &["--ask", "--retrieval", "--any-index", "--modes", "hybrid"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["questions"][0]["ranks"]["hybrid"], 1, "{v}");
+    assert!(v["retrieval"]["semantic"].is_null(), "only --modes: {v}");
 }

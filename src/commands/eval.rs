@@ -66,6 +66,10 @@ pub struct Args {
     /// place comes in each mode (--modes) and in plain BM25 (MRR@10, first, top 5, top 10)
     #[arg(long, requires = "ask")]
     pub retrieval: bool,
+    /// With --ask: search both indexes for every question, as `plait ask QUESTION` does,
+    /// whichever index the set labels it with
+    #[arg(long, requires = "ask")]
+    pub any_index: bool,
     /// With --ask: the model role answering
     #[arg(long, value_name = "NAME", default_value = plait_summarize::role_names::FRONTDOOR)]
     pub role: String,

@@ -79,10 +79,10 @@ pub fn run(home: &Home, args: &Args, text: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The request for one labelled question: its index (both when absent), the first mode
-/// of `--modes`, `--max-tokens`.
+/// The request for one labelled question: its index (both when absent or with
+/// `--any-index`), the first mode of `--modes`, `--max-tokens`.
 pub fn request(args: &Args, text: &str, index: Option<&String>) -> Result<AskRequest> {
-    let indexes = match index {
+    let indexes = match index.filter(|_| !args.any_index) {
         Some(i) => vec![i.parse::<IndexName>().map_err(anyhow::Error::msg)?],
         None => IndexName::ALL.to_vec(),
     };

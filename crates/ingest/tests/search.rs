@@ -138,6 +138,36 @@ fn filters_and_indexes_are_respected_in_every_mode() {
             relative.windows(2).all(|w| w[0] >= w[1]),
             "{mode}: {relative:?}"
         );
+        // An index whose first hits hold none of the query's words counts half: the code
+        // never says "siege", so its best hit ranks below the docs' better half.
+        let siege = s
+            .search_all(&IndexName::ALL, &query("siege", mode))
+            .unwrap();
+        assert_eq!(siege[0].index, IndexName::Docs, "{mode}");
+        let docs_best = siege[0].score;
+        let first_code = siege.iter().position(|h| h.index == IndexName::Code);
+        if let Some(at) = first_code {
+            let code_best = siege[at].score;
+            let scale = siege
+                .iter()
+                .filter(|h| h.index == IndexName::Code)
+                .map(|h| h.score)
+                .fold(f64::MIN, f64::max);
+            assert_eq!(code_best, scale, "{mode}");
+            assert!(
+                siege[..at]
+                    .iter()
+                    .all(|h| h.index == IndexName::Docs && h.score / docs_best >= 0.5),
+                "{mode}: {siege:?}"
+            );
+            assert!(
+                siege[at..]
+                    .iter()
+                    .filter(|h| h.index == IndexName::Docs)
+                    .all(|h| h.score / docs_best <= 0.5),
+                "{mode}: {siege:?}"
+            );
+        }
     }
 }
 

@@ -9,4 +9,4 @@ mod terms;
 pub(crate) use resident::LoadError;
 pub use resident::{ResidentTerms, COLUMN_WEIGHTS, MAX_INSTANCES};
 pub(crate) use terms::parts;
-pub use terms::{index_terms, query_terms};
+pub use terms::{coverage, index_terms, query_terms};

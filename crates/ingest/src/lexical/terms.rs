@@ -2,6 +2,7 @@
 //! identifier is kept whole and also split at `_`, case changes and digits; paths split
 //! at `/` and `.`), lowercased, the parts stemmed as English words.
 
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -107,6 +108,24 @@ pub fn query_terms(text: &str) -> Vec<String> {
     terms
 }
 
+/// Share of a query's `terms` ([`query_terms`]) that `text` holds: a term counts when
+/// each of its words is one of `text`'s index terms (so an identifier's phrase counts
+/// where all its parts are written). 0 for no terms.
+pub fn coverage(terms: &[String], text: &str) -> f64 {
+    if terms.is_empty() {
+        return 0.0;
+    }
+    let mut held: HashSet<String> = HashSet::new();
+    for_each_term(text, |t| {
+        held.insert(t.to_string());
+    });
+    let found = terms
+        .iter()
+        .filter(|t| t.split(' ').all(|w| held.contains(w)))
+        .count();
+    found as f64 / terms.len() as f64
+}
+
 fn for_each_term(text: &str, mut emit: impl FnMut(&str)) {
     let stem = stemmer();
     for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
@@ -154,5 +173,19 @@ mod tests {
         // A query of stop words only still searches for them.
         assert_eq!(query_terms("the of"), ["the", "of"]);
         assert!(query_terms("  ").is_empty());
+    }
+
+    #[test]
+    fn coverage_is_the_share_of_query_terms_a_text_holds() {
+        let terms = query_terms("which table compression setting does flex use");
+        assert_eq!(terms, ["tabl", "compress", "set", "flex", "use"]);
+        let page = "Flex compresses its tables by default; -Cf uses full tables.";
+        assert!((coverage(&terms, page) - 0.8).abs() < 1e-9);
+        assert_eq!(coverage(&terms, "local t = setmetatable({}, mt)"), 0.0);
+        // An identifier counts where it is written whole and where its parts stand.
+        let ident = query_terms("get_page_range");
+        assert_eq!(coverage(&ident, "def get_page_range(): ..."), 1.0);
+        assert!((coverage(&ident, "get the range of a page") - 0.5).abs() < 1e-9);
+        assert_eq!(coverage(&[], "anything"), 0.0);
     }
 }

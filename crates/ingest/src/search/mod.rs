@@ -4,6 +4,7 @@
 //! uses; the ranking itself is [`search_index`].
 
 mod hit;
+mod merge;
 mod prior;
 mod query;
 mod resident;

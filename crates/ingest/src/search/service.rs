@@ -10,6 +10,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use plait_colbert::{BatchingSearcher, Encoder, IndexReader};
 use serde::{Deserialize, Serialize};
 
+use super::merge::merge_weights;
 use super::resident::ResidentLexical;
 use super::{search_index, Hit, IndexName, Query};
 use crate::manifest::Manifest;
@@ -183,9 +184,11 @@ impl SearchService {
     }
 
     /// Searches several indexes and merges their hits, at most `query.limit()`, by score
-    /// relative to the best hit of their own index: scores of two indexes do not compare
-    /// (each has its own encoder, and whole PDF pages outscore functions), so a question
-    /// about code is not answered from manual pages because pages score higher.
+    /// relative to the best hit of their own index (scores of two indexes do not compare:
+    /// each has its own encoder, and whole PDF pages outscore functions), weighted by how
+    /// much of the query the index's first hits hold ([`merge_weights`]), so that the
+    /// best of the index that does not hold the question's words is not put beside the
+    /// best of the one that does.
     /// [`IngestError::NoIndex`] when none of them was ever built.
     pub fn search_all(&self, names: &[IndexName], query: &Query) -> Result<Vec<Hit>> {
         query.validate()?;
@@ -197,12 +200,16 @@ impl SearchService {
                 path: self.root.clone(),
             });
         }
+        let lists = names
+            .iter()
+            .map(|&name| self.search(name, query))
+            .collect::<Result<Vec<_>>>()?;
+        let weights = merge_weights(&query.text, &lists);
         let mut ranked: Vec<(f64, Hit)> = Vec::new();
-        for &name in names {
-            let hits = self.search(name, query)?;
+        for (hits, weight) in lists.into_iter().zip(weights) {
             let best = hits.iter().map(|h| h.score).fold(f64::MIN, f64::max);
             let scale = if best > 0.0 { best } else { 1.0 };
-            ranked.extend(hits.into_iter().map(|h| (h.score / scale, h)));
+            ranked.extend(hits.into_iter().map(|h| (weight * h.score / scale, h)));
         }
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
         ranked.truncate(query.limit());
