@@ -7,8 +7,13 @@
 
 use std::path::{Component, Path};
 
-/// Fused-score penalty of a test file (the fused scale is 0 to 1).
-pub const TEST_PENALTY: f64 = 0.15;
+/// Fused-score penalty of a test file (the fused scale is 0 to 1). `scripts/eval all`,
+/// hybrid nDCG@10 / MRR@10 mean at 0.05, 0.15, 0.25, 0.35: 0.868 / 0.849, 0.890 / 0.879,
+/// 0.898 / 0.888, 0.899 / 0.889 (pypdf 0.810, 0.859, 0.879, 0.880; urllib3 0.831, 0.861,
+/// 0.877, 0.879; the others equal within 0.006); the ask sets' places, where some
+/// labelled places are tests, kept theirs but for the fifth set's MRR@10 (0.741 at
+/// 0.15, 0.726 at 0.25, 0.721 at 0.35).
+pub const TEST_PENALTY: f64 = 0.25;
 
 /// Fused-score penalty of a change log (CHANGES, CHANGELOG, HISTORY, NEWS, release notes).
 pub const CHANGELOG_PENALTY: f64 = 0.15;
