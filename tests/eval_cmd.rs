@@ -7,7 +7,7 @@ mod support {
     pub mod assets;
 }
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use support::assets;
@@ -28,12 +28,18 @@ fn eval(set: &Path, index_dir: &Path, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `text` written as a labelled set file in `dir`.
+fn labelled_set(dir: &Path, text: &str) -> PathBuf {
+    let set = dir.join("set.toml");
+    std::fs::write(&set, text).unwrap();
+    set
+}
+
 #[test]
 fn eval_scores_every_mode_and_rejects_a_bad_set() {
     let tmp = tempfile::tempdir().unwrap();
-    let set = tmp.path().join("set.toml");
-    std::fs::write(
-        &set,
+    let set = labelled_set(
+        tmp.path(),
         r#"corpus = "quickstart sample"
 [[query]]
 index = "code"
@@ -50,8 +56,7 @@ index = "docs"
 text = "siege of Vicksburg"
 relevant = ["docs/Seige_of_Vicksburg_Sample_OCR.pdf"]
 "#,
-    )
-    .unwrap();
+    );
     let run = |set: &Path| eval(set, &tmp.path().join("idx"), &[]);
     let o = run(&set);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -85,9 +90,8 @@ relevant = ["docs/Seige_of_Vicksburg_Sample_OCR.pdf"]
 #[test]
 fn eval_scores_the_retrieval_of_an_ask_sets_places_without_a_model() {
     let tmp = tempfile::tempdir().unwrap();
-    let set = tmp.path().join("ask.toml");
-    std::fs::write(
-        &set,
+    let set = labelled_set(
+        tmp.path(),
         r#"corpus = "quickstart sample"
 [[question]]
 text = "What are the width and height of A4 paper in PaperSize?"
@@ -110,8 +114,7 @@ cite = ["code/papersizes.py:9000-9001"]
 text = "What is the boiling point of mercury?"
 unanswerable = true
 "#,
-    )
-    .unwrap();
+    );
     let o = eval(&set, &tmp.path().join("idx"), &["--ask", "--retrieval"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
