@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::{split_citations, CheckedSentence, CitationChecker};
 use crate::decline::relevance;
+use crate::locator::points_elsewhere;
 use crate::pack::{pack, repeats, Budget};
 use crate::prompt::{may_say_not_found, says_not_found, Prompt, NOT_FOUND};
 use crate::repeat::Repeats;
@@ -220,7 +221,13 @@ pub fn ask(
     request.validate()?;
     let start = Instant::now();
     let question = request.query.text.trim().to_string();
-    let hits = retriever.retrieve(&request.indexes, &request.query)?;
+    // A page of an index or a table of contents is neither a source nor evidence that
+    // the sources speak to the question ([`points_elsewhere`]).
+    let hits: Vec<Hit> = retriever
+        .retrieve(&request.indexes, &request.query)?
+        .into_iter()
+        .filter(|h| h.page.is_none() || !points_elsewhere(&h.text))
+        .collect();
     let mut answer = Answer {
         question: question.clone(),
         ..Answer::default()

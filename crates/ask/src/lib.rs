@@ -15,6 +15,7 @@ mod decline;
 mod error;
 pub mod eval;
 mod generate;
+mod locator;
 mod pack;
 mod picks;
 pub mod place;
