@@ -488,3 +488,31 @@ fn bad_requests_are_refused_before_anything_runs_and_cancel_stops() {
     assert!(a.cancelled);
     assert!(a.timings.generated_tokens <= 1);
 }
+
+#[test]
+fn a_page_of_a_books_index_is_not_given_to_the_model() {
+    let index_page = "Index\nerror messages, end of buffer\n61\nerror reporting\n72\n\
+                      exit handlers\n18\nsyntax of patterns\n11\nscanner options\n12\n";
+    let hits = FixedHits(vec![
+        hit("/s/docs/scanner-index.pdf", index_page),
+        hit(
+            "/s/docs/scanner.pdf",
+            "On a syntax error the scanner generator prints an error message with the line number",
+        ),
+    ]);
+    let mut g = gen("The scanner generator prints an error message with the line number [1].");
+    let a = answer_over(
+        &hits,
+        &mut g,
+        "What does the scanner generator do on a syntax error?",
+    );
+    assert!(!a.declined, "{a:?}");
+    let prompt = &g.prompts[0];
+    assert!(prompt.contains("prints an error message"), "{prompt}");
+    assert!(
+        !prompt.contains("error reporting"),
+        "the index page is no source: {prompt}"
+    );
+    assert_eq!(a.sources.len(), 1);
+    assert!(a.sources[0].hit.path.ends_with("scanner.pdf"));
+}
