@@ -18,11 +18,13 @@ const MIN_LINES: usize = 5;
 const MAX_PAGE_DIGITS: usize = 4;
 
 /// Whether `text` (a PDF page or part of one) is an index or a table of contents: at
-/// least [`MIN_ENTRIES`] locators making up [`MIN_LOCATOR_SHARE`] of its lines, a term on one line with its page
-/// numbers on the next (`end of line, in patterns` / `10`, as PDF text extraction lays
-/// out a two-column index) or on the same line after leader dots (`2.1 Usage . . . 5`).
-/// Numbers alone in runs (the vertices of a drawn graph, a column of a table) are not
-/// locators: each must follow a term.
+/// least [`MIN_ENTRIES`] locators making up [`MIN_LOCATOR_SHARE`] of its lines. A
+/// locator is a term on one line with its page numbers on the next (`end of line, in
+/// patterns` / `10`, as PDF text extraction lays out a two-column index) or on the same
+/// line after leader dots (`2.1 Usage . . . 5`). Numbers alone in runs (the vertices of
+/// a drawn graph, a column of a table) are not locators: each must follow a term.
+/// `plait search` still finds such pages (a reader may want them); answers do not use
+/// them.
 pub fn points_elsewhere(text: &str) -> bool {
     let lines: Vec<&str> = text
         .lines()
