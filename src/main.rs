@@ -71,6 +71,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // ONNX Runtime 1.31 on Linux collects usage telemetry (queued in an SQLite file
+    // under ~/.cache/Microsoft and sent to Microsoft where there is a network, synced to
+    // disk as each process exits) unless this is set; a local tool reports nothing. Set
+    // here, before any thread starts, as the runtime reads it when it loads; a value the
+    // user set is kept.
+    if std::env::var_os("ORT_DISABLE_TELEMETRY").is_none() {
+        std::env::set_var("ORT_DISABLE_TELEMETRY", "1");
+    }
     let cli = Cli::parse();
     let result = assets::Home::resolve(cli.home).and_then(|home| match cli.command {
         Command::Doctor(args) => commands::doctor::run(&home, &args),

@@ -116,6 +116,39 @@ fn doctor_verifies_every_asset_and_loads_the_runtimes() {
     assert!(runtimes.iter().all(|r| r["ok"] == true), "{runtimes:?}");
 }
 
+/// ONNX Runtime 1.31 collects usage telemetry on Linux (queued in an SQLite file under
+/// the user's cache directory, sent to Microsoft where there is a network) unless
+/// `ORT_DISABLE_TELEMETRY` is set: a plait process loading the runtime leaves nothing in
+/// the user's home.
+#[test]
+fn the_onnx_runtime_writes_no_telemetry_into_the_users_home() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_plait"))
+        .args(["doctor", "--json"])
+        .env("PLAIT_HOME", assets::home())
+        .env("HOME", tmp.path())
+        .env("XDG_CACHE_HOME", tmp.path().join("cache"))
+        .env_remove("ORT_DISABLE_TELEMETRY")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "doctor failed:\n{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["runtimes"][0]["name"], "onnxruntime+encoder");
+    assert_eq!(report["runtimes"][0]["ok"], true, "{report}");
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                files(&p, out);
+            }
+            out.push(p);
+        }
+    }
+    let mut left = Vec::new();
+    files(tmp.path(), &mut left);
+    assert!(left.is_empty(), "written into the home: {left:?}");
+}
+
 /// A copy of the assets directory made of symlinks, so single files can be broken.
 fn linked_home(tmp: &Path) -> PathBuf {
     fn link(src: &Path, dst: &Path) {

@@ -33,7 +33,8 @@ pub struct ModelOpts {
 pub struct Encoders {
     pub code: Arc<dyn Encoder>,
     pub docs: Arc<dyn Encoder>,
-    /// Where loading went: ONNX Runtime, then per model the tokenizer and the session.
+    /// Where loading went: ONNX Runtime, then per model the session and the tokenizer
+    /// (read on another thread while the session is created).
     pub load_times: Vec<(&'static str, std::time::Duration)>,
 }
 
@@ -91,8 +92,8 @@ impl Encoders {
         let mut build = |dir: &Path| -> Result<Arc<dyn Encoder>> {
             let encoder = build_encoder(&runtime, dir, home, options)?;
             let (tokenizer, session) = encoder.load_times();
-            load_times.push(("tokenizer and config", tokenizer));
             load_times.push(("encoder session", session));
+            load_times.push(("tokenizer (alongside)", tokenizer));
             Ok(Arc::new(encoder))
         };
         let code = build(&code_dir)?;

@@ -58,6 +58,9 @@ fn cli_load_options() -> Result<runtime::LoadOptions> {
 /// Stage times of one command, printed to stderr with `--timings`.
 struct Stages {
     on: bool,
+    /// When the command started: the total is the wall time since, as some stages
+    /// overlap (the tokenizer loads beside the encoder session).
+    started: Instant,
     lap: Instant,
     rows: Vec<(&'static str, Duration)>,
 }
@@ -66,6 +69,7 @@ impl Stages {
     fn new(on: bool) -> Self {
         Self {
             on,
+            started: Instant::now(),
             lap: Instant::now(),
             rows: Vec::new(),
         }
@@ -81,7 +85,7 @@ impl Stages {
         if !self.on {
             return;
         }
-        let total: Duration = self.rows.iter().map(|r| r.1).sum();
+        let total = self.started.elapsed();
         for (name, d) in &self.rows {
             eprintln!("timing {:<22} {:>8.1} ms", name, d.as_secs_f64() * 1e3);
         }

@@ -64,25 +64,11 @@ impl OnnxEncoderBuilder {
         self
     }
 
-    /// Loads tokenizer, config and model.
+    /// Loads tokenizer, config and model: the tokenizer and config on a second thread
+    /// while this one creates the ONNX Runtime session (each takes tens of milliseconds,
+    /// a cold `plait search` waits for both).
     pub fn build(self, runtime: &OnnxRuntime) -> Result<OnnxEncoder> {
         let dir = self.dir;
-        let started = Instant::now();
-        let config = ModelConfig::from_file(&require(&dir, CONFIG_FILE)?)?;
-        let tokenizer_path = require(&dir, TOKENIZER_FILE)?;
-        let mut tokenizer =
-            Tokenizer::from_file(&tokenizer_path).map_err(|e| ColbertError::Tokenizer {
-                path: tokenizer_path.clone(),
-                reason: e.to_string(),
-            })?;
-        // Truncation and padding are done here, per the model config.
-        tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(None)
-            .map_err(|e| ColbertError::Tokenizer {
-                path: tokenizer_path.clone(),
-                reason: e.to_string(),
-            })?;
         let model_path = MODEL_FILES
             .iter()
             .map(|f| dir.join(f))
@@ -91,10 +77,21 @@ impl OnnxEncoderBuilder {
                 dir: dir.clone(),
                 file: "model_int8.onnx or model.onnx",
             })?;
-        let tokenizer_time = started.elapsed();
-        let started = Instant::now();
-        let session = self.session.build(runtime, &model_path)?;
-        let session_time = started.elapsed();
+        let (text_side, session, session_time) = std::thread::scope(|scope| {
+            let text_side = scope.spawn(|| {
+                let started = Instant::now();
+                load_text_side(&dir).map(|loaded| (loaded, started.elapsed()))
+            });
+            let started = Instant::now();
+            let session = self.session.build(runtime, &model_path);
+            let session_time = started.elapsed();
+            let text_side = text_side
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (text_side, session, session_time)
+        });
+        let ((config, tokenizer, tokenizer_path), tokenizer_time) = text_side?;
+        let session = session?;
         let output_index = match &config.output_name {
             Some(name) => session
                 .outputs()
@@ -134,6 +131,21 @@ impl OnnxEncoderBuilder {
             load_times: (tokenizer_time, session_time),
         })
     }
+}
+
+/// The model's config and its tokenizer (truncation and padding off: `prepare` does
+/// both per the config), and where the tokenizer was read from.
+fn load_text_side(dir: &Path) -> Result<(ModelConfig, Tokenizer, PathBuf)> {
+    let config = ModelConfig::from_file(&require(dir, CONFIG_FILE)?)?;
+    let tokenizer_path = require(dir, TOKENIZER_FILE)?;
+    let tokenizer_error = |e: tokenizers::Error| ColbertError::Tokenizer {
+        path: tokenizer_path.clone(),
+        reason: e.to_string(),
+    };
+    let mut tokenizer = Tokenizer::from_file(&tokenizer_path).map_err(tokenizer_error)?;
+    tokenizer.with_padding(None);
+    tokenizer.with_truncation(None).map_err(tokenizer_error)?;
+    Ok((config, tokenizer, tokenizer_path))
 }
 
 fn require(dir: &Path, file: &'static str) -> Result<PathBuf> {

@@ -216,6 +216,10 @@ impl OnnxRuntime {
         let env = ort::init_from(library)
             .map_err(|e| load_err(e.to_string()))?
             .with_name("plait")
+            // A local tool reports nothing: with telemetry on, ONNX Runtime 1.31 queues
+            // usage events in an SQLite file under ~/.cache/Microsoft and syncs it to
+            // disk as each process exits.
+            .with_telemetry(false)
             .build()
             .map_err(|e| load_err(e.to_string()))?;
         let rt = OnnxRuntime {
