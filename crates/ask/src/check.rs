@@ -53,6 +53,13 @@ pub struct CheckedSentence {
     /// or `gcry_strerror` asked about): an answer about something else, not shown.
     #[serde(default)]
     pub off_subject: bool,
+    /// Whether none of the words it adds to the question's is in a source it cites: the
+    /// sources support only the question restated, not what the sentence claims ("The
+    /// model translator uses multiple threads when it generates a very large model
+    /// [1]", citing a page on the model translator that never mentions threads, asked
+    /// how many threads it uses). `yes`, `no` and `not` are no such words. Not shown.
+    #[serde(default)]
+    pub ungrounded: bool,
     /// Whether it says nearly what a shown sentence of the answer already said and adds
     /// no number or name (a model looping): not shown.
     #[serde(default)]
@@ -69,6 +76,8 @@ pub struct CheckedSentence {
 #[derive(Debug)]
 pub struct CitationChecker {
     sources: Vec<(usize, HashSet<String>)>,
+    /// Each source's words as [`plain_words`] reads them, for what a sentence adds.
+    plain: Vec<(usize, HashSet<String>)>,
     /// Each source's text as the model saw it, for finding a sentence's facts.
     texts: Vec<(usize, String)>,
     /// The sources' and the question's texts with white space runs as one space, for
@@ -146,6 +155,10 @@ const FILLER: &[&str] = &[
     "called",
 ];
 
+/// Words an answer adds to a question without claiming anything a source must hold
+/// ("Yes, black point compensation is enabled by default").
+const ANSWER_WORDS: &[&str] = &["yes", "no", "not"];
+
 /// The words of `text` as written (lower case, identifiers whole, numbers kept), without
 /// [`FILLER`] and a plural `s`: what decides whether a sentence says more than the
 /// question.
@@ -168,6 +181,10 @@ impl CitationChecker {
             sources: sources
                 .iter()
                 .map(|s| (s.number, content_stems(&s.checked_text())))
+                .collect(),
+            plain: sources
+                .iter()
+                .map(|s| (s.number, plain_words(&s.checked_text())))
                 .collect(),
             texts: sources
                 .iter()
@@ -261,6 +278,21 @@ impl CitationChecker {
         }
     }
 
+    /// Whether some source of `citations` holds a word of `said` that the question does
+    /// not (true when there is no such word: nothing to find).
+    fn grounds(&self, said: &HashSet<String>, citations: &[usize]) -> bool {
+        let added: Vec<&String> = said
+            .iter()
+            .filter(|w| !self.question.contains(*w) && !ANSWER_WORDS.contains(&w.as_str()))
+            .collect();
+        added.is_empty()
+            || self
+                .plain
+                .iter()
+                .filter(|(n, _)| citations.contains(n))
+                .any(|(_, words)| added.iter().any(|w| words.contains(*w)))
+    }
+
     fn words_of(&self, number: usize) -> Option<&HashSet<String>> {
         self.sources
             .iter()
@@ -335,11 +367,16 @@ impl CitationChecker {
         out.misquoted = !self.quotes_hold(&body) || self.unknown.iter().any(|w| holds(&lower, w));
         out.off_subject =
             !out.citations.is_empty() && !out.citations.iter().any(|&n| self.subject.held_by(n));
+        out.ungrounded = !out.echo
+            && !out.off_subject
+            && !out.citations.is_empty()
+            && !self.grounds(&said, &out.citations);
         out.supported = !out.echo
             && !out.misquoted
             && !out.off_subject
+            && !out.ungrounded
             && (!out.citations.is_empty() || stems.len() < MIN_SHARED_TERMS);
-        if out.off_subject {
+        if out.off_subject || out.ungrounded {
             out.removed.append(&mut out.citations);
         }
         if out.echo || out.misquoted {
@@ -572,9 +609,11 @@ mod tests {
             "",
         );
         assert_eq!((right.citations, right.added), (vec![1], false));
-        // A fact no source holds changes nothing; a fact the question holds is no fact.
+        // A fact no source holds is not re-cited, and as all the sentence adds to the
+        // question, it is not shown; a fact the question holds is no fact.
         let unknown = c.check("The cached precision grows by 42% [2].", false, "");
-        assert_eq!(unknown.citations, vec![2]);
+        assert_eq!((unknown.citations.clone(), unknown.removed.clone()), (vec![], vec![2]));
+        assert!(unknown.ungrounded && !unknown.supported && !unknown.added);
         let c = CitationChecker::new("Is the precision increase 10%?", &sources);
         let asked = c.check("The cached constant precision grows by 10% [2].", false, "");
         assert_eq!(asked.citations, vec![2]);
@@ -657,6 +696,30 @@ mod tests {
             !c.check("Not found pages raise KeyError [1].", false, "")
                 .echo
         );
+    }
+
+    #[test]
+    fn a_sentence_whose_own_words_no_cited_source_holds_is_not_shown() {
+        let c = CitationChecker::new("How many slices does PageRange parse 1:3 into?", &corpus());
+        // Words of the question and of the source, but what it adds ("multiple") is
+        // in neither: the source supports the question restated, not the claim.
+        let restated = c.check("PageRange parses 1:3 into multiple slices [1].", false, " ");
+        assert!(restated.ungrounded && !restated.supported, "{restated:?}");
+        assert!(restated.citations.is_empty() && restated.removed == vec![1]);
+        // One added word the source writes ("ranges") grounds it; "yes" adds nothing.
+        for grounded in [
+            "PageRange parses page ranges such as 1:3 into slices [1].",
+            "Yes, PageRange parses 1:3 into slices [1].",
+        ] {
+            let s = c.check(grounded, false, " ");
+            assert!(!s.ungrounded && s.supported, "{grounded}: {s:?}");
+        }
+        // The same sentence citing the source that holds its added word stands.
+        let c = CitationChecker::new("What ended the siege of Vicksburg?", &corpus());
+        let s = c.check("The siege of Vicksburg ended with the surrender [2].", false, " ");
+        assert!(!s.ungrounded && s.supported, "{s:?}");
+        let s = c.check("The siege of Vicksburg ended with a truce [2].", false, " ");
+        assert!(s.ungrounded && !s.supported, "{s:?}");
     }
 
     #[test]

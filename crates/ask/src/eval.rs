@@ -98,7 +98,8 @@ pub struct QuestionScore {
     pub reason: Option<String>,
     /// Sentences the checks left out (`misquoted: ` before one quoting what no source
     /// writes, `echo: ` before one that only restated the question, `repeated: ` before
-    /// one said again): what a decline for lack of support threw away.
+    /// one said again, `ungrounded: ` before one adding only words its sources lack):
+    /// what a decline for lack of support threw away.
     #[serde(default)]
     pub dropped: Vec<String>,
 }
@@ -141,6 +142,8 @@ pub fn score(q: &AskQuestion, a: &Answer) -> QuestionScore {
                     "misquoted: "
                 } else if d.repeated {
                     "repeated: "
+                } else if d.ungrounded {
+                    "ungrounded: "
                 } else {
                     ""
                 };

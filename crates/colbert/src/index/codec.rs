@@ -317,8 +317,7 @@ impl ResidualCodec {
         let centroid = centroid.as_slice().unwrap_or(&[]);
         if self.nbits == 4 {
             // One pass: centroid plus both dimensions of each byte, and the norm.
-            let weights = self.weights.as_slice().unwrap_or(&[]);
-            return decode_4bit(weights, &self.lut, centroid, packed, out);
+            return decode_4bit(&self.lut, centroid, packed, out);
         }
         out.copy_from_slice(centroid);
         match self.nbits {
