@@ -612,7 +612,10 @@ mod tests {
         // A fact no source holds is not re-cited, and as all the sentence adds to the
         // question, it is not shown; a fact the question holds is no fact.
         let unknown = c.check("The cached precision grows by 42% [2].", false, "");
-        assert_eq!((unknown.citations.clone(), unknown.removed.clone()), (vec![], vec![2]));
+        assert_eq!(
+            (unknown.citations.clone(), unknown.removed.clone()),
+            (vec![], vec![2])
+        );
         assert!(unknown.ungrounded && !unknown.supported && !unknown.added);
         let c = CitationChecker::new("Is the precision increase 10%?", &sources);
         let asked = c.check("The cached constant precision grows by 10% [2].", false, "");
@@ -716,7 +719,11 @@ mod tests {
         }
         // The same sentence citing the source that holds its added word stands.
         let c = CitationChecker::new("What ended the siege of Vicksburg?", &corpus());
-        let s = c.check("The siege of Vicksburg ended with the surrender [2].", false, " ");
+        let s = c.check(
+            "The siege of Vicksburg ended with the surrender [2].",
+            false,
+            " ",
+        );
         assert!(!s.ungrounded && s.supported, "{s:?}");
         let s = c.check("The siege of Vicksburg ended with a truce [2].", false, " ");
         assert!(s.ungrounded && !s.supported, "{s:?}");

@@ -5,12 +5,7 @@
 /// `out = centroid + weights[j][nibble_j]` for 4-bit codes (high nibble first), read
 /// from `lut`, the codec's byte table (per byte of codes and each of its 256 values,
 /// the two dimensions' weights); returns the norm.
-pub(crate) fn decode_4bit(
-    lut: &[f32],
-    centroid: &[f32],
-    packed: &[u8],
-    out: &mut [f32],
-) -> f32 {
+pub(crate) fn decode_4bit(lut: &[f32], centroid: &[f32], packed: &[u8], out: &mut [f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     {
         if out.len().is_multiple_of(8)
