@@ -72,22 +72,26 @@ mod avx2 {
         out: &mut [f32],
     ) -> f32 {
         let table = lut.as_ptr();
-        // The two weights of byte `p` of the codes, as one f64-sized load.
-        let pair = |p: usize| -> *const f64 {
-            // SAFETY: p < packed.len(), so (p * 256 + byte) * 2 + 1 < lut.len().
-            unsafe { table.add((p * 256 + packed[p] as usize) * 2) as *const f64 }
+        // The two weights of byte `p` of the codes, as one 8-byte load.
+        let pair = |p: usize| -> i64 {
+            // SAFETY: p < packed.len(), so the two floats at (p * 256 + byte) * 2 are
+            // inside `lut`; read unaligned, as the table is only aligned for f32.
+            unsafe {
+                table
+                    .add((p * 256 + packed[p] as usize) * 2)
+                    .cast::<i64>()
+                    .read_unaligned()
+            }
         };
         let mut acc = _mm256_setzero_ps();
         for g in 0..out.len() / 8 {
             let p = 4 * g;
-            // SAFETY: each pointer is to two floats inside `lut` (above).
-            let (lo, hi) = unsafe {
-                (
-                    _mm_loadh_pd(_mm_load_sd(pair(p)), pair(p + 1)),
-                    _mm_loadh_pd(_mm_load_sd(pair(p + 2)), pair(p + 3)),
-                )
-            };
-            let w = _mm256_castpd_ps(_mm256_set_m128d(hi, lo));
+            let w = _mm256_castsi256_ps(_mm256_set_epi64x(
+                pair(p + 3),
+                pair(p + 2),
+                pair(p + 1),
+                pair(p),
+            ));
             // SAFETY: 8g + 8 <= out.len() == centroid.len().
             let c = unsafe { _mm256_loadu_ps(centroid.as_ptr().add(8 * g)) };
             let x = _mm256_add_ps(c, w);
