@@ -367,8 +367,12 @@ impl CitationChecker {
         out.misquoted = !self.quotes_hold(&body) || self.unknown.iter().any(|w| holds(&lower, w));
         out.off_subject =
             !out.citations.is_empty() && !out.citations.iter().any(|&n| self.subject.held_by(n));
+        // A sentence ending in a colon introduces what follows ("..., you can use the
+        // following command:") and claims nothing by itself.
+        let introduces = body.trim_end().ends_with(':');
         out.ungrounded = !out.echo
             && !out.off_subject
+            && !introduces
             && !out.citations.is_empty()
             && !self.grounds(&said, &out.citations);
         out.supported = !out.echo
@@ -709,10 +713,12 @@ mod tests {
         let restated = c.check("PageRange parses 1:3 into multiple slices [1].", false, " ");
         assert!(restated.ungrounded && !restated.supported, "{restated:?}");
         assert!(restated.citations.is_empty() && restated.removed == vec![1]);
-        // One added word the source writes ("ranges") grounds it; "yes" adds nothing.
+        // One added word the source writes ("ranges") grounds it; "yes" adds nothing;
+        // a sentence introducing what follows claims nothing.
         for grounded in [
             "PageRange parses page ranges such as 1:3 into slices [1].",
             "Yes, PageRange parses 1:3 into slices [1].",
+            "PageRange parses 1:3 with the following call [1]:",
         ] {
             let s = c.check(grounded, false, " ");
             assert!(!s.ungrounded && s.supported, "{grounded}: {s:?}");
