@@ -53,11 +53,12 @@ pub struct CheckedSentence {
     /// or `gcry_strerror` asked about): an answer about something else, not shown.
     #[serde(default)]
     pub off_subject: bool,
-    /// Whether none of the words it adds to the question's is in a source it cites: the
-    /// sources support only the question restated, not what the sentence claims ("The
-    /// model translator uses multiple threads when it generates a very large model
-    /// [1]", citing a page on the model translator that never mentions threads, asked
-    /// how many threads it uses). `yes`, `no` and `not` are no such words. Not shown.
+    /// Whether none of the words and facts it adds to the question's is in a source it
+    /// cites: the sources support only the question restated, not what the sentence
+    /// claims ("The model translator uses multiple threads when it generates a very
+    /// large model [1]", citing a page on the model translator that never mentions
+    /// threads, asked how many threads it uses; a `42%` its source does not write).
+    /// Yes, not and words about the sources are no such words. Not shown.
     #[serde(default)]
     pub ungrounded: bool,
     /// Whether it says nearly what a shown sentence of the answer already said and adds
@@ -76,8 +77,6 @@ pub struct CheckedSentence {
 #[derive(Debug)]
 pub struct CitationChecker {
     sources: Vec<(usize, HashSet<String>)>,
-    /// Each source's words as [`plain_words`] reads them, for what a sentence adds.
-    plain: Vec<(usize, HashSet<String>)>,
     /// Each source's text as the model saw it, for finding a sentence's facts.
     texts: Vec<(usize, String)>,
     /// The sources' and the question's texts with white space runs as one space, for
@@ -155,9 +154,24 @@ const FILLER: &[&str] = &[
     "called",
 ];
 
-/// Words an answer adds to a question without claiming anything a source must hold
-/// ("Yes, black point compensation is enabled by default").
-const ANSWER_WORDS: &[&str] = &["yes", "no", "not"];
+/// Words an answer adds to a question without claiming anything a source must hold:
+/// yes or no ("Yes, black point compensation is enabled by default"), and words about
+/// the sources rather than the subject ("The sources indicate that ...").
+const ANSWER_WORDS: &[&str] = &[
+    "yes",
+    "not",
+    "sources",
+    "indicate",
+    "according",
+    "mentioned",
+    "states",
+    "says",
+    "provided",
+    "based",
+    "information",
+    "context",
+    "documentation",
+];
 
 /// The words of `text` as written (lower case, identifiers whole, numbers kept), without
 /// [`FILLER`] and a plural `s`: what decides whether a sentence says more than the
@@ -181,10 +195,6 @@ impl CitationChecker {
             sources: sources
                 .iter()
                 .map(|s| (s.number, content_stems(&s.checked_text())))
-                .collect(),
-            plain: sources
-                .iter()
-                .map(|s| (s.number, plain_words(&s.checked_text())))
                 .collect(),
             texts: sources
                 .iter()
@@ -278,19 +288,28 @@ impl CitationChecker {
         }
     }
 
-    /// Whether some source of `citations` holds a word of `said` that the question does
-    /// not (true when there is no such word: nothing to find).
-    fn grounds(&self, said: &HashSet<String>, citations: &[usize]) -> bool {
-        let added: Vec<&String> = said
+    /// Whether some source of `citations` holds what `body` adds to the question: one of
+    /// its content words the question lacks (stemmed; words about the answer itself,
+    /// [`ANSWER_WORDS`], aside) or one of its facts ([`Self::facts`]). True when it adds
+    /// nothing: then there is nothing to find.
+    fn grounds(&self, body: &str, stems: &HashSet<String>, citations: &[usize]) -> bool {
+        let answer_words = content_stems(&ANSWER_WORDS.join(" "));
+        let question = content_stems(&self.question_text);
+        let added: Vec<&String> = stems
             .iter()
-            .filter(|w| !self.question.contains(*w) && !ANSWER_WORDS.contains(&w.as_str()))
+            .filter(|w| !question.contains(*w) && !answer_words.contains(*w))
             .collect();
-        added.is_empty()
-            || self
-                .plain
-                .iter()
-                .filter(|(n, _)| citations.contains(n))
-                .any(|(_, words)| added.iter().any(|w| words.contains(*w)))
+        let facts = self.facts(body);
+        if added.is_empty() && facts.is_empty() {
+            return true;
+        }
+        citations.iter().any(|&n| {
+            self.words_of(n)
+                .is_some_and(|words| added.iter().any(|w| words.contains(*w)))
+                || self
+                    .text_of(n)
+                    .is_some_and(|t| facts.iter().any(|f| holds(t, f)))
+        })
     }
 
     fn words_of(&self, number: usize) -> Option<&HashSet<String>> {
@@ -374,7 +393,7 @@ impl CitationChecker {
             && !out.off_subject
             && !introduces
             && !out.citations.is_empty()
-            && !self.grounds(&said, &out.citations);
+            && !self.grounds(&body, &stems, &out.citations);
         out.supported = !out.echo
             && !out.misquoted
             && !out.off_subject
@@ -723,6 +742,31 @@ mod tests {
             let s = c.check(grounded, false, " ");
             assert!(!s.ungrounded && s.supported, "{grounded}: {s:?}");
         }
+        // A name made of the question's words is news the source must write; words
+        // about the sources are no claim.
+        let code = sources(&[(
+            "lib/command.js",
+            "error(message) { const code = options.code || 'commander.error'; }",
+        )]);
+        let c = CitationChecker::new("Which code string does commander's error report?", &code);
+        let s = c.check(
+            "The code string reported is 'commander.error' [1].",
+            false,
+            " ",
+        );
+        assert!(!s.ungrounded && s.supported, "{s:?}");
+        let s = c.check(
+            "The code string reported is 'commander.failure' [1].",
+            false,
+            " ",
+        );
+        assert!(s.ungrounded && !s.supported, "{s:?}");
+        let s = c.check(
+            "The sources indicate the commander error code is not a string [1].",
+            false,
+            " ",
+        );
+        assert!(!s.ungrounded, "{s:?}");
         // The same sentence citing the source that holds its added word stands.
         let c = CitationChecker::new("What ended the siege of Vicksburg?", &corpus());
         let s = c.check(
