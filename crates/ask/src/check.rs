@@ -83,6 +83,9 @@ pub struct CitationChecker {
     /// finding quotations.
     quotable: String,
     question: HashSet<String>,
+    /// The question's content stems and those of [`ANSWER_WORDS`]: what a sentence adds
+    /// is its stems beyond these.
+    given: HashSet<String>,
     /// The question as written (facts it holds are not the answer's).
     question_text: String,
     subject: Subject,
@@ -206,6 +209,7 @@ impl CitationChecker {
                 .collect::<Vec<_>>()
                 .join("\n"),
             question: plain_words(question),
+            given: content_stems(&format!("{question} {}", ANSWER_WORDS.join(" "))),
             question_text: question.to_string(),
             subject: Subject::new(question, sources),
             unknown: Vec::new(),
@@ -293,12 +297,7 @@ impl CitationChecker {
     /// [`ANSWER_WORDS`], aside) or one of its facts ([`Self::facts`]). True when it adds
     /// nothing: then there is nothing to find.
     fn grounds(&self, body: &str, stems: &HashSet<String>, citations: &[usize]) -> bool {
-        let answer_words = content_stems(&ANSWER_WORDS.join(" "));
-        let question = content_stems(&self.question_text);
-        let added: Vec<&String> = stems
-            .iter()
-            .filter(|w| !question.contains(*w) && !answer_words.contains(*w))
-            .collect();
+        let added: Vec<&String> = stems.iter().filter(|w| !self.given.contains(*w)).collect();
         let facts = self.facts(body);
         if added.is_empty() && facts.is_empty() {
             return true;
